@@ -1,0 +1,102 @@
+using System;
+using System.Management.Automation;
+using System.Threading.Tasks;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+using S3Replication.Session;
+
+namespace S3Replication.Commands;
+
+/// <summary>
+/// Base of every cmdlet that talks to AWS: <c>-ProfileName</c>, <c>-Region</c>, <c>-EndpointUrl</c>, <c>-Session</c>.
+/// Without them the runspace's default session (Connect-S3Backup) applies, then AWS_PROFILE, environment keys and
+/// the <c>default</c> profile. Parameters given here override the default session's profile, region and endpoint.
+/// </summary>
+public abstract class S3BackupCmdlet : AsyncPSCmdlet, IMfaCodeSource
+{
+    private AwsSession? _resolved;
+
+    /// <summary>A profile from ~/.aws/config or ~/.aws/credentials.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProfileNameCompleter))]
+    public string? ProfileName { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Region { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? EndpointUrl { get; set; }
+
+    [Parameter]
+    [ValidateNotNull]
+    public S3BackupSession? Session { get; set; }
+
+    internal SessionStore Store { get; } = SessionStore.ForCurrentRunspace();
+
+    internal SessionRequest RequestFromParameters()
+    {
+        if (Region is not null && !AwsNames.IsRegion(Region))
+        {
+            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                $"'{Region}' is not a region name (expected something like eu-west-2).", Region);
+        }
+        return new SessionRequest(ProfileName, Region, EndpointUrl);
+    }
+
+    /// <summary>The session this invocation uses; resolved once, on the pipeline thread (it reads profile files).</summary>
+    internal AwsSession ResolveSession()
+    {
+        if (_resolved is not null)
+        {
+            return _resolved;
+        }
+        var request = RequestFromParameters();
+        var store = Store;
+        if (Session is not null)
+        {
+            if (request != SessionRequest.Empty)
+            {
+                throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                    "Use either -Session or -ProfileName/-Region/-EndpointUrl, not both.", Session);
+            }
+            _resolved = Session.Live ?? store.GetOrCreate(new SessionRequest(Session.ProfileName, Session.Region, Session.Endpoint), ProcessEnvironment.Instance);
+        }
+        else if (store.Default is { } fallback)
+        {
+            _resolved = request == SessionRequest.Empty
+                ? fallback
+                : store.GetOrCreate(new SessionRequest(
+                    request.ProfileName ?? fallback.Request.ProfileName,
+                    request.Region ?? fallback.Request.Region,
+                    request.EndpointUrl ?? fallback.Request.EndpointUrl), ProcessEnvironment.Instance);
+        }
+        else
+        {
+            _resolved = store.GetOrCreate(request, ProcessEnvironment.Instance);
+        }
+        _resolved.MfaCodeSource = this;
+        _ = WriteVerboseAsync($"Session: profile {_resolved.ProfileName ?? "(none)"}, region {_resolved.S3Settings.Region}, " +
+            $"endpoint {_resolved.S3Settings.EndpointUrl ?? "(AWS default)"}, credentials {_resolved.Plan.Describe()}.");
+        return _resolved;
+    }
+
+    async Task<string?> IMfaCodeSource.ReadCodeAsync(string profileName, string mfaSerial)
+    {
+        try
+        {
+            return await OnPipeline(() =>
+            {
+                Host.UI.Write($"MFA code for {mfaSerial} (profile {profileName}): ");
+                return Host.UI.ReadLine();
+            }).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is PSInvalidOperationException or NotImplementedException or PSNotImplementedException or InvalidOperationException)
+        {
+            // Non-interactive hosts (pwsh -NonInteractive, scheduled runbooks) refuse to prompt.
+            return null;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System;
+using System.Management.Automation;
+
+namespace S3Replication.Pipeline;
+
+/// <summary>Stable identifiers users can match on in <c>$Error[0].FullyQualifiedErrorId</c>.</summary>
+public enum ErrorId
+{
+    ProfileNotFound,
+    ProfileCycle,
+    SourceProfileMissing,
+    ProfileInvalid,
+    ProfileHasNoCredentials,
+    ConfigFileMalformed,
+    ConfigSectionDuplicated,
+    InvalidRoleArn,
+    InvalidArgument,
+    MfaCodeRequired,
+    CredentialsFailed,
+    AccessDenied,
+    AwsRequestFailed,
+    NoSession,
+}
+
+/// <summary>
+/// A failure we understand well enough to explain: carries the ErrorId, category and offending object so the
+/// cmdlet can turn it into an accurate ErrorRecord, keeping the original exception as the inner one.
+/// </summary>
+public sealed class S3BackupException : Exception
+{
+    public S3BackupException(ErrorId errorId, ErrorCategory category, string message, object? target, Exception? inner = null)
+        : base(message, inner)
+    {
+        ErrorId = errorId;
+        Category = category;
+        Target = target;
+    }
+
+    public ErrorId ErrorId { get; }
+    public ErrorCategory Category { get; }
+    public object? Target { get; }
+
+    public ErrorRecord ToErrorRecord() => new(this, ErrorId.ToString(), Category, Target);
+}

@@ -1,0 +1,145 @@
+using System;
+using System.Linq;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.SecurityToken;
+using Amazon.SecurityToken.Model;
+using S3Replication.Records;
+
+namespace S3Replication.Session;
+
+/// <summary>What a cmdlet asked for; the cache key for sessions within a runspace.</summary>
+internal sealed record SessionRequest(string? ProfileName, string? Region, string? EndpointUrl)
+{
+    public static readonly SessionRequest Empty = new(null, null, null);
+}
+
+internal sealed record CallerIdentity(string? Account, string? Arn, string Source);
+
+/// <summary>
+/// Resolved credentials plus the clients built from them. One per profile/region/endpoint per runspace, so every
+/// cmdlet reuses the same connections and role credentials (renewed before they expire).
+/// </summary>
+internal sealed class AwsSession : IDisposable
+{
+    private readonly Lazy<AmazonS3Client> _s3;
+    private readonly Lazy<AmazonSecurityTokenServiceClient> _sts;
+    private CallerIdentity? _identity;
+
+    public AwsSession(SessionRequest request, string? profileName, CredentialPlan plan, AWSCredentials credentials,
+        ClientSettings s3Settings, ClientSettings stsSettings, ClientSettings iamSettings, HttpClientFactory? httpClientFactory)
+    {
+        Request = request;
+        ProfileName = profileName;
+        Plan = plan;
+        Credentials = credentials;
+        S3Settings = s3Settings;
+        StsSettings = stsSettings;
+        IamSettings = iamSettings;
+        HttpClientFactory = httpClientFactory;
+        _s3 = new Lazy<AmazonS3Client>(() => new AmazonS3Client(Credentials, S3Config(s3Settings, httpClientFactory)));
+        _sts = new Lazy<AmazonSecurityTokenServiceClient>(() => new AmazonSecurityTokenServiceClient(Credentials, StsConfig(stsSettings, httpClientFactory)));
+    }
+
+    public SessionRequest Request { get; }
+    public string? ProfileName { get; }
+    public CredentialPlan Plan { get; }
+    public AWSCredentials Credentials { get; }
+    public ClientSettings S3Settings { get; }
+    public ClientSettings StsSettings { get; }
+    public ClientSettings IamSettings { get; }
+    public HttpClientFactory? HttpClientFactory { get; }
+
+    /// <summary>Set by the running cmdlet so role credentials that need an MFA code can prompt through its host.</summary>
+    public IMfaCodeSource? MfaCodeSource { get; set; }
+
+    public IAmazonS3 S3 => _s3.Value;
+    public IAmazonSecurityTokenService Sts => _sts.Value;
+
+    public static AmazonS3Config S3Config(ClientSettings settings, HttpClientFactory? httpClientFactory)
+    {
+        var config = new AmazonS3Config { ForcePathStyle = settings.ForcePathStyle };
+        settings.ApplyTo(config);
+        if (httpClientFactory is not null)
+        {
+            config.HttpClientFactory = httpClientFactory;
+        }
+        return config;
+    }
+
+    public static AmazonSecurityTokenServiceConfig StsConfig(ClientSettings settings, HttpClientFactory? httpClientFactory)
+    {
+        var config = new AmazonSecurityTokenServiceConfig();
+        settings.ApplyTo(config);
+        if (httpClientFactory is not null)
+        {
+            config.HttpClientFactory = httpClientFactory;
+        }
+        return config;
+    }
+
+    /// <summary>Obtains credentials now (assuming every role in the chain) so a bad profile fails at connect time.</summary>
+    public Task EnsureCredentialsAsync() => Credentials.GetCredentialsAsync();
+
+    public DateTime? Expiration => (Credentials as RefreshingAWSCredentials)?.Expiration?.ToLocalTime();
+
+    /// <summary>
+    /// Who the session acts as. STS GetCallerIdentity where the endpoint has it; otherwise the assumed-role ARN
+    /// STS returned; otherwise unknown (Ceph RGW, for one, answers GetCallerIdentity with 405).
+    /// </summary>
+    public async Task<CallerIdentity> GetIdentityAsync(CancellationToken cancellationToken)
+    {
+        if (_identity is not null)
+        {
+            return _identity;
+        }
+        try
+        {
+            var response = await Sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), cancellationToken).ConfigureAwait(false);
+            _identity = new CallerIdentity(response.Account, response.Arn, "GetCallerIdentity");
+        }
+        catch (AmazonServiceException error) when (error.StatusCode is HttpStatusCode.MethodNotAllowed or HttpStatusCode.NotImplemented or HttpStatusCode.NotFound
+            || error.ErrorCode is "InvalidAction" or "NotImplemented" or "MethodNotAllowed")
+        {
+            var assumed = (Credentials as AssumeRoleCredentials)?.AssumedRoleArn;
+            _identity = assumed is null
+                ? new CallerIdentity(null, null, "Unknown")
+                : new CallerIdentity(AwsNames.AccountOf(assumed), assumed, "AssumeRole");
+        }
+        return _identity;
+    }
+
+    /// <summary>The identity if already known, without a network call.</summary>
+    public CallerIdentity? KnownIdentity => _identity;
+
+    public S3BackupSession ToRecord(bool isDefault) => new()
+    {
+        ProfileName = ProfileName,
+        Region = S3Settings.Region,
+        Endpoint = S3Settings.EndpointUrl,
+        CredentialKind = Plan.Kind,
+        RoleArn = Plan.RoleArn,
+        Account = _identity?.Account,
+        Arn = _identity?.Arn,
+        IdentitySource = _identity?.Source ?? "Unknown",
+        Expiration = Expiration,
+        CredentialChain = Plan.Describe(),
+        IsDefault = isDefault,
+        Live = this,
+    };
+
+    public void Dispose()
+    {
+        if (_s3.IsValueCreated)
+        {
+            _s3.Value.Dispose();
+        }
+        if (_sts.IsValueCreated)
+        {
+            _sts.Value.Dispose();
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using Amazon.Runtime;
+using Amazon.SecurityToken;
+
+namespace S3Replication.Session;
+
+/// <summary>Profiles → plan → credentials → session, with the files and environment given (tests give their own).</summary>
+internal static class SessionFactory
+{
+    public static AwsSession Create(SessionRequest request, IEnvironmentReader environment, HttpClientFactory? httpClientFactory = null)
+    {
+        var catalog = ProfileCatalog.Load(ProfileFiles.Locate(environment));
+        var resolver = new ProfileResolver(catalog, environment);
+        var plan = resolver.Plan(request.ProfileName);
+        var profileName = resolver.SelectProfile(request.ProfileName);
+        var settings = new ClientSettingsResolver(catalog, environment);
+        var s3 = settings.Resolve(profileName, AwsService.S3, request.Region, request.EndpointUrl);
+        var sts = settings.Resolve(profileName, AwsService.Sts, request.Region, request.EndpointUrl);
+        var iam = settings.Resolve(profileName, AwsService.Iam, request.Region, request.EndpointUrl);
+
+        AwsSession? session = null;
+        var builder = new CredentialBuilder(catalog, environment,
+            source => new AmazonSecurityTokenServiceClient(source, AwsSession.StsConfig(sts, httpClientFactory)),
+            () => session?.MfaCodeSource);
+        session = new AwsSession(request, profileName, plan, builder.Build(plan), s3, sts, iam, httpClientFactory);
+        return session;
+    }
+}

@@ -1,0 +1,66 @@
+using System;
+using System.Collections.Concurrent;
+using System.IO;
+using System.Management.Automation.Runspaces;
+
+namespace S3Replication.Session;
+
+/// <summary>
+/// Sessions per runspace: the default one set by Connect-S3Backup, and a cache so repeated cmdlets with the same
+/// profile/region/endpoint reuse clients and role credentials. A cached session is rebuilt when the profile files
+/// or the AWS_* variables that select credentials change.
+/// </summary>
+internal sealed class SessionStore
+{
+    private static readonly ConcurrentDictionary<Guid, SessionStore> ByRunspace = new();
+    private static readonly string[] SelectingVariables =
+    {
+        "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+    };
+
+    private readonly ConcurrentDictionary<string, AwsSession> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>The store of the runspace running on this thread (cmdlets call it on the pipeline thread).</summary>
+    public static SessionStore ForCurrentRunspace() =>
+        ByRunspace.GetOrAdd(Runspace.DefaultRunspace?.InstanceId ?? Guid.Empty, _ => new SessionStore());
+
+    public AwsSession? Default { get; private set; }
+
+    public AwsSession GetOrCreate(SessionRequest request, IEnvironmentReader environment) =>
+        _cache.GetOrAdd(CacheKey(request, environment), _ => SessionFactory.Create(request, environment));
+
+    /// <summary>Builds a fresh session (Connect-S3Backup re-reads profiles and re-assumes roles) and caches it.</summary>
+    public AwsSession Replace(SessionRequest request, IEnvironmentReader environment)
+    {
+        var session = SessionFactory.Create(request, environment);
+        _cache[CacheKey(request, environment)] = session;
+        return session;
+    }
+
+    public void SetDefault(AwsSession session) => Default = session;
+
+    public void Clear()
+    {
+        Default = null;
+        foreach (var session in _cache.Values)
+        {
+            session.Dispose();
+        }
+        _cache.Clear();
+    }
+
+    private static string CacheKey(SessionRequest request, IEnvironmentReader environment)
+    {
+        var files = ProfileFiles.Locate(environment);
+        var key = string.Join("\n", request.ProfileName, request.Region, request.EndpointUrl,
+            Stamp(files.ConfigPath), Stamp(files.CredentialsPath));
+        foreach (var variable in SelectingVariables)
+        {
+            key += "\n" + environment.Get(variable);
+        }
+        return key;
+    }
+
+    private static string Stamp(string path) => File.Exists(path) ? path + "@" + File.GetLastWriteTimeUtc(path).Ticks : path;
+}
