@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading.Tasks;
 using S3Replication.Pipeline;
@@ -83,8 +84,18 @@ public abstract class S3BackupCmdlet : AsyncPSCmdlet, IMfaCodeSource
         return _resolved;
     }
 
+    /// <summary>pwsh -NonInteractive (scheduled runbooks) and hosts without a console cannot answer a prompt.</summary>
+    private bool IsNonInteractive() =>
+        Environment.GetCommandLineArgs().Any(argument =>
+            argument.StartsWith("-noni", StringComparison.OrdinalIgnoreCase) && "-noninteractive".StartsWith(argument, StringComparison.OrdinalIgnoreCase))
+        || Host.Name is "Default Host" or "ServerRemoteHost";
+
     async Task<string?> IMfaCodeSource.ReadCodeAsync(string profileName, string mfaSerial)
     {
+        if (IsNonInteractive())
+        {
+            return null;
+        }
         try
         {
             return await OnPipeline(() =>

@@ -15,6 +15,14 @@ internal static class AwsNames
         new(@"^(arn:aws(-[a-z]+)*:iam::(\d{12})?:mfa/[\w+=,.@/-]+|[\w+=/:,.@-]{9,256})$", RegexOptions.CultureInvariant);
     private static readonly Regex RegionPattern = new(@"^[a-z0-9]+(-[a-z0-9]+)*$", RegexOptions.CultureInvariant);
 
+    // S3's general-purpose bucket naming rules: 3-63 characters, lower case, digits, dots and hyphens, starting and
+    // ending with a letter or digit, no "..", not shaped like an IP address.
+    private static readonly Regex BucketNamePattern = new(@"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant);
+    private static readonly Regex IpAddressPattern = new(@"^\d+\.\d+\.\d+\.\d+$", RegexOptions.CultureInvariant);
+
+    public static bool IsBucketName(string value) =>
+        BucketNamePattern.IsMatch(value) && !value.Contains("..") && !value.Contains(".-") && !value.Contains("-.") && !IpAddressPattern.IsMatch(value);
+
     public const int MinRoleDurationSeconds = 900;
     public const int MaxRoleDurationSeconds = 43200;
 

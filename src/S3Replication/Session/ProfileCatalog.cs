@@ -60,7 +60,26 @@ internal sealed class ProfileCatalog
                 $"The AWS SDK could not read the profile files '{files.CredentialsPath}' / '{files.ConfigPath}': {error.Message}",
                 files.CredentialsPath, error);
         }
+        RequireSdkReadsSameConfig(files, store);
         return new ProfileCatalog(files, config, credentials, store);
+    }
+
+    /// <summary>
+    /// The SDK fixes the AWS_CONFIG_FILE path the first time any AWS client or profile is used in a process (and
+    /// ignores the variable when the file did not exist then). If it now points elsewhere, profiles would silently
+    /// resolve from the wrong file; say so instead.
+    /// </summary>
+    private static void RequireSdkReadsSameConfig(ProfileFiles files, SharedCredentialsFile store)
+    {
+        if (Environment.GetEnvironmentVariable("AWS_CONFIG_FILE") is not { Length: > 0 }
+            || string.Equals(Path.GetFullPath(store.ConfigFilePath), Path.GetFullPath(files.ConfigPath), StringComparison.Ordinal))
+        {
+            return;
+        }
+        throw new S3BackupException(ErrorId.ConfigFileMalformed, ErrorCategory.InvalidOperation,
+            $"AWS_CONFIG_FILE is '{files.ConfigPath}', but the AWS SDK in this PowerShell process already settled on " +
+            $"'{store.ConfigFilePath}' (it reads the variable once, when first used, and only if the file existed). " +
+            "Start a new PowerShell session with AWS_CONFIG_FILE set to an existing file.", files.ConfigPath);
     }
 
     internal static IniDocument? ReadValidated(string path)

@@ -4,6 +4,8 @@ using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
 using S3Replication.Pipeline;
 using S3Replication.Records;
 using S3Replication.Session;
@@ -14,6 +16,11 @@ namespace S3Replication.Commands.Session;
 [OutputType(typeof(S3BackupSession))]
 public sealed class ConnectS3BackupCommand : S3BackupCmdlet
 {
+    /// <summary>A bucket to list right after connecting, proving the credentials work (the runbook's "aws s3 ls").</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Bucket { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -22,6 +29,11 @@ public sealed class ConnectS3BackupCommand : S3BackupCmdlet
         var request = Session is null
             ? RequestFromParameters()
             : new SessionRequest(Session.ProfileName, Session.Region, Session.Endpoint);
+        if (Bucket is not null && !AwsNames.IsBucketName(Bucket))
+        {
+            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                $"'{Bucket}' is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens).", Bucket);
+        }
         var session = Store.Replace(request, ProcessEnvironment.Instance);
         session.MfaCodeSource = this;
         await WriteVerboseAsync($"Connecting with profile {session.ProfileName ?? "(none)"}: {session.Plan.Describe()}; " +
@@ -41,12 +53,32 @@ public sealed class ConnectS3BackupCommand : S3BackupCmdlet
                 session.ProfileName, error);
         }
 
+        if (Bucket is not null)
+        {
+            await VerifyListAccessAsync(session, Bucket, cancellationToken).ConfigureAwait(false);
+        }
+
         Store.SetDefault(session);
         var record = session.ToRecord(isDefault: true);
         await WriteVerboseAsync($"Connected as {record.Arn ?? "an identity this endpoint does not report"} ({record.IdentitySource}).").ConfigureAwait(false);
         if (PassThru)
         {
             await WriteObjectAsync(record).ConfigureAwait(false);
+        }
+    }
+
+    private async Task VerifyListAccessAsync(AwsSession session, string bucket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var listing = await session.S3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, MaxKeys = 1 }, cancellationToken)
+                .ConfigureAwait(false);
+            await WriteVerboseAsync($"Listed bucket {bucket}: {(listing.KeyCount > 0 ? "it has objects" : "it is empty")}.").ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception error)
+        {
+            var who = session.KnownIdentity?.Arn ?? session.ProfileName ?? "the default credentials";
+            throw AwsErrors.ForS3(error, "s3:ListBucket", $"arn:aws:s3:::{bucket}", $"Connected as {who}, but listing bucket '{bucket}'", bucket);
         }
     }
 }

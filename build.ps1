@@ -1,0 +1,151 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and benchmarks S3Replication.
+.DESCRIPTION
+    Build  publishes the module to out/S3Replication (Import-Module ./out/S3Replication).
+    Test   builds, starts a private local S3 server (Ceph RGW), runs xunit and every Pester suite (each in a fresh
+           pwsh against the published module), stops the server and prints "N passed, N failed".
+    Demo   builds, starts the local S3 server and walks the backup runbook against it.
+    Bench  builds and measures the module against its peers on a fresh local server; writes bench/RESULTS.md.
+    Missing tools are installed: Pester from NuGet into out/tools, the Ceph packages through apt (as root).
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'S3Replication'
+$ToolsOut = Join-Path $Out 'tools'
+$PesterVersion = '5.7.1'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+function Write-Step([string] $Message) { Write-Host "==> $Message" -ForegroundColor Cyan }
+
+function Invoke-Native([string] $What, [scriptblock] $Command) {
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "$What failed (exit code $LASTEXITCODE)." }
+}
+
+function Invoke-Build {
+    Write-Step "Building the module ($Configuration) into $ModuleOut"
+    if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
+    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $Root 'src/S3Replication') -c $Configuration -o $ModuleOut --nologo -v quiet }
+    Get-ChildItem $ModuleOut -Filter '*.deps.json' | Remove-Item
+}
+
+function Install-Pester {
+    $manifest = Join-Path $ToolsOut "pester/$PesterVersion/tools/Pester.psd1"
+    if (Test-Path $manifest) { return $manifest }
+    Write-Step "Fetching Pester $PesterVersion from NuGet into $ToolsOut"
+    $project = Join-Path $ToolsOut 'fetch-pester'
+    $null = New-Item -ItemType Directory -Force $project
+    @"
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>net10.0</TargetFramework><ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally></PropertyGroup>
+  <ItemGroup><PackageDownload Include="Pester" Version="[$PesterVersion]" /></ItemGroup>
+</Project>
+"@ | Set-Content (Join-Path $project 'fetch-pester.csproj')
+    # An empty Directory.*.props beside the project keeps the repository's central package settings out of it.
+    '<Project />' | Set-Content (Join-Path $project 'Directory.Build.props')
+    '<Project />' | Set-Content (Join-Path $project 'Directory.Packages.props')
+    Invoke-Native 'Fetching Pester' { dotnet restore (Join-Path $project 'fetch-pester.csproj') --packages $ToolsOut -v quiet }
+    if (-not (Test-Path $manifest)) { throw "Pester $PesterVersion was restored but $manifest is missing." }
+    $manifest
+}
+
+function Invoke-XunitTests {
+    Write-Step 'Running xunit tests'
+    $results = Join-Path $Out 'test-results'
+    $trx = Join-Path $results 'xunit.trx'
+    if (Test-Path $trx) { Remove-Item $trx }
+    dotnet test (Join-Path $Root 'tests/S3Replication.Tests') -c $Configuration --nologo `
+        --logger 'console;verbosity=minimal' --logger "trx;LogFileName=$trx" --results-directory $results | Out-Host
+    if (-not (Test-Path $trx)) { throw 'xunit produced no results file: the test project did not build or run.' }
+    $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Suite = 'xunit'; Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
+}
+
+function Invoke-PesterSuites([string] $PesterManifest, [string] $ServerFile) {
+    $runner = Join-Path $Root 'tests/pester/Invoke-PesterFile.ps1'
+    foreach ($file in Get-ChildItem (Join-Path $Root 'tests/pester') -Filter '*.Tests.ps1' | Sort-Object Name) {
+        Write-Step "Running Pester suite $($file.Name) in a fresh pwsh"
+        $summary = Join-Path $Out "test-results/$($file.BaseName).json"
+        if (Test-Path $summary) { Remove-Item $summary }
+        & dotnet pwsh -NoProfile -NonInteractive -File $runner -Path $file.FullName -PesterManifest $PesterManifest `
+            -ModulePath $ModuleOut -ServerFile $ServerFile -SummaryPath $summary | Out-Host
+        if (-not (Test-Path $summary)) {
+            [pscustomobject]@{ Suite = $file.Name; Passed = 0; Failed = 1 }
+            continue
+        }
+        $result = Get-Content $summary -Raw | ConvertFrom-Json
+        [pscustomobject]@{ Suite = $file.Name; Passed = [int]$result.Passed; Failed = [int]$result.Failed }
+    }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $pester = Install-Pester
+    Import-Module (Join-Path $Root 'tests/s3server/LocalS3.psm1') -Force
+    $results = [System.Collections.Generic.List[object]]::new()
+    $results.AddRange(@(Invoke-XunitTests))
+
+    Write-Step 'Starting the local S3 server (Ceph RGW on 127.0.0.1)'
+    $server = Start-LocalS3
+    Write-Host "    $($server.Endpoint) ready in $($server.StartSeconds) s"
+    try {
+        $results.AddRange(@(Invoke-PesterSuites $pester (Join-Path $server.Root 'server.json')))
+    }
+    finally {
+        Write-Step 'Stopping the local S3 server'
+        Stop-LocalS3 $server
+    }
+
+    $results | Format-Table -AutoSize | Out-Host
+    $passed = ($results | Measure-Object Passed -Sum).Sum
+    $failed = ($results | Measure-Object Failed -Sum).Sum
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    Import-Module (Join-Path $Root 'tests/s3server/LocalS3.psm1') -Force
+    Write-Step 'Starting the local S3 server (Ceph RGW on 127.0.0.1)'
+    $server = Start-LocalS3
+    Write-Host "    $($server.Endpoint) ready in $($server.StartSeconds) s"
+    try {
+        & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/demo/Invoke-Demo.ps1') -ModulePath $ModuleOut -ServerFile (Join-Path $server.Root 'server.json')
+        if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
+    }
+    finally {
+        Write-Step 'Stopping the local S3 server'
+        Stop-LocalS3 $server
+    }
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Bench.ps1') -ModulePath $ModuleOut -ResultsPath (Join-Path $Root 'bench/RESULTS.md')
+    if ($LASTEXITCODE -ne 0) { throw "The benchmark failed (exit code $LASTEXITCODE)." }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+    'Bench' { Invoke-Bench }
+}
