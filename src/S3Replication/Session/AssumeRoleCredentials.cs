@@ -43,6 +43,9 @@ internal sealed class AssumeRoleCredentials : RefreshingAWSCredentials
     /// <summary>The ARN STS reported for the assumed-role session, once credentials were obtained.</summary>
     public string? AssumedRoleArn { get; private set; }
 
+    /// <summary>When STS said the current credentials expire (the SDK's Expiration subtracts its own buffer).</summary>
+    public DateTime? ExpiresAtUtc { get; private set; }
+
     protected override CredentialsRefreshState GenerateNewCredentials() =>
         GenerateNewCredentialsAsync().GetAwaiter().GetResult();
 
@@ -76,10 +79,10 @@ internal sealed class AssumeRoleCredentials : RefreshingAWSCredentials
 
         AssumedRoleArn = response.AssumedRoleUser?.Arn;
         var credentials = response.Credentials;
-        var expiration = credentials.Expiration ?? DateTime.UtcNow.AddSeconds(_hop.DurationSeconds ?? 3600);
+        var expiration = (credentials.Expiration ?? DateTime.UtcNow.AddSeconds(_hop.DurationSeconds ?? 3600)).ToUniversalTime();
+        ExpiresAtUtc = expiration;
         return new CredentialsRefreshState(
-            new ImmutableCredentials(credentials.AccessKeyId, credentials.SecretAccessKey, credentials.SessionToken),
-            expiration.ToUniversalTime());
+            new ImmutableCredentials(credentials.AccessKeyId, credentials.SecretAccessKey, credentials.SessionToken), expiration);
     }
 
     private async Task<string> ReadMfaCodeAsync()

@@ -84,7 +84,9 @@ internal sealed class AwsSession : IDisposable
     /// <summary>Obtains credentials now (assuming every role in the chain) so a bad profile fails at connect time.</summary>
     public Task EnsureCredentialsAsync() => Credentials.GetCredentialsAsync();
 
-    public DateTime? Expiration => (Credentials as RefreshingAWSCredentials)?.Expiration?.ToLocalTime();
+    public DateTime? Expiration => Credentials is AssumeRoleCredentials role
+        ? role.ExpiresAtUtc?.ToLocalTime()
+        : (Credentials as RefreshingAWSCredentials)?.Expiration?.ToLocalTime();
 
     /// <summary>
     /// Who the session acts as. STS GetCallerIdentity where the endpoint has it; otherwise the assumed-role ARN

@@ -237,6 +237,7 @@ internal sealed class IniDocument
 
         var pending = set.Where(pair => !remove.Contains(pair.Key)).ToList();
         var skippingNested = false;
+        var written = new HashSet<string>(StringComparer.Ordinal);
         for (var index = 0; index <= _lines.Count; index++)
         {
             if (index == bodyEnd)
@@ -264,13 +265,15 @@ internal sealed class IniDocument
             {
                 output.Add(line);
             }
-            else if (remove.Contains(line.Name!))
+            else if (remove.Contains(line.Name!) || written.Contains(line.Name!))
             {
+                // A key set here must end up with one unambiguous value, so a repeated key's later lines go too.
                 skippingNested = true;
             }
             else if (pending.FindIndex(pair => pair.Key == line.Name) is var match and >= 0)
             {
                 output.Add(PropertyLine(line.Name!, pending[match].Value, line.Newline.Length > 0 ? line.Newline : newline));
+                written.Add(line.Name!);
                 pending.RemoveAt(match);
             }
             else
@@ -298,6 +301,11 @@ internal sealed class IniDocument
         }
         if (endedWithoutNewline && output.Count > 0)
         {
+            // An empty last line without a newline is no line at all; the newline before it would become the end.
+            while (output.Count > 1 && output[output.Count - 1].Text.Length == 0)
+            {
+                output.RemoveAt(output.Count - 1);
+            }
             var last = output[output.Count - 1];
             output[output.Count - 1] = new IniLine(last.Text, "", last.Kind, last.Name, last.Value);
         }

@@ -28,6 +28,25 @@ internal static class ProfileLister
         };
     }
 
+    /// <summary>A role profile as a config file's section states it (for a file the SDK is not reading).</summary>
+    public static AwsProfileRecord DescribeRoleSection(string name, string configText, string path)
+    {
+        var document = IniDocument.Parse(configText);
+        var section = document.FindSections(ProfileCatalog.ConfigHeaderFor(name))[0];
+        string? Value(string key) => document.PropertiesOf(section).FirstOrDefault(line => line.Name == key)?.Value;
+        return new AwsProfileRecord
+        {
+            Name = name,
+            Kind = CredentialKind.AssumeRole,
+            RoleArn = Value("role_arn"),
+            SourceProfile = Value("source_profile"),
+            MfaSerial = Value("mfa_serial"),
+            Region = Value("region"),
+            EndpointUrl = Value("endpoint_url"),
+            Files = new List<string> { path },
+        };
+    }
+
     private static CredentialKind KindOf(Amazon.Runtime.CredentialManagement.CredentialProfileOptions options)
     {
         if (!string.IsNullOrEmpty(options.RoleArn))

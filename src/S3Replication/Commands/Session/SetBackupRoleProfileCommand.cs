@@ -104,7 +104,7 @@ public sealed class SetBackupRoleProfileCommand : PSCmdlet
 
         if (PassThru)
         {
-            WriteObject(ProfileLister.Describe(ProfileCatalog.Load(new ProfileFiles(located.CredentialsPath, path)), Name));
+            WriteObject(ProfileLister.DescribeRoleSection(Name, edit.NewText, path));
         }
     }
 

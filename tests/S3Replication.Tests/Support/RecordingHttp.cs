@@ -1,0 +1,80 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon.Runtime;
+
+namespace S3Replication.Tests.Support;
+
+internal sealed record RecordedRequest(HttpMethod Method, Uri Uri, IReadOnlyDictionary<string, string> Headers, string Body)
+{
+    public string Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var value) ? value : "";
+
+    /// <summary>Form fields of a Query-API body (STS, IAM), decoded.</summary>
+    public IReadOnlyDictionary<string, string> Form =>
+        Body.Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('=', 2))
+            .ToDictionary(parts => Uri.UnescapeDataString(parts[0].Replace('+', ' ')),
+                parts => parts.Length > 1 ? Uri.UnescapeDataString(parts[1].Replace('+', ' ')) : "");
+}
+
+/// <summary>Records every request the SDK sends and answers from a script, so tests check exactly what goes on the wire.</summary>
+internal sealed class RecordingHandler : HttpMessageHandler
+{
+    private readonly Queue<(HttpStatusCode Status, string Body)> _responses = new();
+    public List<RecordedRequest> Requests { get; } = new();
+
+    public RecordingHandler Respond(HttpStatusCode status, string body)
+    {
+        _responses.Enqueue((status, body));
+        return this;
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var headers = request.Headers.Concat(request.Content?.Headers ?? Enumerable.Empty<KeyValuePair<string, IEnumerable<string>>>())
+            .ToDictionary(header => header.Key.ToLowerInvariant(), header => string.Join(",", header.Value));
+        var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
+        Requests.Add(new RecordedRequest(request.Method, request.RequestUri!, headers, body));
+        var (status, text) = _responses.Count > 0 ? _responses.Dequeue() : (HttpStatusCode.InternalServerError, "no scripted response");
+        return new HttpResponseMessage(status) { Content = new StringContent(text, Encoding.UTF8, "text/xml") };
+    }
+}
+
+internal sealed class RecordingHttpClientFactory : HttpClientFactory
+{
+    private readonly RecordingHandler _handler;
+
+    public RecordingHttpClientFactory(RecordingHandler handler) => _handler = handler;
+
+    public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(_handler, disposeHandler: false);
+    public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
+    public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
+}
+
+internal static class StsResponses
+{
+    public static string AssumeRole(string accessKey, string secretKey, string token, string assumedArn, DateTime expiration) => $"""
+        <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+          <AssumeRoleResult>
+            <AssumedRoleUser><Arn>{assumedArn}</Arn><AssumedRoleId>AROAEXAMPLE:session</AssumedRoleId></AssumedRoleUser>
+            <Credentials>
+              <AccessKeyId>{accessKey}</AccessKeyId><SecretAccessKey>{secretKey}</SecretAccessKey>
+              <SessionToken>{token}</SessionToken><Expiration>{expiration:yyyy-MM-ddTHH:mm:ssZ}</Expiration>
+            </Credentials>
+          </AssumeRoleResult>
+          <ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>
+        </AssumeRoleResponse>
+        """;
+
+    public static string Error(string code, string message) => $"""
+        <ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+          <Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>
+          <RequestId>req-err</RequestId>
+        </ErrorResponse>
+        """;
+}
