@@ -32,6 +32,11 @@ $ToolsOut = Join-Path $Out 'tools'
 $PesterVersion = '5.7.1'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
+if ([Console]::IsOutputRedirected) {
+    # Logs (CI, tee) get plain text; child pwsh processes follow NO_COLOR.
+    $env:NO_COLOR = '1'
+    $PSStyle.OutputRendering = 'PlainText'
+}
 
 function Write-Step([string] $Message) { Write-Host "==> $Message" -ForegroundColor Cyan }
 
@@ -45,6 +50,9 @@ function Invoke-Build {
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $Root 'src/S3Replication') -c $Configuration -o $ModuleOut --nologo -v quiet }
     Get-ChildItem $ModuleOut -Filter '*.deps.json' | Remove-Item
+    Write-Step 'Building cmdlet help from docs/en-US'
+    # A fresh process: the help builder imports the module, and a binary module cannot be unloaded.
+    Invoke-Native 'Building help' { dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'docs/Build-Help.ps1') -ModulePath $ModuleOut }
 }
 
 function Install-Pester {

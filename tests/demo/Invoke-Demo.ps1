@@ -1,0 +1,62 @@
+#Requires -Version 7.4
+<#
+    The backup runbook, walked against a local S3 server (Ceph RGW) started by build.ps1 Demo. Each step shows
+    the command an operator types and what they see. Profiles go to a throw-away folder, never ~/.aws.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $ServerFile
+)
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$server = Get-Content $ServerFile -Raw | ConvertFrom-Json
+Import-Module (Join-Path $PSScriptRoot '../s3server/LocalS3.psm1')
+
+function Show-Step([string] $Title) { Write-Host "`n### $Title" -ForegroundColor Yellow }
+
+function Invoke-Shown([scriptblock] $Command) {
+    Write-Host "PS> $($Command.ToString().Trim())" -ForegroundColor Green
+    & $Command | Out-Host
+}
+
+# The account layout of the runbook: an operator (their own keys in profile "imap"), the role that
+# SdsDataManager created, and the two versioned buckets.
+Show-Step 'Fixtures on the local server: operator, backup role, versioned buckets'
+$operator = New-LocalS3User -Server $server -Name 'hartnett'
+$role = New-LocalS3Role -Server $server -Name 'BackupRole' -TrustedPrincipal $operator.Arn -TrustedService 's3.amazonaws.com'
+Write-Host "    user $($operator.Arn), role $($role.Arn) (trusts the operator and s3.amazonaws.com)"
+
+$awsFolder = Join-Path $server.Root 'demo-aws'
+$null = New-Item -ItemType Directory -Force $awsFolder
+[IO.File]::WriteAllText((Join-Path $awsFolder 'credentials'), "[imap]`naws_access_key_id = $($operator.AccessKey)`naws_secret_access_key = $($operator.SecretKey)`n")
+[IO.File]::WriteAllText((Join-Path $awsFolder 'config'), "# the operator's own profile`n[profile imap]`nregion = us-east-1`n")
+$env:AWS_CONFIG_FILE = Join-Path $awsFolder 'config'
+$env:AWS_SHARED_CREDENTIALS_FILE = Join-Path $awsFolder 'credentials'
+# How any user points the AWS SDK at an S3-compatible server: the standard endpoint and checksum settings.
+$env:AWS_ENDPOINT_URL = $server.Endpoint
+$env:AWS_REQUEST_CHECKSUM_CALCULATION = 'when_required'
+$env:AWS_RESPONSE_CHECKSUM_VALIDATION = 'when_required'
+Write-Host "    AWS_CONFIG_FILE=$env:AWS_CONFIG_FILE"
+Write-Host "    AWS_ENDPOINT_URL=$env:AWS_ENDPOINT_URL, checksums when_required (Ceph RGW needs that)"
+
+foreach ($bucket in 'sds-data-dev', 'sds-data-dev-backup') {
+    New-LocalS3Bucket -Server $server -ModulePath $ModulePath -Name $bucket -Versioned
+}
+Write-Host '    buckets sds-data-dev and sds-data-dev-backup, both versioned'
+
+Import-Module (Join-Path $ModulePath 'S3Replication.psd1')
+
+Show-Step 'Runbook: the profiles you have'
+Invoke-Shown { Get-AwsConfigProfile }
+
+Show-Step 'Runbook: add a [profile backup-role] to ~/.aws/config (preview, then write)'
+Invoke-Shown { Set-BackupRoleProfile -Name backup-role -RoleArn arn:aws:iam:::role/BackupRole -SourceProfile imap -WhatIf }
+Invoke-Shown { Set-BackupRoleProfile -Name backup-role -RoleArn arn:aws:iam:::role/BackupRole -SourceProfile imap -PassThru }
+Write-Host '    the config file now reads:'
+Get-Content $env:AWS_CONFIG_FILE | ForEach-Object { Write-Host "      $_" }
+
+Show-Step 'Runbook: check your credentials (assume the role, list the source bucket)'
+Invoke-Shown { Connect-S3Backup -ProfileName backup-role -Bucket sds-data-dev -PassThru }
+Invoke-Shown { Get-S3BackupSession | Format-List ProfileName, Region, Endpoint, CredentialChain, Arn, Expiration }
+
+Write-Host "`nDemo finished: every step above ran against the local S3 server at $($server.Endpoint)." -ForegroundColor Yellow

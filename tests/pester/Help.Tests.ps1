@@ -1,0 +1,62 @@
+BeforeDiscovery {
+    $manifest = Import-PowerShellDataFile (Join-Path $env:S3R_MODULE_PATH 'S3Replication.psd1')
+    $cmdletCases = $manifest.CmdletsToExport | ForEach-Object { @{ Name = $_ } }
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters |
+        Where-Object { $_ -notin 'WhatIf', 'Confirm' }
+}
+
+Describe 'The module manifest' {
+    It 'exports exactly the cmdlets the assembly defines' {
+        $manifest = Import-PowerShellDataFile (Join-Path $ModulePath 'S3Replication.psd1')
+        $defined = [S3Replication.Commands.S3BackupCmdlet].Assembly.GetExportedTypes() |
+            Where-Object { $_.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false) } |
+            ForEach-Object { $a = $_.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]; "$($a.VerbName)-$($a.NounName)" }
+        ($manifest.CmdletsToExport | Sort-Object) | Should -Be ($defined | Sort-Object)
+        (Get-Command -Module S3Replication).Name | Sort-Object | Should -Be ($defined | Sort-Object)
+    }
+
+    It 'ships the about topic' {
+        Get-Help about_S3Replication | Out-String | Should -Match 'S3-COMPATIBLE SERVERS'
+    }
+}
+
+Describe 'Help for <Name>' -ForEach $cmdletCases {
+    BeforeAll {
+        $help = Get-Help $Name -Full
+        $parameters = (Get-Command $Name).Parameters.Values | Where-Object Name -NotIn $common
+    }
+
+    It 'has a written synopsis and description' {
+        $help.Synopsis | Should -Not -BeLike "$Name *"
+        $help.Synopsis.Length | Should -BeGreaterThan 20
+        ($help.description.Text -join ' ').Length | Should -BeGreaterThan 80
+    }
+
+    It 'has at least two examples with code' {
+        @($help.examples.example).Count | Should -BeGreaterOrEqual 2
+        foreach ($example in $help.examples.example) { $example.code | Should -Not -BeNullOrEmpty }
+    }
+
+    It 'describes every parameter the cmdlet has' {
+        foreach ($parameter in $parameters) {
+            $documented = $help.parameters.parameter | Where-Object name -EQ $parameter.Name
+            $documented | Should -Not -BeNullOrEmpty -Because "-$($parameter.Name) must be documented"
+            ($documented.description.Text -join ' ') | Should -Not -BeNullOrEmpty -Because "-$($parameter.Name) needs a description"
+        }
+    }
+
+    It 'documents no parameter the cmdlet lacks' {
+        foreach ($documented in @($help.parameters.parameter)) {
+            $documented.name | Should -BeIn $parameters.Name
+        }
+    }
+
+    It 'names its outputs and related links' {
+        $help.returnValues | Should -Not -BeNullOrEmpty
+        @($help.relatedLinks.navigationLink).Count | Should -BeGreaterOrEqual 1
+    }
+}
