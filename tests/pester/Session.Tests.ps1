@@ -122,28 +122,16 @@ Describe 'Connect-S3Backup against the local server' {
         (Get-S3BackupSession).Arn | Should -Be $previous
     }
 
-    It 'explains a role whose trust policy does not name the caller' {
-        $failure = { Connect-S3Backup -ProfileName untrusted -ErrorAction Stop } | Should -Throw -PassThru
-        $failure.FullyQualifiedErrorId | Should -BeLike 'AccessDenied,*'
-        $failure.Exception.Message | Should -Match 'Add-BackupRoleTrustPrincipal'
-    }
-
-    It 'names a source_profile cycle' {
-        $failure = { Connect-S3Backup -ProfileName loop-a -ErrorAction Stop } | Should -Throw -PassThru
-        $failure.FullyQualifiedErrorId | Should -BeLike 'ProfileCycle,*'
-        $failure.Exception.Message | Should -Match 'loop-a -> loop-b -> loop-a'
-    }
-
-    It 'lists the known profiles when the profile is unknown' {
-        $failure = { Connect-S3Backup -ProfileName nope -ErrorAction Stop } | Should -Throw -PassThru
-        $failure.FullyQualifiedErrorId | Should -BeLike 'ProfileNotFound,*'
-        $failure.Exception.Message | Should -Match 'imap'
-    }
-
-    It 'asks for an MFA code it cannot prompt for in a non-interactive runbook with a clear error' {
-        $failure = { Connect-S3Backup -ProfileName needs-mfa -ErrorAction Stop } | Should -Throw -PassThru
-        $failure.FullyQualifiedErrorId | Should -BeLike 'MfaCodeRequired,*'
-        $failure.Exception.Message | Should -Match 'non-interactive|cannot prompt'
+    It 'explains why <Profile> cannot connect: <ErrorId>' -ForEach @(
+        @{ Profile = 'untrusted'; ErrorId = 'AccessDenied'; Message = 'Add-BackupRoleTrustPrincipal' }
+        @{ Profile = 'loop-a'; ErrorId = 'ProfileCycle'; Message = 'loop-a -> loop-b -> loop-a' }
+        @{ Profile = 'nope'; ErrorId = 'ProfileNotFound'; Message = 'known profiles: .*imap' }
+        # Pester runs in pwsh -NonInteractive: the MFA prompt must fail clearly instead of waiting.
+        @{ Profile = 'needs-mfa'; ErrorId = 'MfaCodeRequired'; Message = 'cannot prompt' }
+    ) {
+        $failure = { Connect-S3Backup -ProfileName $Profile -ErrorAction Stop } | Should -Throw -PassThru
+        $failure.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+        $failure.Exception.Message | Should -Match $Message
     }
 
     It 'forgets the default session on Disconnect-S3Backup' {

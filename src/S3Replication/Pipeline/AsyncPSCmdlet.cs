@@ -40,7 +40,9 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     private void RunOnWorkers(Func<CancellationToken, Task> work)
     {
         _pipelineThreadId = Environment.CurrentManagedThreadId;
-        using var pending = new BlockingCollection<Action>(OutputQueueCapacity);
+        // Not disposed: StopProcessing may complete it from another thread at any moment, and it holds nothing
+        // that outlives the collection itself.
+        var pending = new BlockingCollection<Action>(OutputQueueCapacity);
         _pending = pending;
         Task running;
         try

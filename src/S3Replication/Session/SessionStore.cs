@@ -22,8 +22,27 @@ internal sealed class SessionStore
     private readonly ConcurrentDictionary<string, AwsSession> _cache = new(StringComparer.Ordinal);
 
     /// <summary>The store of the runspace running on this thread (cmdlets call it on the pipeline thread).</summary>
-    public static SessionStore ForCurrentRunspace() =>
-        ByRunspace.GetOrAdd(Runspace.DefaultRunspace?.InstanceId ?? Guid.Empty, _ => new SessionStore());
+    public static SessionStore ForCurrentRunspace()
+    {
+        var runspace = Runspace.DefaultRunspace;
+        if (runspace is null)
+        {
+            return ByRunspace.GetOrAdd(Guid.Empty, _ => new SessionStore());
+        }
+        return ByRunspace.GetOrAdd(runspace.InstanceId, _ =>
+        {
+            // Runspaces come and go (ForEach-Object -Parallel, jobs): release their clients when they close.
+            runspace.StateChanged += (_, change) =>
+            {
+                if (change.RunspaceStateInfo.State is RunspaceState.Closed or RunspaceState.Broken
+                    && ByRunspace.TryRemove(runspace.InstanceId, out var closed))
+                {
+                    closed.Clear();
+                }
+            };
+            return new SessionStore();
+        });
+    }
 
     public AwsSession? Default { get; private set; }
 
