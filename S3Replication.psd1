@@ -15,6 +15,11 @@
         'Get-S3BackupSession'
         'Get-AwsConfigProfile'
         'Set-BackupRoleProfile'
+        'New-S3BackupReplicationRule'
+        'Get-S3BackupReplicationRule'
+        'Set-S3BackupReplicationRule'
+        'Remove-S3BackupReplicationRule'
+        'Get-S3ReplicationStatus'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

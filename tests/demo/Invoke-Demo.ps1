@@ -46,6 +46,16 @@ Write-Host '    buckets sds-data-dev and sds-data-dev-backup, both versioned'
 
 Import-Module (Join-Path $ModulePath 'S3Replication.psd1')
 
+# The source account's administrator (here the server's admin user, owner of the buckets) manages replication.
+[IO.File]::AppendAllText($env:AWS_SHARED_CREDENTIALS_FILE, "[source-admin]`naws_access_key_id = $($server.AccessKey)`naws_secret_access_key = $($server.SecretKey)`n")
+
+Show-Step 'Runbook step 1: a replication rule that backs up new objects (an unrelated rule is already there)'
+Invoke-Shown { New-S3BackupReplicationRule -ProfileName source-admin -SourceBucket sds-data-dev -DestinationBucket sds-data-dev-backup -DestinationAccountId 123456789012 -RoleArn arn:aws:iam:::role/BackupRole -RuleId analytics-copy -Prefix analytics/ -Priority 5 }
+Invoke-Shown { New-S3BackupReplicationRule -ProfileName source-admin -SourceBucket sds-data-dev -DestinationBucket sds-data-dev-backup -DestinationAccountId 123456789012 -RoleArn arn:aws:iam:::role/BackupRole -WhatIf }
+Invoke-Shown { New-S3BackupReplicationRule -ProfileName source-admin -SourceBucket sds-data-dev -DestinationBucket sds-data-dev-backup -DestinationAccountId 123456789012 -RoleArn arn:aws:iam:::role/BackupRole }
+Invoke-Shown { Get-S3BackupReplicationRule -ProfileName source-admin -Bucket sds-data-dev | Sort-Object Priority }
+Write-Host '    (the local server drops the destination account and role from stored rules; AWS keeps them)'
+
 Show-Step 'Runbook: the profiles you have'
 Invoke-Shown { Get-AwsConfigProfile }
 

@@ -259,5 +259,23 @@ function New-LocalS3Bucket {
     finally { $client.Dispose() }
 }
 
+function Write-LocalS3Object {
+    <# .SYNOPSIS Writes objects with the given text content (fixtures), with the server's admin keys. #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [string] $Bucket,
+        [Parameter(Mandatory, ValueFromPipeline)] [string[]] $Key, [string] $Content = 'fixture'
+    )
+    begin { $client = New-LocalS3Client -Server $Server -ModulePath $ModulePath }
+    process {
+        foreach ($name in $Key) {
+            $request = [Amazon.S3.Model.PutObjectRequest]::new()
+            $request.BucketName = $Bucket; $request.Key = $name; $request.ContentBody = $Content
+            $null = $client.PutObjectAsync($request).GetAwaiter().GetResult()
+        }
+    }
+    end { $client.Dispose() }
+}
+
 Export-ModuleMember -Function Install-LocalS3Prerequisite, Start-LocalS3, Stop-LocalS3, Stop-StaleLocalS3, Invoke-RgwAdmin,
-    New-LocalS3User, New-LocalS3Role, New-LocalS3Client, New-LocalS3Bucket
+    New-LocalS3User, New-LocalS3Role, New-LocalS3Client, New-LocalS3Bucket, Write-LocalS3Object

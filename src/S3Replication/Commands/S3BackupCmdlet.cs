@@ -84,6 +84,22 @@ public abstract class S3BackupCmdlet : AsyncPSCmdlet, IMfaCodeSource
         return _resolved;
     }
 
+    /// <summary>
+    /// Runs the work for one pipeline item; a failure we can explain becomes a non-terminating error so the
+    /// remaining items are still processed.
+    /// </summary>
+    protected async Task PerItemAsync(Func<Task> work)
+    {
+        try
+        {
+            await work().ConfigureAwait(false);
+        }
+        catch (S3BackupException failure)
+        {
+            await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>pwsh -NonInteractive (scheduled runbooks) and hosts without a console cannot answer a prompt.</summary>
     private bool IsNonInteractive() =>
         Environment.GetCommandLineArgs().Any(argument =>

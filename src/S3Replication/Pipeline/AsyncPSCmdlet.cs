@@ -9,7 +9,9 @@ namespace S3Replication.Pipeline;
 /// <summary>
 /// Runs a cmdlet's work asynchronously on worker threads while the pipeline thread performs every write.
 /// PowerShell only allows WriteObject/WriteError/WriteProgress/ShouldProcess on the pipeline thread, so workers
-/// queue those calls and the pipeline thread drains the queue until the work completes.
+/// queue those calls and the pipeline thread drains the queue. The queue lives as long as the cmdlet: workers
+/// started in one phase (a pool fed by ProcessRecord) keep writing, and their writes are drained by whichever
+/// phase runs next, EndProcessing at the latest.
 /// </summary>
 public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
 {
@@ -17,7 +19,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     private const int OutputQueueCapacity = 1024;
 
     private readonly CancellationTokenSource _stopping = new();
-    private BlockingCollection<Action>? _pending;
+    private readonly BlockingCollection<Action> _pending = new(OutputQueueCapacity);
     private int _pipelineThreadId;
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline is stopped.</summary>
@@ -27,48 +29,42 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     protected virtual Task ProcessRecordAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     protected virtual Task EndProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    protected sealed override void BeginProcessing() => RunOnWorkers(BeginProcessingAsync);
-    protected sealed override void ProcessRecord() => RunOnWorkers(ProcessRecordAsync);
-    protected sealed override void EndProcessing() => RunOnWorkers(EndProcessingAsync);
+    protected sealed override void BeginProcessing() => RunPhase(BeginProcessingAsync);
+    protected sealed override void ProcessRecord() => RunPhase(ProcessRecordAsync);
+    protected sealed override void EndProcessing() => RunPhase(EndProcessingAsync);
 
     protected override void StopProcessing()
     {
         _stopping.Cancel();
-        _pending?.CompleteAdding();
+        _pending.CompleteAdding();
     }
 
-    private void RunOnWorkers(Func<CancellationToken, Task> work)
+    private void RunPhase(Func<CancellationToken, Task> work)
     {
         _pipelineThreadId = Environment.CurrentManagedThreadId;
-        // Not disposed: StopProcessing may complete it from another thread at any moment, and it holds nothing
-        // that outlives the collection itself.
-        var pending = new BlockingCollection<Action>(OutputQueueCapacity);
-        _pending = pending;
-        Task running;
-        try
+        // Queued after the phase's work completes; everything the work queued before it is drained first. It captures
+        // a fresh object so each phase has its own delegate (a non-capturing lambda would be one cached instance).
+        var phase = new object();
+        Action endOfPhase = () => GC.KeepAlive(phase);
+        var running = Task.Run(() => work(PipelineStopping));
+        running.ContinueWith(_ => TryQueue(endOfPhase), TaskScheduler.Default);
+
+        foreach (var action in _pending.GetConsumingEnumerable())
         {
-            running = Task.Run(async () =>
+            if (ReferenceEquals(action, endOfPhase))
             {
-                try { await work(PipelineStopping).ConfigureAwait(false); }
-                finally { pending.CompleteAdding(); }
-            });
-            foreach (var action in pending.GetConsumingEnumerable())
-            {
-                action();
+                break;
             }
-        }
-        finally
-        {
-            _pending = null;
+            action();
         }
 
+        if (PipelineStopping.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
         try
         {
             running.GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (PipelineStopping.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
         }
         catch (S3BackupException failure)
         {
@@ -76,30 +72,39 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    private bool TryQueue(Action action)
+    {
+        try
+        {
+            _pending.Add(action, PipelineStopping);
+            return true;
+        }
+        catch (Exception error) when (error is InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The queue closes when the pipeline stops; nothing further may be written.
+            return false;
+        }
+    }
+
     private bool OnPipelineThread => Environment.CurrentManagedThreadId == _pipelineThreadId;
 
-    /// <summary>Runs <paramref name="action"/> on the pipeline thread and waits for it.</summary>
+    /// <summary>Runs <paramref name="action"/> on the pipeline thread and waits for it (back-pressure for workers).</summary>
     protected Task<T> OnPipeline<T>(Func<T> action)
     {
-        var pending = _pending;
-        if (pending is null || OnPipelineThread)
+        if (OnPipelineThread)
         {
             return Task.FromResult(action());
         }
 
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        try
+        var queued = TryQueue(() =>
         {
-            pending.Add(() =>
-            {
-                try { completion.SetResult(action()); }
-                catch (Exception error) { completion.SetException(error); }
-            }, PipelineStopping);
-        }
-        catch (Exception error) when (error is InvalidOperationException or OperationCanceledException)
+            try { completion.SetResult(action()); }
+            catch (Exception error) { completion.SetException(error); }
+        });
+        if (!queued)
         {
-            // The queue closes when the pipeline stops; nothing further may be written.
-            completion.SetCanceled();
+            completion.TrySetCanceled();
         }
         return completion.Task;
     }

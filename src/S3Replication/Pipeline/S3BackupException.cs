@@ -20,6 +20,16 @@ public enum ErrorId
     AccessDenied,
     AwsRequestFailed,
     NoSession,
+    InvalidBucketName,
+    RuleExists,
+    RuleNotFound,
+    RoleConflict,
+    TooManyRules,
+    DuplicatePriority,
+    VersioningNotEnabled,
+    UnsupportedReplicationSchema,
+    ConcurrentModification,
+    ObjectNotFound,
 }
 
 /// <summary>

@@ -28,6 +28,9 @@ internal sealed class RecordingHandler : HttpMessageHandler
     private readonly Queue<(HttpStatusCode Status, string Body)> _responses = new();
     public List<RecordedRequest> Requests { get; } = new();
 
+    /// <summary>Answers requests from their content (a stateful fake server); scripted responses come first.</summary>
+    public Func<RecordedRequest, (HttpStatusCode Status, string Body)>? Responder { get; set; }
+
     public RecordingHandler Respond(HttpStatusCode status, string body)
     {
         _responses.Enqueue((status, body));
@@ -40,7 +43,10 @@ internal sealed class RecordingHandler : HttpMessageHandler
             .ToDictionary(header => header.Key.ToLowerInvariant(), header => string.Join(",", header.Value));
         var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
         Requests.Add(new RecordedRequest(request.Method, request.RequestUri!, headers, body));
-        var (status, text) = _responses.Count > 0 ? _responses.Dequeue() : (HttpStatusCode.InternalServerError, "no scripted response");
+        var recorded = Requests[^1];
+        var (status, text) = _responses.Count > 0 ? _responses.Dequeue()
+            : Responder is not null ? Responder(recorded)
+            : (HttpStatusCode.InternalServerError, "no scripted response");
         return new HttpResponseMessage(status) { Content = new StringContent(text, Encoding.UTF8, "text/xml") };
     }
 }

@@ -1,0 +1,141 @@
+using System;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Linq;
+using System.Management.Automation;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon.S3;
+using Amazon.S3.Model;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+using S3Replication.Replication;
+using S3Replication.Session;
+using S3Replication.Transfer;
+
+namespace S3Replication.Commands.Replication;
+
+/// <summary>Reports each object's replication status from HeadObject, with a count per status at the end.</summary>
+[Cmdlet(VerbsCommon.Get, "S3ReplicationStatus", DefaultParameterSetName = ObjectSet)]
+[OutputType(typeof(ReplicationStatusRecord), typeof(ReplicationStatusSummary))]
+public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
+{
+    private const string ObjectSet = "Object";
+    private const string ListingSet = "Listing";
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectSet)]
+    [ValidateNotNull]
+    public S3ObjectRecord? InputObject { get; set; }
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ListingSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Bucket { get; set; }
+
+    [Parameter(Position = 1, ParameterSetName = ListingSet)]
+    [AllowEmptyString]
+    public string? Prefix { get; set; }
+
+    /// <summary>Write one count per status instead of one record per object.</summary>
+    [Parameter]
+    public SwitchParameter Summary { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 256)]
+    public int MaxConcurrency { get; set; } = 16;
+
+    private readonly ConcurrentDictionary<(string Bucket, string Status), long> _counts = new();
+    private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+    private BoundedWorkers? _workers;
+    private AwsSession? _session;
+    private long _checked;
+
+    protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
+    {
+        if (Bucket is not null)
+        {
+            ReplicationRuleSpec.RequireBucket(Bucket, "source");
+        }
+        _session = ResolveSession();
+        _workers = new BoundedWorkers(MaxConcurrency);
+        return Task.CompletedTask;
+    }
+
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        if (InputObject is { } record)
+        {
+            await _workers!.StartAsync(() => CheckAsync(record, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    {
+        if (Bucket is not null)
+        {
+            await foreach (var record in new ObjectLister(_session!.S3).ListAsync(Bucket, Prefix, cancellationToken).ConfigureAwait(false))
+            {
+                await _workers!.StartAsync(() => CheckAsync(record, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        await _workers!.WhenAllAsync().ConfigureAwait(false);
+        await WriteProgressAsync(new ProgressRecord(0, "Replication status", "Done") { RecordType = ProgressRecordType.Completed }).ConfigureAwait(false);
+
+        var counts = _counts.OrderBy(entry => entry.Key.Bucket, StringComparer.Ordinal).ThenBy(entry => entry.Key.Status, StringComparer.Ordinal).ToList();
+        await WriteVerboseAsync($"Replication status of {_checked} object(s): " +
+            (counts.Count == 0 ? "none checked" : string.Join(", ", counts.Select(entry => $"{entry.Key.Bucket} {entry.Key.Status} {entry.Value}")))).ConfigureAwait(false);
+        if (Summary)
+        {
+            foreach (var entry in counts)
+            {
+                await WriteObjectAsync(new ReplicationStatusSummary { Bucket = entry.Key.Bucket, Status = entry.Key.Status, Count = entry.Value }).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private Task CheckAsync(S3ObjectRecord record, CancellationToken cancellationToken) => PerItemAsync(async () =>
+    {
+        var status = await HeadStatusAsync(record, cancellationToken).ConfigureAwait(false);
+        _counts.AddOrUpdate((record.Bucket, status), 1, (_, count) => count + 1);
+        var done = Interlocked.Increment(ref _checked);
+        if (_sinceProgress.Elapsed > ProgressInterval)
+        {
+            _sinceProgress.Restart();
+            await WriteProgressAsync(new ProgressRecord(0, "Replication status", $"{done} object(s) checked")).ConfigureAwait(false);
+        }
+        if (!Summary)
+        {
+            await WriteObjectAsync(new ReplicationStatusRecord { Bucket = record.Bucket, Key = record.Key, VersionId = record.VersionId, Status = status })
+                .ConfigureAwait(false);
+        }
+    });
+
+    private async Task<string> HeadStatusAsync(S3ObjectRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _session!.S3.GetObjectMetadataAsync(
+                new GetObjectMetadataRequest { BucketName = record.Bucket, Key = record.Key, VersionId = record.VersionId }, cancellationToken).ConfigureAwait(false);
+            return NormalizeStatus(response.ReplicationStatus?.Value);
+        }
+        catch (AmazonS3Exception error) when (error.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new S3BackupException(ErrorId.ObjectNotFound, ErrorCategory.ObjectNotFound,
+                $"{record} does not exist (or that version was deleted).", record, error);
+        }
+        catch (AmazonS3Exception error)
+        {
+            var action = record.VersionId is null ? "s3:GetObject" : "s3:GetObjectVersion";
+            throw AwsErrors.ForS3(error, action, $"arn:aws:s3:::{record.Bucket}/{record.Key}", $"Reading the metadata of {record}", record);
+        }
+    }
+
+    /// <summary>S3 says COMPLETE in headers and COMPLETED in documentation; one spelling per state, NONE when absent.</summary>
+    internal static string NormalizeStatus(string? status) => status?.ToUpperInvariant() switch
+    {
+        null or "" => "NONE",
+        "COMPLETE" or "COMPLETED" => "COMPLETED",
+        var other => other,
+    };
+}

@@ -1,0 +1,178 @@
+using System;
+using System.Linq;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon.S3;
+using Amazon.S3.Model;
+using S3Replication.Pipeline;
+
+namespace S3Replication.Replication;
+
+/// <summary>What a read-modify-write of a bucket's replication configuration did.</summary>
+internal sealed record ConfigurationChange(ReplicationConfiguration? Before, ReplicationConfiguration? After, bool Written, int Attempts);
+
+/// <summary>S3 I/O for replication configurations and bucket versioning.</summary>
+internal sealed class ReplicationService
+{
+    /// <summary>How often a change that another writer undid is applied again from the new state.</summary>
+    public const int MaxAttempts = 5;
+
+    /// <summary>How long a write must survive before it counts: other writers' stale writes land within this.</summary>
+    public static readonly TimeSpan DefaultSettleDelay = TimeSpan.FromMilliseconds(400);
+
+    private readonly IAmazonS3 _s3;
+    private readonly TimeSpan _settleDelay;
+    private readonly Random _jitter = new();
+
+    public ReplicationService(IAmazonS3 s3) : this(s3, DefaultSettleDelay)
+    {
+    }
+
+    public ReplicationService(IAmazonS3 s3, TimeSpan settleDelay)
+    {
+        _s3 = s3;
+        _settleDelay = settleDelay;
+    }
+
+    /// <summary>
+    /// The bucket's configuration, or null when it has none: AWS answers 404 ReplicationConfigurationNotFoundError,
+    /// Ceph RGW an empty 200.
+    /// </summary>
+    public async Task<ReplicationConfiguration?> GetAsync(string bucket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _s3.GetBucketReplicationAsync(new GetBucketReplicationRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+            var configuration = response.Configuration;
+            return configuration?.Rules is { Count: > 0 } ? configuration : null;
+        }
+        catch (AmazonS3Exception error) when (error.ErrorCode == "ReplicationConfigurationNotFoundError")
+        {
+            return null;
+        }
+        catch (AmazonS3Exception error)
+        {
+            throw AwsErrors.ForS3(error, "s3:GetReplicationConfiguration", BucketArn(bucket), $"Reading the replication configuration of bucket {bucket}", bucket);
+        }
+    }
+
+    /// <summary>
+    /// Reads the configuration, applies <paramref name="change"/>, asks <paramref name="confirm"/> (ShouldProcess)
+    /// with before and after, then writes. S3 has no conditional write for this API, so other writers can interleave:
+    /// the state is read again right before the write (the prompt may have waited), and after the write the rule we
+    /// changed must read back as written both at once and after a settle delay (a writer that read before our write
+    /// lands within it). Otherwise the change is applied again to the state found (up to <see cref="MaxAttempts"/>
+    /// times). Writers that all work this way do not lose each other's rules; a tool that replaces the whole
+    /// configuration (the console, aws s3api) can still undo ours after we finished.
+    /// </summary>
+    public async Task<ConfigurationChange> ReadModifyWriteAsync(string bucket, string ruleId,
+        Func<ReplicationConfiguration?, ReplicationConfiguration?> change,
+        Func<ReplicationConfiguration?, ReplicationConfiguration?, Task<bool>> confirm,
+        CancellationToken cancellationToken)
+    {
+        var before = await GetAsync(bucket, cancellationToken).ConfigureAwait(false);
+        var after = change(before);
+        if (!await confirm(before, after).ConfigureAwait(false))
+        {
+            return new ConfigurationChange(before, after, Written: false, Attempts: 0);
+        }
+
+        var current = await GetAsync(bucket, cancellationToken).ConfigureAwait(false);
+        for (var attempt = 1; ; attempt++)
+        {
+            after = change(current);
+            await WriteAsync(bucket, after, cancellationToken).ConfigureAwait(false);
+            current = await GetAsync(bucket, cancellationToken).ConfigureAwait(false);
+            if (Applied(current, after, ruleId))
+            {
+                await Task.Delay(SettleDelay(), cancellationToken).ConfigureAwait(false);
+                current = await GetAsync(bucket, cancellationToken).ConfigureAwait(false);
+                if (Applied(current, after, ruleId))
+                {
+                    return new ConfigurationChange(before, after, Written: true, attempt);
+                }
+            }
+            if (attempt == MaxAttempts)
+            {
+                throw new S3BackupException(ErrorId.ConcurrentModification, System.Management.Automation.ErrorCategory.ResourceUnavailable,
+                    $"The replication configuration of bucket {bucket} kept changing while it was being written ({MaxAttempts} attempts). " +
+                    "Another process is editing it; run the command again when it has finished.", bucket);
+            }
+        }
+    }
+
+    private static bool Applied(ReplicationConfiguration? readBack, ReplicationConfiguration? written, string ruleId) =>
+        ReplicationRules.CoreOf(readBack, ruleId) == ReplicationRules.CoreOf(written, ruleId);
+
+    private TimeSpan SettleDelay()
+    {
+        if (_settleDelay == TimeSpan.Zero)
+        {
+            return TimeSpan.Zero;
+        }
+        lock (_jitter)
+        {
+            // Jitter keeps writers that collided once from colliding again in lockstep.
+            return TimeSpan.FromMilliseconds(_settleDelay.TotalMilliseconds * (1 + _jitter.NextDouble()));
+        }
+    }
+
+    private async Task WriteAsync(string bucket, ReplicationConfiguration? configuration, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (configuration is null)
+            {
+                await _s3.DeleteBucketReplicationAsync(new DeleteBucketReplicationRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _s3.PutBucketReplicationAsync(new PutBucketReplicationRequest { BucketName = bucket, Configuration = configuration }, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+        }
+        catch (AmazonS3Exception error)
+        {
+            var action = configuration is null ? "Deleting" : "Writing";
+            throw AwsErrors.ForS3(error, "s3:PutReplicationConfiguration (and iam:PassRole on the replication role)", BucketArn(bucket),
+                $"{action} the replication configuration of bucket {bucket}", bucket);
+        }
+    }
+
+    /// <summary>Enabled, Suspended or Off (never enabled).</summary>
+    public async Task<string> GetVersioningAsync(string bucket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _s3.GetBucketVersioningAsync(new GetBucketVersioningRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+            var status = response.VersioningConfig?.Status?.Value;
+            return string.IsNullOrEmpty(status) ? "Off" : status!;
+        }
+        catch (AmazonS3Exception error)
+        {
+            throw AwsErrors.ForS3(error, "s3:GetBucketVersioning", BucketArn(bucket), $"Reading the versioning state of bucket {bucket}", bucket);
+        }
+    }
+
+    public async Task EnableVersioningAsync(string bucket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _s3.PutBucketVersioningAsync(new PutBucketVersioningRequest
+            {
+                BucketName = bucket,
+                VersioningConfig = new S3BucketVersioningConfig { Status = VersionStatus.Enabled },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception error)
+        {
+            throw AwsErrors.ForS3(error, "s3:PutBucketVersioning", BucketArn(bucket), $"Enabling versioning on bucket {bucket}", bucket);
+        }
+    }
+
+    public static string BucketArn(string bucket) => "arn:aws:s3:::" + bucket;
+
+    public static bool IsDeniedOrMissing(S3BackupException error) =>
+        error.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.Forbidden or HttpStatusCode.NotFound };
+}

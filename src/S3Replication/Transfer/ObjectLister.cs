@@ -1,0 +1,49 @@
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon.S3;
+using Amazon.S3.Model;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+
+namespace S3Replication.Transfer;
+
+/// <summary>Lists a bucket page by page, yielding each object as soon as its page arrives (constant memory).</summary>
+internal sealed class ObjectLister
+{
+    private readonly IAmazonS3 _s3;
+
+    public ObjectLister(IAmazonS3 s3) => _s3 = s3;
+
+    public async IAsyncEnumerable<S3ObjectRecord> ListAsync(string bucket, string? prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = string.IsNullOrEmpty(prefix) ? null : prefix };
+        do
+        {
+            ListObjectsV2Response page;
+            try
+            {
+                page = await _s3.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception error)
+            {
+                throw AwsErrors.ForS3(error, "s3:ListBucket", "arn:aws:s3:::" + bucket, $"Listing bucket {bucket}", bucket);
+            }
+            foreach (var item in page.S3Objects ?? new List<S3Object>())
+            {
+                yield return new S3ObjectRecord
+                {
+                    Bucket = bucket,
+                    Key = item.Key,
+                    Size = item.Size ?? 0,
+                    ETag = item.ETag,
+                    LastModified = item.LastModified?.ToUniversalTime(),
+                    StorageClass = item.StorageClass?.Value,
+                };
+            }
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        while (!string.IsNullOrEmpty(request.ContinuationToken));
+    }
+}
