@@ -87,6 +87,12 @@ Describe 'Replication rules on the local server' {
         Get-S3BackupReplicationRule -Bucket $source | Should -BeNullOrEmpty
     }
 
+    It 'refuses an unknown storage class in Set-S3BackupReplicationRule, changing nothing' {
+        $before = Get-RuleSummary $source
+        { Set-S3BackupReplicationRule -Bucket $source -RuleId ReplicateToBackup -StorageClass COLDEST -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,*'
+        Get-RuleSummary $source | Should -Be $before
+    }
+
     It 'reports a rule that does not exist' {
         Remove-S3BackupReplicationRule -Bucket $source -RuleId nothing -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue
         $failures[0].FullyQualifiedErrorId | Should -BeLike 'RuleNotFound,*'
@@ -137,6 +143,7 @@ Describe 'Bad input changes nothing' {
         @{ Case = 'a short account id'; Override = @{ DestinationAccountId = '1234' }; ErrorId = 'InvalidArgument' }
         @{ Case = 'a malformed role ARN'; Override = @{ RoleArn = 'arn:aws:iam::1:user/x' }; ErrorId = 'InvalidRoleArn' }
         @{ Case = 'a KMS key id that is not an ARN'; Override = @{ ReplicaKmsKeyId = 'my-key' }; ErrorId = 'InvalidArgument' }
+        @{ Case = 'an unknown storage class'; Override = @{ StorageClass = 'COLDEST' }; ErrorId = 'InvalidArgument' }
     ) {
         $arguments = $rule.Clone()
         foreach ($entry in $Override.GetEnumerator()) { $arguments[$entry.Key] = $entry.Value }

@@ -57,7 +57,8 @@ public sealed class NewS3BackupReplicationRuleCommand : S3BackupCmdlet
     public int? Priority { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR")]
+    [ArgumentCompleter(typeof(StorageClassCompleter))]
+    [ValidateNotNullOrEmpty]
     public string? StorageClass { get; set; }
 
     [Parameter]

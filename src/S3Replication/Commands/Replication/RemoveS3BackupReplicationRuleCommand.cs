@@ -8,17 +8,8 @@ namespace S3Replication.Commands.Replication;
 /// <summary>Removes one rule, keeping the others; removing the last rule deletes the configuration.</summary>
 [Cmdlet(VerbsCommon.Remove, "S3BackupReplicationRule", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
-public sealed class RemoveS3BackupReplicationRuleCommand : S3BackupCmdlet
+public sealed class RemoveS3BackupReplicationRuleCommand : ReplicationRuleTargetCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("SourceBucket")]
-    [ValidateNotNullOrEmpty]
-    public string Bucket { get; set; } = "";
-
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string RuleId { get; set; } = "";
-
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken) => PerItemAsync(async () =>
     {
         ReplicationRuleSpec.RequireBucket(Bucket, "source");

@@ -11,17 +11,8 @@ namespace S3Replication.Commands.Replication;
 /// <summary>Changes one rule (status, priority, prefix, storage class, delete markers), keeping every other rule.</summary>
 [Cmdlet(VerbsCommon.Set, "S3BackupReplicationRule", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ReplicationRuleRecord))]
-public sealed class SetS3BackupReplicationRuleCommand : S3BackupCmdlet
+public sealed class SetS3BackupReplicationRuleCommand : ReplicationRuleTargetCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("SourceBucket")]
-    [ValidateNotNullOrEmpty]
-    public string Bucket { get; set; } = "";
-
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string RuleId { get; set; } = "";
-
     [Parameter]
     public SwitchParameter Enabled { get; set; }
 
@@ -37,7 +28,8 @@ public sealed class SetS3BackupReplicationRuleCommand : S3BackupCmdlet
     public string? Prefix { get; set; }
 
     [Parameter]
-    [ValidateSet("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR")]
+    [ArgumentCompleter(typeof(StorageClassCompleter))]
+    [ValidateNotNullOrEmpty]
     public string? StorageClass { get; set; }
 
     [Parameter]
