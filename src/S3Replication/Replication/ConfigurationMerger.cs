@@ -13,6 +13,25 @@ namespace S3Replication.Replication;
 internal sealed record RuleChanges(bool? Enabled = null, int? Priority = null, string? Prefix = null, string? StorageClass = null, bool? DeleteMarkerReplication = null)
 {
     public bool IsEmpty => this == new RuleChanges();
+
+    /// <summary>Checks the values themselves, before anything is read or sent.</summary>
+    public void Validate()
+    {
+        if (Priority is < 0)
+        {
+            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument, "The priority must be 0 or more.", Priority);
+        }
+        if (Prefix is { Length: > ReplicationRuleSpec.MaxPrefixLength })
+        {
+            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                $"The prefix must be at most {ReplicationRuleSpec.MaxPrefixLength} characters.", Prefix);
+        }
+        if (StorageClass is not null && !ReplicationRuleSpec.StorageClasses.Contains(StorageClass))
+        {
+            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                $"'{StorageClass}' is not a replication storage class; use one of {string.Join(", ", ReplicationRuleSpec.StorageClasses)}.", StorageClass);
+        }
+    }
 }
 
 /// <summary>
@@ -72,6 +91,7 @@ internal static class ConfigurationMerger
 
     public static ReplicationConfiguration Update(ReplicationConfiguration? existing, string bucket, string ruleId, RuleChanges changes)
     {
+        changes.Validate();
         var rules = existing?.Rules ?? new List<ReplicationRule>();
         var index = IndexOf(rules, bucket, ruleId);
         var rule = ReplicationRules.Copy(rules[index]);
@@ -81,30 +101,16 @@ internal static class ConfigurationMerger
         }
         if (changes.Priority is { } priority)
         {
-            if (priority < 0)
-            {
-                throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument, "The priority must be 0 or more.", priority);
-            }
             RequireUniquePriority(rules.Where((_, position) => position != index), priority, ruleId, bucket);
             rule.Priority = priority;
         }
         if (changes.Prefix is { } prefix)
         {
-            if (prefix.Length > ReplicationRuleSpec.MaxPrefixLength)
-            {
-                throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
-                    $"The prefix must be at most {ReplicationRuleSpec.MaxPrefixLength} characters.", prefix);
-            }
             RequireV2Schema(new[] { rule }, bucket);
             rule.Filter = RuleFilters.Build(prefix, RuleFilters.Read(rule).Tags);
         }
         if (changes.StorageClass is { } storageClass)
         {
-            if (!ReplicationRuleSpec.StorageClasses.Contains(storageClass))
-            {
-                throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
-                    $"'{storageClass}' is not a replication storage class; use one of {string.Join(", ", ReplicationRuleSpec.StorageClasses)}.", storageClass);
-            }
             rule.Destination ??= new ReplicationDestination();
             rule.Destination.StorageClass = S3StorageClass.FindValue(storageClass);
         }

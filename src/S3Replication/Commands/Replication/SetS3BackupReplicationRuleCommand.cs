@@ -50,6 +50,7 @@ public sealed class SetS3BackupReplicationRuleCommand : ReplicationRuleTargetCmd
             throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
                 "Nothing to change: give -Enabled, -Disabled, -Priority, -Prefix, -StorageClass or -DeleteMarkerReplication.", RuleId);
         }
+        changes.Validate();
         ReplicationRuleSpec.RequireBucket(Bucket, "source");
 
         var change = await new ReplicationService(ResolveSession().S3).ReadModifyWriteAsync(Bucket, RuleId,
