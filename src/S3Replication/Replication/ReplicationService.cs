@@ -9,9 +9,6 @@ using S3Replication.Pipeline;
 
 namespace S3Replication.Replication;
 
-/// <summary>What a read-modify-write of a bucket's replication configuration did.</summary>
-internal sealed record ConfigurationChange(ReplicationConfiguration? Before, ReplicationConfiguration? After, bool Written, int Attempts);
-
 /// <summary>S3 I/O for replication configurations and bucket versioning.</summary>
 internal sealed class ReplicationService
 {
@@ -23,7 +20,6 @@ internal sealed class ReplicationService
 
     private readonly IAmazonS3 _s3;
     private readonly TimeSpan _settleDelay;
-    private readonly Random _jitter = new();
 
     public ReplicationService(IAmazonS3 s3) : this(s3, DefaultSettleDelay)
     {
@@ -58,65 +54,25 @@ internal sealed class ReplicationService
     }
 
     /// <summary>
-    /// Reads the configuration, applies <paramref name="change"/>, asks <paramref name="confirm"/> (ShouldProcess)
-    /// with before and after, then writes. S3 has no conditional write for this API, so other writers can interleave:
-    /// the state is read again right before the write (the prompt may have waited), and after the write the rule we
-    /// changed must read back as written both at once and after a settle delay (a writer that read before our write
-    /// lands within it). Otherwise the change is applied again to the state found (up to <see cref="MaxAttempts"/>
-    /// times). Writers that all work this way do not lose each other's rules; a tool that replaces the whole
-    /// configuration (the console, aws s3api) can still undo ours after we finished.
+    /// Changes one rule of the bucket's configuration with <see cref="VerifiedWrite"/>: the change counts as applied
+    /// when the rule's stored fields read back as written (or the rule is gone, for a removal).
     /// </summary>
-    public async Task<ConfigurationChange> ReadModifyWriteAsync(string bucket, string ruleId,
+    public Task<VerifiedWriteResult<ReplicationConfiguration?>> ReadModifyWriteAsync(string bucket, string ruleId,
         Func<ReplicationConfiguration?, ReplicationConfiguration?> change,
         Func<ReplicationConfiguration?, ReplicationConfiguration?, Task<bool>> confirm,
-        CancellationToken cancellationToken)
-    {
-        var before = await GetAsync(bucket, cancellationToken).ConfigureAwait(false);
-        var after = change(before);
-        if (!await confirm(before, after).ConfigureAwait(false))
-        {
-            return new ConfigurationChange(before, after, Written: false, Attempts: 0);
-        }
-
-        var current = await GetAsync(bucket, cancellationToken).ConfigureAwait(false);
-        for (var attempt = 1; ; attempt++)
-        {
-            after = change(current);
-            await WriteAsync(bucket, after, cancellationToken).ConfigureAwait(false);
-            current = await GetAsync(bucket, cancellationToken).ConfigureAwait(false);
-            if (Applied(current, after, ruleId))
-            {
-                await Task.Delay(SettleDelay(), cancellationToken).ConfigureAwait(false);
-                current = await GetAsync(bucket, cancellationToken).ConfigureAwait(false);
-                if (Applied(current, after, ruleId))
-                {
-                    return new ConfigurationChange(before, after, Written: true, attempt);
-                }
-            }
-            if (attempt == MaxAttempts)
-            {
-                throw new S3BackupException(ErrorId.ConcurrentModification, System.Management.Automation.ErrorCategory.ResourceUnavailable,
-                    $"The replication configuration of bucket {bucket} kept changing while it was being written ({MaxAttempts} attempts). " +
-                    "Another process is editing it; run the command again when it has finished.", bucket);
-            }
-        }
-    }
-
-    private static bool Applied(ReplicationConfiguration? readBack, ReplicationConfiguration? written, string ruleId) =>
-        ReplicationRules.CoreOf(readBack, ruleId) == ReplicationRules.CoreOf(written, ruleId);
-
-    private TimeSpan SettleDelay()
-    {
-        if (_settleDelay == TimeSpan.Zero)
-        {
-            return TimeSpan.Zero;
-        }
-        lock (_jitter)
-        {
-            // Jitter keeps writers that collided once from colliding again in lockstep.
-            return TimeSpan.FromMilliseconds(_settleDelay.TotalMilliseconds * (1 + _jitter.NextDouble()));
-        }
-    }
+        CancellationToken cancellationToken) =>
+        VerifiedWrite.RunAsync(
+            token => GetAsync(bucket, token),
+            change,
+            confirm,
+            (configuration, token) => WriteAsync(bucket, configuration, token),
+            (readBack, written) => ReplicationRules.CoreOf(readBack, ruleId) == ReplicationRules.CoreOf(written, ruleId),
+            _settleDelay,
+            MaxAttempts,
+            () => new S3BackupException(ErrorId.ConcurrentModification, System.Management.Automation.ErrorCategory.ResourceUnavailable,
+                $"The replication configuration of bucket {bucket} kept changing while it was being written ({MaxAttempts} attempts). " +
+                "Another process is editing it; run the command again when it has finished.", bucket),
+            cancellationToken);
 
     private async Task WriteAsync(string bucket, ReplicationConfiguration? configuration, CancellationToken cancellationToken)
     {
