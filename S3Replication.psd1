@@ -20,6 +20,9 @@
         'Set-S3BackupReplicationRule'
         'Remove-S3BackupReplicationRule'
         'Get-S3ReplicationStatus'
+        'Get-BackupRoleTrustPolicy'
+        'Add-BackupRoleTrustPrincipal'
+        'Remove-BackupRoleTrustPrincipal'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -23,8 +23,8 @@ function Invoke-Shown([scriptblock] $Command) {
 # SdsDataManager created, and the two versioned buckets.
 Show-Step 'Fixtures on the local server: operator, backup role, versioned buckets'
 $operator = New-LocalS3User -Server $server -Name 'hartnett'
-$role = New-LocalS3Role -Server $server -Name 'BackupRole' -TrustedPrincipal $operator.Arn -TrustedService 's3.amazonaws.com'
-Write-Host "    user $($operator.Arn), role $($role.Arn) (trusts the operator and s3.amazonaws.com)"
+$role = New-LocalS3Role -Server $server -Name 'BackupRole' -TrustedService 's3.amazonaws.com'
+Write-Host "    user $($operator.Arn), role $($role.Arn) (trusts only s3.amazonaws.com, as SdsDataManager creates it)"
 
 $awsFolder = Join-Path $server.Root 'demo-aws'
 $null = New-Item -ItemType Directory -Force $awsFolder
@@ -64,6 +64,12 @@ Invoke-Shown { Set-BackupRoleProfile -Name backup-role -RoleArn arn:aws:iam:::ro
 Invoke-Shown { Set-BackupRoleProfile -Name backup-role -RoleArn arn:aws:iam:::role/BackupRole -SourceProfile imap -PassThru }
 Write-Host '    the config file now reads:'
 Get-Content $env:AWS_CONFIG_FILE | ForEach-Object { Write-Host "      $_" }
+
+Show-Step 'Runbook: add your user to the role''s trust policy (preview, then write; a second run changes nothing)'
+Invoke-Shown { Add-BackupRoleTrustPrincipal -ProfileName source-admin -RoleName BackupRole -PrincipalArn arn:aws:iam:::user/hartnett -WhatIf }
+Invoke-Shown { Add-BackupRoleTrustPrincipal -ProfileName source-admin -RoleName BackupRole -PrincipalArn arn:aws:iam:::user/hartnett }
+Invoke-Shown { Add-BackupRoleTrustPrincipal -ProfileName source-admin -RoleName BackupRole -PrincipalArn arn:aws:iam:::user/hartnett }
+Invoke-Shown { (Get-BackupRoleTrustPolicy -ProfileName source-admin -RoleName BackupRole).Principals }
 
 Show-Step 'Runbook: check your credentials (assume the role, list the source bucket)'
 Invoke-Shown { Connect-S3Backup -ProfileName backup-role -Bucket sds-data-dev -PassThru }

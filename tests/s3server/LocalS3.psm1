@@ -182,7 +182,7 @@ function Stop-LocalS3 {
 function Invoke-RgwAdmin {
     <# .SYNOPSIS Runs radosgw-admin against a server from Start-LocalS3 (test fixtures: users, roles, policies). #>
     [CmdletBinding()]
-    param([Parameter(Mandatory)] $Server, [Parameter(Mandatory, ValueFromRemainingArguments)] [string[]] $Arguments)
+    param([Parameter(Mandatory, Position = 0)] $Server, [Parameter(Mandatory, ValueFromRemainingArguments)] [string[]] $Arguments)
     Invoke-Ceph radosgw-admin (@('-c', $Server.CephConf) + $Arguments)
 }
 

@@ -30,6 +30,17 @@ public enum ErrorId
     UnsupportedReplicationSchema,
     ConcurrentModification,
     ObjectNotFound,
+    RoleNotFound,
+    MalformedPolicyDocument,
+    PolicyTooLarge,
+    LimitExceeded,
+    InvalidPrincipal,
+    BroadPrincipalRefused,
+    LastPrincipalRefused,
+    ServicePrincipalRefused,
+    PrincipalNotTrusted,
+    IdentityUnknown,
+    AssumeRoleTimedOut,
 }
 
 /// <summary>

@@ -8,6 +8,7 @@ using Amazon.S3;
 using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
 using S3Replication.Records;
+using S3Replication.Trust;
 
 namespace S3Replication.Session;
 
@@ -27,6 +28,7 @@ internal sealed class AwsSession : IDisposable
 {
     private readonly Lazy<AmazonS3Client> _s3;
     private readonly Lazy<AmazonSecurityTokenServiceClient> _sts;
+    private readonly Lazy<IamClient> _iam;
     private CallerIdentity? _identity;
 
     public AwsSession(SessionRequest request, string? profileName, CredentialPlan plan, AWSCredentials credentials,
@@ -42,6 +44,7 @@ internal sealed class AwsSession : IDisposable
         HttpClientFactory = httpClientFactory;
         _s3 = new Lazy<AmazonS3Client>(() => new AmazonS3Client(Credentials, S3Config(s3Settings, httpClientFactory)));
         _sts = new Lazy<AmazonSecurityTokenServiceClient>(() => new AmazonSecurityTokenServiceClient(Credentials, StsConfig(stsSettings, httpClientFactory)));
+        _iam = new Lazy<IamClient>(() => new IamClient(Credentials, iamSettings));
     }
 
     public SessionRequest Request { get; }
@@ -58,6 +61,7 @@ internal sealed class AwsSession : IDisposable
 
     public IAmazonS3 S3 => _s3.Value;
     public IAmazonSecurityTokenService Sts => _sts.Value;
+    public IamClient Iam => _iam.Value;
 
     public static AmazonS3Config S3Config(ClientSettings settings, HttpClientFactory? httpClientFactory)
     {
@@ -142,6 +146,10 @@ internal sealed class AwsSession : IDisposable
         if (_sts.IsValueCreated)
         {
             _sts.Value.Dispose();
+        }
+        if (_iam.IsValueCreated)
+        {
+            _iam.Value.Dispose();
         }
     }
 }

@@ -1,0 +1,181 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using System.Xml.Linq;
+using Amazon.Runtime;
+using Amazon.Runtime.Signing;
+using S3Replication.Session;
+
+namespace S3Replication.Trust;
+
+internal sealed record IamRole(string RoleName, string Arn, string? RoleId, string AssumeRolePolicyDocument);
+
+/// <summary>An error answer from IAM: its code, message and HTTP status (IAM's and Ceph RGW's error XML alike).</summary>
+internal sealed class IamException : Exception
+{
+    public IamException(string code, string message, HttpStatusCode status, Exception? inner = null) : base(message, inner)
+    {
+        Code = code;
+        Status = status;
+    }
+
+    public string Code { get; }
+    public HttpStatusCode Status { get; }
+}
+
+/// <summary>
+/// The few IAM calls this module needs, over IAM's Query API signed with AWSSDK.Core's public SigV4 signer
+/// (AWSSDK.IdentityManagement is not available). Each attempt is built and signed afresh, so throttling, 5xx and
+/// connection failures are retried with jittered exponential backoff.
+/// </summary>
+internal sealed class IamClient : IDisposable
+{
+    public const int MaxAttempts = 5;
+    private const string ApiVersion = "2010-05-08";
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(200);
+    private static readonly HashSet<string> RetryableCodes = new(StringComparer.Ordinal)
+    {
+        "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "ServiceUnavailable",
+        "ServiceFailure", "InternalFailure", "InternalError",
+    };
+
+    private readonly AWSCredentials _credentials;
+    private readonly HttpClient _http;
+    private readonly Func<DateTime> _clock;
+    private readonly Func<TimeSpan, CancellationToken, Task> _delay;
+    private readonly Random _jitter = new();
+
+    public IamClient(AWSCredentials credentials, ClientSettings settings, HttpMessageHandler? handler = null,
+        Func<DateTime>? clock = null, Func<TimeSpan, CancellationToken, Task>? delay = null)
+    {
+        _credentials = credentials;
+        (Endpoint, SigningRegion) = EndpointFor(settings);
+        // No automatic redirects: a redirected request would carry a signature for another host.
+        _http = new HttpClient(handler ?? new HttpClientHandler { AllowAutoRedirect = false }, disposeHandler: handler is null);
+        _clock = clock ?? (() => DateTime.UtcNow);
+        _delay = delay ?? Task.Delay;
+    }
+
+    public Uri Endpoint { get; }
+    public string SigningRegion { get; }
+
+    /// <summary>IAM is global per partition: one endpoint and signing region each, unless an endpoint is configured.</summary>
+    internal static (Uri Endpoint, string Region) EndpointFor(ClientSettings settings)
+    {
+        if (settings.EndpointUrl is { } configured)
+        {
+            return (new Uri(configured), settings.Region);
+        }
+        if (settings.Region.StartsWith("cn-", StringComparison.Ordinal))
+        {
+            return (new Uri("https://iam.cn-north-1.amazonaws.com.cn/"), "cn-north-1");
+        }
+        return settings.Region.StartsWith("us-gov-", StringComparison.Ordinal)
+            ? (new Uri("https://iam.us-gov.amazonaws.com/"), "us-gov-west-1")
+            : (new Uri("https://iam.amazonaws.com/"), "us-east-1");
+    }
+
+    public async Task<IamRole> GetRoleAsync(string roleName, CancellationToken cancellationToken)
+    {
+        var response = await CallAsync("GetRole", new[] { ("RoleName", roleName) }, cancellationToken).ConfigureAwait(false);
+        var role = response.Descendants().FirstOrDefault(element => element.Name.LocalName == "Role")
+            ?? throw new IamException("UnexpectedResponse", "GetRole answered without a Role element.", HttpStatusCode.OK);
+        string? Field(string name) => role.Elements().FirstOrDefault(element => element.Name.LocalName == name)?.Value;
+        return new IamRole(Field("RoleName") ?? roleName, Field("Arn") ?? "", Field("RoleId"), Field("AssumeRolePolicyDocument") ?? "");
+    }
+
+    public Task UpdateAssumeRolePolicyAsync(string roleName, string policyDocument, CancellationToken cancellationToken) =>
+        CallAsync("UpdateAssumeRolePolicy", new[] { ("RoleName", roleName), ("PolicyDocument", policyDocument) }, cancellationToken);
+
+    private async Task<XElement> CallAsync(string action, IReadOnlyList<(string Name, string Value)> parameters, CancellationToken cancellationToken)
+    {
+        var body = string.Join("&", new[] { ("Action", action) }.Concat(parameters).Concat(new[] { ("Version", ApiVersion) })
+            .Select(pair => $"{Uri.EscapeDataString(pair.Item1)}={Uri.EscapeDataString(pair.Item2)}"));
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var request = await SignedRequestAsync(body, cancellationToken).ConfigureAwait(false);
+                using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    return XDocument.Parse(text).Root!;
+                }
+                var failure = ErrorFrom(text, response.StatusCode);
+                if (attempt == MaxAttempts || !IsRetryable(failure))
+                {
+                    throw failure;
+                }
+            }
+            catch (HttpRequestException) when (attempt < MaxAttempts)
+            {
+                // A dropped or refused connection: retried after the backoff below.
+            }
+            catch (HttpRequestException error)
+            {
+                throw new IamException("ConnectionFailed", $"Could not reach IAM at {Endpoint}: {error.Message}", 0, error);
+            }
+            await _delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<HttpRequestMessage> SignedRequestAsync(string body, CancellationToken cancellationToken)
+    {
+        const string contentType = "application/x-www-form-urlencoded; charset=utf-8";
+        var bytes = Encoding.UTF8.GetBytes(body);
+        var signing = new AWSSigningRequest { HttpMethod = HttpMethod.Post, RequestUri = Endpoint, Content = bytes };
+        signing.Headers["Content-Type"] = contentType;
+        signing.Headers["Host"] = Endpoint.IsDefaultPort ? Endpoint.Host : Endpoint.Authority;
+        var signature = await AWSSigV4Signer.SignAsync(signing, new AWSSigV4Parameters
+        {
+            Credentials = _credentials,
+            Region = Amazon.RegionEndpoint.GetBySystemName(SigningRegion),
+            Service = "iam",
+            SignedAt = _clock(),
+        }, cancellationToken).ConfigureAwait(false);
+
+        var request = new HttpRequestMessage(HttpMethod.Post, Endpoint) { Content = new ByteArrayContent(bytes) };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        foreach (var header in signature.Headers)
+        {
+            request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+        return request;
+    }
+
+    private static IamException ErrorFrom(string text, HttpStatusCode status)
+    {
+        try
+        {
+            var error = XDocument.Parse(text).Descendants().FirstOrDefault(element => element.Name.LocalName == "Error");
+            string? Field(string name) => error?.Elements().FirstOrDefault(element => element.Name.LocalName == name)?.Value;
+            return new IamException(Field("Code") ?? ((int)status).ToString(CultureInfo.InvariantCulture), Field("Message") ?? "", status);
+        }
+        catch (System.Xml.XmlException)
+        {
+            return new IamException(((int)status).ToString(CultureInfo.InvariantCulture), text.Length > 200 ? text.Substring(0, 200) : text, status);
+        }
+    }
+
+    private static bool IsRetryable(IamException error) =>
+        RetryableCodes.Contains(error.Code) || (int)error.Status == 429 || (int)error.Status >= 500;
+
+    private TimeSpan Backoff(int attempt)
+    {
+        double jitter;
+        lock (_jitter)
+        {
+            jitter = _jitter.NextDouble();
+        }
+        return TimeSpan.FromMilliseconds(FirstBackoff.TotalMilliseconds * Math.Pow(2, attempt - 1) * (0.5 + jitter));
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,255 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using S3Replication.Pipeline;
+
+namespace S3Replication.Trust;
+
+/// <summary>One principal named by a trust-policy statement.</summary>
+internal sealed record TrustPrincipal(int StatementIndex, string? Sid, string Effect, string Type, string Value, bool IsNotPrincipal, bool HasCondition, IReadOnlyList<string> Actions)
+{
+    /// <summary>IAM shows a principal that was deleted as its unique id (AIDA… users, AROA… roles) instead of an ARN.</summary>
+    public bool IsOrphaned => Type == "AWS" && PrincipalNames.IsUniqueId(Value);
+}
+
+/// <summary>
+/// An IAM role trust policy edited without losing anything: statement order, Sid, Condition, unknown keys, a
+/// Principal given as a string or an array, "*", Service/Federated/AWS/CanonicalUser principals and NotPrincipal
+/// all survive; only the one principal being added or removed changes. Pure: no I/O.
+/// </summary>
+internal sealed class TrustPolicyDocument
+{
+    public const string AssumeRoleAction = "sts:AssumeRole";
+    public const string NewStatementSid = "S3BackupOperators";
+    private static readonly string[] PrincipalTypes = { "AWS", "Service", "Federated", "CanonicalUser" };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    private readonly JsonObject _root;
+
+    private TrustPolicyDocument(JsonObject root) => _root = root;
+
+    /// <summary>Accepts the URL-encoded document AWS returns and the raw JSON other servers (Ceph RGW) return.</summary>
+    public static TrustPolicyDocument Parse(string document, string roleName)
+    {
+        var text = document.Trim();
+        if (text.StartsWith("%", StringComparison.Ordinal))
+        {
+            text = Uri.UnescapeDataString(text);
+        }
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(text);
+        }
+        catch (JsonException error)
+        {
+            throw Malformed(roleName, $"it is not valid JSON ({error.Message})", error);
+        }
+        if (node is not JsonObject root || root["Statement"] is not (JsonArray or JsonObject))
+        {
+            throw Malformed(roleName, "it has no Statement list", null);
+        }
+        foreach (var statement in StatementsOf(root))
+        {
+            if (statement is not JsonObject)
+            {
+                throw Malformed(roleName, "a statement is not a JSON object", null);
+            }
+        }
+        return new TrustPolicyDocument(root);
+    }
+
+    private static S3BackupException Malformed(string roleName, string problem, Exception? inner) =>
+        new(ErrorId.MalformedPolicyDocument, ErrorCategory.InvalidData,
+            $"The trust policy of role {roleName} cannot be edited safely: {problem}. Nothing was changed.", roleName, inner);
+
+    private static IEnumerable<JsonNode?> StatementsOf(JsonObject root) =>
+        root["Statement"] is JsonArray array ? array : new[] { root["Statement"] };
+
+    private IReadOnlyList<JsonObject> Statements => StatementsOf(_root).Cast<JsonObject>().ToList();
+
+    public int StatementCount => Statements.Count;
+
+    public IReadOnlyList<TrustPrincipal> Principals
+    {
+        get
+        {
+            var principals = new List<TrustPrincipal>();
+            var statements = Statements;
+            for (var index = 0; index < statements.Count; index++)
+            {
+                var statement = statements[index];
+                var sid = statement["Sid"]?.GetValue<string>();
+                var effect = statement["Effect"]?.GetValue<string>() ?? "";
+                var actions = Strings(statement["Action"]);
+                var hasCondition = statement["Condition"] is not null;
+                foreach (var (key, isNot) in new[] { ("Principal", false), ("NotPrincipal", true) })
+                {
+                    switch (statement[key])
+                    {
+                        case JsonValue wildcard:
+                            principals.Add(new TrustPrincipal(index, sid, effect, "*", wildcard.GetValue<string>(), isNot, hasCondition, actions));
+                            break;
+                        case JsonObject byType:
+                            foreach (var entry in byType)
+                            {
+                                principals.AddRange(Strings(entry.Value).Select(value =>
+                                    new TrustPrincipal(index, sid, effect, entry.Key, value, isNot, hasCondition, actions)));
+                            }
+                            break;
+                    }
+                }
+            }
+            return principals;
+        }
+    }
+
+    /// <summary>Trusted to assume the role without conditions: an Allow statement for sts:AssumeRole naming it.</summary>
+    public bool Trusts(string principal) =>
+        Principals.Any(candidate => candidate.Type == "AWS" && candidate.Value == principal && IsUnconditionalAssumeRole(candidate));
+
+    private static bool IsUnconditionalAssumeRole(TrustPrincipal principal) =>
+        principal.Effect == "Allow" && !principal.IsNotPrincipal && !principal.HasCondition
+        && principal.Actions.Any(action => string.Equals(action, AssumeRoleAction, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Adds an AWS principal to the first unconditional Allow sts:AssumeRole statement that names AWS principals, or
+    /// appends such a statement (Sid S3BackupOperators). Returns this document when the principal is already trusted.
+    /// </summary>
+    public TrustPolicyDocument WithAwsPrincipal(string principal)
+    {
+        if (Trusts(principal))
+        {
+            return this;
+        }
+        var copy = Clone();
+        var target = copy.Statements.FirstOrDefault(statement =>
+            statement["Effect"]?.GetValue<string>() == "Allow" && statement["Condition"] is null && statement["NotPrincipal"] is null
+            && Strings(statement["Action"]).Any(action => string.Equals(action, AssumeRoleAction, StringComparison.OrdinalIgnoreCase))
+            && statement["Principal"] is JsonObject byType && byType["AWS"] is not null);
+        if (target is not null)
+        {
+            var principals = (JsonObject)target["Principal"]!;
+            if (principals["AWS"] is JsonArray list)
+            {
+                list.Add(JsonValue.Create(principal));
+            }
+            else
+            {
+                principals["AWS"] = new JsonArray(JsonValue.Create(principals["AWS"]!.GetValue<string>()), JsonValue.Create(principal));
+            }
+            return copy;
+        }
+
+        var statement = new JsonObject
+        {
+            ["Sid"] = copy.UniqueSid(NewStatementSid),
+            ["Effect"] = "Allow",
+            ["Principal"] = new JsonObject { ["AWS"] = principal },
+            ["Action"] = AssumeRoleAction,
+        };
+        if (copy._root["Statement"] is JsonArray statements)
+        {
+            statements.Add(statement);
+        }
+        else
+        {
+            var only = copy._root["Statement"]!;
+            copy._root["Statement"] = new JsonArray(only.DeepClone(), statement);
+        }
+        return copy;
+    }
+
+    /// <summary>
+    /// Removes the principal wherever a Principal names it (NotPrincipal is left alone), turning one-element lists
+    /// back into strings and dropping statements left with no principal. Returns this document when nothing names it.
+    /// </summary>
+    public TrustPolicyDocument WithoutPrincipal(string principal)
+    {
+        if (!Principals.Any(candidate => !candidate.IsNotPrincipal && candidate.Value == principal))
+        {
+            return this;
+        }
+        var copy = Clone();
+        var emptied = new List<JsonObject>();
+        foreach (var statement in copy.Statements)
+        {
+            switch (statement["Principal"])
+            {
+                case JsonValue wildcard when wildcard.GetValue<string>() == principal:
+                    emptied.Add(statement);
+                    break;
+                case JsonObject byType:
+                    foreach (var type in byType.Select(entry => entry.Key).ToList())
+                    {
+                        var remaining = Strings(byType[type]).Where(value => value != principal).ToList();
+                        if (remaining.Count == 0)
+                        {
+                            byType.Remove(type);
+                        }
+                        else if (remaining.Count != Strings(byType[type]).Count)
+                        {
+                            byType[type] = remaining.Count == 1 ? JsonValue.Create(remaining[0]) : new JsonArray(remaining.Select(value => (JsonNode?)JsonValue.Create(value)).ToArray());
+                        }
+                    }
+                    if (byType.Count == 0)
+                    {
+                        emptied.Add(statement);
+                    }
+                    break;
+            }
+        }
+        if (copy._root["Statement"] is JsonArray statements)
+        {
+            foreach (var statement in emptied)
+            {
+                statements.Remove(statement);
+            }
+        }
+        else if (emptied.Count > 0)
+        {
+            copy._root["Statement"] = new JsonArray();
+        }
+        return copy;
+    }
+
+    public string ToJson() => _root.ToJsonString(Indented);
+
+    /// <summary>IAM's size quota counts the policy's characters without white space.</summary>
+    public int QuotaSize => _root.ToJsonString().Count(character => !char.IsWhiteSpace(character));
+
+    /// <summary>Equal as policies: key order, white space and "x" versus ["x"] (also a lone statement) do not matter.</summary>
+    public bool IsEquivalentTo(TrustPolicyDocument other) => Normalize(_root)!.ToJsonString() == Normalize(other._root)!.ToJsonString();
+
+    private static JsonNode? Normalize(JsonNode? node) => node switch
+    {
+        JsonObject value => new JsonObject(value.OrderBy(entry => entry.Key, StringComparer.Ordinal)
+            .Select(entry => new KeyValuePair<string, JsonNode?>(entry.Key, Normalize(entry.Value)))),
+        JsonArray { Count: 1 } single => Normalize(single[0]),
+        JsonArray list => new JsonArray(list.Select(Normalize).ToArray()),
+        _ => node?.DeepClone(),
+    };
+
+    private string UniqueSid(string wanted)
+    {
+        var taken = new HashSet<string?>(Statements.Select(statement => statement["Sid"]?.GetValue<string>()), StringComparer.Ordinal);
+        var sid = wanted;
+        for (var suffix = 2; taken.Contains(sid); suffix++)
+        {
+            sid = wanted + suffix;
+        }
+        return sid;
+    }
+
+    private TrustPolicyDocument Clone() => new((JsonObject)_root.DeepClone());
+
+    private static IReadOnlyList<string> Strings(JsonNode? node) => node switch
+    {
+        JsonArray list => list.Select(item => item?.GetValue<string>() ?? "").ToList(),
+        JsonValue value => new[] { value.GetValue<string>() },
+        _ => Array.Empty<string>(),
+    };
+}
