@@ -23,6 +23,9 @@
         'Get-BackupRoleTrustPolicy'
         'Add-BackupRoleTrustPrincipal'
         'Remove-BackupRoleTrustPrincipal'
+        'Get-S3BackupObject'
+        'Sync-S3BackupToSource'
+        'Compare-S3BackupBucket'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

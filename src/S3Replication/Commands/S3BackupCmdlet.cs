@@ -63,7 +63,7 @@ public abstract class S3BackupCmdlet : AsyncPSCmdlet, IMfaCodeSource
                 throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
                     "Use either -Session or -ProfileName/-Region/-EndpointUrl, not both.", Session);
             }
-            _resolved = Session.Live ?? store.GetOrCreate(new SessionRequest(Session.ProfileName, Session.Region, Session.Endpoint), ProcessEnvironment.Instance);
+            _resolved = FromRecord(Session);
         }
         else if (store.Default is { } fallback)
         {
@@ -105,6 +105,14 @@ public abstract class S3BackupCmdlet : AsyncPSCmdlet, IMfaCodeSource
         Environment.GetCommandLineArgs().Any(argument =>
             argument.StartsWith("-noni", StringComparison.OrdinalIgnoreCase) && "-noninteractive".StartsWith(argument, StringComparison.OrdinalIgnoreCase))
         || Host.Name is "Default Host" or "ServerRemoteHost";
+
+    /// <summary>A session given as a record (-Session, -BackupSession, -SourceSession): its live session, or rebuilt from its settings.</summary>
+    internal AwsSession FromRecord(S3BackupSession record)
+    {
+        var session = record.Live ?? Store.GetOrCreate(new SessionRequest(record.ProfileName, record.Region, record.Endpoint), ProcessEnvironment.Instance);
+        session.MfaCodeSource = this;
+        return session;
+    }
 
     async Task<string?> IMfaCodeSource.ReadCodeAsync(string profileName, string mfaSerial)
     {

@@ -110,7 +110,7 @@ internal sealed record ReplicationRuleSpec(
         if (!AwsNames.IsBucketName(bucket))
         {
             throw new S3BackupException(ErrorId.InvalidBucketName, ErrorCategory.InvalidArgument,
-                $"'{bucket}' is not a valid {role} bucket name: 3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit.",
+                $"'{bucket}' is not a valid {(role.Length > 0 ? role + " " : "")}bucket name: 3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit.",
                 bucket);
         }
     }

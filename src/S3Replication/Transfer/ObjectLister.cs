@@ -46,4 +46,43 @@ internal sealed class ObjectLister
         }
         while (!string.IsNullOrEmpty(request.ContinuationToken));
     }
+
+    /// <summary>Every version and delete marker, a key's versions together and newest first (S3's order).</summary>
+    public async IAsyncEnumerable<S3ObjectRecord> ListVersionsAsync(string bucket, string? prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ListVersionsRequest { BucketName = bucket, Prefix = string.IsNullOrEmpty(prefix) ? null : prefix };
+        while (true)
+        {
+            ListVersionsResponse page;
+            try
+            {
+                page = await _s3.ListVersionsAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception error)
+            {
+                throw AwsErrors.ForS3(error, "s3:ListBucketVersions", "arn:aws:s3:::" + bucket, $"Listing the versions in bucket {bucket}", bucket);
+            }
+            foreach (var version in page.Versions ?? new List<S3ObjectVersion>())
+            {
+                yield return new S3ObjectRecord
+                {
+                    Bucket = bucket,
+                    Key = version.Key,
+                    VersionId = version.VersionId,
+                    Size = version.Size ?? 0,
+                    ETag = version.ETag,
+                    LastModified = version.LastModified?.ToUniversalTime(),
+                    StorageClass = version.StorageClass?.Value,
+                    IsLatest = version.IsLatest ?? false,
+                    IsDeleteMarker = version.IsDeleteMarker ?? false,
+                };
+            }
+            if (page.IsTruncated != true)
+            {
+                yield break;
+            }
+            request.KeyMarker = page.NextKeyMarker;
+            request.VersionIdMarker = page.NextVersionIdMarker;
+        }
+    }
 }

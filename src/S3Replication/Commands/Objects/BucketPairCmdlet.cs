@@ -1,0 +1,77 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Threading;
+using S3Replication.Records;
+using S3Replication.Session;
+using S3Replication.Transfer;
+
+namespace S3Replication.Commands.Objects;
+
+/// <summary>Cmdlets that compare or sync a backup bucket with its source, each side with its own session if needed.</summary>
+public abstract class BucketPairCmdlet : S3BackupCmdlet
+{
+    protected const string BucketsSet = "Buckets";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = BucketsSet)]
+    [ValidateNotNullOrEmpty]
+    public string BackupBucket { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string SourceBucket { get; set; } = "";
+
+    [Parameter(ParameterSetName = BucketsSet)]
+    [AllowEmptyString]
+    public string? Prefix { get; set; }
+
+    [Parameter(ParameterSetName = BucketsSet)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Include { get; set; }
+
+    [Parameter(ParameterSetName = BucketsSet)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Exclude { get; set; }
+
+    /// <summary>Compare with (or restore) the backup as it was at this moment (versioned backup bucket).</summary>
+    [Parameter(ParameterSetName = BucketsSet)]
+    public DateTime? AsOf { get; set; }
+
+    [Parameter]
+    public CompareMode CompareBy { get; set; } = CompareMode.ETag;
+
+    /// <summary>The session that reads the backup bucket; by default the cmdlet's session.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public S3BackupSession? BackupSession { get; set; }
+
+    /// <summary>The session that reads and writes the source bucket; by default the cmdlet's session.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public S3BackupSession? SourceSession { get; set; }
+
+    internal (AwsSession Backup, AwsSession Source) ResolveSides()
+    {
+        ObjectSelection.RequireBucket(SourceBucket, "source");
+        if (ParameterSetName == BucketsSet)
+        {
+            ObjectSelection.RequireBucket(BackupBucket, "backup");
+            ObjectSelection.RequirePast(AsOf);
+        }
+        var backup = BackupSession is null ? ResolveSession() : FromRecord(BackupSession);
+        var source = SourceSession is null ? ResolveSession() : FromRecord(SourceSession);
+        return (backup, source);
+    }
+
+    /// <summary>The merge-join of the (filtered) backup and source listings, one key at a time.</summary>
+    internal IAsyncEnumerable<PlanItem> Plan(AwsSession backup, AwsSession source, CancellationToken cancellationToken)
+    {
+        var keys = new KeyFilter(Include, Exclude);
+        return SyncPlanner.Join(
+            ObjectSelection.ListAsync(new ObjectLister(backup.S3), BackupBucket, Prefix, keys, AsOf, cancellationToken),
+            ObjectSelection.ListAsync(new ObjectLister(source.S3), SourceBucket, Prefix, keys, asOf: null, cancellationToken),
+            CompareBy);
+    }
+}

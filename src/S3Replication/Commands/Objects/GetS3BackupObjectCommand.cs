@@ -1,0 +1,67 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+using S3Replication.Transfer;
+
+namespace S3Replication.Commands.Objects;
+
+/// <summary>Streams a bucket's objects (or versions) page by page, filtered by prefix, wildcards and time.</summary>
+[Cmdlet(VerbsCommon.Get, "S3BackupObject", DefaultParameterSetName = LatestSet)]
+[OutputType(typeof(S3ObjectRecord))]
+public sealed class GetS3BackupObjectCommand : S3BackupCmdlet
+{
+    private const string LatestSet = "Latest";
+    private const string VersionsSet = "AllVersions";
+    private const string AsOfSet = "AsOf";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Bucket { get; set; } = "";
+
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
+    public string? Prefix { get; set; }
+
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Include { get; set; }
+
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Exclude { get; set; }
+
+    [Parameter]
+    public DateTime? ModifiedAfter { get; set; }
+
+    [Parameter]
+    public DateTime? ModifiedBefore { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = VersionsSet)]
+    public SwitchParameter AllVersions { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = AsOfSet)]
+    public DateTime? AsOf { get; set; }
+
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken) => PerItemAsync(async () =>
+    {
+        ObjectSelection.RequireBucket(Bucket, "");
+        ObjectSelection.RequirePast(AsOf);
+        var filter = new KeyFilter(Include, Exclude, ModifiedAfter, ModifiedBefore);
+        var lister = new ObjectLister(ResolveSession().S3);
+        var listing = AllVersions
+            ? lister.ListVersionsAsync(Bucket, Prefix, cancellationToken)
+            : ObjectSelection.ListAsync(lister, Bucket, Prefix, KeyFilter.All, AsOf, cancellationToken);
+        await foreach (var item in listing.ConfigureAwait(false))
+        {
+            if (filter.Keeps(item))
+            {
+                await WriteObjectAsync(item).ConfigureAwait(false);
+            }
+        }
+    });
+}

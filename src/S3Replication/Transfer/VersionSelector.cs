@@ -1,0 +1,56 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading.Tasks;
+using S3Replication.Records;
+
+namespace S3Replication.Transfer;
+
+/// <summary>
+/// Point-in-time selection over a version listing (S3 lists a key's versions together, newest first): for each key,
+/// the version that was current at the instant, or nothing when the key did not exist then or its current version
+/// was a delete marker. Consumes one key's versions at a time, so memory does not grow with the bucket.
+/// </summary>
+internal static class VersionSelector
+{
+    public static async IAsyncEnumerable<S3ObjectRecord> AsOf(IAsyncEnumerable<S3ObjectRecord> versions, DateTime instant)
+    {
+        var at = instant.ToUniversalTime();
+        string? currentKey = null;
+        S3ObjectRecord? chosen = null;
+        var decided = false;
+        await foreach (var version in versions.ConfigureAwait(false))
+        {
+            if (version.Key != currentKey)
+            {
+                if (chosen is not null)
+                {
+                    yield return chosen;
+                }
+                currentKey = version.Key;
+                chosen = null;
+                decided = false;
+            }
+            if (decided || version.LastModified?.ToUniversalTime() > at)
+            {
+                continue;
+            }
+            // The newest version not after the instant was current then.
+            decided = true;
+            chosen = version.IsDeleteMarker ? null : version;
+        }
+        if (chosen is not null)
+        {
+            yield return chosen;
+        }
+    }
+
+    /// <summary>The same rule over an in-memory list of one key's versions, in any order (the reference for tests).</summary>
+    public static S3ObjectRecord? CurrentAt(IEnumerable<S3ObjectRecord> versionsOfOneKey, DateTime instant)
+    {
+        var at = instant.ToUniversalTime();
+        var current = versionsOfOneKey.Where(version => version.LastModified?.ToUniversalTime() <= at)
+            .OrderByDescending(version => version.LastModified).FirstOrDefault();
+        return current is { IsDeleteMarker: false } ? current : null;
+    }
+}

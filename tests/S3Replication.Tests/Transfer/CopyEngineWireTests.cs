@@ -1,0 +1,180 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon.Runtime;
+using Amazon.S3;
+using S3Replication.Records;
+using S3Replication.Session;
+using S3Replication.Transfer;
+using Xunit;
+
+namespace S3Replication.Tests.Transfer;
+
+/// <summary>Copy-engine paths the local Ceph server cannot show (archive storage classes), checked on the wire.</summary>
+public class CopyEngineWireTests
+{
+    private sealed record Sent(HttpMethod Method, string PathAndQuery, Dictionary<string, string> Headers, string Body);
+
+    private sealed class FakeS3 : HttpMessageHandler
+    {
+        private readonly Func<Sent, HttpResponseMessage> _answer;
+        public FakeS3(Func<Sent, HttpResponseMessage> answer) => _answer = answer;
+        public List<Sent> Requests { get; } = new();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var headers = request.Headers.Concat(request.Content?.Headers ?? Enumerable.Empty<KeyValuePair<string, IEnumerable<string>>>())
+                .ToDictionary(header => header.Key.ToLowerInvariant(), header => string.Join(",", header.Value));
+            var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
+            var sent = new Sent(request.Method, Uri.UnescapeDataString(request.RequestUri!.PathAndQuery), headers, body);
+            lock (Requests)
+            {
+                Requests.Add(sent);
+            }
+            return _answer(sent);
+        }
+    }
+
+    private sealed class Factory : HttpClientFactory
+    {
+        private readonly HttpMessageHandler _handler;
+        public Factory(HttpMessageHandler handler) => _handler = handler;
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(_handler, disposeHandler: false);
+        public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
+        public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
+    }
+
+    private static HttpResponseMessage Xml(string body, HttpStatusCode status = HttpStatusCode.OK) =>
+        new(status) { Content = new StringContent(body, Encoding.UTF8, "application/xml") };
+
+    private static HttpResponseMessage Head(string storageClass, string? restore, long length = 1024)
+    {
+        var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(Array.Empty<byte>()) };
+        response.Content.Headers.ContentLength = length;
+        response.Content.Headers.TryAddWithoutValidation("Content-Type", "application/x-cdf");
+        response.Headers.TryAddWithoutValidation("ETag", "\"abc\"");
+        response.Headers.TryAddWithoutValidation("x-amz-storage-class", storageClass);
+        response.Headers.TryAddWithoutValidation("x-amz-meta-instrument", "mag");
+        response.Headers.TryAddWithoutValidation("Cache-Control", "max-age=60");
+        if (restore is not null)
+        {
+            response.Headers.TryAddWithoutValidation("x-amz-restore", restore);
+        }
+        return response;
+    }
+
+    private static (CopyEngine Engine, FakeS3 S3) Engine(Func<Sent, HttpResponseMessage> answer, CopyOptions? options = null)
+    {
+        var s3 = new FakeS3(answer);
+        var settings = new ClientSettings("eu-west-2", "http://s3.test", true, null, 1, RequestChecksumCalculation.WHEN_REQUIRED, ResponseChecksumValidation.WHEN_REQUIRED);
+        var client = new AmazonS3Client(new BasicAWSCredentials("AKIATEST", "secret"), AwsSession.S3Config(settings, new Factory(s3)));
+        return (new CopyEngine(client, client, serverSide: true, options ?? CopyOptions.Default), s3);
+    }
+
+    private static S3ObjectRecord Archived(string storageClass = "DEEP_ARCHIVE", long size = 1024) =>
+        new() { Bucket = "backup", Key = "imap/mag/a.cdf", Size = size, StorageClass = storageClass, VersionId = "v1" };
+
+    [Theory]
+    [InlineData("GLACIER", null, "Archived")]
+    [InlineData("DEEP_ARCHIVE", null, "Archived")]
+    [InlineData("DEEP_ARCHIVE", "ongoing-request=\"true\"", "RestoreInProgress")]
+    public async Task An_archived_object_without_a_restored_copy_needs_restore_and_is_not_copied(string storageClass, string? restore, string reason)
+    {
+        var (engine, s3) = Engine(sent => sent.Method == HttpMethod.Head ? Head(storageClass, restore) : Xml("<Error><Code>Unexpected</Code></Error>", HttpStatusCode.BadRequest));
+        var outcome = await engine.CopyAsync(Archived(storageClass), "source", default);
+        Assert.Equal(new CopyOutcome("NeedsRestore", reason, 0), outcome);
+        Assert.All(s3.Requests, request => Assert.Equal(HttpMethod.Head, request.Method));
+    }
+
+    [Fact]
+    public async Task RestoreArchived_starts_a_restore_with_the_days_and_tier_asked_for()
+    {
+        var (engine, s3) = Engine(sent => sent.Method == HttpMethod.Head ? Head("DEEP_ARCHIVE", null) : new HttpResponseMessage(HttpStatusCode.Accepted),
+            CopyOptions.Default with { RestoreArchived = true, RestoreDays = 3, RestoreTier = "Bulk" });
+        var outcome = await engine.CopyAsync(Archived(), "source", default);
+        Assert.Equal("RestoreStarted", outcome.Reason);
+        var restore = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Post);
+        Assert.Contains("?restore", restore.PathAndQuery);
+        Assert.Contains("versionId=v1", restore.PathAndQuery);
+        Assert.Contains("<Days>3</Days>", restore.Body);
+        Assert.Contains("<Tier>Bulk</Tier>", restore.Body);
+    }
+
+    [Fact]
+    public async Task A_restored_archive_copy_is_copied_by_version()
+    {
+        var (engine, s3) = Engine(sent => sent.Method == HttpMethod.Head
+            ? Head("GLACIER", "ongoing-request=\"false\", expiry-date=\"Fri, 21 Dec 2040 00:00:00 GMT\"")
+            : Xml("<CopyObjectResult><ETag>\"abc\"</ETag><LastModified>2025-01-01T00:00:00.000Z</LastModified></CopyObjectResult>"));
+        var outcome = await engine.CopyAsync(Archived("GLACIER"), "source", default);
+        Assert.Equal("Copied", outcome.Action);
+        var copy = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Put);
+        Assert.Equal("/source/imap/mag/a.cdf", copy.PathAndQuery);
+        Assert.Equal("backup/imap/mag/a.cdf?versionId=v1", Uri.UnescapeDataString(copy.Headers["x-amz-copy-source"]));
+    }
+
+    [Fact]
+    public async Task Above_the_threshold_parts_are_copied_with_metadata_tags_and_ranges_then_completed()
+    {
+        const long size = 12L * 1024 * 1024;
+        var (engine, s3) = Engine(sent => sent switch
+        {
+            { Method.Method: "HEAD" } => Head("STANDARD", null, size),
+            { Method.Method: "GET" } when sent.PathAndQuery.Contains("?tagging") => Xml("<Tagging><TagSet><Tag><Key>team</Key><Value>mag</Value></Tag></TagSet></Tagging>"),
+            { Method.Method: "POST" } when sent.PathAndQuery.Contains("?uploads") => Xml("<InitiateMultipartUploadResult><Bucket>source</Bucket><Key>k</Key><UploadId>u-1</UploadId></InitiateMultipartUploadResult>"),
+            { Method.Method: "PUT" } => Xml($"<CopyPartResult><ETag>\"p\"</ETag><LastModified>2025-01-01T00:00:00.000Z</LastModified></CopyPartResult>"),
+            { Method.Method: "POST" } => Xml("<CompleteMultipartUploadResult><ETag>\"e-3\"</ETag></CompleteMultipartUploadResult>"),
+            _ => Xml("<Error><Code>Unexpected</Code></Error>", HttpStatusCode.BadRequest),
+        }, CopyOptions.Default with { MultipartThreshold = 5L * 1024 * 1024, PartSize = 5L * 1024 * 1024 });
+
+        var outcome = await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "big.cdf", Size = size }, "source", default);
+
+        Assert.Equal(new CopyOutcome("Copied", null, size), outcome);
+        var initiate = Assert.Single(s3.Requests, request => request.PathAndQuery.Contains("?uploads"));
+        Assert.Equal("application/x-cdf", initiate.Headers["content-type"]);
+        Assert.Equal("mag", initiate.Headers["x-amz-meta-instrument"]);
+        Assert.Equal("max-age=60", initiate.Headers["cache-control"]);
+        Assert.Equal("team=mag", initiate.Headers["x-amz-tagging"]);
+        var ranges = s3.Requests.Where(request => request.Method == HttpMethod.Put).Select(request => request.Headers["x-amz-copy-source-range"]).OrderBy(range => range.Length).ThenBy(range => range).ToList();
+        Assert.Equal(new[] { "bytes=0-5242879", "bytes=5242880-10485759", "bytes=10485760-12582911" }.OrderBy(range => range.Length).ThenBy(range => range), ranges);
+        var complete = s3.Requests.Last();
+        Assert.Contains("uploadId=u-1", complete.PathAndQuery);
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(complete.Body, "<PartNumber>").Count);
+    }
+
+    [Fact]
+    public async Task A_failed_part_aborts_the_upload_so_nothing_partial_remains()
+    {
+        const long size = 12L * 1024 * 1024;
+        var (engine, s3) = Engine(sent => sent switch
+        {
+            { Method.Method: "HEAD" } => Head("STANDARD", null, size),
+            { Method.Method: "GET" } => Xml("<Tagging><TagSet></TagSet></Tagging>"),
+            { Method.Method: "POST" } when sent.PathAndQuery.Contains("?uploads") => Xml("<InitiateMultipartUploadResult><UploadId>u-2</UploadId></InitiateMultipartUploadResult>"),
+            { Method.Method: "PUT" } => Xml("<Error><Code>AccessDenied</Code><Message>no</Message></Error>", HttpStatusCode.Forbidden),
+            { Method.Method: "DELETE" } => new HttpResponseMessage(HttpStatusCode.NoContent),
+            _ => Xml("<Error><Code>Unexpected</Code></Error>", HttpStatusCode.BadRequest),
+        }, CopyOptions.Default with { MultipartThreshold = 5L * 1024 * 1024, PartSize = 5L * 1024 * 1024 });
+
+        await Assert.ThrowsAsync<AmazonS3Exception>(() => engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "big.cdf", Size = size }, "source", default));
+
+        var abort = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Delete);
+        Assert.Contains("uploadId=u-2", abort.PathAndQuery);
+        Assert.DoesNotContain(s3.Requests, request => request.Method == HttpMethod.Post && request.PathAndQuery.Contains("uploadId=u-2"));
+    }
+
+    [Fact]
+    public void Part_sizes_grow_past_the_10000_part_limit()
+    {
+        Assert.Equal(512L * 1024 * 1024, CopyOptions.Default.PartSizeFor(100L * 1024 * 1024 * 1024));
+        const long fiveTiB = 5L * 1024 * 1024 * 1024 * 1024;
+        var part = CopyOptions.Default.PartSizeFor(fiveTiB);
+        Assert.True(part * CopyOptions.MaxParts >= fiveTiB);
+        Assert.True((part - 1) * CopyOptions.MaxParts < fiveTiB);
+    }
+}
