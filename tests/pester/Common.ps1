@@ -29,3 +29,51 @@ function Set-TestProfileFile([string] $Folder, [string] $Credentials, [string] $
 function Get-LocalProfileSetting {
     "endpoint_url = $($Server.Endpoint)`nrequest_checksum_calculation = when_required`nresponse_checksum_validation = when_required`n"
 }
+
+# Object fixtures and checks that go straight to the server (the module under test is not used for them).
+function Write-TestObject {
+    param([string] $Bucket, [string] $Key, [byte[]] $Bytes, [string] $ContentType, [hashtable] $Metadata = @{}, [hashtable] $Tags = @{}, [string] $CacheControl)
+    $client = New-LocalS3Client -Server $Server -ModulePath $ModulePath
+    try {
+        $request = [Amazon.S3.Model.PutObjectRequest]::new()
+        $request.BucketName = $Bucket; $request.Key = $Key
+        # An empty byte array arrives as $null (PowerShell unrolls it): that is a zero-byte object.
+        $request.InputStream = [IO.MemoryStream]::new([byte[]]($Bytes ?? [byte[]]::new(0)))
+        if ($ContentType) { $request.ContentType = $ContentType }
+        if ($CacheControl) { $request.Headers.CacheControl = $CacheControl }
+        foreach ($entry in $Metadata.GetEnumerator()) { $request.Metadata.Add($entry.Key, $entry.Value) }
+        if ($Tags.Count) {
+            $request.TagSet = [System.Collections.Generic.List[Amazon.S3.Model.Tag]]::new()
+            foreach ($entry in $Tags.GetEnumerator()) { $request.TagSet.Add([Amazon.S3.Model.Tag]@{ Key = $entry.Key; Value = $entry.Value }) }
+        }
+        $null = $client.PutObjectAsync($request).GetAwaiter().GetResult()
+    }
+    finally { $client.Dispose() }
+}
+
+function Remove-TestObject([string] $Bucket, [string] $Key) {
+    $client = New-LocalS3Client -Server $Server -ModulePath $ModulePath
+    try { $null = $client.DeleteObjectAsync($Bucket, $Key).GetAwaiter().GetResult() } finally { $client.Dispose() }
+}
+
+# Content hash, content type, metadata, cache-control and tags of an object, as the server has them.
+function Get-TestObject([string] $Bucket, [string] $Key) {
+    $client = New-LocalS3Client -Server $Server -ModulePath $ModulePath
+    try {
+        $response = $client.GetObjectAsync($Bucket, $Key).GetAwaiter().GetResult()
+        $memory = [IO.MemoryStream]::new()
+        $response.ResponseStream.CopyTo($memory)
+        $tagging = $client.GetObjectTaggingAsync([Amazon.S3.Model.GetObjectTaggingRequest]@{ BucketName = $Bucket; Key = $Key }).GetAwaiter().GetResult()
+        [pscustomobject]@{
+            Hash         = [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($memory.ToArray()))
+            Size         = $memory.Length
+            ContentType  = $response.Headers.ContentType
+            CacheControl = $response.Headers.CacheControl
+            Metadata     = ($response.Metadata.Keys | Sort-Object | ForEach-Object { "$_=$($response.Metadata[$_])" }) -join ';'
+            Tags         = ($tagging.Tagging | Sort-Object Key | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ';'
+        }
+    }
+    finally { $client.Dispose() }
+}
+
+function Get-RandomBytes([int] $Count) { [Security.Cryptography.RandomNumberGenerator]::GetBytes($Count) }

@@ -186,7 +186,7 @@ internal sealed class CopyEngine
                 }, cancellationToken));
             }
             await Task.WhenAll(tasks).ConfigureAwait(false);
-            await CompleteAsync(destinationBucket, item.Key, upload.UploadId, parts, cancellationToken).ConfigureAwait(false);
+            await CompleteAsync(destinationBucket, item.Key, upload.UploadId, parts, tags, cancellationToken).ConfigureAwait(false);
             return new CopyOutcome("Copied", null, item.Size);
         }
         catch
@@ -255,7 +255,7 @@ internal sealed class CopyEngine
                 }, cancellationToken).ConfigureAwait(false);
                 parts.Add(new PartETag(number, uploaded.ETag));
             }
-            await CompleteAsync(destinationBucket, item.Key, upload.UploadId, parts, cancellationToken).ConfigureAwait(false);
+            await CompleteAsync(destinationBucket, item.Key, upload.UploadId, parts, tags, cancellationToken).ConfigureAwait(false);
             return new CopyOutcome("Copied", null, size);
         }
         catch
@@ -323,7 +323,12 @@ internal sealed class CopyEngine
         }
     }
 
-    private async Task CompleteAsync(string bucket, string key, string uploadId, List<PartETag> parts, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Completes the upload, then sets the tags again: the upload was created with them, but some S3-compatible
+    /// servers (Ceph RGW) ignore tags on CreateMultipartUpload.
+    /// </summary>
+    private async Task CompleteAsync(string bucket, string key, string uploadId, List<PartETag> parts, List<Tag> tags, CancellationToken cancellationToken)
+    {
         await _source.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
         {
             BucketName = bucket,
@@ -331,6 +336,12 @@ internal sealed class CopyEngine
             UploadId = uploadId,
             PartETags = parts.OrderBy(part => part.PartNumber).ToList(),
         }, cancellationToken).ConfigureAwait(false);
+        if (tags.Count > 0)
+        {
+            await _source.PutObjectTaggingAsync(new PutObjectTaggingRequest { BucketName = bucket, Key = key, Tagging = new Tagging { TagSet = tags } },
+                cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Best effort, uncancellable: a cancelled restore must still not leave a pending upload behind.</summary>
     private async Task AbortAsync(string bucket, string key, string uploadId)

@@ -1,0 +1,162 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $local = Get-LocalProfileSetting
+    $keys = "aws_access_key_id = $($Server.AccessKey)`naws_secret_access_key = $($Server.SecretKey)`n"
+    # Two profiles with the same keys: two separate sessions, which makes the restore stream GET -> PUT.
+    $null = Set-TestProfileFile -Folder (Join-Path $TestDrive 'aws') -Credentials "[admin]`n$keys[other-account]`n$keys" `
+        -Config "[profile admin]`n$local`n[profile other-account]`n$local"
+    $backup = New-TestName 'sds-data-dev-backup'
+    $source = New-TestName 'sds-data-dev'
+    New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $backup -Versioned
+    New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $source -Versioned
+    Connect-S3Backup -ProfileName admin
+
+    $files = 1..30 | ForEach-Object { "imap/mag/l1a/2025/01/imap_mag_l1a_norm-mago_202501$('{0:D2}' -f $_)_v001.cdf" }
+    $files += 'imap/swe/l0/2025/01/a b+c%.pkts', 'imap/hit/l1/ünïcødé.cdf', 'imap//double//slash.cdf', 'empty.bin'
+    foreach ($file in $files) {
+        $bytes = if ($file -eq 'empty.bin') { [byte[]]@() } else { Get-RandomBytes 1024 }
+        Write-TestObject -Bucket $backup -Key $file -Bytes $bytes -ContentType 'application/x-cdf' -Metadata @{ instrument = 'mag' } -Tags @{ level = 'l1a' } -CacheControl 'max-age=300'
+    }
+}
+
+AfterAll { Disconnect-S3Backup }
+
+Describe 'Listing the backup' {
+    It 'streams every object with its size and ETag' {
+        $objects = Get-S3BackupObject -Bucket $backup
+        $objects.Count | Should -Be $files.Count
+        ($objects | Where-Object Key -EQ 'empty.bin').Size | Should -Be 0
+        $objects[0].ETag | Should -Not -BeNullOrEmpty
+    }
+
+    It 'filters by prefix, include and exclude (exclude wins)' {
+        (Get-S3BackupObject -Bucket $backup -Prefix imap/mag/ -Include '*_2025010?_v001.cdf' -Exclude '*01_v001.cdf').Count | Should -Be 8
+    }
+}
+
+Describe 'Restoring' {
+    It 'changes nothing with -WhatIf and lists what it would copy' {
+        $plan = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -WhatIf
+        $plan.Count | Should -Be $files.Count
+        $plan.Action | Sort-Object -Unique | Should -Be 'WouldCopy'
+        Get-S3BackupObject -Bucket $source | Should -BeNullOrEmpty
+    }
+
+    It 'restores everything, byte for byte, with content type, metadata, cache-control and tags' {
+        $results = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source
+        ($results | Where-Object Action -EQ Copied).Count | Should -Be $files.Count
+        foreach ($file in $files) {
+            $restored = Get-TestObject $source $file
+            $original = Get-TestObject $backup $file
+            $restored | ConvertTo-Json | Should -Be ($original | ConvertTo-Json) -Because $file
+        }
+        (Get-TestObject $source $files[0]).Tags | Should -Be 'level=l1a'
+        (Get-TestObject $source $files[0]).ContentType | Should -Be 'application/x-cdf'
+    }
+
+    It 'copies nothing on a second run' {
+        Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source | Should -BeNullOrEmpty
+        (Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -IncludeSkipped).Action | Sort-Object -Unique | Should -Be 'Skipped'
+    }
+
+    It 'restores a same-size change that a size-and-time sync would skip' {
+        Write-TestObject -Bucket $source -Key $files[3] -Bytes (Get-RandomBytes 1024)
+        (Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup).State | Should -Be 'Different'
+        Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -CompareBy Size | Should -BeNullOrEmpty
+        $result = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source
+        $result.Key | Should -Be $files[3]
+        $result.Reason | Should -Be 'ETagDiffers'
+        (Get-TestObject $source $files[3]).Hash | Should -Be (Get-TestObject $backup $files[3]).Hash
+    }
+
+    It 'restores exactly the objects piped in' {
+        Remove-TestObject $source $files[5]; Remove-TestObject $source $files[6]; Remove-TestObject $source 'imap/hit/l1/ünïcødé.cdf'
+        $results = Get-S3BackupObject -Bucket $backup -Prefix imap/mag/ | Where-Object Key -In $files[5], $files[7] | Sync-S3BackupToSource -SourceBucket $source
+        $results.Key | Should -Be $files[5]
+        $results.Reason | Should -Be 'Missing'
+        (Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup).Key | Sort-Object | Should -Be @($files[6], 'imap/hit/l1/ünïcødé.cdf' | Sort-Object)
+        $null = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source
+    }
+
+    It 'streams GET -> PUT between two sessions, byte for byte' {
+        $other = New-TestName 'other-source'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $other -Versioned
+        $backupSession = Connect-S3Backup -ProfileName admin -PassThru
+        $sourceSession = Connect-S3Backup -ProfileName other-account -PassThru
+        $results = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $other -BackupSession $backupSession -SourceSession $sourceSession -Prefix imap/ -Verbose 4>&1
+        ($results | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'streamed through this process'
+        ($results | Where-Object { $_ -is [S3Replication.Records.SyncResult] }).Count | Should -Be ($files.Count - 1)
+        foreach ($file in $files | Where-Object { $_ -like 'imap/*' }) {
+            (Get-TestObject $other $file | ConvertTo-Json) | Should -Be (Get-TestObject $backup $file | ConvertTo-Json) -Because $file
+        }
+        Connect-S3Backup -ProfileName admin
+    }
+}
+
+Describe 'Large objects' {
+    BeforeAll {
+        $bigKey = 'imap/mag/l1a/large.cdf'
+        Write-TestObject -Bucket $backup -Key $bigKey -Bytes (Get-RandomBytes (12MB + 123)) -ContentType 'application/x-cdf' -Metadata @{ instrument = 'mag' } -Tags @{ size = 'big' }
+    }
+
+    It 'copies in parts above a lowered threshold, byte for byte, with metadata and tags' {
+        $result = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -Prefix $bigKey -MultipartThreshold 5MB -PartSize 5MB
+        $result.Action | Should -Be 'Copied'
+        $result.Bytes | Should -Be (12MB + 123)
+        (Get-TestObject $source $bigKey | ConvertTo-Json) | Should -Be (Get-TestObject $backup $bigKey | ConvertTo-Json)
+    }
+
+    It 'streams large objects part by part between two sessions' {
+        $other = New-TestName 'stream-big'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $other -Versioned
+        $a = Connect-S3Backup -ProfileName admin -PassThru
+        $b = Connect-S3Backup -ProfileName other-account -PassThru
+        $result = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $other -Prefix $bigKey -BackupSession $a -SourceSession $b -MultipartThreshold 5MB -PartSize 5MB
+        $result.Action | Should -Be 'Copied'
+        (Get-TestObject $other $bigKey | ConvertTo-Json) | Should -Be (Get-TestObject $backup $bigKey | ConvertTo-Json)
+        Connect-S3Backup -ProfileName admin
+    }
+}
+
+Describe 'Point-in-time restore' {
+    It 'brings back an overwritten and a deleted object as they were' {
+        $pit = New-TestName 'pit'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $pit -Versioned
+        $first = Get-RandomBytes 64; $gone = Get-RandomBytes 64
+        Write-TestObject -Bucket $backup -Key 'pit/overwritten.cdf' -Bytes $first
+        Write-TestObject -Bucket $backup -Key 'pit/deleted.cdf' -Bytes $gone
+        Start-Sleep -Milliseconds 1200
+        $moment = [DateTime]::UtcNow
+        Start-Sleep -Milliseconds 1200
+        Write-TestObject -Bucket $backup -Key 'pit/overwritten.cdf' -Bytes (Get-RandomBytes 64)
+        Remove-TestObject $backup 'pit/deleted.cdf'
+
+        (Get-S3BackupObject -Bucket $backup -Prefix pit/).Key | Should -Be 'pit/overwritten.cdf'
+        (Get-S3BackupObject -Bucket $backup -Prefix pit/ -AsOf $moment).Key | Should -Be @('pit/deleted.cdf', 'pit/overwritten.cdf')
+        (Get-S3BackupObject -Bucket $backup -Prefix pit/ -AllVersions | Where-Object IsDeleteMarker).Key | Should -Be 'pit/deleted.cdf'
+
+        $results = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $pit -Prefix pit/ -AsOf $moment
+        $results.Key | Sort-Object | Should -Be @('pit/deleted.cdf', 'pit/overwritten.cdf')
+        $results.VersionId | Should -Not -BeNullOrEmpty
+        (Get-TestObject $pit 'pit/overwritten.cdf').Hash | Should -Be ([Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($first)))
+        (Get-TestObject $pit 'pit/deleted.cdf').Hash | Should -Be ([Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($gone)))
+    }
+
+    It 'refuses a moment in the future' {
+        { Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -AsOf (Get-Date).AddDays(1) -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,*'
+    }
+}
+
+Describe 'Comparing' {
+    It 'tells what is not backed up and what differs' {
+        $cmp = New-TestName 'cmp'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $cmp -Versioned
+        Write-TestObject -Bucket $cmp -Key 'only-in-source.cdf' -Bytes (Get-RandomBytes 10)
+        Write-TestObject -Bucket $cmp -Key $files[0] -Bytes (Get-RandomBytes 1024)
+        $states = Compare-S3BackupBucket -SourceBucket $cmp -BackupBucket $backup -Prefix '' -IncludeEqual | Group-Object State -AsHashTable
+        $states['MissingInBackup'].Key | Should -Be 'only-in-source.cdf'
+        $states['Different'].Key | Should -Be $files[0]
+        $states.ContainsKey('MissingInSource') | Should -BeTrue
+        $states.ContainsKey('Equal') | Should -BeFalse
+    }
+}
