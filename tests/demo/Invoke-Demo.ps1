@@ -42,7 +42,14 @@ Write-Host "    AWS_ENDPOINT_URL=$env:AWS_ENDPOINT_URL, checksums when_required 
 foreach ($bucket in 'sds-data-dev', 'sds-data-dev-backup') {
     New-LocalS3Bucket -Server $server -ModulePath $ModulePath -Name $bucket -Versioned
 }
-Write-Host '    buckets sds-data-dev and sds-data-dev-backup, both versioned'
+# What replication left in the backup: a month of files for two instruments. The source lost some of them.
+$instrumentFiles = foreach ($instrument in 'mag', 'swe') {
+    foreach ($day in 1..12) { 'imap/{0}/l1a/2025/01/imap_{0}_l1a_sci_202501{1:D2}_v001.cdf' -f $instrument, $day }
+}
+$instrumentFiles | Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket sds-data-dev-backup -Content 'science data v1'
+$instrumentFiles | Select-Object -Skip 6 | Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket sds-data-dev -Content 'science data v1'
+$instrumentFiles | Select-Object -Skip 6 -First 2 | Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket sds-data-dev -Content 'science data v2'
+Write-Host "    buckets sds-data-dev and sds-data-dev-backup, both versioned; $($instrumentFiles.Count) files in the backup, 6 lost and 2 overwritten in the source'
 
 Import-Module (Join-Path $ModulePath 'S3Replication.psd1')
 
@@ -74,5 +81,16 @@ Invoke-Shown { (Get-BackupRoleTrustPolicy -ProfileName source-admin -RoleName Ba
 Show-Step 'Runbook: check your credentials (assume the role, list the source bucket)'
 Invoke-Shown { Connect-S3Backup -ProfileName backup-role -Bucket sds-data-dev -PassThru }
 Invoke-Shown { Get-S3BackupSession | Format-List ProfileName, Region, Endpoint, CredentialChain, Arn, Expiration }
+
+Show-Step 'Runbook: what differs between the source and its backup?'
+Invoke-Shown { Compare-S3BackupBucket -SourceBucket sds-data-dev -BackupBucket sds-data-dev-backup | Sort-Object Key }
+
+Show-Step 'A filtered restore: only the magnetometer files, previewed first'
+Invoke-Shown { Sync-S3BackupToSource -BackupBucket sds-data-dev-backup -SourceBucket sds-data-dev -Prefix imap/mag/ -WhatIf | Sort-Object Key }
+Invoke-Shown { Get-S3BackupObject -Bucket sds-data-dev-backup -Prefix imap/mag/ -Include '*_2025010[1-4]_*' | Sync-S3BackupToSource -SourceBucket sds-data-dev | Sort-Object Key }
+
+Show-Step 'Runbook: the full restore (what aws s3 sync would do, but same-size changes too)'
+Invoke-Shown { Sync-S3BackupToSource -BackupBucket sds-data-dev-backup -SourceBucket sds-data-dev -Verbose | Sort-Object Key }
+Invoke-Shown { Compare-S3BackupBucket -SourceBucket sds-data-dev -BackupBucket sds-data-dev-backup -IncludeEqual | Group-Object State | Select-Object Name, Count }
 
 Write-Host "`nDemo finished: every step above ran against the local S3 server at $($server.Endpoint)." -ForegroundColor Yellow

@@ -51,11 +51,12 @@ internal sealed class RecordingHandler : HttpMessageHandler
     }
 }
 
+/// <summary>Makes every SDK client send through the given handler (a recorder or a fake server).</summary>
 internal sealed class RecordingHttpClientFactory : HttpClientFactory
 {
-    private readonly RecordingHandler _handler;
+    private readonly HttpMessageHandler _handler;
 
-    public RecordingHttpClientFactory(RecordingHandler handler) => _handler = handler;
+    public RecordingHttpClientFactory(HttpMessageHandler handler) => _handler = handler;
 
     public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(_handler, disposeHandler: false);
     public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;

@@ -10,6 +10,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using S3Replication.Records;
 using S3Replication.Session;
+using S3Replication.Tests.Support;
 using S3Replication.Transfer;
 using Xunit;
 
@@ -40,15 +41,6 @@ public class CopyEngineWireTests
         }
     }
 
-    private sealed class Factory : HttpClientFactory
-    {
-        private readonly HttpMessageHandler _handler;
-        public Factory(HttpMessageHandler handler) => _handler = handler;
-        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(_handler, disposeHandler: false);
-        public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
-        public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
-    }
-
     private static HttpResponseMessage Xml(string body, HttpStatusCode status = HttpStatusCode.OK) =>
         new(status) { Content = new StringContent(body, Encoding.UTF8, "application/xml") };
 
@@ -72,7 +64,7 @@ public class CopyEngineWireTests
     {
         var s3 = new FakeS3(answer);
         var settings = new ClientSettings("eu-west-2", "http://s3.test", true, null, 1, RequestChecksumCalculation.WHEN_REQUIRED, ResponseChecksumValidation.WHEN_REQUIRED);
-        var client = new AmazonS3Client(new BasicAWSCredentials("AKIATEST", "secret"), AwsSession.S3Config(settings, new Factory(s3)));
+        var client = new AmazonS3Client(new BasicAWSCredentials("AKIATEST", "secret"), AwsSession.S3Config(settings, new RecordingHttpClientFactory(s3)));
         return (new CopyEngine(client, client, serverSide: true, options ?? CopyOptions.Default), s3);
     }
 
