@@ -49,7 +49,7 @@ $instrumentFiles = foreach ($instrument in 'mag', 'swe') {
 $instrumentFiles | Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket sds-data-dev-backup -Content 'science data v1'
 $instrumentFiles | Select-Object -Skip 6 | Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket sds-data-dev -Content 'science data v1'
 $instrumentFiles | Select-Object -Skip 6 -First 2 | Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket sds-data-dev -Content 'science data v2'
-Write-Host "    buckets sds-data-dev and sds-data-dev-backup, both versioned; $($instrumentFiles.Count) files in the backup, 6 lost and 2 overwritten in the source'
+Write-Host "    buckets sds-data-dev and sds-data-dev-backup, both versioned; $($instrumentFiles.Count) files in the backup, 6 lost and 2 overwritten (same size) in the source"
 
 Import-Module (Join-Path $ModulePath 'S3Replication.psd1')
 
