@@ -147,6 +147,39 @@ Describe 'Point-in-time restore' {
     }
 }
 
+Describe 'Stopping a restore' {
+    It 'stops promptly when the pipeline is stopped, leaves only whole objects, and a re-run copies the rest' {
+        $from = New-TestName 'stop-from'; $to = New-TestName 'stop-to'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $from
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $to
+        $payload = 'p' * 512
+        1..1500 | ForEach-Object { 'many/{0:D5}.cdf' -f $_ } | Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $from -Content $payload
+
+        # Ctrl+C stops the pipeline the same way PowerShell.Stop() does.
+        $shell = [powershell]::Create()
+        $null = $shell.AddScript("Import-Module '$(Join-Path $ModulePath 'S3Replication.psd1')'; Connect-S3Backup -ProfileName admin; " +
+            "Sync-S3BackupToSource -BackupBucket $from -SourceBucket $to -MaxConcurrency 4")
+        $running = $shell.BeginInvoke()
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while (@(Get-S3BackupObject -Bucket $to).Count -lt 20 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $shell.Stop()
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+        $running.IsCompleted | Should -BeTrue
+        $shell.Dispose()
+
+        $copied = @(Get-S3BackupObject -Bucket $to)
+        $copied.Count | Should -BeGreaterThan 0
+        $copied.Count | Should -BeLessThan 1500
+        # Every object that is there is whole: CopyObject is atomic.
+        ($copied | Where-Object Size -NE 512) | Should -BeNullOrEmpty
+
+        $rest = Sync-S3BackupToSource -BackupBucket $from -SourceBucket $to
+        @($rest).Count | Should -Be (1500 - $copied.Count)
+        (Compare-S3BackupBucket -SourceBucket $to -BackupBucket $from) | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Comparing' {
     It 'tells what is not backed up and what differs' {
         $cmp = New-TestName 'cmp'

@@ -16,6 +16,7 @@ namespace S3Replication.Commands;
 public abstract class S3BackupCmdlet : AsyncPSCmdlet, IMfaCodeSource
 {
     private AwsSession? _resolved;
+    private readonly System.Collections.Concurrent.ConcurrentBag<AwsSession> _used = new();
 
     /// <summary>A profile from ~/.aws/config or ~/.aws/credentials.</summary>
     [Parameter]
@@ -79,9 +80,19 @@ public abstract class S3BackupCmdlet : AsyncPSCmdlet, IMfaCodeSource
             _resolved = store.GetOrCreate(request, ProcessEnvironment.Instance);
         }
         _resolved.MfaCodeSource = this;
+        _used.Add(_resolved);
         _ = WriteVerboseAsync($"Session: profile {_resolved.ProfileName ?? "(none)"}, region {_resolved.S3Settings.Region}, " +
             $"endpoint {_resolved.S3Settings.EndpointUrl ?? "(AWS default)"}, credentials {_resolved.Plan.Describe()}.");
         return _resolved;
+    }
+
+    protected override void StopProcessing()
+    {
+        base.StopProcessing();
+        foreach (var session in _used.Distinct())
+        {
+            session.DiscardConnections();
+        }
     }
 
     /// <summary>
@@ -111,6 +122,7 @@ public abstract class S3BackupCmdlet : AsyncPSCmdlet, IMfaCodeSource
     {
         var session = record.Live ?? Store.GetOrCreate(new SessionRequest(record.ProfileName, record.Region, record.Endpoint), ProcessEnvironment.Instance);
         session.MfaCodeSource = this;
+        _used.Add(session);
         return session;
     }
 

@@ -26,7 +26,8 @@ internal sealed record CallerIdentity(string? Account, string? Arn, string Sourc
 /// </summary>
 internal sealed class AwsSession : IDisposable
 {
-    private readonly Lazy<AmazonS3Client> _s3;
+    private static readonly TimeSpan RetiredClientLifetime = TimeSpan.FromSeconds(30);
+    private Lazy<AmazonS3Client> _s3;
     private readonly Lazy<AmazonSecurityTokenServiceClient> _sts;
     private readonly Lazy<IamClient> _iam;
     private CallerIdentity? _identity;
@@ -42,7 +43,7 @@ internal sealed class AwsSession : IDisposable
         StsSettings = stsSettings;
         IamSettings = iamSettings;
         HttpClientFactory = httpClientFactory;
-        _s3 = new Lazy<AmazonS3Client>(() => new AmazonS3Client(Credentials, S3Config(s3Settings, httpClientFactory)));
+        _s3 = NewS3Client();
         _sts = new Lazy<AmazonSecurityTokenServiceClient>(() => new AmazonSecurityTokenServiceClient(Credentials, StsConfig(stsSettings, httpClientFactory)));
         _iam = new Lazy<IamClient>(() => new IamClient(Credentials, iamSettings));
     }
@@ -60,12 +61,30 @@ internal sealed class AwsSession : IDisposable
     public IMfaCodeSource? MfaCodeSource { get; set; }
 
     public IAmazonS3 S3 => _s3.Value;
+
+    private Lazy<AmazonS3Client> NewS3Client() => new(() => new AmazonS3Client(Credentials, S3Config(S3Settings, HttpClientFactory)));
+
+    /// <summary>
+    /// After a stopped cmdlet (Ctrl+C): requests cancelled in flight can leave pooled connections that fail the next
+    /// request on them, so later cmdlets get a new client and pool. The old client is disposed once its cancelled
+    /// requests have had time to unwind.
+    /// </summary>
+    public void DiscardConnections()
+    {
+        var retired = Interlocked.Exchange(ref _s3, NewS3Client());
+        if (retired.IsValueCreated)
+        {
+            _ = Task.Delay(RetiredClientLifetime).ContinueWith(_ => retired.Value.Dispose(), TaskScheduler.Default);
+        }
+    }
     public IAmazonSecurityTokenService Sts => _sts.Value;
     public IamClient Iam => _iam.Value;
 
     public static AmazonS3Config S3Config(ClientSettings settings, HttpClientFactory? httpClientFactory)
     {
-        var config = new AmazonS3Config { ForcePathStyle = settings.ForcePathStyle };
+        // Each client keeps its own connection pool (the SDK shares one per configuration by default), so a stopped
+        // restore in one session or runspace cannot leave broken connections to another.
+        var config = new AmazonS3Config { ForcePathStyle = settings.ForcePathStyle, CacheHttpClient = false };
         settings.ApplyTo(config);
         if (httpClientFactory is not null)
         {

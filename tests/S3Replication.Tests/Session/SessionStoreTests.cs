@@ -48,4 +48,15 @@ public class SessionStoreTests
         Assert.NotSame(first, second);
         Assert.Equal("eu-west-2", second.S3Settings.Region);
     }
+
+    [Fact]
+    public void A_stopped_cmdlet_leaves_later_cmdlets_a_fresh_s3_client_with_its_own_pool()
+    {
+        using var folder = new ProfileFolder("", "[ops]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n");
+        using var session = NewSession(folder);
+        var before = session.S3;
+        session.DiscardConnections();
+        Assert.NotSame(before, session.S3);
+        Assert.False(((Amazon.S3.AmazonS3Config)session.S3.Config).CacheHttpClient);
+    }
 }
