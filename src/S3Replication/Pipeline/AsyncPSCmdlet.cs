@@ -112,6 +112,22 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     protected Task OnPipeline(Action action) => OnPipeline(() => { action(); return true; });
 
     protected Task WriteObjectAsync(object? value) => OnPipeline(() => WriteObject(value));
+
+    /// <summary>
+    /// Writes without waiting for the pipeline thread to take it: for high-volume results from workers, whose slot
+    /// is then free at once. Order is kept, and the bounded queue still holds a worker back when the pipeline lags.
+    /// </summary>
+    protected void QueueWriteObject(object? value)
+    {
+        if (OnPipelineThread)
+        {
+            WriteObject(value);
+        }
+        else
+        {
+            TryQueue(() => WriteObject(value));
+        }
+    }
     protected Task WriteErrorAsync(ErrorRecord error) => OnPipeline(() => WriteError(error));
     protected Task WriteVerboseAsync(string message) => OnPipeline(() => WriteVerbose(message));
     protected Task WriteWarningAsync(string message) => OnPipeline(() => WriteWarning(message));

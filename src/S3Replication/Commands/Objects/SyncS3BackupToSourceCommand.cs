@@ -174,11 +174,11 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
                 {
                     Interlocked.Increment(ref _needsRestore);
                 }
-                await WriteObjectAsync(new SyncResult
+                QueueWriteObject(new SyncResult
                 {
                     Key = item.Key, VersionId = item.VersionId, Action = outcome.Action, Reason = outcome.Action == "Copied" ? reason : outcome.Reason,
                     Bytes = outcome.Bytes, Duration = watch.Elapsed,
-                }).ConfigureAwait(false);
+                });
                 break;
             }
             catch (Exception error) when (attempt < AttemptsPerObject && CopyEngine.IsTransient(error, cancellationToken))
