@@ -27,7 +27,8 @@ internal sealed record CallerIdentity(string? Account, string? Arn, string Sourc
 internal sealed class AwsSession : IDisposable
 {
     private static readonly TimeSpan RetiredClientLifetime = TimeSpan.FromSeconds(30);
-    private Lazy<AmazonS3Client> _s3;
+    private readonly object _s3Lock = new();
+    private (Lazy<AmazonS3Client> Client, SessionHttpClientFactory? Pool) _s3;
     private readonly Lazy<AmazonSecurityTokenServiceClient> _sts;
     private readonly Lazy<IamClient> _iam;
     private CallerIdentity? _identity;
@@ -60,9 +61,14 @@ internal sealed class AwsSession : IDisposable
     /// <summary>Set by the running cmdlet so role credentials that need an MFA code can prompt through its host.</summary>
     public IMfaCodeSource? MfaCodeSource { get; set; }
 
-    public IAmazonS3 S3 => _s3.Value;
+    public IAmazonS3 S3 => _s3.Client.Value;
 
-    private Lazy<AmazonS3Client> NewS3Client() => new(() => new AmazonS3Client(Credentials, S3Config(S3Settings, HttpClientFactory)));
+    /// <summary>A new S3 client with its own connection pool (tests give their recording factory instead).</summary>
+    private (Lazy<AmazonS3Client> Client, SessionHttpClientFactory? Pool) NewS3Client()
+    {
+        var pool = HttpClientFactory is null ? new SessionHttpClientFactory() : null;
+        return (new Lazy<AmazonS3Client>(() => new AmazonS3Client(Credentials, S3Config(S3Settings, HttpClientFactory ?? pool))), pool);
+    }
 
     /// <summary>
     /// After a stopped cmdlet (Ctrl+C): requests cancelled in flight can leave pooled connections that fail the next
@@ -71,20 +77,20 @@ internal sealed class AwsSession : IDisposable
     /// </summary>
     public void DiscardConnections()
     {
-        var retired = Interlocked.Exchange(ref _s3, NewS3Client());
-        if (retired.IsValueCreated)
+        (Lazy<AmazonS3Client> Client, SessionHttpClientFactory? Pool) retired;
+        lock (_s3Lock)
         {
-            _ = Task.Delay(RetiredClientLifetime).ContinueWith(_ => retired.Value.Dispose(), TaskScheduler.Default);
+            retired = _s3;
+            _s3 = NewS3Client();
         }
+        _ = Task.Delay(RetiredClientLifetime).ContinueWith(_ => Dispose(retired), TaskScheduler.Default);
     }
     public IAmazonSecurityTokenService Sts => _sts.Value;
     public IamClient Iam => _iam.Value;
 
     public static AmazonS3Config S3Config(ClientSettings settings, HttpClientFactory? httpClientFactory)
     {
-        // Each client keeps its own connection pool (the SDK shares one per configuration by default), so a stopped
-        // restore in one session or runspace cannot leave broken connections to another.
-        var config = new AmazonS3Config { ForcePathStyle = settings.ForcePathStyle, CacheHttpClient = false };
+        var config = new AmazonS3Config { ForcePathStyle = settings.ForcePathStyle };
         settings.ApplyTo(config);
         if (httpClientFactory is not null)
         {
@@ -156,12 +162,18 @@ internal sealed class AwsSession : IDisposable
         Live = this,
     };
 
+    private static void Dispose((Lazy<AmazonS3Client> Client, SessionHttpClientFactory? Pool) s3)
+    {
+        if (s3.Client.IsValueCreated)
+        {
+            s3.Client.Value.Dispose();
+        }
+        s3.Pool?.Dispose();
+    }
+
     public void Dispose()
     {
-        if (_s3.IsValueCreated)
-        {
-            _s3.Value.Dispose();
-        }
+        Dispose(_s3);
         if (_sts.IsValueCreated)
         {
             _sts.Value.Dispose();

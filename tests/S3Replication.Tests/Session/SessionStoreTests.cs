@@ -55,8 +55,9 @@ public class SessionStoreTests
         using var folder = new ProfileFolder("", "[ops]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n");
         using var session = NewSession(folder);
         var before = session.S3;
+        var pool = Assert.IsType<SessionHttpClientFactory>(((Amazon.S3.AmazonS3Config)before.Config).HttpClientFactory);
         session.DiscardConnections();
         Assert.NotSame(before, session.S3);
-        Assert.False(((Amazon.S3.AmazonS3Config)session.S3.Config).CacheHttpClient);
+        Assert.NotSame(pool, ((Amazon.S3.AmazonS3Config)session.S3.Config).HttpClientFactory);
     }
 }
