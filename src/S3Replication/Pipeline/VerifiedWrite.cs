@@ -17,8 +17,6 @@ internal sealed record VerifiedWriteResult<T>(T Before, T After, bool Written, i
 /// </summary>
 internal static class VerifiedWrite
 {
-    private static readonly Random Jitter = new();
-
     public static async Task<VerifiedWriteResult<T>> RunAsync<T>(
         Func<CancellationToken, Task<T>> read,
         Func<T, T> change,
@@ -45,7 +43,7 @@ internal static class VerifiedWrite
             current = await read(cancellationToken).ConfigureAwait(false);
             if (applied(current, after))
             {
-                await Task.Delay(Jittered(settleDelay), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(Backoff.Spread(settleDelay), cancellationToken).ConfigureAwait(false);
                 current = await read(cancellationToken).ConfigureAwait(false);
                 if (applied(current, after))
                 {
@@ -56,15 +54,6 @@ internal static class VerifiedWrite
             {
                 throw keptChanging();
             }
-        }
-    }
-
-    /// <summary>Between one and two settle delays, so writers that collided once do not collide again in lockstep.</summary>
-    private static TimeSpan Jittered(TimeSpan delay)
-    {
-        lock (Jitter)
-        {
-            return TimeSpan.FromMilliseconds(delay.TotalMilliseconds * (1 + Jitter.NextDouble()));
         }
     }
 }

@@ -49,7 +49,6 @@ internal sealed class IamClient : IDisposable
     private readonly HttpClient _http;
     private readonly Func<DateTime> _clock;
     private readonly Func<TimeSpan, CancellationToken, Task> _delay;
-    private readonly Random _jitter = new();
 
     public IamClient(AWSCredentials credentials, ClientSettings settings, HttpMessageHandler? handler = null,
         Func<DateTime>? clock = null, Func<TimeSpan, CancellationToken, Task>? delay = null)
@@ -122,7 +121,7 @@ internal sealed class IamClient : IDisposable
             {
                 throw new IamException("ConnectionFailed", $"Could not reach IAM at {Endpoint}: {error.Message}", 0, error);
             }
-            await _delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
+            await _delay(Pipeline.Backoff.Exponential(FirstBackoff, attempt), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -166,16 +165,6 @@ internal sealed class IamClient : IDisposable
 
     private static bool IsRetryable(IamException error) =>
         RetryableCodes.Contains(error.Code) || (int)error.Status == 429 || (int)error.Status >= 500;
-
-    private TimeSpan Backoff(int attempt)
-    {
-        double jitter;
-        lock (_jitter)
-        {
-            jitter = _jitter.NextDouble();
-        }
-        return TimeSpan.FromMilliseconds(FirstBackoff.TotalMilliseconds * Math.Pow(2, attempt - 1) * (0.5 + jitter));
-    }
 
     public void Dispose() => _http.Dispose();
 }

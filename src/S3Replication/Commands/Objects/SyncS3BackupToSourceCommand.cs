@@ -22,6 +22,7 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
     private const string ObjectsSet = "Objects";
     private const int AttemptsPerObject = 3;
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(400);
 
     /// <summary>Backup objects to restore, e.g. from Get-S3BackupObject; each is copied unless the source already has it.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectsSet)]
@@ -183,7 +184,7 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
             }
             catch (Exception error) when (attempt < AttemptsPerObject && CopyEngine.IsTransient(error, cancellationToken))
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * Math.Pow(2, attempt) * (0.5 + Jitter())), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(Backoff.Exponential(FirstRetryDelay, attempt), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception error) when (error is AmazonServiceException or AmazonClientException or System.Net.Http.HttpRequestException or System.IO.IOException
                 || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -235,15 +236,5 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
             "{0} copied ({1:N1} MB, {2:N0} objects/s), {3} skipped, {4} failed, {5} need restore from archive{6} in {7:N1} s",
             copied, Interlocked.Read(ref _copiedBytes) / 1e6, copied / seconds, Interlocked.Read(ref _skipped), Interlocked.Read(ref _failed),
             Interlocked.Read(ref _needsRestore), _commit ? "" : $", {Interlocked.Read(ref _wouldCopy)} would be copied", seconds);
-    }
-
-    private static readonly Random JitterSource = new();
-
-    private static double Jitter()
-    {
-        lock (JitterSource)
-        {
-            return JitterSource.NextDouble();
-        }
     }
 }
