@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Threading.Tasks;
 using S3Replication.Records;
 
@@ -43,14 +42,5 @@ internal static class VersionSelector
         {
             yield return chosen;
         }
-    }
-
-    /// <summary>The same rule over an in-memory list of one key's versions, in any order (the reference for tests).</summary>
-    public static S3ObjectRecord? CurrentAt(IEnumerable<S3ObjectRecord> versionsOfOneKey, DateTime instant)
-    {
-        var at = instant.ToUniversalTime();
-        var current = versionsOfOneKey.Where(version => version.LastModified?.ToUniversalTime() <= at)
-            .OrderByDescending(version => version.LastModified).FirstOrDefault();
-        return current is { IsDeleteMarker: false } ? current : null;
     }
 }

@@ -221,18 +221,6 @@ internal sealed class TrustPolicyDocument
     /// <summary>IAM's size quota counts the policy's characters without white space.</summary>
     public int QuotaSize => _root.ToJsonString().Count(character => !char.IsWhiteSpace(character));
 
-    /// <summary>Equal as policies: key order, white space and "x" versus ["x"] (also a lone statement) do not matter.</summary>
-    public bool IsEquivalentTo(TrustPolicyDocument other) => Normalize(_root)!.ToJsonString() == Normalize(other._root)!.ToJsonString();
-
-    private static JsonNode? Normalize(JsonNode? node) => node switch
-    {
-        JsonObject value => new JsonObject(value.OrderBy(entry => entry.Key, StringComparer.Ordinal)
-            .Select(entry => new KeyValuePair<string, JsonNode?>(entry.Key, Normalize(entry.Value)))),
-        JsonArray { Count: 1 } single => Normalize(single[0]),
-        JsonArray list => new JsonArray(list.Select(Normalize).ToArray()),
-        _ => node?.DeepClone(),
-    };
-
     private string UniqueSid(string wanted)
     {
         var taken = new HashSet<string?>(Statements.Select(statement => statement["Sid"]?.GetValue<string>()), StringComparer.Ordinal);
