@@ -26,6 +26,9 @@
         'Get-S3BackupObject'
         'Sync-S3BackupToSource'
         'Compare-S3BackupBucket'
+        'Save-S3BackupObject'
+        'Write-S3BackupObject'
+        'Test-S3BackupAccess'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -23,8 +23,12 @@ function Invoke-Shown([scriptblock] $Command) {
 # SdsDataManager created, and the two versioned buckets.
 Show-Step 'Fixtures on the local server: operator, backup role, versioned buckets'
 $operator = New-LocalS3User -Server $server -Name 'hartnett'
-$role = New-LocalS3Role -Server $server -Name 'BackupRole' -TrustedService 's3.amazonaws.com'
+# What the role may do: read and write objects, read bucket settings; not change or delete buckets.
+$roleActions = 's3:ListBucket', 's3:GetBucketLocation', 's3:GetBucketVersioning', 's3:GetReplicationConfiguration', 's3:GetObject',
+    's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject', 's3:DeleteObjectVersion'
+$role = New-LocalS3Role -Server $server -Name 'BackupRole' -TrustedService 's3.amazonaws.com' -AllowedAction $roleActions
 Write-Host "    user $($operator.Arn), role $($role.Arn) (trusts only s3.amazonaws.com, as SdsDataManager creates it)"
+Write-Host "    the role may: $($roleActions -join ', ')"
 
 $awsFolder = Join-Path $server.Root 'demo-aws'
 $null = New-Item -ItemType Directory -Force $awsFolder
@@ -50,6 +54,12 @@ $instrumentFiles | Write-LocalS3Object -Server $server -ModulePath $ModulePath -
 $instrumentFiles | Select-Object -Skip 6 | Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket sds-data-dev -Content 'science data v1'
 $instrumentFiles | Select-Object -Skip 6 -First 2 | Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket sds-data-dev -Content 'science data v2'
 Write-Host "    buckets sds-data-dev and sds-data-dev-backup, both versioned; $($instrumentFiles.Count) files in the backup, 6 lost and 2 overwritten (same size) in the source"
+# Backups are kept from deletion by a bucket policy, as a backup account would have.
+$protect = @{ Version = '2012-10-17'; Statement = @(@{ Sid = 'KeepBackups'; Effect = 'Deny'; Principal = '*'
+        Action = @('s3:DeleteObject', 's3:DeleteObjectVersion'); Resource = @('arn:aws:s3:::sds-data-dev-backup/*') }) } | ConvertTo-Json -Depth 5 -Compress
+$admin = New-LocalS3Client -Server $server -ModulePath $ModulePath
+try { $null = $admin.PutBucketPolicyAsync('sds-data-dev-backup', $protect).GetAwaiter().GetResult() } finally { $admin.Dispose() }
+Write-Host "    bucket policy on sds-data-dev-backup: $protect"
 
 Import-Module (Join-Path $ModulePath 'S3Replication.psd1')
 
@@ -78,12 +88,22 @@ Invoke-Shown { Add-BackupRoleTrustPrincipal -ProfileName source-admin -RoleName 
 Invoke-Shown { Add-BackupRoleTrustPrincipal -ProfileName source-admin -RoleName BackupRole -PrincipalArn arn:aws:iam:::user/hartnett }
 Invoke-Shown { (Get-BackupRoleTrustPolicy -ProfileName source-admin -RoleName BackupRole).Principals }
 
-Show-Step 'Runbook: check your credentials (assume the role, list the source bucket)'
+Show-Step 'Runbook: check your credentials. Your own user cannot reach the buckets...'
+Invoke-Shown { Test-S3BackupAccess -ProfileName imap -Bucket sds-data-dev -Probe List, Read }
+
+Show-Step '...the backup role can: assume it and check what the restore needs (with a write probe on the source)'
 Invoke-Shown { Connect-S3Backup -ProfileName backup-role -Bucket sds-data-dev -PassThru }
 Invoke-Shown { Get-S3BackupSession | Format-List ProfileName, Region, Endpoint, CredentialChain, Arn, Expiration }
+Invoke-Shown { Test-S3BackupAccess -Bucket sds-data-dev, sds-data-dev-backup }
+Invoke-Shown { Test-S3BackupAccess -Bucket sds-data-dev -Probe Write }
+
+Show-Step 'Runbook: if anything fails, check permissions by downloading and uploading locally'
+$checkFolder = Join-Path $server.Root 'demo-check'
+Invoke-Shown { Get-S3BackupObject -Bucket sds-data-dev-backup -Prefix imap/mag/ | Select-Object -First 3 | Save-S3BackupObject -Destination $checkFolder }
+Invoke-Shown { Write-S3BackupObject -Path (Join-Path $checkFolder 'imap/mag') -Bucket sds-data-dev -Prefix tmp/permission-check/ }
 
 Show-Step 'Runbook: what differs between the source and its backup?'
-Invoke-Shown { Compare-S3BackupBucket -SourceBucket sds-data-dev -BackupBucket sds-data-dev-backup | Sort-Object Key }
+Invoke-Shown { Compare-S3BackupBucket -SourceBucket sds-data-dev -BackupBucket sds-data-dev-backup -Prefix imap/ | Sort-Object Key }
 
 Show-Step 'A filtered restore: only the magnetometer files, previewed first'
 Invoke-Shown { Sync-S3BackupToSource -BackupBucket sds-data-dev-backup -SourceBucket sds-data-dev -Prefix imap/mag/ -WhatIf | Sort-Object Key }
@@ -91,6 +111,6 @@ Invoke-Shown { Get-S3BackupObject -Bucket sds-data-dev-backup -Prefix imap/mag/ 
 
 Show-Step 'Runbook: the full restore (what aws s3 sync would do, but same-size changes too)'
 Invoke-Shown { Sync-S3BackupToSource -BackupBucket sds-data-dev-backup -SourceBucket sds-data-dev -Verbose | Sort-Object Key }
-Invoke-Shown { Compare-S3BackupBucket -SourceBucket sds-data-dev -BackupBucket sds-data-dev-backup -IncludeEqual | Group-Object State | Select-Object Name, Count }
+Invoke-Shown { Compare-S3BackupBucket -SourceBucket sds-data-dev -BackupBucket sds-data-dev-backup -Prefix imap/ -IncludeEqual | Group-Object State | Select-Object Name, Count }
 
 Write-Host "`nDemo finished: every step above ran against the local S3 server at $($server.Endpoint)." -ForegroundColor Yellow

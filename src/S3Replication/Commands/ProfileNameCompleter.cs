@@ -23,8 +23,6 @@ public sealed class ProfileNameCompleter : IArgumentCompleter
         {
             return Enumerable.Empty<CompletionResult>();
         }
-        var prefix = wordToComplete.Trim('\'', '"');
-        return names.Where(name => name.StartsWith(prefix, System.StringComparison.OrdinalIgnoreCase))
-            .Select(name => new CompletionResult(name.Contains(' ') ? $"'{name}'" : name, name, CompletionResultType.ParameterValue, name));
+        return Completions.Matching(names, wordToComplete);
     }
 }

@@ -66,18 +66,9 @@ public abstract class S3BackupCmdlet : AsyncPSCmdlet, IMfaCodeSource
             }
             _resolved = FromRecord(Session);
         }
-        else if (store.Default is { } fallback)
-        {
-            _resolved = request == SessionRequest.Empty
-                ? fallback
-                : store.GetOrCreate(new SessionRequest(
-                    request.ProfileName ?? fallback.Request.ProfileName,
-                    request.Region ?? fallback.Request.Region,
-                    request.EndpointUrl ?? fallback.Request.EndpointUrl), ProcessEnvironment.Instance);
-        }
         else
         {
-            _resolved = store.GetOrCreate(request, ProcessEnvironment.Instance);
+            _resolved = store.Resolve(request, ProcessEnvironment.Instance);
         }
         _resolved.MfaCodeSource = this;
         _used.Add(_resolved);

@@ -41,6 +41,9 @@ public enum ErrorId
     PrincipalNotTrusted,
     IdentityUnknown,
     AssumeRoleTimedOut,
+    UnsafeKey,
+    FileExists,
+    PathNotFound,
 }
 
 /// <summary>

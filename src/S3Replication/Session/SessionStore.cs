@@ -49,6 +49,24 @@ internal sealed class SessionStore
     public AwsSession GetOrCreate(SessionRequest request, IEnvironmentReader environment) =>
         _cache.GetOrAdd(CacheKey(request, environment), _ => SessionFactory.Create(request, environment));
 
+    /// <summary>
+    /// The session for a cmdlet's -ProfileName/-Region/-EndpointUrl: the default session where none is given, the
+    /// default session's settings overridden by the ones given, or (with no default) the request alone.
+    /// </summary>
+    public AwsSession Resolve(SessionRequest request, IEnvironmentReader environment)
+    {
+        if (Default is not { } fallback)
+        {
+            return GetOrCreate(request, environment);
+        }
+        return request == SessionRequest.Empty
+            ? fallback
+            : GetOrCreate(new SessionRequest(
+                request.ProfileName ?? fallback.Request.ProfileName,
+                request.Region ?? fallback.Request.Region,
+                request.EndpointUrl ?? fallback.Request.EndpointUrl), environment);
+    }
+
     /// <summary>Builds a fresh session (Connect-S3Backup re-reads profiles and re-assumes roles) and caches it.</summary>
     public AwsSession Replace(SessionRequest request, IEnvironmentReader environment)
     {

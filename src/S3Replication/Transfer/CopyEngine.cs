@@ -150,48 +150,25 @@ internal sealed class CopyEngine
             head.ServerSideEncryptionMethod, head.ServerSideEncryptionKeyManagementServiceKeyId), cancellationToken).ConfigureAwait(false);
         try
         {
-            var partSize = _options.PartSizeFor(item.Size);
-            var parts = new List<PartETag>();
-            using var slots = new SemaphoreSlim(_options.PartConcurrency);
-            var tasks = new List<Task>();
-            for (long first = 0, number = 1; first < item.Size; first += partSize, number++)
-            {
-                var (start, partNumber) = (first, (int)number);
-                await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                tasks.Add(Task.Run(async () =>
+            var parts = await MultipartParts.SendAsync(item.Size, _options.PartSizeFor(item.Size), _options.PartConcurrency, async (partNumber, start, length) =>
+                (await _source.CopyPartAsync(new CopyPartRequest
                 {
-                    try
-                    {
-                        var response = await _source.CopyPartAsync(new CopyPartRequest
-                        {
-                            SourceBucket = item.Bucket,
-                            SourceKey = item.Key,
-                            SourceVersionId = item.VersionId,
-                            DestinationBucket = destinationBucket,
-                            DestinationKey = item.Key,
-                            UploadId = upload.UploadId,
-                            PartNumber = partNumber,
-                            FirstByte = start,
-                            LastByte = Math.Min(start + partSize, item.Size) - 1,
-                        }, cancellationToken).ConfigureAwait(false);
-                        lock (parts)
-                        {
-                            parts.Add(new PartETag(partNumber, response.ETag));
-                        }
-                    }
-                    finally
-                    {
-                        slots.Release();
-                    }
-                }, cancellationToken));
-            }
-            await Task.WhenAll(tasks).ConfigureAwait(false);
+                    SourceBucket = item.Bucket,
+                    SourceKey = item.Key,
+                    SourceVersionId = item.VersionId,
+                    DestinationBucket = destinationBucket,
+                    DestinationKey = item.Key,
+                    UploadId = upload.UploadId,
+                    PartNumber = partNumber,
+                    FirstByte = start,
+                    LastByte = start + length - 1,
+                }, cancellationToken).ConfigureAwait(false)).ETag, cancellationToken).ConfigureAwait(false);
             await CompleteAsync(destinationBucket, item.Key, upload.UploadId, parts, tags, cancellationToken).ConfigureAwait(false);
             return new CopyOutcome("Copied", null, item.Size);
         }
         catch
         {
-            await AbortAsync(destinationBucket, item.Key, upload.UploadId).ConfigureAwait(false);
+            await MultipartParts.AbortAsync(_source, destinationBucket, item.Key, upload.UploadId).ConfigureAwait(false);
             throw;
         }
     }
@@ -260,7 +237,7 @@ internal sealed class CopyEngine
         }
         catch
         {
-            await AbortAsync(destinationBucket, item.Key, upload.UploadId).ConfigureAwait(false);
+            await MultipartParts.AbortAsync(_source, destinationBucket, item.Key, upload.UploadId).ConfigureAwait(false);
             throw;
         }
     }
@@ -334,7 +311,7 @@ internal sealed class CopyEngine
             BucketName = bucket,
             Key = key,
             UploadId = uploadId,
-            PartETags = parts.OrderBy(part => part.PartNumber).ToList(),
+            PartETags = parts,
         }, cancellationToken).ConfigureAwait(false);
         if (tags.Count > 0)
         {
@@ -342,29 +319,4 @@ internal sealed class CopyEngine
                 cancellationToken).ConfigureAwait(false);
         }
     }
-
-    /// <summary>Best effort, uncancellable: a cancelled restore must still not leave a pending upload behind.</summary>
-    private async Task AbortAsync(string bucket, string key, string uploadId)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _source.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = uploadId }, timeout.Token)
-                .ConfigureAwait(false);
-        }
-        catch (Exception error) when (error is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException)
-        {
-            // The next run's copy of this key supersedes it; S3 lifecycle rules can expire abandoned uploads.
-        }
-    }
-
-    /// <summary>Failures worth another attempt of the whole object: throttling, server errors, dropped connections, timeouts.</summary>
-    public static bool IsTransient(Exception error, CancellationToken cancellationToken) => error switch
-    {
-        OperationCanceledException when cancellationToken.IsCancellationRequested => false,
-        AmazonServiceException service => (int)service.StatusCode >= 500 || service.StatusCode == (HttpStatusCode)429
-            || service.ErrorCode is "SlowDown" or "Throttling" or "RequestTimeout" or "InternalError" or "ServiceUnavailable",
-        HttpRequestException or IOException or OperationCanceledException or AmazonClientException => true,
-        _ => false,
-    };
 }

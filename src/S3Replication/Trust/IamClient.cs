@@ -89,6 +89,18 @@ internal sealed class IamClient : IDisposable
         return new IamRole(Field("RoleName") ?? roleName, Field("Arn") ?? "", Field("RoleId"), Field("AssumeRolePolicyDocument") ?? "");
     }
 
+    /// <summary>Role names, first page only (up to 1,000): for tab completion, not inventory.</summary>
+    public async Task<IReadOnlyList<string>> ListRoleNamesAsync(string? pathPrefix, CancellationToken cancellationToken)
+    {
+        var parameters = new List<(string, string)> { ("MaxItems", "1000") };
+        if (pathPrefix is not null)
+        {
+            parameters.Add(("PathPrefix", pathPrefix));
+        }
+        var response = await CallAsync("ListRoles", parameters, cancellationToken).ConfigureAwait(false);
+        return response.Descendants().Where(element => element.Name.LocalName == "RoleName").Select(element => element.Value).ToList();
+    }
+
     public Task UpdateAssumeRolePolicyAsync(string roleName, string policyDocument, CancellationToken cancellationToken) =>
         CallAsync("UpdateAssumeRolePolicy", new[] { ("RoleName", roleName), ("PolicyDocument", policyDocument) }, cancellationToken);
 

@@ -15,10 +15,12 @@ public abstract class BucketPairCmdlet : S3BackupCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = BucketsSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string BackupBucket { get; set; } = "";
 
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string SourceBucket { get; set; } = "";
 
     [Parameter(ParameterSetName = BucketsSet)]

@@ -20,9 +20,6 @@ namespace S3Replication.Commands.Objects;
 public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
 {
     private const string ObjectsSet = "Objects";
-    private const int AttemptsPerObject = 3;
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(400);
 
     /// <summary>Backup objects to restore, e.g. from Get-S3BackupObject; each is copied unless the source already has it.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectsSet)]
@@ -61,7 +58,7 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
     public SwitchParameter IncludeSkipped { get; set; }
 
     private readonly Stopwatch _elapsed = new();
-    private readonly Stopwatch _sinceProgress = new();
+    private readonly ProgressThrottle _progress = new();
     private AwsSession? _backup;
     private AwsSession? _source;
     private CopyEngine? _engine;
@@ -81,7 +78,6 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
         await WriteVerboseAsync($"Restoring {from} to s3://{SourceBucket}: {(serverSide ? "server-side copies" : "streamed through this process (two sessions)")}, " +
             $"{MaxConcurrency} at once, compare by {CompareBy}.").ConfigureAwait(false);
         _elapsed.Start();
-        _sinceProgress.Start();
     }
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
@@ -161,46 +157,37 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
         }
 
         var watch = Stopwatch.StartNew();
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
+            var outcome = await Retry.TransientAsync(() => _engine!.CopyAsync(item, SourceBucket, cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (outcome.Action == "Copied")
             {
-                var outcome = await _engine!.CopyAsync(item, SourceBucket, cancellationToken).ConfigureAwait(false);
-                if (outcome.Action == "Copied")
-                {
-                    Interlocked.Increment(ref _copied);
-                    Interlocked.Add(ref _copiedBytes, outcome.Bytes);
-                }
-                else
-                {
-                    Interlocked.Increment(ref _needsRestore);
-                }
-                QueueWriteObject(new SyncResult
-                {
-                    Key = item.Key, VersionId = item.VersionId, Action = outcome.Action, Reason = outcome.Action == "Copied" ? reason : outcome.Reason,
-                    Bytes = outcome.Bytes, Duration = watch.Elapsed,
-                });
-                break;
+                Interlocked.Increment(ref _copied);
+                Interlocked.Add(ref _copiedBytes, outcome.Bytes);
             }
-            catch (Exception error) when (attempt < AttemptsPerObject && CopyEngine.IsTransient(error, cancellationToken))
+            else
             {
-                await Task.Delay(Backoff.Exponential(FirstRetryDelay, attempt), cancellationToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _needsRestore);
             }
-            catch (Exception error) when (error is AmazonServiceException or AmazonClientException or System.Net.Http.HttpRequestException or System.IO.IOException
-                || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            QueueWriteObject(new SyncResult
             {
-                Interlocked.Increment(ref _failed);
-                var failure = error is AmazonS3Exception s3Error
-                    ? AwsErrors.ForS3(s3Error, $"s3:GetObject{(item.VersionId is null ? "" : "Version")} on the backup and s3:PutObject on the source",
-                        $"arn:aws:s3:::{item.Bucket}/{item.Key} and arn:aws:s3:::{SourceBucket}/{item.Key}", $"Restoring {item}", item)
-                    : new S3BackupException(ErrorId.AwsRequestFailed, ErrorCategory.ConnectionError, $"Restoring {item} failed after {attempt} attempt(s): {error.Message}", item, error);
-                await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
-                await WriteObjectAsync(new SyncResult
-                {
-                    Key = item.Key, VersionId = item.VersionId, Action = "Failed", Reason = reason, Duration = watch.Elapsed, Error = failure.Message,
-                }).ConfigureAwait(false);
-                break;
-            }
+                Key = item.Key, VersionId = item.VersionId, Action = outcome.Action, Reason = outcome.Action == "Copied" ? reason : outcome.Reason,
+                Bytes = outcome.Bytes, Duration = watch.Elapsed,
+            });
+        }
+        catch (Exception error) when (Retry.EndsObject(error, cancellationToken))
+        {
+            Interlocked.Increment(ref _failed);
+            var failure = error is AmazonS3Exception s3Error
+                ? AwsErrors.ForS3(s3Error, $"s3:GetObject{(item.VersionId is null ? "" : "Version")} on the backup and s3:PutObject on the source",
+                    $"arn:aws:s3:::{item.Bucket}/{item.Key} and arn:aws:s3:::{SourceBucket}/{item.Key}", $"Restoring {item}", item)
+                : new S3BackupException(ErrorId.AwsRequestFailed, ErrorCategory.ConnectionError,
+                    $"Restoring {item} failed: {error.Message}", item, error);
+            await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
+            await WriteObjectAsync(new SyncResult
+            {
+                Key = item.Key, VersionId = item.VersionId, Action = "Failed", Reason = reason, Duration = watch.Elapsed, Error = failure.Message,
+            }).ConfigureAwait(false);
         }
         await ReportProgressAsync().ConfigureAwait(false);
     }
@@ -215,18 +202,8 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
         await ReportProgressAsync().ConfigureAwait(false);
     }
 
-    private Task ReportProgressAsync()
-    {
-        lock (_sinceProgress)
-        {
-            if (_sinceProgress.Elapsed < ProgressInterval)
-            {
-                return Task.CompletedTask;
-            }
-            _sinceProgress.Restart();
-        }
-        return WriteProgressAsync(new ProgressRecord(0, "Restore", Summary()));
-    }
+    private Task ReportProgressAsync() =>
+        _progress.Due() ? WriteProgressAsync(new ProgressRecord(0, "Restore", Summary())) : Task.CompletedTask;
 
     private string Summary()
     {

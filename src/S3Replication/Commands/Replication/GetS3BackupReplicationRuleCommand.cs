@@ -16,11 +16,13 @@ public sealed class GetS3BackupReplicationRuleCommand : S3BackupCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("SourceBucket")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string Bucket { get; set; } = "";
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RuleIdCompleter))]
     public string? RuleId { get; set; }
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken) => PerItemAsync(async () =>

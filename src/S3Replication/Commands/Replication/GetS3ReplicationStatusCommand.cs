@@ -23,7 +23,6 @@ public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
 {
     private const string ObjectSet = "Object";
     private const string ListingSet = "Listing";
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectSet)]
     [ValidateNotNull]
@@ -31,6 +30,7 @@ public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ListingSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string? Bucket { get; set; }
 
     [Parameter(Position = 1, ParameterSetName = ListingSet)]
@@ -46,7 +46,7 @@ public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
     public int MaxConcurrency { get; set; } = 16;
 
     private readonly ConcurrentDictionary<(string Bucket, string Status), long> _counts = new();
-    private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+    private readonly ProgressThrottle _progress = new();
     private BoundedWorkers? _workers;
     private AwsSession? _session;
     private long _checked;
@@ -99,9 +99,8 @@ public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
         var status = await HeadStatusAsync(record, cancellationToken).ConfigureAwait(false);
         _counts.AddOrUpdate((record.Bucket, status), 1, (_, count) => count + 1);
         var done = Interlocked.Increment(ref _checked);
-        if (_sinceProgress.Elapsed > ProgressInterval)
+        if (_progress.Due())
         {
-            _sinceProgress.Restart();
             await WriteProgressAsync(new ProgressRecord(0, "Replication status", $"{done} object(s) checked")).ConfigureAwait(false);
         }
         if (!Summary)

@@ -22,10 +22,12 @@ public sealed class NewS3BackupReplicationRuleCommand : S3BackupCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Bucket")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string SourceBucket { get; set; } = "";
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string DestinationBucket { get; set; } = "";
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -38,6 +40,7 @@ public sealed class NewS3BackupReplicationRuleCommand : S3BackupCmdlet
 
     [Parameter(Mandatory = true, ParameterSetName = RoleNameSet, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RoleNameCompleter))]
     public string? RoleName { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

@@ -8,9 +8,11 @@ public abstract class ReplicationRuleTargetCmdlet : S3BackupCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("SourceBucket")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string Bucket { get; set; } = "";
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RuleIdCompleter))]
     public string RuleId { get; set; } = "";
 }

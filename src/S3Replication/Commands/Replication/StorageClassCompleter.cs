@@ -12,7 +12,5 @@ public sealed class StorageClassCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        ReplicationRuleSpec.StorageClasses
-            .Where(storageClass => storageClass.StartsWith(wordToComplete.Trim('\'', '"'), System.StringComparison.OrdinalIgnoreCase))
-            .Select(storageClass => new CompletionResult(storageClass, storageClass, CompletionResultType.ParameterValue, storageClass));
+        Completions.Matching(ReplicationRuleSpec.StorageClasses, wordToComplete);
 }

@@ -19,6 +19,7 @@ public sealed class ConnectS3BackupCommand : S3BackupCmdlet
     /// <summary>A bucket to list right after connecting, proving the credentials work (the runbook's "aws s3 ls").</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string? Bucket { get; set; }
 
     [Parameter]

@@ -12,6 +12,7 @@ public abstract class TrustCmdlet : S3BackupCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RoleNameCompleter))]
     public string RoleName { get; set; } = "";
 
     internal TrustService TrustServiceFor(AwsSession session) =>

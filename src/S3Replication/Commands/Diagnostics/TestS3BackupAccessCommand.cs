@@ -1,0 +1,129 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using S3Replication.Diagnostics;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+
+namespace S3Replication.Commands.Diagnostics;
+
+/// <summary>Tries what the runbook needs of each bucket and says which permission is missing, instead of a bare AccessDenied.</summary>
+[Cmdlet(VerbsDiagnostic.Test, "S3BackupAccess", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(AccessCheckRecord), typeof(bool))]
+public sealed class TestS3BackupAccessCommand : S3BackupCmdlet
+{
+    private static readonly string[] DefaultProbes = { "List", "Read", "Versioning", "Replication" };
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BucketNameCompleter))]
+    public string[] Bucket { get; set; } = Array.Empty<string>();
+
+    /// <summary>Write is opt-in: it puts (and deletes) a probe object.</summary>
+    [Parameter]
+    [ValidateSet("List", "Read", "Write", "Versioning", "Replication")]
+    public string[] Probe { get; set; } = DefaultProbes;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Key { get; set; }
+
+    /// <summary>Writes only $true (every check allowed) or $false, for `if` statements and exit codes in runbooks.</summary>
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
+    private AccessProbe? _probe;
+    private bool _identityFailed;
+    private bool _allAllowed = true;
+
+    protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
+    {
+        _probe = new AccessProbe(ResolveSession());
+        var identity = await _probe.IdentityAsync(cancellationToken).ConfigureAwait(false);
+        _identityFailed = identity.Outcome != "Allowed";
+        await ReportAsync(identity).ConfigureAwait(false);
+    }
+
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        if (_identityFailed)
+        {
+            // Without credentials every check would fail the same way; the Identity record already says why.
+            return;
+        }
+        foreach (var bucket in Bucket)
+        {
+            await PerItemAsync(async () =>
+            {
+                try
+                {
+                    Objects.ObjectSelection.RequireBucket(bucket, "");
+                }
+                catch (S3BackupException)
+                {
+                    _allAllowed = false;
+                    throw;
+                }
+                foreach (var record in await CheckBucketAsync(bucket, cancellationToken).ConfigureAwait(false))
+                {
+                    await ReportAsync(record).ConfigureAwait(false);
+                }
+            }).ConfigureAwait(false);
+        }
+    }
+
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken) =>
+        Quiet ? WriteObjectAsync(_allAllowed) : Task.CompletedTask;
+
+    private async Task<List<AccessCheckRecord>> CheckBucketAsync(string bucket, CancellationToken cancellationToken)
+    {
+        var probe = _probe!;
+        var records = new List<AccessCheckRecord> { await probe.RegionAsync(bucket, cancellationToken).ConfigureAwait(false) };
+        string? firstKey = null;
+        if (Wants("List"))
+        {
+            var (listed, first) = await probe.ListAsync(bucket, cancellationToken).ConfigureAwait(false);
+            records.Add(listed);
+            firstKey = first;
+        }
+        if (Wants("Read"))
+        {
+            var readKey = Key ?? firstKey;
+            records.Add(readKey is not null
+                ? await probe.ReadAsync(bucket, readKey, cancellationToken).ConfigureAwait(false)
+                : new AccessCheckRecord
+                {
+                    Bucket = bucket, Check = "Read", Action = "s3:GetObject", Target = AccessProbe.ObjectArn(bucket, "*"), Outcome = "Skipped",
+                    Hint = Wants("List") ? "Nothing to read: the bucket is empty or could not be listed; give -Key to read a known object."
+                        : "Give -Key (or the List probe) so there is an object to read.",
+                });
+        }
+        if (Wants("Write") && await ShouldProcessAsync($"s3://{bucket}/{AccessProbe.ProbePrefix}…", "Write and delete a probe object").ConfigureAwait(false))
+        {
+            records.AddRange(await probe.WriteAsync(bucket, cancellationToken).ConfigureAwait(false));
+        }
+        if (Wants("Versioning"))
+        {
+            records.Add(await probe.VersioningAsync(bucket, cancellationToken).ConfigureAwait(false));
+        }
+        if (Wants("Replication"))
+        {
+            records.Add(await probe.ReplicationAsync(bucket, cancellationToken).ConfigureAwait(false));
+        }
+        return records;
+    }
+
+    private bool Wants(string probe) => Probe.Contains(probe, StringComparer.OrdinalIgnoreCase);
+
+    private Task ReportAsync(AccessCheckRecord record)
+    {
+        if (record.Outcome is "Denied" or "Error")
+        {
+            _allAllowed = false;
+        }
+        return Quiet ? WriteVerboseAsync(record.ToString()) : WriteObjectAsync(record);
+    }
+}

@@ -1,0 +1,133 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon.S3;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+using S3Replication.Transfer;
+
+namespace S3Replication.Commands.Objects;
+
+/// <summary>
+/// What Save- and Write-S3BackupObject share: bounded parallel transfers with whole-file retries, one result per
+/// file, failures as non-terminating errors while the rest goes on, and progress with counts, bytes and rate.
+/// </summary>
+public abstract class FileTransferCmdlet : S3BackupCmdlet
+{
+
+    [Parameter]
+    [ValidateRange(1, 256)]
+    public int MaxConcurrency { get; set; } = 16;
+
+    /// <summary>Also write a result for each file that needed no transfer.</summary>
+    [Parameter]
+    public SwitchParameter IncludeSkipped { get; set; }
+
+    private readonly Stopwatch _elapsed = new();
+    private readonly ProgressThrottle _progress = new();
+    private BoundedWorkers? _workers;
+    private long _moved, _movedBytes, _skipped, _failed;
+
+    /// <summary>"Download" or "Upload": the progress activity and the verb of the summary.</summary>
+    private protected abstract string Activity { get; }
+
+    private protected abstract string DoneAction { get; }
+
+    /// <summary>The IAM action a denial of one transfer points at.</summary>
+    private protected abstract string IamAction { get; }
+
+    private protected FileTransfer? Transfer { get; private set; }
+
+    private protected void StartTransfers(TransferOptions options)
+    {
+        Transfer = new FileTransfer(ResolveSession().S3, options);
+        _workers = new BoundedWorkers(MaxConcurrency);
+        _elapsed.Start();
+    }
+
+    /// <summary>Queues one transfer; waits only for a free worker.</summary>
+    private protected Task EnqueueAsync(TransferResult result, Func<CancellationToken, Task<TransferOutcome>> work, CancellationToken cancellationToken) =>
+        _workers!.StartAsync(() => RunAsync(result, work, cancellationToken), cancellationToken);
+
+    private protected async Task SkipAsync(TransferResult result, string reason)
+    {
+        Interlocked.Increment(ref _skipped);
+        result.Action = "Skipped";
+        result.Reason = reason;
+        if (IncludeSkipped)
+        {
+            await WriteObjectAsync(result).ConfigureAwait(false);
+        }
+    }
+
+    private protected async Task FailAsync(TransferResult result, S3BackupException failure)
+    {
+        Interlocked.Increment(ref _failed);
+        await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
+        result.Action = "Failed";
+        result.Error = failure.Message;
+        await WriteObjectAsync(result).ConfigureAwait(false);
+    }
+
+    private protected async Task FinishTransfersAsync()
+    {
+        if (_workers is not null)
+        {
+            await _workers.WhenAllAsync().ConfigureAwait(false);
+        }
+        await WriteProgressAsync(new ProgressRecord(0, Activity, "Done") { RecordType = ProgressRecordType.Completed }).ConfigureAwait(false);
+        await WriteVerboseAsync(Summary()).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync(TransferResult result, Func<CancellationToken, Task<TransferOutcome>> work, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            var outcome = await Retry.TransientAsync(() => work(cancellationToken), cancellationToken).ConfigureAwait(false);
+            result.Duration = watch.Elapsed;
+            result.VersionId = outcome.VersionId ?? result.VersionId;
+            if (outcome.Action == "Skipped")
+            {
+                await SkipAsync(result, outcome.Reason ?? "Identical").ConfigureAwait(false);
+            }
+            else
+            {
+                Interlocked.Increment(ref _moved);
+                Interlocked.Add(ref _movedBytes, outcome.Bytes);
+                (result.Action, result.Reason, result.Bytes) = (outcome.Action, outcome.Reason, outcome.Bytes);
+                QueueWriteObject(result);
+            }
+        }
+        catch (S3BackupException failure)
+        {
+            await FailAsync(result, failure).ConfigureAwait(false);
+        }
+        catch (Exception error) when (Retry.EndsObject(error, cancellationToken))
+        {
+            result.Duration = watch.Elapsed;
+            var what = $"{Activity} of s3://{result.Bucket}/{result.Key} ({result.Path})";
+            await FailAsync(result, error is AmazonS3Exception s3Error
+                ? AwsErrors.ForS3(s3Error, IamAction, $"arn:aws:s3:::{result.Bucket}/{result.Key}", what, result)
+                : new S3BackupException(ErrorId.AwsRequestFailed, error is UnauthorizedAccessException or IOException ? ErrorCategory.WriteError : ErrorCategory.ConnectionError,
+                    $"{what} failed: {error.Message}", result, error)).ConfigureAwait(false);
+        }
+        await ReportProgressAsync().ConfigureAwait(false);
+    }
+
+    private Task ReportProgressAsync() =>
+        _progress.Due() ? WriteProgressAsync(new ProgressRecord(0, Activity, Summary())) : Task.CompletedTask;
+
+    private string Summary()
+    {
+        var seconds = Math.Max(_elapsed.Elapsed.TotalSeconds, 0.001);
+        var bytes = Interlocked.Read(ref _movedBytes);
+        return string.Format(CultureInfo.InvariantCulture, "{0} {1} ({2:N1} MB, {3:N1} MB/s), {4} skipped, {5} failed in {6:N1} s",
+            Interlocked.Read(ref _moved), DoneAction.ToLowerInvariant(), bytes / 1e6, bytes / 1e6 / seconds, Interlocked.Read(ref _skipped),
+            Interlocked.Read(ref _failed), seconds);
+    }
+}

@@ -1,0 +1,118 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+using S3Replication.Transfer;
+
+namespace S3Replication.Commands.Objects;
+
+/// <summary>Downloads objects to a local folder, each key to the same relative path, refusing keys that would escape it.</summary>
+[Cmdlet(VerbsData.Save, "S3BackupObject", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ObjectsSet)]
+[OutputType(typeof(TransferResult))]
+public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
+{
+    private const string ObjectsSet = "Objects";
+    private const string BucketSet = "Bucket";
+
+    /// <summary>Objects to download, e.g. from Get-S3BackupObject (with -AsOf for the versions of a moment).</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectsSet)]
+    [ValidateNotNull]
+    public S3ObjectRecord? InputObject { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = BucketSet)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BucketNameCompleter))]
+    public string Bucket { get; set; } = "";
+
+    [Parameter(ParameterSetName = BucketSet)]
+    [AllowEmptyString]
+    public string? Prefix { get; set; }
+
+    [Parameter(ParameterSetName = BucketSet)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Include { get; set; }
+
+    [Parameter(ParameterSetName = BucketSet)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Exclude { get; set; }
+
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Destination { get; set; } = "";
+
+    /// <summary>Overwrite files that exist and differ (identical files are always skipped).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    private protected override string Activity => "Download";
+    private protected override string DoneAction => "Downloaded";
+    private protected override string IamAction => "s3:GetObject";
+
+    private string _root = "";
+
+    protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
+    {
+        _root = Path.GetFullPath(await OnPipeline(() => SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination)).ConfigureAwait(false));
+        if (File.Exists(_root))
+        {
+            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                $"-Destination {_root} is a file; give a folder (it is created if missing).", Destination);
+        }
+        if (ParameterSetName == BucketSet)
+        {
+            ObjectSelection.RequireBucket(Bucket, "");
+        }
+        StartTransfers(TransferOptions.Default);
+    }
+
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken) =>
+        InputObject is { } item ? SaveAsync(item, cancellationToken) : Task.CompletedTask;
+
+    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    {
+        if (ParameterSetName == BucketSet)
+        {
+            var lister = new ObjectLister(ResolveSession().S3);
+            var filter = new KeyFilter(Include, Exclude, null, null);
+            await foreach (var item in ObjectSelection.ListAsync(lister, Bucket, Prefix, filter, null, cancellationToken).ConfigureAwait(false))
+            {
+                await SaveAsync(item, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        await FinishTransfersAsync().ConfigureAwait(false);
+    }
+
+    private async Task SaveAsync(S3ObjectRecord item, CancellationToken cancellationToken)
+    {
+        var result = new TransferResult { Bucket = item.Bucket, Key = item.Key, VersionId = item.VersionId };
+        if (item.IsDeleteMarker || LocalPaths.IsFolderMarker(item.Key))
+        {
+            await SkipAsync(result, item.IsDeleteMarker ? "DeleteMarker" : "FolderMarker").ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            ObjectSelection.RequireBucket(item.Bucket, "");
+            result.Path = LocalPaths.FileFor(_root, item.Key, LocalPaths.OnWindows);
+            LocalPaths.RequireNoLinks(_root, result.Path, item.Key);
+        }
+        catch (S3BackupException refused)
+        {
+            await FailAsync(result, refused).ConfigureAwait(false);
+            return;
+        }
+        if (!await ShouldProcessAsync(result.Path, $"Download {item}").ConfigureAwait(false))
+        {
+            result.Action = "WouldDownload";
+            result.Bytes = item.Size;
+            await WriteObjectAsync(result).ConfigureAwait(false);
+            return;
+        }
+        await EnqueueAsync(result, token => Transfer!.DownloadAsync(item, result.Path, Force, token), cancellationToken).ConfigureAwait(false);
+    }
+}

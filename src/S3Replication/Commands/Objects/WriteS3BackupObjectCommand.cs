@@ -1,0 +1,123 @@
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+using S3Replication.Transfer;
+
+namespace S3Replication.Commands.Objects;
+
+/// <summary>Uploads files, or every file under a folder, to a bucket; identical objects are skipped.</summary>
+[Cmdlet(VerbsCommunications.Write, "S3BackupObject", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(TransferResult))]
+public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
+{
+    /// <summary>Files or folders; wildcards allowed. Piped Get-ChildItem output binds by its PSPath.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "FullName")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = System.Array.Empty<string>();
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BucketNameCompleter))]
+    public string Bucket { get; set; } = "";
+
+    /// <summary>Put in front of each file's path relative to the folder given (or of the file name).</summary>
+    [Parameter]
+    [AllowEmptyString]
+    public string? Prefix { get; set; }
+
+    [Parameter]
+    [ValidateRange(5L * 1024 * 1024, CopyOptions.FiveGiB)]
+    public long MultipartThreshold { get; set; } = TransferOptions.Default.MultipartThreshold;
+
+    [Parameter]
+    [ValidateRange(5L * 1024 * 1024, CopyOptions.FiveGiB)]
+    public long PartSize { get; set; } = TransferOptions.Default.PartSize;
+
+    private protected override string Activity => "Upload";
+    private protected override string DoneAction => "Uploaded";
+    private protected override string IamAction => "s3:PutObject";
+
+    protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
+    {
+        ObjectSelection.RequireBucket(Bucket, "");
+        StartTransfers(TransferOptions.Default with { MultipartThreshold = MultipartThreshold, PartSize = PartSize });
+        return Task.CompletedTask;
+    }
+
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        foreach (var path in Path)
+        {
+            IReadOnlyList<string> resolved;
+            try
+            {
+                resolved = await OnPipeline(() => ResolveFileSystemPaths(path)).ConfigureAwait(false);
+            }
+            catch (S3BackupException failure)
+            {
+                await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
+                continue;
+            }
+            foreach (var found in resolved)
+            {
+                var isFolder = Directory.Exists(found);
+                var root = isFolder ? found : System.IO.Path.GetDirectoryName(found)!;
+                var files = isFolder ? Directory.EnumerateFiles(found, "*", SearchOption.AllDirectories) : new[] { found };
+                foreach (var file in files.Where(file => !FileTransfer.IsPartialFile(file)))
+                {
+                    await UploadAsync(root, file, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken) => FinishTransfersAsync();
+
+    private async Task UploadAsync(string root, string file, CancellationToken cancellationToken)
+    {
+        var result = new TransferResult { Bucket = Bucket, Path = file };
+        try
+        {
+            result.Key = LocalPaths.KeyFor(root, file, Prefix);
+        }
+        catch (S3BackupException refused)
+        {
+            await FailAsync(result, refused).ConfigureAwait(false);
+            return;
+        }
+        if (!await ShouldProcessAsync($"s3://{Bucket}/{result.Key}", $"Upload {file}").ConfigureAwait(false))
+        {
+            result.Action = "WouldUpload";
+            result.Bytes = new FileInfo(file).Length;
+            await WriteObjectAsync(result).ConfigureAwait(false);
+            return;
+        }
+        await EnqueueAsync(result, token => Transfer!.UploadAsync(file, Bucket, result.Key, token), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Wildcards expanded, relative paths made absolute; only the FileSystem provider has files to upload.</summary>
+    private IReadOnlyList<string> ResolveFileSystemPaths(string path)
+    {
+        try
+        {
+            var resolved = SessionState.Path.GetResolvedProviderPathFromPSPath(path, out var provider);
+            if (provider.Name != "FileSystem")
+            {
+                throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                    $"{path} is on the {provider.Name} provider; give a file or folder path.", path);
+            }
+            return resolved.Select(System.IO.Path.GetFullPath).ToList();
+        }
+        catch (ItemNotFoundException)
+        {
+            throw new S3BackupException(ErrorId.PathNotFound, ErrorCategory.ObjectNotFound, $"{path} does not exist; give an existing file or folder.", path);
+        }
+    }
+}

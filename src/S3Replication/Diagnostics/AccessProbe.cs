@@ -1,0 +1,259 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Net.Http;
+using System.Text.RegularExpressions;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+using S3Replication.Session;
+
+namespace S3Replication.Diagnostics;
+
+/// <summary>
+/// Tries, one request each, what the runbook needs of a bucket and reports each as an <see cref="AccessCheckRecord"/>.
+/// A denial is a finding, not a failure: every check runs and reports, whatever the others found.
+/// </summary>
+internal sealed class AccessProbe
+{
+    /// <summary>Where write probes go, so a lifecycle rule or an operator can recognise (and expire) any leftover.</summary>
+    public const string ProbePrefix = "s3backup-access-probe/";
+
+    private static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(30);
+    private static readonly Regex AwsRegionShape = new(@"^[a-z]{2}(-[a-z]+)+-\d+$", RegexOptions.CultureInvariant);
+    private readonly AwsSession _session;
+    private readonly string _region;
+
+    public AccessProbe(AwsSession session)
+    {
+        _session = session;
+        _region = session.S3Settings.Region;
+    }
+
+    private IAmazonS3 S3 => _session.S3;
+
+    public static string BucketArn(string bucket) => $"arn:aws:s3:::{bucket}";
+
+    public static string ObjectArn(string bucket, string key) => $"arn:aws:s3:::{bucket}/{key}";
+
+    /// <summary>Obtains the credentials (assuming the role where the profile says so) and learns who they belong to.</summary>
+    public async Task<AccessCheckRecord> IdentityAsync(CancellationToken cancellationToken)
+    {
+        var roleArn = _session.Plan.RoleArn;
+        var record = new AccessCheckRecord
+        {
+            Check = "Identity",
+            Target = _session.ProfileName ?? "(default credentials)",
+            Action = roleArn is null ? "sts:GetCallerIdentity" : "sts:AssumeRole",
+        };
+        try
+        {
+            await _session.EnsureCredentialsAsync().ConfigureAwait(false);
+            var identity = await _session.GetIdentityAsync(cancellationToken).ConfigureAwait(false);
+            record.Outcome = "Allowed";
+            record.Detail = identity.Arn ?? "unknown: this endpoint does not answer GetCallerIdentity";
+        }
+        catch (S3BackupException error)
+        {
+            // Assuming the role failed (the credential provider already explains why and what to do).
+            record.Outcome = error.ErrorId == ErrorId.AccessDenied ? "Denied" : "Error";
+            record.ErrorCode = error.ErrorId.ToString();
+            record.Hint = error.Message;
+        }
+        catch (AmazonServiceException error) when (!cancellationToken.IsCancellationRequested)
+        {
+            var denied = error.StatusCode == System.Net.HttpStatusCode.Forbidden;
+            record.Outcome = denied ? "Denied" : "Error";
+            record.ErrorCode = error.ErrorCode ?? ((int)error.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            record.Hint = denied && roleArn is not null
+                ? $"Assuming {roleArn} was refused: the role's trust policy must name the source identity (Add-BackupRoleTrustPrincipal), " +
+                  $"and that identity needs sts:AssumeRole on {roleArn}."
+                : $"The credentials of {record.Target} were refused ({error.Message}): check the keys in the profile.";
+        }
+        catch (Exception error) when (IsConnectionFailure(error, cancellationToken))
+        {
+            record.Outcome = "Error";
+            record.ErrorCode = "CredentialsFailed";
+            record.Hint = $"No credentials for {record.Target}: {error.Message}";
+        }
+        return record;
+    }
+
+    /// <summary>
+    /// Where the bucket lives compared with the session's region. Not a permission the runbook needs, so a refusal
+    /// is Skipped rather than Denied.
+    /// </summary>
+    public async Task<AccessCheckRecord> RegionAsync(string bucket, CancellationToken cancellationToken)
+    {
+        string? location = null;
+        var record = await CheckAsync(bucket, "Region", "s3:GetBucketLocation", BucketArn(bucket), async () =>
+        {
+            var response = await S3.GetBucketLocationAsync(new GetBucketLocationRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+            location = RegionOf(response.Location?.Value);
+            return $"bucket in {location}, session in {_region}";
+        }, cancellationToken).ConfigureAwait(false);
+        if (record.Outcome == "Denied")
+        {
+            record.Outcome = "Skipped";
+            record.Hint = $"The region was not verified: s3:GetBucketLocation on {BucketArn(bucket)} is not allowed (the runbook does not need it).";
+        }
+        else if (location is not null && AwsRegionShape.IsMatch(location) && location != _region)
+        {
+            record.Outcome = "Error";
+            record.ErrorCode = "WrongRegion";
+            record.Hint = $"The bucket is in region {location}, not {_region}: add -Region {location} (or set region = {location} in the profile).";
+        }
+        return record;
+    }
+
+    /// <summary>Lists one key; returns it so the Read check has something to read when no key was given.</summary>
+    public async Task<(AccessCheckRecord Record, string? FirstKey)> ListAsync(string bucket, CancellationToken cancellationToken)
+    {
+        string? firstKey = null;
+        var record = await CheckAsync(bucket, "List", "s3:ListBucket", BucketArn(bucket), async () =>
+        {
+            var response = await S3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, MaxKeys = 1 }, cancellationToken).ConfigureAwait(false);
+            firstKey = response.S3Objects is { Count: > 0 } objects ? objects[0].Key : null;
+            return firstKey is null ? "the bucket is empty" : $"first key {firstKey}";
+        }, cancellationToken).ConfigureAwait(false);
+        return (record, firstKey);
+    }
+
+    /// <summary>Reads the first byte of an object: enough to prove s3:GetObject (and the KMS key, if any) without downloading it.</summary>
+    public Task<AccessCheckRecord> ReadAsync(string bucket, string key, CancellationToken cancellationToken) =>
+        CheckAsync(bucket, "Read", "s3:GetObject", ObjectArn(bucket, key), async () =>
+        {
+            try
+            {
+                using var response = await S3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = new ByteRange(0, 0) },
+                    cancellationToken).ConfigureAwait(false);
+                await response.ResponseStream.CopyToAsync(Stream.Null, 81920, cancellationToken).ConfigureAwait(false);
+                var encryption = response.ServerSideEncryptionMethod is { } method && method != ServerSideEncryptionMethod.None ? $", encrypted with {method}" : "";
+                return $"read {key}{encryption}";
+            }
+            catch (AmazonS3Exception error) when (error.ErrorCode == "InvalidRange")
+            {
+                return $"read {key} (empty object)";
+            }
+        }, cancellationToken);
+
+    /// <summary>
+    /// Writes a uniquely named probe object and deletes it again: a Write and a Delete record. The probe is removed
+    /// whatever happens after it may have been written, cancellation included; in a versioned bucket its version is
+    /// deleted, so nothing of it survives.
+    /// </summary>
+    public async Task<IReadOnlyList<AccessCheckRecord>> WriteAsync(string bucket, CancellationToken cancellationToken)
+    {
+        var key = ProbePrefix + Guid.NewGuid().ToString("N");
+        var records = new List<AccessCheckRecord>();
+        string? versionId = null;
+        var written = false;
+        try
+        {
+            records.Add(await CheckAsync(bucket, "Write", "s3:PutObject", ObjectArn(bucket, "*"), async () =>
+            {
+                var response = await S3.PutObjectAsync(new PutObjectRequest
+                {
+                    BucketName = bucket,
+                    Key = key,
+                    ContentBody = "S3Replication access probe; safe to delete.",
+                    ContentType = "text/plain",
+                }, cancellationToken).ConfigureAwait(false);
+                written = true;
+                versionId = response.VersionId is { Length: > 0 } id && id != "null" ? id : null;
+                return $"wrote {key}";
+            }, cancellationToken).ConfigureAwait(false));
+        }
+        finally
+        {
+            // Also when cancelled mid-PUT: the object may exist though the response never arrived.
+            if (written || cancellationToken.IsCancellationRequested)
+            {
+                records.Add(await DeleteProbeAsync(bucket, key, versionId).ConfigureAwait(false));
+            }
+        }
+        return records;
+    }
+
+    private async Task<AccessCheckRecord> DeleteProbeAsync(string bucket, string key, string? versionId)
+    {
+        using var timeout = new CancellationTokenSource(CleanupTimeout);
+        var action = versionId is null ? "s3:DeleteObject" : "s3:DeleteObjectVersion";
+        var record = await CheckAsync(bucket, "Delete", action, ObjectArn(bucket, "*"), async () =>
+        {
+            await S3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = bucket, Key = key, VersionId = versionId }, timeout.Token).ConfigureAwait(false);
+            return $"deleted {key}" + (versionId is null ? "" : $" version {versionId}");
+        }, timeout.Token).ConfigureAwait(false);
+        if (record.Outcome != "Allowed")
+        {
+            record.Hint += versionId is null
+                ? $" The probe object s3://{bucket}/{key} remains: remove it with an identity that may."
+                : $" The probe version {versionId} of s3://{bucket}/{key} remains: remove it with an identity that may.";
+        }
+        return record;
+    }
+
+    public Task<AccessCheckRecord> VersioningAsync(string bucket, CancellationToken cancellationToken) =>
+        CheckAsync(bucket, "Versioning", "s3:GetBucketVersioning", BucketArn(bucket), async () =>
+        {
+            var response = await S3.GetBucketVersioningAsync(new GetBucketVersioningRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+            var status = response.VersioningConfig?.Status?.Value is { Length: > 0 } value ? value : "Off";
+            return $"versioning {status}";
+        }, cancellationToken, detail => detail == "versioning Enabled" ? null
+            : "Replication needs versioning on both buckets: New-S3BackupReplicationRule -EnableVersioning turns it on.");
+
+    public Task<AccessCheckRecord> ReplicationAsync(string bucket, CancellationToken cancellationToken) =>
+        CheckAsync(bucket, "Replication", "s3:GetReplicationConfiguration", BucketArn(bucket), async () =>
+        {
+            try
+            {
+                var response = await S3.GetBucketReplicationAsync(new GetBucketReplicationRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+                var rules = response.Configuration?.Rules?.Count ?? 0;
+                return rules == 0 ? "no replication rules" : $"{rules} replication rule(s)";
+            }
+            catch (AmazonS3Exception error) when (error.ErrorCode == "ReplicationConfigurationNotFoundError")
+            {
+                return "no replication rules";
+            }
+        }, cancellationToken);
+
+    private async Task<AccessCheckRecord> CheckAsync(string bucket, string check, string action, string resource, Func<Task<string>> call,
+        CancellationToken cancellationToken, Func<string, string?>? adviceWhenAllowed = null)
+    {
+        var record = new AccessCheckRecord { Bucket = bucket, Check = check, Target = resource, Action = action };
+        try
+        {
+            record.Detail = await call().ConfigureAwait(false);
+            record.Outcome = "Allowed";
+            record.Hint = adviceWhenAllowed?.Invoke(record.Detail);
+        }
+        catch (AmazonServiceException error) when (!cancellationToken.IsCancellationRequested)
+        {
+            var verdict = AccessHints.Classify(action, resource, error.ErrorCode, error.StatusCode, error.Message, _region);
+            (record.Outcome, record.ErrorCode, record.Hint) = (verdict.Outcome, verdict.ErrorCode, verdict.Hint);
+        }
+        catch (Exception error) when (IsConnectionFailure(error, cancellationToken))
+        {
+            record.Outcome = "Error";
+            record.ErrorCode = "ConnectionFailed";
+            record.Hint = $"{action} on {resource} could not be tried: {error.Message}";
+        }
+        return record;
+    }
+
+    private static bool IsConnectionFailure(Exception error, CancellationToken cancellationToken) =>
+        error is HttpRequestException or IOException or AmazonClientException
+        || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    /// <summary>GetBucketLocation's answer as a region: empty means us-east-1 and the legacy "EU" means eu-west-1.</summary>
+    internal static string RegionOf(string? location) => location switch
+    {
+        null or "" => "us-east-1",
+        "EU" => "eu-west-1",
+        _ => location,
+    };
+}

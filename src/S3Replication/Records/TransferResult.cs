@@ -1,0 +1,24 @@
+using System;
+
+namespace S3Replication.Records;
+
+/// <summary>What Save-S3BackupObject or Write-S3BackupObject did with one file: Downloaded, Uploaded, Skipped, Failed, WouldDownload or WouldUpload.</summary>
+public sealed class TransferResult
+{
+    public string Bucket { get; set; } = "";
+    public string Key { get; set; } = "";
+    public string? VersionId { get; set; }
+    public string Path { get; set; } = "";
+    public string Action { get; set; } = "";
+
+    /// <summary>Why: Missing, Different, Resumed, Identical, FolderMarker, DeleteMarker.</summary>
+    public string? Reason { get; set; }
+
+    /// <summary>Bytes moved by this run (a resumed download counts only the rest).</summary>
+    public long Bytes { get; set; }
+
+    public TimeSpan Duration { get; set; }
+    public string? Error { get; set; }
+
+    public override string ToString() => $"{Action} s3://{Bucket}/{Key} <-> {Path}" + (Reason is null ? "" : $" ({Reason})") + (Error is null ? "" : $": {Error}");
+}

@@ -1,0 +1,233 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Amazon.S3.Util;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+
+namespace S3Replication.Transfer;
+
+/// <summary>Tuning of uploads; downloads stream one object per worker.</summary>
+internal sealed record TransferOptions(long MultipartThreshold, long PartSize, int PartConcurrency)
+{
+    public const long MiB = 1024 * 1024;
+
+    /// <summary>The aws CLI's part size, so objects it uploaded compare as identical (their ETags depend on it).</summary>
+    public static readonly TransferOptions Default = new(16 * MiB, 8 * MiB, 4);
+
+    public long PartSizeFor(long size) => Math.Max(PartSize, (size + CopyOptions.MaxParts - 1) / CopyOptions.MaxParts);
+}
+
+/// <summary>What happened to one file.</summary>
+internal sealed record TransferOutcome(string Action, string? Reason, long Bytes, string? VersionId = null);
+
+/// <summary>
+/// Downloads objects to files and uploads files to objects. Downloads land in a hidden partial file next to the
+/// final one and are renamed into place only when complete and verified, so an interrupted run never leaves a
+/// truncated file under the final name; the next run resumes the partial file where the object is unchanged.
+/// </summary>
+internal sealed class FileTransfer
+{
+    private const string PartialPrefix = ".s3partial-";
+    private const int BufferSize = 1 << 16;
+    private readonly IAmazonS3 _s3;
+    private readonly TransferOptions _options;
+
+    public FileTransfer(IAmazonS3 s3, TransferOptions options)
+    {
+        _s3 = s3;
+        _options = options;
+    }
+
+    public static bool IsPartialFile(string path) => Path.GetFileName(path).StartsWith(PartialPrefix, StringComparison.Ordinal);
+
+    public async Task<TransferOutcome> DownloadAsync(S3ObjectRecord item, string path, bool force, CancellationToken cancellationToken)
+    {
+        var expected = item.ETag is null || item.LastModified is null ? await HeadAsync(item, cancellationToken).ConfigureAwait(false) : item;
+        if (File.Exists(path))
+        {
+            if (await IsSameFileAsync(path, expected, cancellationToken).ConfigureAwait(false))
+            {
+                return new TransferOutcome("Skipped", "Identical", 0, item.VersionId);
+            }
+            if (!force)
+            {
+                throw new S3BackupException(ErrorId.FileExists, ErrorCategory.ResourceExists,
+                    $"{path} exists and differs from {item}; add -Force to overwrite it.", path);
+            }
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var partial = PartialPathFor(path, expected);
+        var resumeAt = File.Exists(partial) ? new FileInfo(partial).Length : 0;
+        if (resumeAt > expected.Size)
+        {
+            resumeAt = 0;
+        }
+
+        GetObjectResponse response;
+        try
+        {
+            response = await GetAsync(item, expected, resumeAt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception error) when (resumeAt > 0 && error.ErrorCode is "PreconditionFailed" or "InvalidRange")
+        {
+            // The object changed since the partial file was written (or it is complete already): start over.
+            resumeAt = 0;
+            response = await GetAsync(item, expected, 0, cancellationToken).ConfigureAwait(false);
+        }
+        using (response)
+        using (var file = new FileStream(partial, resumeAt > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, useAsync: true))
+        {
+            await response.ResponseStream.CopyToAsync(file, BufferSize, cancellationToken).ConfigureAwait(false);
+        }
+        var size = resumeAt + response.ContentLength;
+        await VerifyAsync(partial, size, response, cancellationToken).ConfigureAwait(false);
+
+        File.SetLastWriteTimeUtc(partial, (response.LastModified ?? expected.LastModified ?? DateTime.UtcNow).ToUniversalTime());
+        if (File.Exists(path))
+        {
+            File.Replace(partial, path, null);
+        }
+        else
+        {
+            File.Move(partial, path);
+        }
+        return new TransferOutcome("Downloaded", resumeAt > 0 ? "Resumed" : null, size - resumeAt, response.VersionId);
+    }
+
+    private Task<GetObjectResponse> GetAsync(S3ObjectRecord item, S3ObjectRecord expected, long resumeAt, CancellationToken cancellationToken) =>
+        _s3.GetObjectAsync(new GetObjectRequest
+        {
+            BucketName = item.Bucket,
+            Key = item.Key,
+            VersionId = item.VersionId,
+            ByteRange = resumeAt > 0 ? new ByteRange(resumeAt, expected.Size - 1) : null,
+            EtagToMatch = resumeAt > 0 ? $"\"{ETags.Normalize(expected.ETag)}\"" : null,
+        }, cancellationToken);
+
+    /// <summary>
+    /// The whole object arrived, and where its ETag is an MD5 (not SSE-KMS or SSE-C), the content is that MD5;
+    /// otherwise the partial file is discarded and the transient failure retried.
+    /// </summary>
+    private static async Task VerifyAsync(string partial, long size, GetObjectResponse response, CancellationToken cancellationToken)
+    {
+        var length = new FileInfo(partial).Length;
+        string? problem = null;
+        if (length != size)
+        {
+            problem = $"{length} bytes arrived of {size}";
+        }
+        else if (response.ServerSideEncryptionMethod != ServerSideEncryptionMethod.AWSKMS
+            && response.ServerSideEncryptionMethod != ServerSideEncryptionMethod.AWSKMSDSSE
+            && (response.ServerSideEncryptionCustomerMethod is null || response.ServerSideEncryptionCustomerMethod == ServerSideEncryptionCustomerMethod.None)
+            && ETags.PartCount(response.ETag) == 1 && !ETags.Normalize(response.ETag).Contains("-")
+            && await ETags.FileMatchesAsync(partial, response.ETag, Array.Empty<long>(), cancellationToken).ConfigureAwait(false) == false)
+        {
+            problem = "the content does not match the object's MD5 ETag";
+        }
+        if (problem is not null)
+        {
+            File.Delete(partial);
+            throw new IOException($"The download was damaged ({problem}); it is retried from the start.");
+        }
+    }
+
+    /// <summary>Same size, and either the modification time a download gives the file or the same content by ETag.</summary>
+    private static async Task<bool> IsSameFileAsync(string path, S3ObjectRecord expected, CancellationToken cancellationToken)
+    {
+        var info = new FileInfo(path);
+        if (info.Length != expected.Size)
+        {
+            return false;
+        }
+        if (expected.LastModified is { } modified && Math.Abs((info.LastWriteTimeUtc - modified.ToUniversalTime()).TotalSeconds) < 1)
+        {
+            return true;
+        }
+        return await ETags.FileMatchesAsync(path, expected.ETag, Array.Empty<long>(), cancellationToken).ConfigureAwait(false) == true;
+    }
+
+    private async Task<S3ObjectRecord> HeadAsync(S3ObjectRecord item, CancellationToken cancellationToken)
+    {
+        var head = await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId },
+            cancellationToken).ConfigureAwait(false);
+        return new S3ObjectRecord
+        {
+            Bucket = item.Bucket, Key = item.Key, VersionId = item.VersionId, Size = head.ContentLength, ETag = head.ETag,
+            LastModified = head.LastModified?.ToUniversalTime(),
+        };
+    }
+
+    /// <summary>A hidden name next to the final file, specific to this object version, so a later run can resume it.</summary>
+    private static string PartialPathFor(string path, S3ObjectRecord expected)
+    {
+        using var sha = SHA256.Create();
+        var identity = sha.ComputeHash(Encoding.UTF8.GetBytes($"{Path.GetFileName(path)}\n{ETags.Normalize(expected.ETag)}\n{expected.VersionId}\n{expected.Size}"));
+        var tag = string.Concat(identity.Take(8).Select(value => value.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+        return Path.Combine(Path.GetDirectoryName(path)!, PartialPrefix + tag);
+    }
+
+    public async Task<TransferOutcome> UploadAsync(string path, string bucket, string key, CancellationToken cancellationToken)
+    {
+        var size = new FileInfo(path).Length;
+        var existing = await HeadOrNullAsync(bucket, key, cancellationToken).ConfigureAwait(false);
+        if (existing is not null && existing.ContentLength == size
+            && await ETags.FileMatchesAsync(path, existing.ETag, new[] { _options.PartSizeFor(size) }, cancellationToken).ConfigureAwait(false) == true)
+        {
+            return new TransferOutcome("Skipped", "Identical", 0, existing.VersionId);
+        }
+        var contentType = AmazonS3Util.MimeTypeFromExtension(Path.GetExtension(path));
+        if (size <= _options.MultipartThreshold)
+        {
+            var put = await _s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, FilePath = path, ContentType = contentType },
+                cancellationToken).ConfigureAwait(false);
+            return new TransferOutcome("Uploaded", existing is null ? "Missing" : "Different", size, put.VersionId);
+        }
+
+        var upload = await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = contentType },
+            cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var parts = await MultipartParts.SendAsync(size, _options.PartSizeFor(size), _options.PartConcurrency, async (partNumber, start, length) =>
+                (await _s3.UploadPartAsync(new UploadPartRequest
+                {
+                    BucketName = bucket,
+                    Key = key,
+                    UploadId = upload.UploadId,
+                    PartNumber = partNumber,
+                    FilePath = path,
+                    FilePosition = start,
+                    PartSize = length,
+                }, cancellationToken).ConfigureAwait(false)).ETag, cancellationToken).ConfigureAwait(false);
+            var completed = await _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = bucket, Key = key, UploadId = upload.UploadId, PartETags = parts,
+            }, cancellationToken).ConfigureAwait(false);
+            return new TransferOutcome("Uploaded", existing is null ? "Missing" : "Different", size, completed.VersionId);
+        }
+        catch
+        {
+            await MultipartParts.AbortAsync(_s3, bucket, key, upload.UploadId).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<GetObjectMetadataResponse?> HeadOrNullAsync(string bucket, string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception error) when (error.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+}

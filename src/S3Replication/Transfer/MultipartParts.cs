@@ -1,0 +1,65 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace S3Replication.Transfer;
+
+/// <summary>The parallel middle and the clean-up of every multipart upload (copies and file uploads alike).</summary>
+internal static class MultipartParts
+{
+    /// <summary>
+    /// Sends the parts of an object of <paramref name="size"/> bytes, at most <paramref name="concurrency"/> at once;
+    /// <paramref name="sendPart"/> gets the part number, first byte and length and returns the part's ETag.
+    /// </summary>
+    public static async Task<List<PartETag>> SendAsync(long size, long partSize, int concurrency, Func<int, long, long, Task<string>> sendPart,
+        CancellationToken cancellationToken)
+    {
+        var parts = new List<PartETag>();
+        using var slots = new SemaphoreSlim(concurrency);
+        var running = new List<Task>();
+        for (long first = 0, number = 1; first < size; first += partSize, number++)
+        {
+            var (start, partNumber, length) = (first, (int)number, Math.Min(partSize, size - first));
+            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            running.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    var etag = await sendPart(partNumber, start, length).ConfigureAwait(false);
+                    lock (parts)
+                    {
+                        parts.Add(new PartETag(partNumber, etag));
+                    }
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            }, cancellationToken));
+        }
+        await Task.WhenAll(running).ConfigureAwait(false);
+        return parts.OrderBy(part => part.PartNumber).ToList();
+    }
+
+    /// <summary>Best effort, uncancellable: a cancelled transfer must still not leave a pending upload behind.</summary>
+    public static async Task AbortAsync(IAmazonS3 s3, string bucket, string key, string uploadId)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = uploadId }, timeout.Token)
+                .ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException)
+        {
+            // The next run's transfer of this key supersedes it; S3 lifecycle rules can expire abandoned uploads.
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System;
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon.Runtime;
+using S3Replication.Pipeline;
+
+namespace S3Replication.Transfer;
+
+/// <summary>Whole-object retries for transfers, on top of the SDK's per-request retries.</summary>
+internal static class Retry
+{
+    public const int AttemptsPerObject = 3;
+    private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(400);
+
+    /// <summary>Runs <paramref name="attempt"/> until it succeeds, fails for good, or <see cref="AttemptsPerObject"/> tries are spent.</summary>
+    public static async Task<T> TransientAsync<T>(Func<Task<T>> attempt, CancellationToken cancellationToken)
+    {
+        for (var number = 1; ; number++)
+        {
+            try
+            {
+                return await attempt().ConfigureAwait(false);
+            }
+            catch (Exception error) when (number < AttemptsPerObject && IsTransient(error, cancellationToken))
+            {
+                await Task.Delay(Backoff.Exponential(FirstDelay, number), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Failures worth another attempt of the whole object: throttling, server errors, dropped connections, timeouts.</summary>
+    public static bool IsTransient(Exception error, CancellationToken cancellationToken) => error switch
+    {
+        OperationCanceledException when cancellationToken.IsCancellationRequested => false,
+        AmazonServiceException service => (int)service.StatusCode >= 500 || service.StatusCode == (HttpStatusCode)429
+            || service.ErrorCode is "SlowDown" or "Throttling" or "RequestTimeout" or "InternalError" or "ServiceUnavailable",
+        HttpRequestException or IOException or OperationCanceledException or AmazonClientException => true,
+        _ => false,
+    };
+
+    /// <summary>Failures of one object that end its attempts but not the run: reported, and the rest goes on.</summary>
+    public static bool EndsObject(Exception error, CancellationToken cancellationToken) =>
+        error is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or UnauthorizedAccessException
+        || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+}

@@ -1,0 +1,133 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+
+    $operator = New-LocalS3User -Server $Server -Name (New-TestName 'ops')
+    $bucket = New-TestName 'sds-data-dev'
+    $versioned = New-TestName 'sds-data-dev-backup'
+
+    # One role per permission set, each assumable by the operator through its own profile.
+    $roles = [ordered]@{
+        full     = @('s3:*')
+        readonly = @('s3:ListBucket', 's3:GetObject', 's3:GetBucketVersioning', 's3:GetReplicationConfiguration', 's3:GetBucketLocation')
+        listonly = @('s3:ListBucket', 's3:GetBucketLocation')
+        nodelete = @('s3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:GetBucketLocation')
+    }
+    $local = Get-LocalProfileSetting
+    $config = "[profile admin]`n$local`n[profile imap]`n$local`n"
+    foreach ($name in $roles.Keys) {
+        $role = New-LocalS3Role -Server $Server -Name (New-TestName "Backup-$name") -TrustedPrincipal $operator.Arn -AllowedAction $roles[$name]
+        $config += "[profile $name]`nrole_arn = $($role.Arn)`nsource_profile = imap`n$local`n"
+    }
+    $untrusting = New-LocalS3Role -Server $Server -Name (New-TestName 'Untrusting') -TrustedService 's3.amazonaws.com'
+    $config += "[profile untrusted]`nrole_arn = $($untrusting.Arn)`nsource_profile = imap`n$local`n"
+    $null = Set-TestProfileFile -Folder (Join-Path $TestDrive 'aws') `
+        -Credentials "[admin]`naws_access_key_id = $($Server.AccessKey)`naws_secret_access_key = $($Server.SecretKey)`n[imap]`naws_access_key_id = $($operator.AccessKey)`naws_secret_access_key = $($operator.SecretKey)`n" `
+        -Config $config
+    # Fixtures use the AWS SDK, so they come after the profile files (the SDK reads AWS_CONFIG_FILE once).
+    New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $bucket
+    New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $versioned -Versioned
+    Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $bucket -Key 'imap/mag/first.cdf'
+    Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $versioned -Key 'imap/mag/first.cdf'
+
+    function Get-Check([object[]] $Records, [string] $Check) { $Records | Where-Object Check -EQ $Check }
+    function Get-ProbeVersion([string] $Bucket) {
+        @(Get-S3BackupObject -Bucket $Bucket -Prefix 's3backup-access-probe/' -AllVersions -ProfileName admin)
+    }
+}
+
+Describe 'A role allowed everything' {
+    BeforeAll { $records = Test-S3BackupAccess -Bucket $bucket, $versioned -Probe List, Read, Write, Versioning, Replication -ProfileName full }
+
+    It 'reports the assumed role as the identity' {
+        $identity = Get-Check $records 'Identity'
+        $identity.Outcome | Should -Be 'Allowed'
+        $identity.Detail | Should -BeLike 'arn:aws:sts:::assumed-role/Backup-full-*'
+    }
+
+    It 'allows every check on both buckets' {
+        foreach ($name in $bucket, $versioned) {
+            $checks = $records | Where-Object Bucket -EQ $name
+            ($checks.Check | Sort-Object) -join ',' | Should -Be 'Delete,List,Read,Region,Replication,Versioning,Write'
+            $checks | Where-Object Outcome -NE 'Allowed' | ForEach-Object { "$($_.Check): $($_.Outcome) $($_.Hint)" } | Should -BeNullOrEmpty
+        }
+        (Get-Check ($records | Where-Object Bucket -EQ $bucket) 'Read').Detail | Should -Be 'read imap/mag/first.cdf'
+        (Get-Check ($records | Where-Object Bucket -EQ $versioned) 'Versioning').Detail | Should -Be 'versioning Enabled'
+        (Get-Check ($records | Where-Object Bucket -EQ $versioned) 'Delete').Action | Should -Be 's3:DeleteObjectVersion'
+    }
+
+    It 'leaves no probe object or version behind' {
+        Get-ProbeVersion $bucket | Should -BeNullOrEmpty
+        Get-ProbeVersion $versioned | Should -BeNullOrEmpty
+    }
+
+    It 'answers $true with -Quiet' {
+        Test-S3BackupAccess -Bucket $bucket -Probe List, Read, Write -ProfileName full -Quiet | Should -BeExactly $true
+    }
+
+    It 'writes nothing with -WhatIf' {
+        $whatIf = Test-S3BackupAccess -Bucket $bucket -Probe Write -ProfileName full -WhatIf
+        Get-Check $whatIf 'Write' | Should -BeNullOrEmpty
+        Get-ProbeVersion $bucket | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'A role missing permissions: each check names exactly the missing action' {
+    It 'read-only: Write is denied with s3:PutObject on the bucket''s objects, and nothing is written' {
+        $records = Test-S3BackupAccess -Bucket $bucket -Probe List, Read, Write, Versioning, Replication -ProfileName readonly
+        $write = Get-Check $records 'Write'
+        $write.Outcome | Should -Be 'Denied'
+        $write.ErrorCode | Should -Be 'AccessDenied'
+        $write.Hint | Should -BeLike "*s3:PutObject on arn:aws:s3:::$bucket/`**"
+        Get-Check $records 'Delete' | Should -BeNullOrEmpty
+        ($records | Where-Object { $_.Check -notin 'Write' -and $_.Outcome -ne 'Allowed' }) | Should -BeNullOrEmpty
+        Get-ProbeVersion $bucket | Should -BeNullOrEmpty
+    }
+
+    It 'list-only: Read, Versioning and Replication are denied, each with its own action' {
+        $records = Test-S3BackupAccess -Bucket $bucket -ProfileName listonly
+        (Get-Check $records 'List').Outcome | Should -Be 'Allowed'
+        (Get-Check $records 'Read').Hint | Should -BeLike "*s3:GetObject on arn:aws:s3:::$bucket/imap/mag/first.cdf*"
+        (Get-Check $records 'Versioning').Hint | Should -BeLike "*s3:GetBucketVersioning on arn:aws:s3:::$bucket *"
+        (Get-Check $records 'Replication').Hint | Should -BeLike "*s3:GetReplicationConfiguration on arn:aws:s3:::$bucket *"
+        ($records | Where-Object Outcome -EQ 'Denied').Check | Sort-Object | Should -Be @('Read', 'Replication', 'Versioning')
+    }
+
+    It 'list-only: -Quiet answers $false' {
+        Test-S3BackupAccess -Bucket $bucket -ProfileName listonly -Quiet | Should -BeExactly $false
+    }
+
+    It 'no delete: the Delete check is denied and names the probe object that remains' {
+        $records = Test-S3BackupAccess -Bucket $bucket -Probe Write -ProfileName nodelete
+        (Get-Check $records 'Write').Outcome | Should -Be 'Allowed'
+        $delete = Get-Check $records 'Delete'
+        $delete.Outcome | Should -Be 'Denied'
+        $delete.Hint | Should -BeLike '*s3:DeleteObject on *remains*'
+        $left = Get-ProbeVersion $bucket
+        $left.Count | Should -Be 1
+        $delete.Hint | Should -BeLike "*s3://$bucket/$($left[0].Key)*"
+        Remove-TestObject -Bucket $bucket -Key $left[0].Key
+    }
+}
+
+Describe 'Credentials that do not work' {
+    It 'reports only the identity, with a hint to trust the operator' {
+        $records = @(Test-S3BackupAccess -Bucket $bucket -ProfileName untrusted)
+        $records.Count | Should -Be 1
+        $records[0].Check | Should -Be 'Identity'
+        $records[0].Outcome | Should -Be 'Denied'
+        $records[0].Hint | Should -BeLike '*Add-BackupRoleTrustPrincipal*'
+        Test-S3BackupAccess -Bucket $bucket -ProfileName untrusted -Quiet | Should -BeExactly $false
+    }
+
+    It 'reports a bucket that does not exist as an Error with a hint' {
+        $records = Test-S3BackupAccess -Bucket (New-TestName 'no-such-bucket') -ProfileName full
+        (Get-Check $records 'List').ErrorCode | Should -Be 'NoSuchBucket'
+        (Get-Check $records 'List').Hint | Should -BeLike '*does not exist*'
+    }
+
+    It 'refuses an invalid bucket name before any request, and goes on with the next bucket' {
+        $records = Test-S3BackupAccess -Bucket 'Not_A_Bucket', $bucket -ProfileName full -ErrorVariable failures -ErrorAction SilentlyContinue
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'InvalidBucketName,*'
+        ($records | Where-Object Bucket -EQ $bucket).Count | Should -BeGreaterThan 3
+    }
+}
