@@ -1,0 +1,96 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $operator = New-LocalS3User -Server $Server -Name (New-TestName 'ops')
+    $role = New-LocalS3Role -Server $Server -Name (New-TestName 'BackupRole') -TrustedService 's3.amazonaws.com'
+    $local = Get-LocalProfileSetting
+    $files = Set-TestProfileFile -Folder (Join-Path $TestDrive 'aws') `
+        -Credentials "[admin]`naws_access_key_id = $($Server.AccessKey)`naws_secret_access_key = $($Server.SecretKey)`n[imap]`naws_access_key_id = $($operator.AccessKey)`naws_secret_access_key = $($operator.SecretKey)`n" `
+        -Config "[profile admin]`n$local`n[profile imap]`n$local"
+    # The examples write a role profile without an endpoint, as on AWS; the environment points every profile here.
+    $env:AWS_ENDPOINT_URL = $Server.Endpoint
+    $env:AWS_REQUEST_CHECKSUM_CALCULATION = 'when_required'
+    $env:AWS_RESPONSE_CHECKSUM_VALIDATION = 'when_required'
+    $source = New-TestName 'sds-data-dev'
+    $backup = New-TestName 'sds-data-dev-backup'
+    New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $source -Versioned
+    New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $backup -Versioned
+    $days = 5..8 | ForEach-Object { "imap/mag/l1a/2025/01/imap_mag_l1a_norm-mago_202501$('{0:D2}' -f $_)_v001.cdf" }
+    $days | Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $backup
+    'same/a.txt' | Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $backup
+    'same/a.txt', 'imap/new-since-backup.cdf' | Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $source
+    Connect-S3Backup -ProfileName admin
+    $null = New-S3BackupReplicationRule -SourceBucket $source -DestinationBucket $backup -DestinationAccountId 123456789012 -RoleArn $role.Arn -RuleId nightly-backup
+
+    function Complete([string] $Line) { (TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches.CompletionText }
+    $examples = Join-Path $PSScriptRoot '../../examples'
+}
+
+AfterAll { Disconnect-S3Backup }
+
+Describe 'Tab completion' {
+    It 'completes profile names from the config files' {
+        Complete 'Connect-S3Backup -ProfileName im' | Should -Be 'imap'
+    }
+
+    It 'completes bucket names the session can list' {
+        $prefix = $source.Substring(0, $source.Length - 2)
+        Complete "Get-S3BackupObject -Bucket $prefix" | Should -Be $source
+        Complete "Sync-S3BackupToSource -BackupBucket $($backup.Substring(0, $backup.Length - 2))" | Should -Be $backup
+    }
+
+    It 'completes bucket names with the profile typed on the line' {
+        Disconnect-S3Backup
+        try { Complete "Test-S3BackupAccess -ProfileName admin -Bucket $($source.Substring(0, $source.Length - 2))" | Should -Be $source }
+        finally { Connect-S3Backup -ProfileName admin }
+    }
+
+    It 'completes the rule ids of the bucket on the line' {
+        Complete "Get-S3BackupReplicationRule -Bucket $source -RuleId night" | Should -Be 'nightly-backup'
+    }
+
+    It 'completes role names' {
+        Complete "Get-BackupRoleTrustPolicy -RoleName $($role.Name.Substring(0, $role.Name.Length - 3))" | Should -Be $role.Name
+    }
+
+    It 'completes storage classes' {
+        Complete 'Set-S3BackupReplicationRule -StorageClass DEEP' | Should -Be 'DEEP_ARCHIVE'
+    }
+
+    It 'offers nothing, quickly, when the session cannot answer' {
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        Complete 'Get-S3BackupObject -EndpointUrl http://127.0.0.1:9 -Bucket sds' | Should -BeNullOrEmpty
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+    }
+}
+
+Describe 'The runbook examples under examples/' {
+    It 'onboards an operator: trust principal, role profile, access check (and a second run changes nothing)' {
+        $output = & (Join-Path $examples 'Add-Operator.ps1') -OperatorArn $operator.Arn -OperatorProfile imap -RoleArn $role.Arn -AdminProfile admin -Bucket $source, $backup
+        ($output | Where-Object { $_ -is [S3Replication.Records.AccessCheckRecord] -and $_.Outcome -ne 'Allowed' -and $_.Outcome -ne 'Skipped' }) | Should -BeNullOrEmpty
+        Get-Content $files.Config -Raw | Should -BeLike "*[profile backup-role]*role_arn = $($role.Arn)*source_profile = imap*"
+        (Get-BackupRoleTrustPolicy -RoleName $role.Name -ProfileName admin).Principals.Principal | Should -Contain $operator.Arn
+        $before = Get-Content $files.Config -Raw
+        $null = & (Join-Path $examples 'Add-Operator.ps1') -OperatorArn $operator.Arn -OperatorProfile imap -RoleArn $role.Arn -AdminProfile admin -Bucket $source
+        Get-Content $files.Config -Raw | Should -Be $before
+    }
+
+    It 'nightly check: reports what is not backed up and exits 3' {
+        $report = Join-Path $TestDrive 'report.csv'
+        $null = & (Join-Path $examples 'Nightly-BackupCheck.ps1') -SourceBucket $source -BackupBucket $backup -ReportPath $report 3>$null
+        $LASTEXITCODE | Should -Be 3
+        (Import-Csv $report | Where-Object State -EQ 'MissingInBackup').Key | Should -Be 'imap/new-since-backup.cdf'
+    }
+
+    It 'nightly check: exits 0 when the prefix is fully backed up' {
+        $null = & (Join-Path $examples 'Nightly-BackupCheck.ps1') -SourceBucket $source -BackupBucket $backup -Prefix same/ -ReportPath (Join-Path $TestDrive 'ok.csv')
+        $LASTEXITCODE | Should -Be 0
+    }
+
+    It 'ad-hoc restore by instrument and dates: previews, then restores just those days' {
+        $restore = Join-Path $examples 'Restore-InstrumentDay.ps1'
+        $null = & $restore -Instrument mag -Level l1a -From 2025-01-06 -To 2025-01-07 -BackupBucket $backup -SourceBucket $source -WhatIf
+        Get-S3BackupObject -Bucket $source -Prefix imap/mag/ | Should -BeNullOrEmpty
+        $null = & $restore -Instrument mag -Level l1a -From 2025-01-06 -To 2025-01-07 -BackupBucket $backup -SourceBucket $source
+        (Get-S3BackupObject -Bucket $source -Prefix imap/mag/).Key | Should -Be ($days[1..2])
+    }
+}
