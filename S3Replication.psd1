@@ -1,13 +1,13 @@
 @{
-    RootModule           = 'S3Replication.dll'
+    RootModule           = 'S3Replication.psm1'
     ModuleVersion        = '0.1.0'
     GUID                 = '5d0f3c3e-6a2b-4a39-9d8e-2f1c7b6a4e10'
     Author               = 'S3Replication contributors'
     CompanyName          = 'S3Replication contributors'
     Copyright            = '(c) S3Replication contributors. Apache License 2.0.'
     Description          = 'Back up S3 buckets by cross-account replication and restore from the backups: replication rules that merge instead of replace, trust-policy principals, role profiles, access checks and fast, filtered, point-in-time restores.'
-    PowerShellVersion    = '7.4'
-    CompatiblePSEditions = @('Core')
+    PowerShellVersion    = '5.1'
+    CompatiblePSEditions = @('Core', 'Desktop')
     FormatsToProcess     = @('S3Replication.format.ps1xml')
     CmdletsToExport      = @(
         'Connect-S3Backup'

@@ -4,9 +4,11 @@
     Builds, tests, demonstrates and benchmarks S3Replication.
 .DESCRIPTION
     Build  publishes the module to out/S3Replication (Import-Module ./out/S3Replication).
-    Test   builds, starts a private local S3 server (Ceph RGW), runs xunit and every Pester suite (each in a fresh
+    Test   builds and packs, starts a private local S3 server (Ceph RGW), runs xunit and every Pester suite (each in a fresh
            pwsh against the published module), stops the server and prints "N passed, N failed".
     Demo   builds, starts the local S3 server and walks the backup runbook against it.
+    Package builds and packs the module into out/packages/S3Replication.<version>.nupkg, which Install-PSResource
+           and Save-PSResource install from a folder repository.
     Bench  builds and measures the module against its peers on a fresh local server; writes bench/RESULTS.md.
     Missing tools are installed: Pester from NuGet into out/tools, the Ceph packages through apt (as root).
 .EXAMPLE
@@ -15,7 +17,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -29,6 +31,7 @@ $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'S3Replication'
 $ToolsOut = Join-Path $Out 'tools'
+$PackageOut = Join-Path $Out 'packages'
 $PesterVersion = '5.7.1'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
@@ -48,11 +51,33 @@ function Invoke-Native([string] $What, [scriptblock] $Command) {
 function Invoke-Build {
     Write-Step "Building the module ($Configuration) into $ModuleOut"
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
-    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $Root 'src/S3Replication') -c $Configuration -o $ModuleOut --nologo -v quiet }
-    Get-ChildItem $ModuleOut -Filter '*.deps.json' | Remove-Item
+    # Layout: the manifest, loader, cmdlet assembly, formats and help at the top; the AWS SDK and the other
+    # dependencies under dependencies/, where only the module's own load context looks for them.
+    $staging = Join-Path $Root 'out/staging'
+    if (Test-Path $staging) { Remove-Item $staging -Recurse -Force }
+    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $Root 'src/S3Replication') -c $Configuration -o (Join-Path $staging 'module') --nologo -v quiet }
+    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $Root 'src/S3Replication.LoadContext') -c $Configuration -o (Join-Path $staging 'loader') --nologo -v quiet }
+    $dependencies = New-Item -ItemType Directory -Force (Join-Path $ModuleOut 'dependencies')
+    Get-ChildItem (Join-Path $staging 'module') -Filter '*.dll' | Where-Object Name -NE 'S3Replication.dll' | Move-Item -Destination $dependencies
+    Get-ChildItem (Join-Path $staging 'module') | Where-Object { $_.Extension -ne '.json' } | Move-Item -Destination $ModuleOut
+    Move-Item (Join-Path $staging 'loader/S3Replication.LoadContext.dll') $ModuleOut
+    Remove-Item $staging -Recurse -Force
     Write-Step 'Building cmdlet help from docs/en-US'
     # A fresh process: the help builder imports the module, and a binary module cannot be unloaded.
     Invoke-Native 'Building help' { dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'docs/Build-Help.ps1') -ModulePath $ModuleOut }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    Write-Step "Packing the module into $PackageOut"
+    if (Test-Path $PackageOut) { Remove-Item $PackageOut -Recurse -Force }
+    $null = New-Item -ItemType Directory $PackageOut
+    # Publish-PSResource packs into a registered repository; a throw-away registration keeps the user's list as it was.
+    $repository = "S3Replication-build-$([Guid]::NewGuid().ToString('N').Substring(0, 8))"
+    Register-PSResourceRepository -Name $repository -Uri $PackageOut -Trusted
+    try { Publish-PSResource -Path $ModuleOut -Repository $repository -SkipDependenciesCheck }
+    finally { Unregister-PSResourceRepository -Name $repository }
+    Get-ChildItem $PackageOut -Filter '*.nupkg' | ForEach-Object { Write-Host "    $($_.FullName)" }
 }
 
 function Install-Pester {
@@ -105,7 +130,8 @@ function Invoke-PesterSuites([string] $PesterManifest, [string] $ServerFile) {
 }
 
 function Invoke-Test {
-    Invoke-Build
+    Invoke-Package
+    $env:S3R_PACKAGE_FOLDER = $PackageOut
     $pester = Install-Pester
     Import-Module (Join-Path $Root 'tests/s3server/LocalS3.psm1') -Force
     $results = [System.Collections.Generic.List[object]]::new()
@@ -156,4 +182,5 @@ switch ($Task) {
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
+    'Package' { Invoke-Package }
 }

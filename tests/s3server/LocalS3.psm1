@@ -227,11 +227,11 @@ function New-LocalS3Client {
     <#
     .SYNOPSIS
         An AmazonS3Client for fixtures, with the server's admin keys, path-style and when_required checksums.
-        Loads the AWS SDK from the published module folder.
+        Loads the AWS SDK from the published module's dependencies folder (into the default load context).
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [string] $ModulePath, [string] $AccessKey = $Server.AccessKey, [string] $SecretKey = $Server.SecretKey)
-    foreach ($assembly in 'AWSSDK.Core.dll', 'AWSSDK.S3.dll') { Add-Type -Path (Join-Path $ModulePath $assembly) }
+    foreach ($assembly in 'AWSSDK.Core.dll', 'AWSSDK.S3.dll') { Add-Type -Path (Join-Path $ModulePath "dependencies/$assembly") }
     $config = [Amazon.S3.AmazonS3Config]::new()
     $config.ServiceURL = $Server.Endpoint
     $config.ForcePathStyle = $true
