@@ -132,6 +132,11 @@ function Invoke-PesterSuites([string] $PesterManifest, [string] $ServerFile) {
 function Invoke-Test {
     Invoke-Package
     $env:S3R_PACKAGE_FOLDER = $PackageOut
+    Write-Step 'Building the fault-injecting proxy the reliability suite puts between the module and the server'
+    $proxyOut = Join-Path $Out 'faultproxy'
+    Invoke-Native 'Building the fault proxy' { dotnet build (Join-Path $Root 'tests/S3Replication.FaultProxy') -c $Configuration -o $proxyOut --nologo -v quiet }
+    $env:S3R_FAULT_PROXY = Join-Path $proxyOut 'S3Replication.FaultProxy.dll'
+    $env:S3R_RELIABILITY_REPORT = Join-Path $Root 'tests/RELIABILITY.md'
     $pester = Install-Pester
     Import-Module (Join-Path $Root 'tests/s3server/LocalS3.psm1') -Force
     $results = [System.Collections.Generic.List[object]]::new()

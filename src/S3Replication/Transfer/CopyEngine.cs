@@ -49,6 +49,7 @@ internal sealed class CopyEngine
     private readonly IAmazonS3 _source;
     private readonly bool _serverSide;
     private readonly CopyOptions _options;
+    private readonly DateTime _started = DateTime.UtcNow;
 
     public CopyEngine(IAmazonS3 backup, IAmazonS3 source, bool serverSide, CopyOptions options)
     {
@@ -146,6 +147,7 @@ internal sealed class CopyEngine
     {
         var head = await HeadAsync(item, cancellationToken).ConfigureAwait(false);
         var tags = await TagsAsync(item, cancellationToken).ConfigureAwait(false);
+        await MultipartParts.AbortAbandonedAsync(_source, destinationBucket, item.Key, _started, cancellationToken).ConfigureAwait(false);
         var upload = await _source.InitiateMultipartUploadAsync(InitiateFrom(destinationBucket, item.Key, head.Headers, head.Metadata, tags,
             head.ServerSideEncryptionMethod, head.ServerSideEncryptionKeyManagementServiceKeyId), cancellationToken).ConfigureAwait(false);
         try
@@ -206,6 +208,7 @@ internal sealed class CopyEngine
     private async Task<CopyOutcome> StreamMultipartAsync(S3ObjectRecord item, string destinationBucket, GetObjectResponse response, List<Tag> tags,
         long size, CancellationToken cancellationToken)
     {
+        await MultipartParts.AbortAbandonedAsync(_source, destinationBucket, item.Key, _started, cancellationToken).ConfigureAwait(false);
         var upload = await _source.InitiateMultipartUploadAsync(InitiateFrom(destinationBucket, item.Key, response.Headers, response.Metadata, tags,
             response.ServerSideEncryptionMethod, response.ServerSideEncryptionKeyManagementServiceKeyId), cancellationToken).ConfigureAwait(false);
         try

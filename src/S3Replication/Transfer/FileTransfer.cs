@@ -39,6 +39,7 @@ internal sealed class FileTransfer
     private const int BufferSize = 1 << 16;
     private readonly IAmazonS3 _s3;
     private readonly TransferOptions _options;
+    private readonly DateTime _started = DateTime.UtcNow;
 
     public FileTransfer(IAmazonS3 s3, TransferOptions options)
     {
@@ -82,10 +83,20 @@ internal sealed class FileTransfer
             resumeAt = 0;
             response = await GetAsync(item, expected, 0, cancellationToken).ConfigureAwait(false);
         }
-        using (response)
-        using (var file = new FileStream(partial, resumeAt > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, useAsync: true))
+        try
         {
-            await response.ResponseStream.CopyToAsync(file, BufferSize, cancellationToken).ConfigureAwait(false);
+            using (response)
+            using (var file = new FileStream(partial, resumeAt > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, useAsync: true))
+            {
+                await response.ResponseStream.CopyToAsync(file, BufferSize, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Amazon.Runtime.AmazonClientException)
+        {
+            // The SDK found the body does not match its MD5: nothing of it is worth resuming. (A dropped connection,
+            // an IOException, keeps the partial file for the next attempt.)
+            File.Delete(partial);
+            throw;
         }
         var size = resumeAt + response.ContentLength;
         await VerifyAsync(partial, size, response, cancellationToken).ConfigureAwait(false);
@@ -166,7 +177,7 @@ internal sealed class FileTransfer
     }
 
     /// <summary>A hidden name next to the final file, specific to this object version, so a later run can resume it.</summary>
-    private static string PartialPathFor(string path, S3ObjectRecord expected)
+    internal static string PartialPathFor(string path, S3ObjectRecord expected)
     {
         using var sha = SHA256.Create();
         var identity = sha.ComputeHash(Encoding.UTF8.GetBytes($"{Path.GetFileName(path)}\n{ETags.Normalize(expected.ETag)}\n{expected.VersionId}\n{expected.Size}"));
@@ -191,6 +202,7 @@ internal sealed class FileTransfer
             return new TransferOutcome("Uploaded", existing is null ? "Missing" : "Different", size, put.VersionId);
         }
 
+        await MultipartParts.AbortAbandonedAsync(_s3, bucket, key, _started, cancellationToken).ConfigureAwait(false);
         var upload = await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = contentType },
             cancellationToken).ConfigureAwait(false);
         try

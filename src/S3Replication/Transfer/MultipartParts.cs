@@ -48,6 +48,31 @@ internal static class MultipartParts
         return parts.OrderBy(part => part.PartNumber).ToList();
     }
 
+    /// <summary>
+    /// Aborts uploads of <paramref name="key"/> started before <paramref name="startedBefore"/>: what an earlier run
+    /// that was killed mid-transfer left behind. The key is about to be written again, so they can only lose.
+    /// Best effort: a server that cannot list uploads (or denies it) leaves them to S3 lifecycle rules.
+    /// </summary>
+    public static async Task AbortAbandonedAsync(IAmazonS3 s3, string bucket, string key, DateTime startedBefore, CancellationToken cancellationToken)
+    {
+        ListMultipartUploadsResponse pending;
+        try
+        {
+            pending = await s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket, Prefix = key }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonServiceException)
+        {
+            return;
+        }
+        foreach (var upload in pending.MultipartUploads ?? new List<MultipartUpload>())
+        {
+            if (upload.Key == key && upload.Initiated is { } initiated && initiated.ToUniversalTime() < startedBefore)
+            {
+                await AbortAsync(s3, bucket, key, upload.UploadId).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Best effort, uncancellable: a cancelled transfer must still not leave a pending upload behind.</summary>
     public static async Task AbortAsync(IAmazonS3 s3, string bucket, string key, string uploadId)
     {

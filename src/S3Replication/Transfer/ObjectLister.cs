@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -24,11 +25,11 @@ internal sealed class ObjectLister
             ListObjectsV2Response page;
             try
             {
-                page = await _s3.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+                page = await Retry.TransientAsync(() => _s3.ListObjectsV2Async(request, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
-            catch (AmazonS3Exception error)
+            catch (Exception error) when (Failure(error, "s3:ListBucket", $"Listing bucket {bucket}", bucket, cancellationToken) is { } failure)
             {
-                throw AwsErrors.ForS3(error, "s3:ListBucket", "arn:aws:s3:::" + bucket, $"Listing bucket {bucket}", bucket);
+                throw failure;
             }
             foreach (var item in page.S3Objects ?? new List<S3Object>())
             {
@@ -47,6 +48,15 @@ internal sealed class ObjectLister
         while (!string.IsNullOrEmpty(request.ContinuationToken));
     }
 
+    /// <summary>A page that failed for good (after retries of transient failures), explained; null for cancellation and bugs.</summary>
+    private static S3BackupException? Failure(Exception error, string iamAction, string what, string bucket, CancellationToken cancellationToken) => error switch
+    {
+        AmazonS3Exception s3Error => AwsErrors.ForS3(s3Error, iamAction, "arn:aws:s3:::" + bucket, what, bucket),
+        _ when Retry.IsTransient(error, cancellationToken) || Retry.EndsObject(error, cancellationToken) => new S3BackupException(ErrorId.AwsRequestFailed,
+            System.Management.Automation.ErrorCategory.ConnectionError, $"{what} failed after {Retry.AttemptsPerObject} attempts: {error.Message}", bucket, error),
+        _ => null,
+    };
+
     /// <summary>Every version and delete marker, a key's versions together and newest first (S3's order).</summary>
     public async IAsyncEnumerable<S3ObjectRecord> ListVersionsAsync(string bucket, string? prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -56,11 +66,11 @@ internal sealed class ObjectLister
             ListVersionsResponse page;
             try
             {
-                page = await _s3.ListVersionsAsync(request, cancellationToken).ConfigureAwait(false);
+                page = await Retry.TransientAsync(() => _s3.ListVersionsAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
-            catch (AmazonS3Exception error)
+            catch (Exception error) when (Failure(error, "s3:ListBucketVersions", $"Listing the versions in bucket {bucket}", bucket, cancellationToken) is { } failure)
             {
-                throw AwsErrors.ForS3(error, "s3:ListBucketVersions", "arn:aws:s3:::" + bucket, $"Listing the versions in bucket {bucket}", bucket);
+                throw failure;
             }
             foreach (var version in page.Versions ?? new List<S3ObjectVersion>())
             {

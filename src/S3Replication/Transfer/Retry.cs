@@ -35,6 +35,8 @@ internal static class Retry
     public static bool IsTransient(Exception error, CancellationToken cancellationToken) => error switch
     {
         OperationCanceledException when cancellationToken.IsCancellationRequested => false,
+        // A response cut off mid-body can reach the SDK's XML reader as a well-formed but incomplete document.
+        AmazonUnmarshallingException or System.Xml.XmlException => true,
         AmazonServiceException service => (int)service.StatusCode >= 500 || service.StatusCode == (HttpStatusCode)429
             || service.ErrorCode is "SlowDown" or "Throttling" or "RequestTimeout" or "InternalError" or "ServiceUnavailable",
         HttpRequestException or IOException or OperationCanceledException or AmazonClientException => true,

@@ -19,30 +19,7 @@ namespace S3Replication.Tests.Transfer;
 /// <summary>Copy-engine paths the local Ceph server cannot show (archive storage classes), checked on the wire.</summary>
 public class CopyEngineWireTests
 {
-    private sealed record Sent(HttpMethod Method, string PathAndQuery, Dictionary<string, string> Headers, string Body);
-
-    private sealed class FakeS3 : HttpMessageHandler
-    {
-        private readonly Func<Sent, HttpResponseMessage> _answer;
-        public FakeS3(Func<Sent, HttpResponseMessage> answer) => _answer = answer;
-        public List<Sent> Requests { get; } = new();
-
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var headers = request.Headers.Concat(request.Content?.Headers ?? Enumerable.Empty<KeyValuePair<string, IEnumerable<string>>>())
-                .ToDictionary(header => header.Key.ToLowerInvariant(), header => string.Join(",", header.Value));
-            var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
-            var sent = new Sent(request.Method, Uri.UnescapeDataString(request.RequestUri!.PathAndQuery), headers, body);
-            lock (Requests)
-            {
-                Requests.Add(sent);
-            }
-            return _answer(sent);
-        }
-    }
-
-    private static HttpResponseMessage Xml(string body, HttpStatusCode status = HttpStatusCode.OK) =>
-        new(status) { Content = new StringContent(body, Encoding.UTF8, "application/xml") };
+    private static HttpResponseMessage Xml(string body, HttpStatusCode status = HttpStatusCode.OK) => FakeS3.Xml(body, status);
 
     private static HttpResponseMessage Head(string storageClass, string? restore, long length = 1024)
     {
@@ -63,8 +40,7 @@ public class CopyEngineWireTests
     private static (CopyEngine Engine, FakeS3 S3) Engine(Func<Sent, HttpResponseMessage> answer, CopyOptions? options = null)
     {
         var s3 = new FakeS3(answer);
-        var settings = new ClientSettings("eu-west-2", "http://s3.test", true, null, 1, RequestChecksumCalculation.WHEN_REQUIRED, ResponseChecksumValidation.WHEN_REQUIRED);
-        var client = new AmazonS3Client(new BasicAWSCredentials("AKIATEST", "secret"), AwsSession.S3Config(settings, new RecordingHttpClientFactory(s3)));
+        var client = s3.Client();
         return (new CopyEngine(client, client, serverSide: true, options ?? CopyOptions.Default), s3);
     }
 
@@ -128,7 +104,7 @@ public class CopyEngineWireTests
         var outcome = await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "big.cdf", Size = size }, "source", default);
 
         Assert.Equal(new CopyOutcome("Copied", null, size), outcome);
-        var initiate = Assert.Single(s3.Requests, request => request.PathAndQuery.Contains("?uploads"));
+        var initiate = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Post && request.PathAndQuery.Contains("?uploads"));
         Assert.Equal("application/x-cdf", initiate.Headers["content-type"]);
         Assert.Equal("mag", initiate.Headers["x-amz-meta-instrument"]);
         Assert.Equal("max-age=60", initiate.Headers["cache-control"]);
@@ -138,6 +114,39 @@ public class CopyEngineWireTests
         var complete = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Post && request.PathAndQuery.Contains("uploadId=u-1"));
         Assert.Contains("<Key>team</Key><Value>mag</Value>", Assert.Single(s3.Requests, request => request.PathAndQuery.Contains("?tagging") && request.Method == HttpMethod.Put).Body);
         Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(complete.Body, "<PartNumber>").Count);
+    }
+
+    [Fact]
+    public async Task Uploads_a_killed_run_left_for_the_key_are_aborted_before_it_is_copied_again()
+    {
+        const long size = 12L * 1024 * 1024;
+        const string pending = """
+            <ListMultipartUploadsResult><Bucket>source</Bucket>
+            <Upload><Key>big.cdf</Key><UploadId>abandoned</UploadId><Initiated>2020-01-01T00:00:00.000Z</Initiated></Upload>
+            <Upload><Key>big.cdf.2</Key><UploadId>other-key</UploadId><Initiated>2020-01-01T00:00:00.000Z</Initiated></Upload>
+            <Upload><Key>big.cdf</Key><UploadId>started-later</UploadId><Initiated>2099-01-01T00:00:00.000Z</Initiated></Upload>
+            </ListMultipartUploadsResult>
+            """;
+        var (engine, s3) = Engine(sent => sent switch
+        {
+            { Method.Method: "HEAD" } => Head("STANDARD", null, size),
+            { Method.Method: "GET" } when sent.PathAndQuery.Contains("?uploads") => Xml(pending),
+            { Method.Method: "GET" } => Xml("<Tagging><TagSet></TagSet></Tagging>"),
+            { Method.Method: "DELETE" } => new HttpResponseMessage(HttpStatusCode.NoContent),
+            { Method.Method: "POST" } when sent.PathAndQuery.Contains("?uploads") => Xml("<InitiateMultipartUploadResult><UploadId>u-3</UploadId></InitiateMultipartUploadResult>"),
+            { Method.Method: "PUT" } => Xml("<CopyPartResult><ETag>\"p\"</ETag></CopyPartResult>"),
+            { Method.Method: "POST" } => Xml("<CompleteMultipartUploadResult><ETag>\"e-3\"</ETag></CompleteMultipartUploadResult>"),
+            _ => Xml("<Error><Code>Unexpected</Code></Error>", HttpStatusCode.BadRequest),
+        }, CopyOptions.Default with { MultipartThreshold = 5L * 1024 * 1024, PartSize = 5L * 1024 * 1024 });
+
+        await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "big.cdf", Size = size }, "source", default);
+
+        var aborted = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Delete);
+        Assert.Contains("uploadId=abandoned", aborted.PathAndQuery);
+        var list = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Get && request.PathAndQuery.Contains("?uploads"));
+        Assert.Contains("prefix=big.cdf", list.PathAndQuery);
+        Assert.True(s3.Requests.IndexOf(aborted) < s3.Requests.FindIndex(request => request.Method == HttpMethod.Post),
+            "the abandoned upload is aborted before the new one starts");
     }
 
     [Fact]

@@ -15,6 +15,19 @@ internal static class ObjectSelection
 {
     public static void RequireBucket(string bucket, string role) => ReplicationRuleSpec.RequireBucket(bucket, role);
 
+    /// <summary>A piped record's bucket; the error names the record, which is what the user can find in their pipeline.</summary>
+    public static void RequireBucket(S3ObjectRecord item)
+    {
+        try
+        {
+            ReplicationRuleSpec.RequireBucket(item.Bucket, "");
+        }
+        catch (S3BackupException invalid)
+        {
+            throw new S3BackupException(invalid.ErrorId, invalid.Category, $"The piped object '{item.Key}' has no valid Bucket: {invalid.Message}", item, invalid);
+        }
+    }
+
     public static void RequirePast(DateTime? asOf)
     {
         if (asOf is { } instant && instant.ToUniversalTime() > DateTime.UtcNow)

@@ -97,7 +97,7 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
         }
         try
         {
-            ObjectSelection.RequireBucket(item.Bucket, "");
+            ObjectSelection.RequireBucket(item);
             result.Path = LocalPaths.FileFor(_root, item.Key, LocalPaths.OnWindows);
             LocalPaths.RequireNoLinks(_root, result.Path, item.Key);
         }

@@ -114,7 +114,7 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
     /// <summary>A piped object: copied unless the source already holds the same (by -CompareBy, from a HeadObject).</summary>
     private Task RestoreRecordAsync(S3ObjectRecord item, CancellationToken cancellationToken) => PerItemAsync(async () =>
     {
-        ObjectSelection.RequireBucket(item.Bucket, "backup");
+        ObjectSelection.RequireBucket(item);
         if (item.IsDeleteMarker)
         {
             await SkipAsync(item, "DeleteMarker").ConfigureAwait(false);
