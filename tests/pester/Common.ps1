@@ -25,6 +25,13 @@ function Set-TestProfileFile([string] $Folder, [string] $Credentials, [string] $
     [pscustomobject]@{ Credentials = $credentialsPath; Config = $configPath }
 }
 
+# The simplest set-up: one profile, "admin", with the server's own keys.
+function Set-AdminProfileFile {
+    $local = Get-LocalProfileSetting
+    Set-TestProfileFile -Folder (Join-Path $TestDrive 'aws') -Config "[profile admin]`n$local" `
+        -Credentials "[admin]`naws_access_key_id = $($Server.AccessKey)`naws_secret_access_key = $($Server.SecretKey)`n"
+}
+
 # The settings every profile needs against the local server (Ceph RGW rejects the SDK's default checksums).
 function Get-LocalProfileSetting {
     "endpoint_url = $($Server.Endpoint)`nrequest_checksum_calculation = when_required`nresponse_checksum_validation = when_required`n"

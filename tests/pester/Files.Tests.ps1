@@ -1,8 +1,6 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    $local = Get-LocalProfileSetting
-    $null = Set-TestProfileFile -Folder (Join-Path $TestDrive 'aws') `
-        -Credentials "[admin]`naws_access_key_id = $($Server.AccessKey)`naws_secret_access_key = $($Server.SecretKey)`n" -Config "[profile admin]`n$local"
+    $null = Set-AdminProfileFile
     $bucket = New-TestName 'sds-data-dev'
     New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $bucket
     Connect-S3Backup -ProfileName admin

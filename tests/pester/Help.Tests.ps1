@@ -60,3 +60,32 @@ Describe 'Help for <Name>' -ForEach $cmdletCases {
         @($help.relatedLinks.navigationLink).Count | Should -BeGreaterOrEqual 1
     }
 }
+
+Describe 'Formats' {
+    BeforeAll {
+        $records = [S3Replication.Commands.S3BackupCmdlet].Assembly.GetExportedTypes() |
+            Where-Object { $_.Namespace -eq 'S3Replication.Records' -and $_.IsClass -and -not $_.IsAbstract }
+    }
+
+    It 'has a default table view for every record type' {
+        $records.Count | Should -BeGreaterThan 10
+        foreach ($type in $records) {
+            $views = Get-FormatData -TypeName $type.FullName
+            $views | Should -Not -BeNullOrEmpty -Because "$($type.Name) is written to the pipeline"
+            $views.FormatViewDefinition.Control | Where-Object { $_ -is [System.Management.Automation.TableControl] } | Should -Not -BeNullOrEmpty
+        }
+    }
+
+    It 'gives every record a ToString of its own, for logs' {
+        foreach ($type in $records) {
+            $type.GetMethod('ToString', [type[]]@()).DeclaringType | Should -Be $type -Because "$($type.Name) appears in logs and transcripts"
+        }
+    }
+
+    It 'shows sizes readably and times in local time' {
+        $record = [S3Replication.Records.S3ObjectRecord]@{ Bucket = 'b'; Key = 'imap/a.cdf'; Size = 5MB + 1; LastModified = [datetime]::new(2025, 1, 7, 12, 0, 0, [DateTimeKind]::Utc) }
+        $table = $record | Format-Table | Out-String -Width 200
+        $table | Should -Match '5\.0 MiB'
+        $table | Should -Match ([regex]::Escape($record.LastModified.ToLocalTime().ToString('yyyy-MM-dd HH:mm:ss')))
+    }
+}

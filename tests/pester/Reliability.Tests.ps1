@@ -351,3 +351,34 @@ Describe 'Secrets never leak' {
         $report['Secrets'] = @("$($calls.Count) cmdlet calls with -Verbose -Debug (including denied and failing ones), all six streams captured: $($captured.Count) records, rendered as tables, full lists and exception texts; Export-Clixml and ConvertTo-Json of the outputs and the session; the config file the module wrote and $(@(Get-ChildItem $written -Recurse -File -Force).Count) downloaded files. Searched for $($secrets.Count) secrets (two static secret keys, the assumed role's secret key and session token): none found.")
     }
 }
+
+Describe 'Concurrent read-modify-write' {
+    It 'keeps every rule and every principal when writers race on one bucket and one role' {
+        $source = New-TestName 'sds-race'
+        $backup = New-TestName 'sds-race-backup'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $source -Versioned
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $backup -Versioned
+        $manifest = Join-Path $ModulePath 'S3Replication.psd1'
+        $roleName = $role.Name
+        $people = 1..4 | ForEach-Object { New-LocalS3User -Server $Server -Name (New-TestName "racer$_") }
+        $writers = @(1..6 | ForEach-Object { @{ Rule = "writer-$_"; Priority = 100 + $_ } }) + @($people | ForEach-Object { @{ Principal = $_.Arn } })
+        $failures = $writers | ForEach-Object -ThrottleLimit 10 -Parallel {
+            Import-Module $using:manifest
+            $writer = $_
+            try {
+                if ($writer.Rule) {
+                    $null = New-S3BackupReplicationRule -ProfileName admin -SourceBucket $using:source -DestinationBucket $using:backup `
+                        -DestinationAccountId 123456789012 -RoleArn $using:role.Arn -RuleId $writer.Rule -Priority $writer.Priority -ErrorAction Stop
+                }
+                else { $null = Add-BackupRoleTrustPrincipal -ProfileName admin -RoleName $using:roleName -PrincipalArn $writer.Principal -ErrorAction Stop }
+            }
+            catch { "$($writer.Rule)$($writer.Principal): $_" }
+        }
+        $failures | Should -BeNullOrEmpty
+        (Get-S3BackupReplicationRule -Bucket $source -ProfileName admin).RuleId | Sort-Object | Should -Be (1..6 | ForEach-Object { "writer-$_" })
+        $trusted = (Get-BackupRoleTrustPolicy -RoleName $roleName -ProfileName admin).Principals.Principal
+        foreach ($person in $people) { $trusted | Should -Contain $person.Arn }
+        $trusted | Should -Contain 's3.amazonaws.com'
+        $report['Concurrent read-modify-write'] = @("6 runspaces adding replication rules to one bucket and 4 adding trust principals to one role, all at once: every rule and every principal present afterwards, the S3 service principal kept (each write re-reads, writes, and verifies twice; see about_S3Replication for what is guaranteed).")
+    }
+}
