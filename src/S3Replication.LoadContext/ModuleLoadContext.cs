@@ -29,6 +29,18 @@ public sealed class ModuleLoadContext : AssemblyLoadContext
         _module = LoadFromAssemblyPath(modulePath);
     }
 
+    /// <summary>Whether the module was imported before in this process (PowerShell then needs its cmdlets re-added).</summary>
+    public static bool IsInitialized
+    {
+        get
+        {
+            lock (Sync)
+            {
+                return _instance is not null;
+            }
+        }
+    }
+
     /// <summary>The cmdlet assembly, loaded once per process however often the module is imported.</summary>
     public static Assembly Initialize(string modulePath, string dependencies)
     {

@@ -7,11 +7,11 @@ $dependencies = [System.IO.Path]::Combine($PSScriptRoot, 'dependencies')
 
 $isReload = $false
 if ($PSEdition -eq 'Core') {
-    $isReload = [bool]('S3Replication.Loading.ModuleLoadContext' -as [type])
-    if (-not $isReload) {
-        $null = [System.Reflection.Assembly]::LoadFrom([System.IO.Path]::Combine($PSScriptRoot, 'S3Replication.LoadContext.dll'))
-    }
-    $assembly = [S3Replication.Loading.ModuleLoadContext]::Initialize($cmdletAssembly, $dependencies)
+    # LoadFrom returns the loaded assembly on a re-import; asking it for the type skips a search of every assembly.
+    $loader = [System.Reflection.Assembly]::LoadFrom([System.IO.Path]::Combine($PSScriptRoot, 'S3Replication.LoadContext.dll'))
+    $loadContext = $loader.GetType('S3Replication.Loading.ModuleLoadContext', $true)
+    $isReload = $loadContext::IsInitialized
+    $assembly = $loadContext::Initialize($cmdletAssembly, $dependencies)
     $inner = Microsoft.PowerShell.Core\Import-Module -Assembly $assembly -PassThru
 }
 else {
