@@ -84,6 +84,21 @@ Describe 'Write-S3BackupObject then Save-S3BackupObject: a byte-identical round 
     }
 }
 
+Describe 'Uploading names and folders as they are' {
+    It 'takes -LiteralPath and piped files as written, and does not follow a symlinked folder' {
+        $folder = Join-Path $TestDrive 'literal'
+        $null = New-Item -ItemType Directory -Force (Join-Path $folder 'data')
+        Set-Content -LiteralPath (Join-Path $folder 'data/run[1].txt') 'bracketed'
+        $elsewhere = New-Item -ItemType Directory -Force (Join-Path $TestDrive 'elsewhere')
+        Set-Content (Join-Path $elsewhere 'secret.txt') 'not part of the upload'
+        $null = New-Item -ItemType SymbolicLink -Path (Join-Path $folder 'linked') -Target $elsewhere.FullName
+
+        (Write-S3BackupObject -LiteralPath $folder -Bucket $bucket -Prefix 'literal/').Key | Should -Be 'literal/data/run[1].txt'
+        (Get-ChildItem -LiteralPath (Join-Path $folder 'data') -File | Write-S3BackupObject -Bucket $bucket -Prefix 'piped/').Key | Should -Be 'piped/run[1].txt'
+        Get-S3BackupObject -Bucket $bucket -Prefix 'literal/linked' | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Keys that would escape the destination' {
     BeforeAll {
         $outside = Join-Path $TestDrive 'escape-target'

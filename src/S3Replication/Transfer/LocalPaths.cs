@@ -47,6 +47,31 @@ internal static class LocalPaths
     }
 
     /// <summary>
+    /// Every file below <paramref name="folder"/>, lazily. Folders that are symbolic links or junctions are not
+    /// entered: they could lead anywhere, back into the tree included.
+    /// </summary>
+    public static IEnumerable<string> FilesUnder(string folder)
+    {
+        var pending = new Stack<string>();
+        pending.Push(folder);
+        while (pending.Count > 0)
+        {
+            var current = pending.Pop();
+            foreach (var file in Directory.EnumerateFiles(current))
+            {
+                yield return file;
+            }
+            foreach (var child in Directory.EnumerateDirectories(current))
+            {
+                if (!new DirectoryInfo(child).Attributes.HasFlag(FileAttributes.ReparsePoint))
+                {
+                    pending.Push(child);
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Refuses a file whose folders under <paramref name="root"/> include a symbolic link or junction that exists
     /// now: writing through it could land anywhere.
     /// </summary>

@@ -11,16 +11,24 @@ using S3Replication.Transfer;
 namespace S3Replication.Commands.Objects;
 
 /// <summary>Uploads files, or every file under a folder, to a bucket; identical objects are skipped.</summary>
-[Cmdlet(VerbsCommunications.Write, "S3BackupObject", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommunications.Write, "S3BackupObject", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(TransferResult))]
 public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
 {
-    /// <summary>Files or folders; wildcards allowed. Piped Get-ChildItem output binds by its PSPath.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
+    /// <summary>Files or folders; wildcards allowed.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = PathSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = System.Array.Empty<string>();
+
+    /// <summary>Files or folders taken exactly as written. Piped Get-ChildItem output binds here by its PSPath.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = System.Array.Empty<string>();
 
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNullOrEmpty]
@@ -53,12 +61,13 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        foreach (var path in Path)
+        var literal = ParameterSetName == LiteralPathSet;
+        foreach (var path in literal ? LiteralPath : Path)
         {
             IReadOnlyList<string> resolved;
             try
             {
-                resolved = await OnPipeline(() => ResolveFileSystemPaths(path)).ConfigureAwait(false);
+                resolved = await OnPipeline(() => ResolveFileSystemPaths(path, literal)).ConfigureAwait(false);
             }
             catch (S3BackupException failure)
             {
@@ -69,7 +78,7 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
             {
                 var isFolder = Directory.Exists(found);
                 var root = isFolder ? found : System.IO.Path.GetDirectoryName(found)!;
-                var files = isFolder ? Directory.EnumerateFiles(found, "*", SearchOption.AllDirectories) : new[] { found };
+                var files = isFolder ? LocalPaths.FilesUnder(found) : new[] { found };
                 foreach (var file in files.Where(file => !FileTransfer.IsPartialFile(file)))
                 {
                     await UploadAsync(root, file, cancellationToken).ConfigureAwait(false);
@@ -102,12 +111,29 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
         await EnqueueAsync(result, token => Transfer!.UploadAsync(file, Bucket, result.Key, token), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Wildcards expanded, relative paths made absolute; only the FileSystem provider has files to upload.</summary>
-    private IReadOnlyList<string> ResolveFileSystemPaths(string path)
+    /// <summary>
+    /// Wildcards expanded (unless literal), relative paths made absolute; only the FileSystem provider has files to
+    /// upload.
+    /// </summary>
+    private IReadOnlyList<string> ResolveFileSystemPaths(string path, bool literal)
     {
         try
         {
-            var resolved = SessionState.Path.GetResolvedProviderPathFromPSPath(path, out var provider);
+            ProviderInfo provider;
+            IEnumerable<string> resolved;
+            if (literal)
+            {
+                var single = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
+                if (!File.Exists(single) && !Directory.Exists(single))
+                {
+                    throw new ItemNotFoundException(path);
+                }
+                resolved = new[] { single };
+            }
+            else
+            {
+                resolved = SessionState.Path.GetResolvedProviderPathFromPSPath(path, out provider);
+            }
             if (provider.Name != "FileSystem")
             {
                 throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
