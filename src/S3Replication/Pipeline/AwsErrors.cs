@@ -10,6 +10,16 @@ namespace S3Replication.Pipeline;
 /// </summary>
 internal static class AwsErrors
 {
+    /// <summary>
+    /// A request that failed for good (after retries): an S3 error explained by <see cref="ForS3"/>, anything else
+    /// (a dropped connection, a local file error) as AwsRequestFailed in <paramref name="category"/>.
+    /// </summary>
+    public static S3BackupException ForFailure(System.Exception error, string iamAction, string resourceArn, string what, object target,
+        ErrorCategory category = ErrorCategory.ConnectionError) =>
+        error is Amazon.S3.AmazonS3Exception s3Error
+            ? ForS3(s3Error, iamAction, resourceArn, what, target)
+            : new S3BackupException(ErrorId.AwsRequestFailed, category, $"{what} failed: {error.Message}", target, error);
+
     public static S3BackupException ForS3(AmazonServiceException error, string iamAction, string resourceArn, string what, object target)
     {
         var code = error.ErrorCode ?? ((int)error.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);

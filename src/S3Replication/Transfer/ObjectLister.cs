@@ -48,14 +48,11 @@ internal sealed class ObjectLister
         while (!string.IsNullOrEmpty(request.ContinuationToken));
     }
 
-    /// <summary>A page that failed for good (after retries of transient failures), explained; null for cancellation and bugs.</summary>
-    private static S3BackupException? Failure(Exception error, string iamAction, string what, string bucket, CancellationToken cancellationToken) => error switch
-    {
-        AmazonS3Exception s3Error => AwsErrors.ForS3(s3Error, iamAction, "arn:aws:s3:::" + bucket, what, bucket),
-        _ when Retry.IsTransient(error, cancellationToken) || Retry.EndsObject(error, cancellationToken) => new S3BackupException(ErrorId.AwsRequestFailed,
-            System.Management.Automation.ErrorCategory.ConnectionError, $"{what} failed after {Retry.AttemptsPerObject} attempts: {error.Message}", bucket, error),
-        _ => null,
-    };
+    /// <summary>A page that failed for good (transient failures were retried), explained; null for cancellation and bugs.</summary>
+    private static S3BackupException? Failure(Exception error, string iamAction, string what, string bucket, CancellationToken cancellationToken) =>
+        error is AmazonS3Exception || Retry.IsTransient(error, cancellationToken) || Retry.EndsObject(error, cancellationToken)
+            ? AwsErrors.ForFailure(error, iamAction, "arn:aws:s3:::" + bucket, what, bucket)
+            : null;
 
     /// <summary>Every version and delete marker, a key's versions together and newest first (S3's order).</summary>
     public async IAsyncEnumerable<S3ObjectRecord> ListVersionsAsync(string bucket, string? prefix, [EnumeratorCancellation] CancellationToken cancellationToken)

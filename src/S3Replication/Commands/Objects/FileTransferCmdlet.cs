@@ -5,7 +5,6 @@ using System.IO;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using Amazon.S3;
 using S3Replication.Pipeline;
 using S3Replication.Records;
 using S3Replication.Transfer;
@@ -18,7 +17,6 @@ namespace S3Replication.Commands.Objects;
 /// </summary>
 public abstract class FileTransferCmdlet : S3BackupCmdlet
 {
-
     [Parameter]
     [ValidateRange(1, 256)]
     public int MaxConcurrency { get; set; } = 16;
@@ -111,10 +109,8 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
         {
             result.Duration = watch.Elapsed;
             var what = $"{Activity} of s3://{result.Bucket}/{result.Key} ({result.Path})";
-            await FailAsync(result, error is AmazonS3Exception s3Error
-                ? AwsErrors.ForS3(s3Error, IamAction, $"arn:aws:s3:::{result.Bucket}/{result.Key}", what, result)
-                : new S3BackupException(ErrorId.AwsRequestFailed, error is UnauthorizedAccessException or IOException ? ErrorCategory.WriteError : ErrorCategory.ConnectionError,
-                    $"{what} failed: {error.Message}", result, error)).ConfigureAwait(false);
+            await FailAsync(result, AwsErrors.ForFailure(error, IamAction, $"arn:aws:s3:::{result.Bucket}/{result.Key}", what, result,
+                error is UnauthorizedAccessException or IOException ? ErrorCategory.WriteError : ErrorCategory.ConnectionError)).ConfigureAwait(false);
         }
         await ReportProgressAsync().ConfigureAwait(false);
     }

@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using S3Replication.Pipeline;
@@ -178,11 +177,8 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
         catch (Exception error) when (Retry.EndsObject(error, cancellationToken))
         {
             Interlocked.Increment(ref _failed);
-            var failure = error is AmazonS3Exception s3Error
-                ? AwsErrors.ForS3(s3Error, $"s3:GetObject{(item.VersionId is null ? "" : "Version")} on the backup and s3:PutObject on the source",
-                    $"arn:aws:s3:::{item.Bucket}/{item.Key} and arn:aws:s3:::{SourceBucket}/{item.Key}", $"Restoring {item}", item)
-                : new S3BackupException(ErrorId.AwsRequestFailed, ErrorCategory.ConnectionError,
-                    $"Restoring {item} failed: {error.Message}", item, error);
+            var failure = AwsErrors.ForFailure(error, $"s3:GetObject{(item.VersionId is null ? "" : "Version")} on the backup and s3:PutObject on the source",
+                $"arn:aws:s3:::{item.Bucket}/{item.Key} and arn:aws:s3:::{SourceBucket}/{item.Key}", $"Restoring {item}", item);
             await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
             await WriteObjectAsync(new SyncResult
             {
