@@ -99,7 +99,7 @@ internal sealed class FileTransfer
             throw;
         }
         var size = resumeAt + response.ContentLength;
-        await VerifyAsync(partial, size, response, cancellationToken).ConfigureAwait(false);
+        await VerifyAsync(partial, size, response, resumed: resumeAt > 0, cancellationToken).ConfigureAwait(false);
 
         File.SetLastWriteTimeUtc(partial, (response.LastModified ?? expected.LastModified ?? DateTime.UtcNow).ToUniversalTime());
         if (File.Exists(path))
@@ -124,10 +124,12 @@ internal sealed class FileTransfer
         }, cancellationToken);
 
     /// <summary>
-    /// The whole object arrived, and where its ETag is an MD5 (not SSE-KMS or SSE-C), the content is that MD5;
-    /// otherwise the partial file is discarded and the transient failure retried.
+    /// The whole object arrived, and after a resume, where its ETag is an MD5 (not SSE-KMS or SSE-C), the content is
+    /// that MD5; otherwise the partial file is discarded and the transient failure retried. A download in one piece
+    /// is not read again: the SDK checks its MD5 while it streams (and fails the GET, see DownloadAsync), but it
+    /// cannot check a ranged GET against the whole object's ETag.
     /// </summary>
-    private static async Task VerifyAsync(string partial, long size, GetObjectResponse response, CancellationToken cancellationToken)
+    private static async Task VerifyAsync(string partial, long size, GetObjectResponse response, bool resumed, CancellationToken cancellationToken)
     {
         var length = new FileInfo(partial).Length;
         string? problem = null;
@@ -135,7 +137,8 @@ internal sealed class FileTransfer
         {
             problem = $"{length} bytes arrived of {size}";
         }
-        else if (response.ServerSideEncryptionMethod != ServerSideEncryptionMethod.AWSKMS
+        else if (resumed
+            && response.ServerSideEncryptionMethod != ServerSideEncryptionMethod.AWSKMS
             && response.ServerSideEncryptionMethod != ServerSideEncryptionMethod.AWSKMSDSSE
             && (response.ServerSideEncryptionCustomerMethod is null || response.ServerSideEncryptionCustomerMethod == ServerSideEncryptionCustomerMethod.None)
             && ETags.PartCount(response.ETag) == 1 && !ETags.Normalize(response.ETag).Contains("-")
