@@ -79,9 +79,7 @@ public class ReplicationWireTests
     private static (ReplicationService Service, RecordingHandler Http) Service(FakeReplicationServer server)
     {
         var http = new RecordingHandler { Responder = server.Answer };
-        var settings = new ClientSettings("eu-west-2", "http://s3.test", true, null, 1, RequestChecksumCalculation.WHEN_REQUIRED, ResponseChecksumValidation.WHEN_REQUIRED);
-        var client = new AmazonS3Client(new BasicAWSCredentials("AKIATEST", "secret"), AwsSession.S3Config(settings, new RecordingHttpClientFactory(http)));
-        return (new ReplicationService(client, TimeSpan.Zero), http);
+        return (new ReplicationService(RecordingHttpClientFactory.S3Client(http), TimeSpan.Zero), http);
     }
 
     private static ReplicationRuleSpec CrossAccountSpec() =>
@@ -256,8 +254,7 @@ public class ReplicationWireTests
                 ? (HttpStatusCode.Forbidden, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>")
                 : server.Answer(request),
         };
-        var settings = new ClientSettings("eu-west-2", "http://s3.test", true, null, 1, RequestChecksumCalculation.WHEN_REQUIRED, ResponseChecksumValidation.WHEN_REQUIRED);
-        var service = new ReplicationService(new AmazonS3Client(new BasicAWSCredentials("AKIATEST", "secret"), AwsSession.S3Config(settings, new RecordingHttpClientFactory(http))), TimeSpan.Zero);
+        var service = new ReplicationService(RecordingHttpClientFactory.S3Client(http), TimeSpan.Zero);
 
         var failure = await Assert.ThrowsAsync<S3BackupException>(() =>
             service.ReadModifyWriteAsync("sds-data-dev", "ReplicateToBackup", existing => ConfigurationMerger.Add(existing, CrossAccountSpec(), false), Yes, default));

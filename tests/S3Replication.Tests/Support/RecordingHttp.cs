@@ -7,11 +7,25 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon.Runtime;
+using Amazon.S3;
+using S3Replication.Session;
 
 namespace S3Replication.Tests.Support;
 
 internal sealed record RecordedRequest(HttpMethod Method, Uri Uri, IReadOnlyDictionary<string, string> Headers, string Body)
 {
+    /// <summary>Reads what the SDK sent: header names in lower case, content headers included.</summary>
+    public static async Task<RecordedRequest> ReadAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var headers = request.Headers.Concat(request.Content?.Headers ?? Enumerable.Empty<KeyValuePair<string, IEnumerable<string>>>())
+            .ToDictionary(header => header.Key.ToLowerInvariant(), header => string.Join(",", header.Value));
+        var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
+        return new RecordedRequest(request.Method, request.RequestUri!, headers, body);
+    }
+
+    /// <summary>Path and query, percent-decoded.</summary>
+    public string PathAndQuery => Uri.UnescapeDataString(Uri.PathAndQuery);
+
     public string Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var value) ? value : "";
 
     /// <summary>Form fields of a Query-API body (STS, IAM), decoded.</summary>
@@ -39,11 +53,8 @@ internal sealed class RecordingHandler : HttpMessageHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var headers = request.Headers.Concat(request.Content?.Headers ?? Enumerable.Empty<KeyValuePair<string, IEnumerable<string>>>())
-            .ToDictionary(header => header.Key.ToLowerInvariant(), header => string.Join(",", header.Value));
-        var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
-        Requests.Add(new RecordedRequest(request.Method, request.RequestUri!, headers, body));
-        var recorded = Requests[^1];
+        var recorded = await RecordedRequest.ReadAsync(request, cancellationToken);
+        Requests.Add(recorded);
         var (status, text) = _responses.Count > 0 ? _responses.Dequeue()
             : Responder is not null ? Responder(recorded)
             : (HttpStatusCode.InternalServerError, "no scripted response");
@@ -57,6 +68,13 @@ internal sealed class RecordingHttpClientFactory : HttpClientFactory
     private readonly HttpMessageHandler _handler;
 
     public RecordingHttpClientFactory(HttpMessageHandler handler) => _handler = handler;
+
+    /// <summary>An S3 client (eu-west-2, path style, checksums when required) that sends everything through <paramref name="handler"/>.</summary>
+    public static AmazonS3Client S3Client(HttpMessageHandler handler)
+    {
+        var settings = new ClientSettings("eu-west-2", "http://s3.test", true, null, 1, RequestChecksumCalculation.WHEN_REQUIRED, ResponseChecksumValidation.WHEN_REQUIRED);
+        return new AmazonS3Client(new BasicAWSCredentials("AKIATEST", "secret"), AwsSession.S3Config(settings, new RecordingHttpClientFactory(handler)));
+    }
 
     public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(_handler, disposeHandler: false);
     public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;

@@ -37,7 +37,7 @@ public class CopyEngineWireTests
         return response;
     }
 
-    private static (CopyEngine Engine, FakeS3 S3) Engine(Func<Sent, HttpResponseMessage> answer, CopyOptions? options = null)
+    private static (CopyEngine Engine, FakeS3 S3) Engine(Func<RecordedRequest, HttpResponseMessage> answer, CopyOptions? options = null)
     {
         var s3 = new FakeS3(answer);
         var client = s3.Client();
