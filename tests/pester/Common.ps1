@@ -84,3 +84,9 @@ function Get-TestObject([string] $Bucket, [string] $Key) {
 }
 
 function Get-RandomBytes([int] $Count) { [Security.Cryptography.RandomNumberGenerator]::GetBytes($Count) }
+
+# A local file of random content, its folders created; an empty array arrives as $null, hence the zero-byte case.
+function Write-RandomFile([string] $Path, [int] $Size) {
+    $null = New-Item -ItemType Directory -Force (Split-Path $Path)
+    [IO.File]::WriteAllBytes($Path, [byte[]]((Get-RandomBytes $Size) ?? [byte[]]::new(0)))
+}

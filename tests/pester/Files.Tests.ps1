@@ -14,11 +14,7 @@ BeforeAll {
         'données/ünï €+%.txt'         = 3000
         'imap/mag/l1a/a b/c.cdf'      = 1024
     }
-    foreach ($entry in $files.GetEnumerator()) {
-        $path = Join-Path $upload $entry.Key
-        $null = New-Item -ItemType Directory -Force (Split-Path $path)
-        [IO.File]::WriteAllBytes($path, [byte[]]((Get-RandomBytes $entry.Value) ?? [byte[]]::new(0)))
-    }
+    foreach ($entry in $files.GetEnumerator()) { Write-RandomFile (Join-Path $upload $entry.Key) $entry.Value }
     function Get-Hash([string] $Path) { (Get-FileHash -Algorithm SHA256 -LiteralPath $Path).Hash }
     $uploadOptions = @{ Bucket = $bucket; Prefix = 'rt/'; MultipartThreshold = 5MB; PartSize = 5MB }
 }

@@ -96,14 +96,8 @@ Describe 'A restore through injected faults' {
         $older = Join-Path $TestDrive 'older'
         foreach ($index in 1..2000) {
             $name = 'imap/{0}/l1a/2025/01/{1:D5}.cdf' -f ('mag', 'swe', 'hit', 'codice')[$index % 4], $index
-            $path = Join-Path $originals $name
-            $null = New-Item -ItemType Directory -Force (Split-Path $path)
-            [IO.File]::WriteAllBytes($path, (Get-RandomBytes 1024))
-            if ($index % 10 -eq 0) {
-                $path = Join-Path $older $name
-                $null = New-Item -ItemType Directory -Force (Split-Path $path)
-                [IO.File]::WriteAllBytes($path, (Get-RandomBytes 1024))
-            }
+            Write-RandomFile (Join-Path $originals $name) 1024
+            if ($index % 10 -eq 0) { Write-RandomFile (Join-Path $older $name) 1024 }
         }
         $null = Write-S3BackupObject -Path $older -Bucket $backup -MaxConcurrency 32
         $null = Write-S3BackupObject -Path $originals -Bucket $backup -MaxConcurrency 32
@@ -169,12 +163,8 @@ Describe 'An interrupted restore' {
         $backup = New-TestName 'sds-data-dev-backup'
         New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $backup -Versioned
         $folder = Join-Path $TestDrive 'interrupted'
-        foreach ($index in 1..200) {
-            $path = Join-Path $folder ('small/{0:D3}.cdf' -f $index)
-            $null = New-Item -ItemType Directory -Force (Split-Path $path)
-            [IO.File]::WriteAllBytes($path, (Get-RandomBytes 1024))
-        }
-        foreach ($index in 1..4) { [IO.File]::WriteAllBytes((Join-Path $folder "large-$index.bin"), (Get-RandomBytes 12MB)) }
+        foreach ($index in 1..200) { Write-RandomFile (Join-Path $folder ('small/{0:D3}.cdf' -f $index)) 1024 }
+        foreach ($index in 1..4) { Write-RandomFile (Join-Path $folder "large-$index.bin") 12MB }
         $null = Write-S3BackupObject -Path $folder -Bucket $backup -MultipartThreshold 5MB -PartSize 5MB -MaxConcurrency 16
         $expected = Get-FolderHash $folder
         $moduleManifest = Join-Path $ModulePath 'S3Replication.psd1'
