@@ -16,9 +16,13 @@ internal static class AwsErrors
     /// </summary>
     public static S3BackupException ForFailure(System.Exception error, string iamAction, string resourceArn, string what, object target,
         ErrorCategory category = ErrorCategory.ConnectionError) =>
-        error is Amazon.S3.AmazonS3Exception s3Error
-            ? ForS3(s3Error, iamAction, resourceArn, what, target)
-            : new S3BackupException(ErrorId.AwsRequestFailed, category, $"{what} failed: {error.Message}", target, error);
+        error switch
+        {
+            Amazon.S3.AmazonS3Exception s3Error => ForS3(s3Error, iamAction, resourceArn, what, target),
+            System.Xml.XmlException or AmazonUnmarshallingException => new S3BackupException(ErrorId.AwsRequestFailed, category,
+                $"{what} failed: every response was cut off or unreadable ({error.Message}). Running the command again retries what is missing.", target, error),
+            _ => new S3BackupException(ErrorId.AwsRequestFailed, category, $"{what} failed: {error.Message}", target, error),
+        };
 
     public static S3BackupException ForS3(AmazonServiceException error, string iamAction, string resourceArn, string what, object target)
     {

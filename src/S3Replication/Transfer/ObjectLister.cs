@@ -50,7 +50,7 @@ internal sealed class ObjectLister
 
     /// <summary>A page that failed for good (transient failures were retried), explained; null for cancellation and bugs.</summary>
     private static S3BackupException? Failure(Exception error, string iamAction, string what, string bucket, CancellationToken cancellationToken) =>
-        error is AmazonS3Exception || Retry.IsTransient(error, cancellationToken) || Retry.EndsObject(error, cancellationToken)
+        Retry.EndsObject(error, cancellationToken)
             ? AwsErrors.ForFailure(error, iamAction, "arn:aws:s3:::" + bucket, what, bucket)
             : null;
 

@@ -12,11 +12,19 @@ namespace S3Replication.Transfer;
 /// <summary>Whole-object retries for transfers, on top of the SDK's per-request retries.</summary>
 internal static class Retry
 {
-    public const int AttemptsPerObject = 3;
+    /// <summary>
+    /// Five, as the AWS CLI's legacy mode. The SDK does not retry a response cut off mid-body: through a link failing one
+    /// request in ten, 3.5% of single copy attempts failed that way, so three attempts lost about one object in 23,000
+    /// and five lose about one in 19 million.
+    /// </summary>
+    public const int AttemptsPerObject = 5;
     private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(400);
 
     /// <summary>Runs <paramref name="attempt"/> until it succeeds, fails for good, or <see cref="AttemptsPerObject"/> tries are spent.</summary>
-    public static async Task<T> TransientAsync<T>(Func<Task<T>> attempt, CancellationToken cancellationToken)
+    public static Task<T> TransientAsync<T>(Func<Task<T>> attempt, CancellationToken cancellationToken) =>
+        TransientAsync(attempt, FirstDelay, cancellationToken);
+
+    internal static async Task<T> TransientAsync<T>(Func<Task<T>> attempt, TimeSpan firstDelay, CancellationToken cancellationToken)
     {
         for (var number = 1; ; number++)
         {
@@ -26,7 +34,7 @@ internal static class Retry
             }
             catch (Exception error) when (number < AttemptsPerObject && IsTransient(error, cancellationToken))
             {
-                await Task.Delay(Backoff.Exponential(FirstDelay, number), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(Backoff.Exponential(firstDelay, number), cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -43,8 +51,10 @@ internal static class Retry
         _ => false,
     };
 
-    /// <summary>Failures of one object that end its attempts but not the run: reported, and the rest goes on.</summary>
+    /// <summary>
+    /// Failures of one object that end its attempts but not the run: reported, and the rest goes on. A transient failure
+    /// that outlasted every attempt is one of them, whatever its type.
+    /// </summary>
     public static bool EndsObject(Exception error, CancellationToken cancellationToken) =>
-        error is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or UnauthorizedAccessException
-        || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+        IsTransient(error, cancellationToken) || error is AmazonServiceException or UnauthorizedAccessException;
 }
