@@ -1,5 +1,14 @@
 @{
-    RootModule           = 'S3Replication.psm1'
+    # No root module and no script: two binary nested modules, which import faster. The loader (netstandard2.0) runs
+    # first. The cmdlet assembly (dependencies/S3Replication.dll) is then asked for by its assembly name, not by path,
+    # so that on PowerShell 7 it comes from the module's own load context, with the AWS SDK it was built with, instead
+    # of being loaded into the default context that every module shares. The full form of the name keeps PowerShell
+    # from taking it for a module on PSModulePath (such as another installed version of this one); Test-ModuleManifest
+    # cannot resolve such a name and reports the entry as invalid (README, "Use the built module").
+    NestedModules        = @(
+        'S3Replication.Loader.dll'
+        'S3Replication, Culture=neutral, PublicKeyToken=null'
+    )
     ModuleVersion        = '0.1.0'
     GUID                 = '5d0f3c3e-6a2b-4a39-9d8e-2f1c7b6a4e10'
     Author               = 'S3Replication contributors'

@@ -57,7 +57,7 @@ $helper = Join-Path $Root 'out/bench/S3Replication.Bench.dll'
 # --- Import time and the whole-process credential check ---------------------------------------------------------
 Write-Step 'Import time'
 # Process start-up on this shared machine varies by a few hundred ms, so more runs than the restores get.
-$importRuns = 11
+$importRuns = 21
 $baseline = @(); $import = @()
 for ($run = 0; $run -lt $importRuns; $run++) {
     $baseline += (Measure-Milliseconds { dotnet pwsh -NoProfile -NonInteractive -Command 'exit' }).Milliseconds

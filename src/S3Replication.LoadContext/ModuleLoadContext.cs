@@ -29,26 +29,28 @@ public sealed class ModuleLoadContext : AssemblyLoadContext
         _module = LoadFromAssemblyPath(modulePath);
     }
 
-    /// <summary>Whether the module was imported before in this process (PowerShell then needs its cmdlets re-added).</summary>
-    public static bool IsInitialized
-    {
-        get
-        {
-            lock (Sync)
-            {
-                return _instance is not null;
-            }
-        }
-    }
-
-    /// <summary>The cmdlet assembly, loaded once per process however often the module is imported.</summary>
+    /// <summary>
+    /// Loads the cmdlet assembly, once per process however often the module is imported, and answers the default
+    /// context's requests for it by name (the manifest's nested module) with this context's copy.
+    /// </summary>
     public static Assembly Initialize(string modulePath, string dependencies)
     {
         lock (Sync)
         {
-            _instance ??= new ModuleLoadContext(Path.GetFullPath(modulePath), Path.GetFullPath(dependencies));
+            if (_instance is null)
+            {
+                _instance = new ModuleLoadContext(Path.GetFullPath(modulePath), Path.GetFullPath(dependencies));
+                Default.Resolving += ResolveModule;
+            }
             return _instance._module;
         }
+    }
+
+    /// <summary>The default context's last resort for a name it does not have: the cmdlet assembly's is answered from here.</summary>
+    internal static Assembly? ResolveModule(AssemblyLoadContext requester, AssemblyName request)
+    {
+        var module = _instance?._module;
+        return module is not null && string.Equals(request.Name, module.GetName().Name, StringComparison.OrdinalIgnoreCase) ? module : null;
     }
 
     protected override Assembly? Load(AssemblyName assemblyName)

@@ -41,6 +41,36 @@ Describe 'S3Replication beside a module with another AWSSDK.Core' {
         $result.DefaultCore | Should -Be @($result.TheirsAfter) -Because 'only the other module''s SDK is in the default load context'
     }
 
+    It 'imports this build by path while another version is installed on PSModulePath' {
+        $installed = Join-Path $TestDrive 'modules/S3Replication/0.0.9'
+        $null = New-Item -ItemType Directory -Force (Split-Path $installed)
+        Copy-Item $ModulePath $installed -Recurse
+        $manifest = Join-Path $installed 'S3Replication.psd1'
+        (Get-Content $manifest -Raw) -replace "ModuleVersion\s*=\s*'[^']+'", "ModuleVersion = '0.0.9'" | Set-Content $manifest
+        $env:PSModulePath = (Join-Path $TestDrive 'modules') + [IO.Path]::PathSeparator + $env:PSModulePath
+        try {
+            $report = & dotnet pwsh -NoProfile -NonInteractive -Command "
+                `$ErrorActionPreference = 'Stop'
+                Import-Module '$(Join-Path $ModulePath 'S3Replication.psd1')'
+                `$assembly = (Get-Command Get-S3BackupObject).ImplementingType.Assembly
+                [pscustomobject]@{
+                    Modules = @(Get-Module S3Replication | ForEach-Object ModuleBase)
+                    Nested = @((Get-Module S3Replication).NestedModules | ForEach-Object Path)
+                    Cmdlets = `$assembly.Location
+                    Context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$assembly).Name
+                    Listed = @((Get-S3BackupObject -Bucket $bucket -ProfileName admin).Key)
+                } | ConvertTo-Json -Compress
+            " 2>&1
+        }
+        finally { $env:PSModulePath = $env:PSModulePath.Substring($env:PSModulePath.IndexOf([IO.Path]::PathSeparator) + 1) }
+        $result = $report | Select-Object -Last 1 | ConvertFrom-Json
+        $result.Modules | Should -Be @((Resolve-Path $ModulePath).Path)
+        $result.Nested | ForEach-Object { $_ | Should -BeLike "$((Resolve-Path $ModulePath).Path)*" }
+        $result.Cmdlets | Should -Be (Join-Path (Resolve-Path $ModulePath).Path 'dependencies/S3Replication.dll')
+        $result.Context | Should -Be 'S3Replication'
+        $result.Listed | Should -Be @('imap/mag/a.cdf', 'imap/mag/b.cdf')
+    }
+
     It 'keeps every cmdlet on Import-Module -Force' {
         $module = Import-Module (Join-Path $ModulePath 'S3Replication.psd1') -Force -PassThru
         $module.ExportedCmdlets.Count | Should -Be (Import-PowerShellDataFile (Join-Path $ModulePath 'S3Replication.psd1')).CmdletsToExport.Count

@@ -13,6 +13,14 @@ Describe 'The package build.ps1 Package makes' {
         (Get-ChildItem $packages -Filter '*.nupkg').Name | Should -Be "S3Replication.$version.nupkg"
     }
 
+    It 'has a manifest Test-ModuleManifest accepts, but for the cmdlet assembly named as a nested module' {
+        $info = Test-ModuleManifest (Join-Path $ModulePath 'S3Replication.psd1') -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems.FullyQualifiedErrorId | Should -Be @('Modules_InvalidNestedModuleinModuleManifest,Microsoft.PowerShell.Commands.TestModuleManifestCommand')
+        $problems.Exception.Message | Should -BeLike "*'S3Replication, Culture=neutral, PublicKeyToken=null'*"
+        $info.Version | Should -Be (Import-PowerShellDataFile (Join-Path $ModulePath 'S3Replication.psd1')).ModuleVersion
+        $info.CompatiblePSEditions | Should -Be @('Core', 'Desktop')
+    }
+
     It 'saves from a folder repository with Save-PSResource, imports in a fresh pwsh, and works' {
         $repository = "S3Replication-test-$([Guid]::NewGuid().ToString('N').Substring(0, 8))"
         Register-PSResourceRepository -Name $repository -Uri $packages -Trusted
