@@ -191,7 +191,7 @@ internal sealed class FileTransfer
     public async Task<TransferOutcome> UploadAsync(string path, string bucket, string key, CancellationToken cancellationToken)
     {
         var size = new FileInfo(path).Length;
-        var existing = await HeadOrNullAsync(bucket, key, cancellationToken).ConfigureAwait(false);
+        var existing = await _s3.HeadOrNullAsync(bucket, key, cancellationToken).ConfigureAwait(false);
         if (existing is not null && existing.ContentLength == size
             && await ETags.FileMatchesAsync(path, existing.ETag, new[] { _options.PartSizeFor(size) }, cancellationToken).ConfigureAwait(false) == true)
         {
@@ -231,18 +231,6 @@ internal sealed class FileTransfer
         {
             await MultipartParts.AbortAsync(_s3, bucket, key, upload.UploadId).ConfigureAwait(false);
             throw;
-        }
-    }
-
-    private async Task<GetObjectMetadataResponse?> HeadOrNullAsync(string bucket, string key, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AmazonS3Exception error) when (error.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            return null;
         }
     }
 }

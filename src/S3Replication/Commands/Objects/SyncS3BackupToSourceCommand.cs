@@ -133,18 +133,10 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
         await CopyAsync(item, reason, cancellationToken).ConfigureAwait(false);
     });
 
-    private async Task<S3ObjectRecord?> HeadSourceAsync(string key, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var head = await _source!.S3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = SourceBucket, Key = key }, cancellationToken).ConfigureAwait(false);
-            return new S3ObjectRecord { Bucket = SourceBucket, Key = key, Size = head.ContentLength, ETag = head.ETag };
-        }
-        catch (AmazonS3Exception error) when (error.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-    }
+    private async Task<S3ObjectRecord?> HeadSourceAsync(string key, CancellationToken cancellationToken) =>
+        await _source!.S3.HeadOrNullAsync(SourceBucket, key, cancellationToken).ConfigureAwait(false) is { } head
+            ? new S3ObjectRecord { Bucket = SourceBucket, Key = key, Size = head.ContentLength, ETag = head.ETag }
+            : null;
 
     private async Task CopyAsync(S3ObjectRecord item, string reason, CancellationToken cancellationToken)
     {
