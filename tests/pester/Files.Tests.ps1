@@ -46,6 +46,13 @@ Describe 'Write-S3BackupObject then Save-S3BackupObject: a byte-identical round 
         $again.Reason | Sort-Object -Unique | Should -Be 'Identical'
     }
 
+    It 'downloads nothing with -WhatIf and lists each object with its size' {
+        $plan = Save-S3BackupObject -Bucket $bucket -Prefix rt/ -Destination (Join-Path $TestDrive 'download') -WhatIf
+        $plan.Action | Sort-Object -Unique | Should -Be 'WouldDownload'
+        ($plan | Measure-Object Bytes -Sum).Sum | Should -Be ($files.Values | Measure-Object -Sum).Sum
+        Test-Path (Join-Path $TestDrive 'download') | Should -BeFalse
+    }
+
     It 'downloads every object to a byte-identical file' {
         $destination = Join-Path $TestDrive 'download'
         $results = Save-S3BackupObject -Bucket $bucket -Prefix rt/ -Destination $destination

@@ -51,6 +51,19 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
     private protected Task EnqueueAsync(TransferResult result, Func<CancellationToken, Task<TransferOutcome>> work, CancellationToken cancellationToken) =>
         _workers!.StartAsync(() => RunAsync(result, work, cancellationToken), cancellationToken);
 
+    /// <summary>-WhatIf/-Confirm for one file: where declined, a Would… result with the bytes it would move stands for it.</summary>
+    private protected async Task<bool> ShouldTransferAsync(TransferResult result, string target, string action, Func<long> bytes)
+    {
+        if (await ShouldProcessAsync(target, action).ConfigureAwait(false))
+        {
+            return true;
+        }
+        result.Action = "Would" + Activity;
+        result.Bytes = bytes();
+        await WriteObjectAsync(result).ConfigureAwait(false);
+        return false;
+    }
+
     private protected async Task SkipAsync(TransferResult result, string reason)
     {
         Interlocked.Increment(ref _skipped);

@@ -106,11 +106,8 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
             await FailAsync(result, refused).ConfigureAwait(false);
             return;
         }
-        if (!await ShouldProcessAsync(result.Path, $"Download {item}").ConfigureAwait(false))
+        if (!await ShouldTransferAsync(result, result.Path, $"Download {item}", () => item.Size).ConfigureAwait(false))
         {
-            result.Action = "WouldDownload";
-            result.Bytes = item.Size;
-            await WriteObjectAsync(result).ConfigureAwait(false);
             return;
         }
         await EnqueueAsync(result, token => Transfer!.DownloadAsync(item, result.Path, Force, token), cancellationToken).ConfigureAwait(false);

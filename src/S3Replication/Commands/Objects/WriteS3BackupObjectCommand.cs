@@ -101,11 +101,8 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
             await FailAsync(result, refused).ConfigureAwait(false);
             return;
         }
-        if (!await ShouldProcessAsync($"s3://{Bucket}/{result.Key}", $"Upload {file}").ConfigureAwait(false))
+        if (!await ShouldTransferAsync(result, $"s3://{Bucket}/{result.Key}", $"Upload {file}", () => new FileInfo(file).Length).ConfigureAwait(false))
         {
-            result.Action = "WouldUpload";
-            result.Bytes = new FileInfo(file).Length;
-            await WriteObjectAsync(result).ConfigureAwait(false);
             return;
         }
         await EnqueueAsync(result, token => Transfer!.UploadAsync(file, Bucket, result.Key, token), cancellationToken).ConfigureAwait(false);
