@@ -36,6 +36,23 @@ function Measure-Milliseconds([scriptblock] $Command) {
     [pscustomobject]@{ Milliseconds = $watch.Elapsed.TotalMilliseconds; Output = $output }
 }
 
+# Points our module (profile "bench"), the aws CLI (also with 64 requests at once) and rclone (remote "s3r") at the
+# server; returns the environment the aws CLI commands run with.
+function Set-PeerProfile($Server) {
+    $folder = Join-Path $Server.Root 'bench-aws'
+    $null = New-Item -ItemType Directory -Force $folder
+    [IO.File]::WriteAllText((Join-Path $folder 'credentials'), "[bench]`naws_access_key_id = $($Server.AccessKey)`naws_secret_access_key = $($Server.SecretKey)`n")
+    [IO.File]::WriteAllText((Join-Path $folder 'config'), "[profile bench]`nendpoint_url = $($Server.Endpoint)`nrequest_checksum_calculation = when_required`nresponse_checksum_validation = when_required`n")
+    [IO.File]::WriteAllText((Join-Path $folder 'aws-cli-64'), "[default]`ns3 =`n  max_concurrent_requests = 64`n  max_queue_size = 10000`n")
+    $env:AWS_CONFIG_FILE = Join-Path $folder 'config'
+    $env:AWS_SHARED_CREDENTIALS_FILE = Join-Path $folder 'credentials'
+    $env:AWS_CONFIG_FILE_FOR_CLI64 = Join-Path $folder 'aws-cli-64'
+    $env:RCLONE_CONFIG_S3R_TYPE = 's3'; $env:RCLONE_CONFIG_S3R_PROVIDER = 'Ceph'; $env:RCLONE_CONFIG_S3R_ENDPOINT = $Server.Endpoint
+    $env:RCLONE_CONFIG_S3R_ACCESS_KEY_ID = $Server.AccessKey; $env:RCLONE_CONFIG_S3R_SECRET_ACCESS_KEY = $Server.SecretKey
+    $env:RCLONE_CONFIG_S3R_FORCE_PATH_STYLE = 'true'; $env:RCLONE_CONFIG_S3R_REGION = 'us-east-1'
+    @{ AWS_ACCESS_KEY_ID = $Server.AccessKey; AWS_SECRET_ACCESS_KEY = $Server.SecretKey; AWS_DEFAULT_REGION = 'us-east-1' }
+}
+
 $results = [System.Collections.Generic.List[object]]::new()
 function Add-Row([string] $Scenario, [string] $Tool, [double[]] $Milliseconds, [string] $Note = '') {
     $sorted = @($Milliseconds | Sort-Object)
@@ -70,18 +87,7 @@ Add-Row 'cold start + Import-Module' 'S3Replication' $import
 Write-Step "Starting a fresh local S3 server (stock frontend) for the $ObjectCount-object restore"
 $server = Start-LocalS3 -MemoryBytes 8GB
 try {
-    $aws_env = @{ AWS_ACCESS_KEY_ID = $server.AccessKey; AWS_SECRET_ACCESS_KEY = $server.SecretKey; AWS_DEFAULT_REGION = 'us-east-1' }
-    $folder = Join-Path $server.Root 'bench-aws'
-    $null = New-Item -ItemType Directory -Force $folder
-    [IO.File]::WriteAllText((Join-Path $folder 'credentials'), "[bench]`naws_access_key_id = $($server.AccessKey)`naws_secret_access_key = $($server.SecretKey)`n")
-    [IO.File]::WriteAllText((Join-Path $folder 'config'), "[profile bench]`nendpoint_url = $($server.Endpoint)`nrequest_checksum_calculation = when_required`nresponse_checksum_validation = when_required`n")
-    [IO.File]::WriteAllText((Join-Path $folder 'aws-cli-64'), "[default]`ns3 =`n  max_concurrent_requests = 64`n  max_queue_size = 10000`n")
-    $env:AWS_CONFIG_FILE = Join-Path $folder 'config'
-    $env:AWS_SHARED_CREDENTIALS_FILE = Join-Path $folder 'credentials'
-    $env:AWS_CONFIG_FILE_FOR_CLI64 = Join-Path $folder 'aws-cli-64'
-    $env:RCLONE_CONFIG_S3R_TYPE = 's3'; $env:RCLONE_CONFIG_S3R_PROVIDER = 'Ceph'; $env:RCLONE_CONFIG_S3R_ENDPOINT = $server.Endpoint
-    $env:RCLONE_CONFIG_S3R_ACCESS_KEY_ID = $server.AccessKey; $env:RCLONE_CONFIG_S3R_SECRET_ACCESS_KEY = $server.SecretKey
-    $env:RCLONE_CONFIG_S3R_FORCE_PATH_STYLE = 'true'; $env:RCLONE_CONFIG_S3R_REGION = 'us-east-1'
+    $aws_env = Set-PeerProfile $server
 
     $fresh = 0
     # Plain (unversioned) destinations, as in the issue's reference measurements; versioned ones cost the server
@@ -187,14 +193,7 @@ finally {
 Write-Step 'Starting a fresh local S3 server for the 1 GiB object'
 $server = Start-LocalS3 -MemoryBytes 10GB
 try {
-    $aws_env = @{ AWS_ACCESS_KEY_ID = $server.AccessKey; AWS_SECRET_ACCESS_KEY = $server.SecretKey; AWS_DEFAULT_REGION = 'us-east-1' }
-    $folder = Join-Path $server.Root 'bench-aws'
-    $null = New-Item -ItemType Directory -Force $folder
-    $env:AWS_CONFIG_FILE = Join-Path $folder 'config'
-    $env:AWS_SHARED_CREDENTIALS_FILE = Join-Path $folder 'credentials'
-    [IO.File]::WriteAllText((Join-Path $folder 'config'), "[profile bench]`nendpoint_url = $($server.Endpoint)`nrequest_checksum_calculation = when_required`nresponse_checksum_validation = when_required`n")
-    [IO.File]::WriteAllText((Join-Path $folder 'credentials'), "[bench]`naws_access_key_id = $($server.AccessKey)`naws_secret_access_key = $($server.SecretKey)`n")
-    $env:RCLONE_CONFIG_S3R_ENDPOINT = $server.Endpoint; $env:RCLONE_CONFIG_S3R_ACCESS_KEY_ID = $server.AccessKey; $env:RCLONE_CONFIG_S3R_SECRET_ACCESS_KEY = $server.SecretKey
+    $aws_env = Set-PeerProfile $server
     New-LocalS3Bucket -Server $server -ModulePath $ModulePath -Name backup -Versioned
     $client = New-LocalS3Client -Server $server -ModulePath $ModulePath
     try {
