@@ -70,12 +70,13 @@ public abstract class S3BackupCmdlet : AsyncPSCmdlet, IMfaCodeSource
         {
             _resolved = store.Resolve(request, ProcessEnvironment.Instance);
         }
-        _resolved.MfaCodeSource = this;
         _used.Add(_resolved);
         _ = WriteVerboseAsync($"Session: profile {_resolved.ProfileName ?? "(none)"}, region {_resolved.S3Settings.Region}, " +
             $"endpoint {_resolved.S3Settings.EndpointUrl ?? "(AWS default)"}, credentials {_resolved.Plan.Describe()}.");
         return _resolved;
     }
+
+    private protected override IDisposable EnterInvocation() => Invocation.WithPrompt(this);
 
     protected override void StopProcessing()
     {
@@ -112,7 +113,6 @@ public abstract class S3BackupCmdlet : AsyncPSCmdlet, IMfaCodeSource
     internal AwsSession FromRecord(S3BackupSession record)
     {
         var session = record.Live ?? Store.GetOrCreate(new SessionRequest(record.ProfileName, record.Region, record.Endpoint), ProcessEnvironment.Instance);
-        session.MfaCodeSource = this;
         _used.Add(session);
         return session;
     }

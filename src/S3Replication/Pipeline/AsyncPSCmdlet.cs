@@ -13,13 +13,18 @@ namespace S3Replication.Pipeline;
 /// started in one phase (a pool fed by ProcessRecord) keep writing, and their writes are drained by whichever
 /// phase runs next, EndProcessing at the latest.
 /// </summary>
+/// <remarks>
+/// There is one write path: every Write…Async queues its call and completes as soon as the queue has room (order
+/// kept; a worker waits only when the pipeline lags by <see cref="OutputQueueCapacity"/> writes). Calls that need the
+/// pipeline thread's answer (ShouldProcess, a prompt) complete with that answer.
+/// </remarks>
 public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
 {
-    // Bounded so a fast producer (a listing) waits for the pipeline instead of buffering without limit.
     private const int OutputQueueCapacity = 1024;
 
     private readonly CancellationTokenSource _stopping = new();
-    private readonly BlockingCollection<Action> _pending = new(OutputQueueCapacity);
+    private readonly BlockingCollection<Action> _pending = new();
+    private readonly SemaphoreSlim _room = new(OutputQueueCapacity, OutputQueueCapacity);
     private int _pipelineThreadId;
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline is stopped.</summary>
@@ -28,6 +33,9 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     protected virtual Task BeginProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     protected virtual Task ProcessRecordAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     protected virtual Task EndProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Ambient state the workers of this invocation carry (its prompt); disposed when the phase's work ends.</summary>
+    private protected virtual IDisposable? EnterInvocation() => null;
 
     protected sealed override void BeginProcessing() => RunPhase(BeginProcessingAsync);
     protected sealed override void ProcessRecord() => RunPhase(ProcessRecordAsync);
@@ -46,8 +54,14 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         // a fresh object so each phase has its own delegate (a non-capturing lambda would be one cached instance).
         var phase = new object();
         Action endOfPhase = () => GC.KeepAlive(phase);
-        var running = Task.Run(() => work(PipelineStopping));
-        running.ContinueWith(_ => TryQueue(endOfPhase), TaskScheduler.Default);
+        var running = Task.Run(async () =>
+        {
+            using (EnterInvocation())
+            {
+                await work(PipelineStopping).ConfigureAwait(false);
+            }
+        });
+        running.ContinueWith(_ => TryAdd(endOfPhase), TaskScheduler.Default);
 
         foreach (var action in _pending.GetConsumingEnumerable())
         {
@@ -72,66 +86,91 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    private bool TryQueue(Action action)
+    private bool TryAdd(Action action)
     {
         try
         {
-            _pending.Add(action, PipelineStopping);
+            _pending.Add(action);
             return true;
         }
-        catch (Exception error) when (error is InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception error) when (error is InvalidOperationException or ObjectDisposedException)
         {
             // The queue closes when the pipeline stops; nothing further may be written.
             return false;
         }
     }
 
+    /// <summary>Queues <paramref name="action"/> for the pipeline thread once there is room; false once the pipeline has stopped.</summary>
+    private async Task<bool> EnqueueAsync(Action action)
+    {
+        try
+        {
+            await _room.WaitAsync(PipelineStopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        return TryAdd(() =>
+        {
+            _room.Release();
+            action();
+        });
+    }
+
     private bool OnPipelineThread => Environment.CurrentManagedThreadId == _pipelineThreadId;
 
-    /// <summary>Runs <paramref name="action"/> on the pipeline thread and waits for it (back-pressure for workers).</summary>
-    protected Task<T> OnPipeline<T>(Func<T> action)
+    /// <summary>Runs <paramref name="action"/> on the pipeline thread and completes with its result.</summary>
+    protected async Task<T> OnPipeline<T>(Func<T> action)
     {
         if (OnPipelineThread)
         {
-            return Task.FromResult(action());
+            return action();
         }
 
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var queued = TryQueue(() =>
+        var queued = await EnqueueAsync(() =>
         {
             try { completion.SetResult(action()); }
             catch (Exception error) { completion.SetException(error); }
-        });
+        }).ConfigureAwait(false);
         if (!queued)
         {
             completion.TrySetCanceled();
         }
-        return completion.Task;
+        return await completion.Task.ConfigureAwait(false);
     }
 
-    protected Task OnPipeline(Action action) => OnPipeline(() => { action(); return true; });
-
-    protected Task WriteObjectAsync(object? value) => OnPipeline(() => WriteObject(value));
-
-    /// <summary>
-    /// Writes without waiting for the pipeline thread to take it: for high-volume results from workers, whose slot
-    /// is then free at once. Order is kept, and the bounded queue still holds a worker back when the pipeline lags.
-    /// </summary>
-    protected void QueueWriteObject(object? value)
+    /// <summary>The one write path: performed on the pipeline thread, in order; completes once queued.</summary>
+    private Task WriteAsync(Action write)
     {
         if (OnPipelineThread)
         {
-            WriteObject(value);
+            write();
+            return Task.CompletedTask;
         }
-        else
-        {
-            TryQueue(() => WriteObject(value));
-        }
+        return EnqueueAsync(write);
     }
-    protected Task WriteErrorAsync(ErrorRecord error) => OnPipeline(() => WriteError(error));
-    protected Task WriteVerboseAsync(string message) => OnPipeline(() => WriteVerbose(message));
-    protected Task WriteWarningAsync(string message) => OnPipeline(() => WriteWarning(message));
-    protected Task WriteProgressAsync(ProgressRecord progress) => OnPipeline(() => WriteProgress(progress));
+
+    protected Task WriteObjectAsync(object? value) => WriteAsync(() => WriteObject(value));
+    protected Task WriteErrorAsync(ErrorRecord error) => WriteAsync(() => WriteError(error));
+    protected Task WriteVerboseAsync(string message) => WriteAsync(() => WriteVerbose(message));
+    protected Task WriteWarningAsync(string message) => WriteAsync(() => WriteWarning(message));
+    protected Task WriteInformationAsync(string message, string tag) => WriteAsync(() => WriteInformation(message, new[] { tag }));
+
+    /// <summary>
+    /// Progress is dropped, not queued, once the pipeline is stopping: a progress bar drawn while the host handles
+    /// Ctrl+C can leave the terminal waiting for an answer that never comes.
+    /// </summary>
+    protected Task WriteProgressAsync(ProgressRecord progress) =>
+        PipelineStopping.IsCancellationRequested ? Task.CompletedTask : WriteAsync(() =>
+        {
+            if (!PipelineStopping.IsCancellationRequested)
+            {
+                WriteProgress(progress);
+            }
+        });
+
     protected Task<bool> ShouldProcessAsync(string target, string action) => OnPipeline(() => ShouldProcess(target, action));
     protected Task<bool> ShouldProcessAsync(string description, string warning, string caption) =>
         OnPipeline(() => ShouldProcess(description, warning, caption));
@@ -139,6 +178,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     public void Dispose()
     {
         _stopping.Dispose();
+        _room.Dispose();
         GC.SuppressFinalize(this);
     }
 }

@@ -24,7 +24,7 @@ internal static class VerifiedWrite
         Func<T, CancellationToken, Task> write,
         Func<T, T, bool> applied,
         TimeSpan settleDelay,
-        int maxAttempts,
+        int reapplyLimit,
         Func<S3BackupException> keptChanging,
         CancellationToken cancellationToken)
     {
@@ -50,7 +50,7 @@ internal static class VerifiedWrite
                     return new VerifiedWriteResult<T>(before, after, Written: true, attempt);
                 }
             }
-            if (attempt == maxAttempts)
+            if (attempt == reapplyLimit)
             {
                 throw keptChanging();
             }

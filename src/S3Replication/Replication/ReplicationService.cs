@@ -13,7 +13,7 @@ namespace S3Replication.Replication;
 internal sealed class ReplicationService
 {
     /// <summary>How often a change that another writer undid is applied again from the new state.</summary>
-    public const int MaxAttempts = 5;
+    public const int ReapplyLimit = 5;
 
     /// <summary>How long a write must survive before it counts: other writers' stale writes land within this.</summary>
     public static readonly TimeSpan DefaultSettleDelay = TimeSpan.FromMilliseconds(400);
@@ -39,7 +39,7 @@ internal sealed class ReplicationService
     {
         try
         {
-            var response = await _s3.GetBucketReplicationAsync(new GetBucketReplicationRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+            var response = await RetryPolicies.S3.RunAsync(token => _s3.GetBucketReplicationAsync(new GetBucketReplicationRequest { BucketName = bucket }, token), cancellationToken).ConfigureAwait(false);
             var configuration = response.Configuration;
             return configuration?.Rules is { Count: > 0 } ? configuration : null;
         }
@@ -68,9 +68,9 @@ internal sealed class ReplicationService
             (configuration, token) => WriteAsync(bucket, configuration, token),
             (readBack, written) => ReplicationRules.CoreOf(readBack, ruleId) == ReplicationRules.CoreOf(written, ruleId),
             _settleDelay,
-            MaxAttempts,
+            ReapplyLimit,
             () => new S3BackupException(ErrorId.ConcurrentModification, System.Management.Automation.ErrorCategory.ResourceUnavailable,
-                $"The replication configuration of bucket {bucket} kept changing while it was being written ({MaxAttempts} attempts). " +
+                $"The replication configuration of bucket {bucket} kept changing while it was being written ({ReapplyLimit} attempts). " +
                 "Another process is editing it; run the command again when it has finished.", bucket),
             cancellationToken);
 
@@ -80,11 +80,11 @@ internal sealed class ReplicationService
         {
             if (configuration is null)
             {
-                await _s3.DeleteBucketReplicationAsync(new DeleteBucketReplicationRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+                await RetryPolicies.S3.RunAsync(token => _s3.DeleteBucketReplicationAsync(new DeleteBucketReplicationRequest { BucketName = bucket }, token), cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await _s3.PutBucketReplicationAsync(new PutBucketReplicationRequest { BucketName = bucket, Configuration = configuration }, cancellationToken)
+                await RetryPolicies.S3.RunAsync(token => _s3.PutBucketReplicationAsync(new PutBucketReplicationRequest { BucketName = bucket, Configuration = configuration }, token), cancellationToken)
                     .ConfigureAwait(false);
             }
         }
@@ -101,7 +101,7 @@ internal sealed class ReplicationService
     {
         try
         {
-            var response = await _s3.GetBucketVersioningAsync(new GetBucketVersioningRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+            var response = await RetryPolicies.S3.RunAsync(token => _s3.GetBucketVersioningAsync(new GetBucketVersioningRequest { BucketName = bucket }, token), cancellationToken).ConfigureAwait(false);
             var status = response.VersioningConfig?.Status?.Value;
             return string.IsNullOrEmpty(status) ? "Off" : status!;
         }
@@ -115,11 +115,11 @@ internal sealed class ReplicationService
     {
         try
         {
-            await _s3.PutBucketVersioningAsync(new PutBucketVersioningRequest
+            await RetryPolicies.S3.RunAsync(token => _s3.PutBucketVersioningAsync(new PutBucketVersioningRequest
             {
                 BucketName = bucket,
                 VersioningConfig = new S3BucketVersioningConfig { Status = VersionStatus.Enabled },
-            }, cancellationToken).ConfigureAwait(false);
+            }, token), cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonS3Exception error)
         {

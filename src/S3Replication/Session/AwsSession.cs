@@ -58,15 +58,15 @@ internal sealed class AwsSession : IDisposable
     public ClientSettings IamSettings { get; }
     public HttpClientFactory? HttpClientFactory { get; }
 
-    /// <summary>Set by the running cmdlet so role credentials that need an MFA code can prompt through its host.</summary>
-    public IMfaCodeSource? MfaCodeSource { get; set; }
-
     public IAmazonS3 S3 => _s3.Client.Value;
+
+    /// <summary>Raised for every throttling answer S3 gives this session (with the module's own connection pool).</summary>
+    public ThrottleSignal Throttling { get; } = new();
 
     /// <summary>A new S3 client with its own connection pool (tests give their recording factory instead).</summary>
     private (Lazy<AmazonS3Client> Client, SessionHttpClientFactory? Pool) NewS3Client()
     {
-        var pool = HttpClientFactory is null ? new SessionHttpClientFactory() : null;
+        var pool = HttpClientFactory is null ? new SessionHttpClientFactory(Throttling) : null;
         return (new Lazy<AmazonS3Client>(() => new AmazonS3Client(Credentials, S3Config(S3Settings, HttpClientFactory ?? pool))), pool);
     }
 

@@ -17,11 +17,9 @@ internal static class SessionFactory
         var sts = settings.Resolve(profileName, AwsService.Sts, request.Region, request.EndpointUrl);
         var iam = settings.Resolve(profileName, AwsService.Iam, request.Region, request.EndpointUrl);
 
-        AwsSession? session = null;
         var builder = new CredentialBuilder(catalog, environment,
             source => new AmazonSecurityTokenServiceClient(source, AwsSession.StsConfig(sts, httpClientFactory)),
-            () => session?.MfaCodeSource);
-        session = new AwsSession(request, profileName, plan, builder.Build(plan), s3, sts, iam, httpClientFactory);
-        return session;
+            () => Invocation.CurrentPrompt);
+        return new AwsSession(request, profileName, plan, builder.Build(plan), s3, sts, iam, httpClientFactory);
     }
 }

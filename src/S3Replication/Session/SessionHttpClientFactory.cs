@@ -16,13 +16,13 @@ internal sealed class SessionHttpClientFactory : HttpClientFactory, IDisposable
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromMinutes(15);
     private readonly Lazy<HttpClient> _client;
 
-    public SessionHttpClientFactory() =>
-        _client = new Lazy<HttpClient>(() => new HttpClient(new HttpClientHandler
+    public SessionHttpClientFactory(ThrottleSignal throttling) =>
+        _client = new Lazy<HttpClient>(() => new HttpClient(ThrottleSignal.Watch(throttling, new HttpClientHandler
         {
             // The SDK follows S3's redirects itself, re-signing for the new host.
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
-        })
+        }))
         {
             Timeout = RequestTimeout,
         });

@@ -9,38 +9,72 @@ using System.Threading.Tasks;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using S3Replication.Pipeline;
 using S3Replication.Records;
 
 namespace S3Replication.Transfer;
 
+/// <summary>Which encryption a restored object gets in the source bucket; one rule for every copy path.</summary>
+internal enum EncryptionMode
+{
+    /// <summary>The source bucket's default encryption: nothing is sent, so no key of the backup's account is ever asked for.</summary>
+    SourceDefault,
+
+    /// <summary>SSE-KMS with the key given (-KmsKeyId), a key of the source side.</summary>
+    KmsKey,
+
+    /// <summary>The backup object's method and KMS key id (-PreserveEncryption): for setups where one account owns both.</summary>
+    Preserve,
+}
+
 /// <summary>Tuning of the copy engine; see Sync-S3BackupToSource's help for why the defaults are what they are.</summary>
-internal sealed record CopyOptions(
-    long MultipartThreshold,
-    long PartSize,
-    int PartConcurrency,
-    bool PreserveEncryption,
-    bool RestoreArchived,
-    int RestoreDays,
-    string RestoreTier)
+internal sealed record CopyOptions
 {
     /// <summary>S3's largest single CopyObject and single PUT.</summary>
     public const long FiveGiB = 5L * 1024 * 1024 * 1024;
     public const int MaxParts = 10_000;
 
-    public static readonly CopyOptions Default = new(FiveGiB, 512L * 1024 * 1024, 8, false, false, 7, "Standard");
+    public static readonly CopyOptions Default = new();
+
+    /// <summary>Above this size an object is copied in parts (UploadPartCopy server-side, ranged GET → UploadPart streamed).</summary>
+    public long MultipartThreshold { get; init; } = FiveGiB;
+
+    /// <summary>The part size of server-side multipart copies, which move no bytes through this process.</summary>
+    public long PartSize { get; init; } = 512L * 1024 * 1024;
+
+    /// <summary>The part size of streamed multipart copies: each part is held in memory once, between its GET and its PUT.</summary>
+    public long StreamPartSize { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>The most bytes the whole run holds in streamed parts, whatever the number and size of objects.</summary>
+    public long BufferLimit { get; init; } = 1024L * 1024 * 1024;
+
+    /// <summary>Parts of one object in flight at once.</summary>
+    public int PartConcurrency { get; init; } = 8;
+
+    public EncryptionMode Encryption { get; init; } = EncryptionMode.SourceDefault;
+    public string? KmsKeyId { get; init; }
+    public bool RestoreArchived { get; init; }
+    public int RestoreDays { get; init; } = 7;
+    public string RestoreTier { get; init; } = "Standard";
 
     /// <summary>The part size for an object: the configured one, or larger when S3's 10,000-part limit needs it.</summary>
-    public long PartSizeFor(long size) => Math.Max(PartSize, (size + MaxParts - 1) / MaxParts);
+    public long PartSizeFor(long size) => PartSizeFor(size, PartSize);
+
+    public long StreamPartSizeFor(long size) => PartSizeFor(size, StreamPartSize);
+
+    private static long PartSizeFor(long size, long configured) => Math.Max(configured, (size + MaxParts - 1) / MaxParts);
 }
 
 /// <summary>What happened to one object.</summary>
-internal sealed record CopyOutcome(string Action, string? Reason, long Bytes);
+internal sealed record CopyOutcome(SyncAction Action, SyncReason? Reason, long Bytes);
 
 /// <summary>
 /// Copies one backup object to the source bucket: server-side CopyObject up to the multipart threshold, parallel
 /// UploadPartCopy above it, or GET → PUT streamed through this process when the two sides need different
-/// credentials. Content type, user metadata, cache/encoding headers and tags are kept on every path; a multipart
-/// upload that fails or is cancelled is aborted, so no partial object ever appears under the key.
+/// credentials (ranged GETs and parallel UploadParts above the threshold, within the run's buffer budget). Content
+/// type, user metadata, cache/encoding headers and tags are kept on every path, and every path encrypts by the same
+/// rule (<see cref="EncryptionMode"/>). A multipart upload that fails or is cancelled is aborted, so no partial object
+/// ever appears under the key; a part that fails stops its siblings.
 /// </summary>
 internal sealed class CopyEngine
 {
@@ -51,13 +85,20 @@ internal sealed class CopyEngine
     private readonly CopyOptions _options;
     private readonly DateTime _started = DateTime.UtcNow;
 
+    /// <summary>Whether the source server keeps the tags given to CreateMultipartUpload: null until the first such copy tells.</summary>
+    private bool? _multipartKeepsTags;
+
     public CopyEngine(IAmazonS3 backup, IAmazonS3 source, bool serverSide, CopyOptions options)
     {
         _backup = backup;
         _source = source;
         _serverSide = serverSide;
         _options = options;
+        Buffers = new BufferBudget(options.BufferLimit);
     }
+
+    /// <summary>The run's streamed-part buffers (exposed for the memory figures in tests and verbose output).</summary>
+    public BufferBudget Buffers { get; }
 
     public async Task<CopyOutcome> CopyAsync(S3ObjectRecord item, string destinationBucket, CancellationToken cancellationToken)
     {
@@ -77,18 +118,17 @@ internal sealed class CopyEngine
         catch (AmazonS3Exception error) when (error.ErrorCode == "InvalidObjectState")
         {
             // An archived object the listing did not mark (records from elsewhere carry no storage class).
-            return new CopyOutcome("NeedsRestore", "Archived", 0);
+            return new CopyOutcome(SyncAction.NeedsRestore, SyncReason.Archived, 0);
         }
     }
 
     /// <summary>Null when the archived object has a restored copy to read; otherwise NeedsRestore, starting a restore if asked.</summary>
     private async Task<CopyOutcome?> ArchivedStateAsync(S3ObjectRecord item, CancellationToken cancellationToken)
     {
-        var head = await _backup.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId },
-            cancellationToken).ConfigureAwait(false);
+        var head = await HeadAsync(item, cancellationToken).ConfigureAwait(false);
         if (head.RestoreInProgress == true)
         {
-            return new CopyOutcome("NeedsRestore", "RestoreInProgress", 0);
+            return new CopyOutcome(SyncAction.NeedsRestore, SyncReason.RestoreInProgress, 0);
         }
         if (head.RestoreExpiration is not null)
         {
@@ -96,7 +136,7 @@ internal sealed class CopyEngine
         }
         if (!_options.RestoreArchived)
         {
-            return new CopyOutcome("NeedsRestore", "Archived", 0);
+            return new CopyOutcome(SyncAction.NeedsRestore, SyncReason.Archived, 0);
         }
         try
         {
@@ -108,13 +148,23 @@ internal sealed class CopyEngine
                 Days = _options.RestoreDays,
                 Tier = GlacierJobTier.FindValue(_options.RestoreTier),
             }, cancellationToken).ConfigureAwait(false);
-            return new CopyOutcome("NeedsRestore", "RestoreStarted", 0);
+            return new CopyOutcome(SyncAction.NeedsRestore, SyncReason.RestoreStarted, 0);
         }
         catch (AmazonS3Exception error) when (error.ErrorCode == "RestoreAlreadyInProgress")
         {
-            return new CopyOutcome("NeedsRestore", "RestoreInProgress", 0);
+            return new CopyOutcome(SyncAction.NeedsRestore, SyncReason.RestoreInProgress, 0);
         }
     }
+
+    /// <summary>The encryption to ask for, by the one rule: never a KMS key of the backup's side unless -PreserveEncryption.</summary>
+    internal (ServerSideEncryptionMethod? Method, string? KmsKeyId) EncryptionFor(ServerSideEncryptionMethod? backupMethod, string? backupKmsKeyId) =>
+        _options.Encryption switch
+        {
+            EncryptionMode.KmsKey => (ServerSideEncryptionMethod.AWSKMS, _options.KmsKeyId),
+            EncryptionMode.Preserve when backupMethod is not null && backupMethod != ServerSideEncryptionMethod.None =>
+                (backupMethod, backupMethod == ServerSideEncryptionMethod.AWSKMS || backupMethod == ServerSideEncryptionMethod.AWSKMSDSSE ? backupKmsKeyId : null),
+            _ => (null, null),
+        };
 
     private async Task<CopyOutcome> ServerSideAsync(S3ObjectRecord item, string destinationBucket, CancellationToken cancellationToken)
     {
@@ -130,14 +180,11 @@ internal sealed class CopyEngine
             DestinationBucket = destinationBucket,
             DestinationKey = item.Key,
         };
-        if (_options.PreserveEncryption)
-        {
-            var head = await HeadAsync(item, cancellationToken).ConfigureAwait(false);
-            request.ServerSideEncryptionMethod = head.ServerSideEncryptionMethod;
-            request.ServerSideEncryptionKeyManagementServiceKeyId = head.ServerSideEncryptionKeyManagementServiceKeyId;
-        }
+        var head = _options.Encryption == EncryptionMode.Preserve ? await HeadAsync(item, cancellationToken).ConfigureAwait(false) : null;
+        (request.ServerSideEncryptionMethod, request.ServerSideEncryptionKeyManagementServiceKeyId) =
+            EncryptionFor(head?.ServerSideEncryptionMethod, head?.ServerSideEncryptionKeyManagementServiceKeyId);
         await _source.CopyObjectAsync(request, cancellationToken).ConfigureAwait(false);
-        return new CopyOutcome("Copied", null, item.Size);
+        return new CopyOutcome(SyncAction.Copied, null, item.Size);
     }
 
     private Task<GetObjectMetadataResponse> HeadAsync(S3ObjectRecord item, CancellationToken cancellationToken) =>
@@ -146,47 +193,37 @@ internal sealed class CopyEngine
     private async Task<CopyOutcome> MultipartCopyAsync(S3ObjectRecord item, string destinationBucket, CancellationToken cancellationToken)
     {
         var head = await HeadAsync(item, cancellationToken).ConfigureAwait(false);
-        var tags = await TagsAsync(item, cancellationToken).ConfigureAwait(false);
-        await MultipartParts.AbortAbandonedAsync(_source, destinationBucket, item.Key, _started, cancellationToken).ConfigureAwait(false);
-        var upload = await _source.InitiateMultipartUploadAsync(InitiateFrom(destinationBucket, item.Key, head.Headers, head.Metadata, tags,
-            head.ServerSideEncryptionMethod, head.ServerSideEncryptionKeyManagementServiceKeyId), cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var parts = await MultipartParts.SendAsync(item.Size, _options.PartSizeFor(item.Size), _options.PartConcurrency, async (partNumber, start, length) =>
-                (await _source.CopyPartAsync(new CopyPartRequest
-                {
-                    SourceBucket = item.Bucket,
-                    SourceKey = item.Key,
-                    SourceVersionId = item.VersionId,
-                    DestinationBucket = destinationBucket,
-                    DestinationKey = item.Key,
-                    UploadId = upload.UploadId,
-                    PartNumber = partNumber,
-                    FirstByte = start,
-                    LastByte = start + length - 1,
-                }, cancellationToken).ConfigureAwait(false)).ETag, cancellationToken).ConfigureAwait(false);
-            await CompleteAsync(destinationBucket, item.Key, upload.UploadId, parts, tags, cancellationToken).ConfigureAwait(false);
-            return new CopyOutcome("Copied", null, item.Size);
-        }
-        catch
-        {
-            await MultipartParts.AbortAsync(_source, destinationBucket, item.Key, upload.UploadId).ConfigureAwait(false);
-            throw;
-        }
+        return await MultipartAsync(item, destinationBucket, head, _options.PartSizeFor(head.ContentLength), (uploadId, partNumber, start, length, token) =>
+            RetryPolicies.S3.RunAsync(async attempt => (await _source.CopyPartAsync(new CopyPartRequest
+            {
+                SourceBucket = item.Bucket,
+                SourceKey = item.Key,
+                SourceVersionId = item.VersionId,
+                DestinationBucket = destinationBucket,
+                DestinationKey = item.Key,
+                UploadId = uploadId,
+                PartNumber = partNumber,
+                FirstByte = start,
+                LastByte = start + length - 1,
+            }, attempt).ConfigureAwait(false)).ETag, token), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>GET from the backup with its credentials, PUT to the source with the other; memory stays at one part per object.</summary>
+    /// <summary>GET from the backup with its credentials, PUT to the source with the other; large objects part by part.</summary>
     private async Task<CopyOutcome> StreamAsync(S3ObjectRecord item, string destinationBucket, CancellationToken cancellationToken)
     {
+        if (item.Size > _options.MultipartThreshold)
+        {
+            return await StreamMultipartAsync(item, destinationBucket, cancellationToken).ConfigureAwait(false);
+        }
         using var response = await _backup.GetObjectAsync(new GetObjectRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId },
             cancellationToken).ConfigureAwait(false);
-        var tags = (response.TagCount ?? 0) > 0 ? await TagsAsync(item, cancellationToken).ConfigureAwait(false) : new List<Tag>();
         var size = response.ContentLength;
-        if (size > _options.MultipartThreshold || size > CopyOptions.FiveGiB)
+        if (size > _options.MultipartThreshold)
         {
-            return await StreamMultipartAsync(item, destinationBucket, response, tags, size, cancellationToken).ConfigureAwait(false);
+            // A record that did not know its size (piped from elsewhere): the object is larger than one streamed PUT should be.
+            return await StreamMultipartAsync(item, destinationBucket, cancellationToken).ConfigureAwait(false);
         }
-
+        var tags = (response.TagCount ?? 0) > 0 ? await TagsAsync(item, cancellationToken).ConfigureAwait(false) : new List<Tag>();
         var put = new PutObjectRequest
         {
             BucketName = destinationBucket,
@@ -194,55 +231,124 @@ internal sealed class CopyEngine
             InputStream = response.ResponseStream,
             AutoCloseStream = false,
             ContentType = response.Headers.ContentType,
-            ServerSideEncryptionMethod = response.ServerSideEncryptionMethod,
-            ServerSideEncryptionKeyManagementServiceKeyId = response.ServerSideEncryptionKeyManagementServiceKeyId,
             TagSet = tags.Count > 0 ? tags : null,
         };
+        (put.ServerSideEncryptionMethod, put.ServerSideEncryptionKeyManagementServiceKeyId) =
+            EncryptionFor(response.ServerSideEncryptionMethod, response.ServerSideEncryptionKeyManagementServiceKeyId);
         CopyHeaders(response.Headers, put.Headers);
         put.Headers.ContentLength = size;
         CopyMetadata(response.Metadata, put.Metadata);
         await _source.PutObjectAsync(put, cancellationToken).ConfigureAwait(false);
-        return new CopyOutcome("Copied", null, size);
+        return new CopyOutcome(SyncAction.Copied, null, size);
     }
 
-    private async Task<CopyOutcome> StreamMultipartAsync(S3ObjectRecord item, string destinationBucket, GetObjectResponse response, List<Tag> tags,
-        long size, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ranged GETs of the pinned version (or, unversioned, of the ETag planned), each part held in a buffer of the run's
+    /// budget from its GET until its UploadPart has gone, parts of one object in parallel.
+    /// </summary>
+    private async Task<CopyOutcome> StreamMultipartAsync(S3ObjectRecord item, string destinationBucket, CancellationToken cancellationToken)
     {
-        await MultipartParts.AbortAbandonedAsync(_source, destinationBucket, item.Key, _started, cancellationToken).ConfigureAwait(false);
-        var upload = await _source.InitiateMultipartUploadAsync(InitiateFrom(destinationBucket, item.Key, response.Headers, response.Metadata, tags,
-            response.ServerSideEncryptionMethod, response.ServerSideEncryptionKeyManagementServiceKeyId), cancellationToken).ConfigureAwait(false);
-        try
+        var head = await HeadAsync(item, cancellationToken).ConfigureAwait(false);
+        var partSize = _options.StreamPartSizeFor(head.ContentLength);
+        if (partSize > Buffers.Limit)
         {
-            var partSize = (int)Math.Min(_options.PartSizeFor(size), int.MaxValue);
-            var buffer = new byte[partSize];
-            var parts = new List<PartETag>();
-            for (var number = 1; ; number++)
+            throw new S3BackupException(ErrorId.InvalidArgument, System.Management.Automation.ErrorCategory.InvalidArgument,
+                $"{item} ({head.ContentLength:N0} bytes) is streamed in parts of {partSize:N0} bytes (S3 allows 10,000 parts), which do not fit " +
+                $"the buffer limit of {Buffers.Limit:N0} bytes: raise -MaxBufferSize to at least that.", item);
+        }
+        var version = item.VersionId ?? head.VersionId;
+        return await MultipartAsync(item, destinationBucket, head, partSize, (uploadId, partNumber, start, length, token) =>
+            RetryPolicies.S3.RunAsync(async attempt =>
             {
-                var filled = await FillAsync(response.ResponseStream, buffer, cancellationToken).ConfigureAwait(false);
-                if (filled == 0)
+                using var lease = await Buffers.RentAsync((int)length, attempt).ConfigureAwait(false);
+                using (var part = await _backup.GetObjectAsync(new GetObjectRequest
                 {
-                    break;
+                    BucketName = item.Bucket,
+                    Key = item.Key,
+                    VersionId = version,
+                    EtagToMatch = version is null ? head.ETag : null,
+                    ByteRange = new ByteRange(start, start + length - 1),
+                }, attempt).ConfigureAwait(false))
+                {
+                    var filled = await FillAsync(part.ResponseStream, lease.Buffer, attempt).ConfigureAwait(false);
+                    if (filled != length)
+                    {
+                        throw new IOException($"The backup answered {filled:N0} of the {length:N0} bytes asked for part {partNumber} of {item}.");
+                    }
                 }
-                using var part = new MemoryStream(buffer, 0, filled, writable: false);
-                var uploaded = await _source.UploadPartAsync(new UploadPartRequest
+                using var body = new MemoryStream(lease.Buffer, 0, (int)length, writable: false);
+                return (await _source.UploadPartAsync(new UploadPartRequest
                 {
                     BucketName = destinationBucket,
                     Key = item.Key,
-                    UploadId = upload.UploadId,
-                    PartNumber = number,
-                    InputStream = part,
-                    PartSize = filled,
-                }, cancellationToken).ConfigureAwait(false);
-                parts.Add(new PartETag(number, uploaded.ETag));
-            }
-            await CompleteAsync(destinationBucket, item.Key, upload.UploadId, parts, tags, cancellationToken).ConfigureAwait(false);
-            return new CopyOutcome("Copied", null, size);
+                    UploadId = uploadId,
+                    PartNumber = partNumber,
+                    InputStream = body,
+                    PartSize = length,
+                }, attempt).ConfigureAwait(false)).ETag;
+            }, token), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The multipart frame both multipart paths share: initiate with the object's headers, send the parts, complete, or abort.</summary>
+    private async Task<CopyOutcome> MultipartAsync(S3ObjectRecord item, string destinationBucket, GetObjectMetadataResponse head, long partSize,
+        Func<string, int, long, long, CancellationToken, Task<string>> sendPart, CancellationToken cancellationToken)
+    {
+        var tags = await TagsAsync(item, cancellationToken).ConfigureAwait(false);
+        await MultipartParts.AbortAbandonedAsync(_source, destinationBucket, item.Key, _started, cancellationToken).ConfigureAwait(false);
+        var initiate = new InitiateMultipartUploadRequest
+        {
+            BucketName = destinationBucket,
+            Key = item.Key,
+            ContentType = head.Headers.ContentType,
+            TagSet = tags.Count > 0 ? tags : null,
+        };
+        (initiate.ServerSideEncryptionMethod, initiate.ServerSideEncryptionKeyManagementServiceKeyId) =
+            EncryptionFor(head.ServerSideEncryptionMethod, head.ServerSideEncryptionKeyManagementServiceKeyId);
+        CopyHeaders(head.Headers, initiate.Headers);
+        CopyMetadata(head.Metadata, initiate.Metadata);
+        var upload = await _source.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var parts = await MultipartParts.SendAsync(head.ContentLength, partSize, _options.PartConcurrency,
+                (partNumber, start, length, token) => sendPart(upload.UploadId, partNumber, start, length, token), cancellationToken).ConfigureAwait(false);
+            await _source.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = destinationBucket,
+                Key = item.Key,
+                UploadId = upload.UploadId,
+                PartETags = parts,
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             await MultipartParts.AbortAsync(_source, destinationBucket, item.Key, upload.UploadId).ConfigureAwait(false);
             throw;
         }
+        await KeepTagsAsync(destinationBucket, item.Key, tags, cancellationToken).ConfigureAwait(false);
+        return new CopyOutcome(SyncAction.Copied, null, head.ContentLength);
+    }
+
+    /// <summary>
+    /// Some S3-compatible servers (Ceph RGW) ignore the tags given to CreateMultipartUpload. The first tagged multipart
+    /// copy of a run checks; the tags are put again only where the server dropped them, so on AWS no copy pays for it.
+    /// </summary>
+    private async Task KeepTagsAsync(string bucket, string key, List<Tag> tags, CancellationToken cancellationToken)
+    {
+        if (tags.Count == 0 || _multipartKeepsTags == true)
+        {
+            return;
+        }
+        if (_multipartKeepsTags is null)
+        {
+            var stored = await _source.GetObjectTaggingAsync(new GetObjectTaggingRequest { BucketName = bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            _multipartKeepsTags = (stored.Tagging?.Count ?? 0) == tags.Count;
+            if (_multipartKeepsTags == true)
+            {
+                return;
+            }
+        }
+        await _source.PutObjectTaggingAsync(new PutObjectTaggingRequest { BucketName = bucket, Key = key, Tagging = new Tagging { TagSet = tags } },
+            cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<int> FillAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)
@@ -264,23 +370,6 @@ internal sealed class CopyEngine
         (await _backup.GetObjectTaggingAsync(new GetObjectTaggingRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId },
             cancellationToken).ConfigureAwait(false)).Tagging ?? new List<Tag>();
 
-    private static InitiateMultipartUploadRequest InitiateFrom(string bucket, string key, HeadersCollection headers, MetadataCollection metadata,
-        List<Tag> tags, ServerSideEncryptionMethod? encryption, string? kmsKey)
-    {
-        var request = new InitiateMultipartUploadRequest
-        {
-            BucketName = bucket,
-            Key = key,
-            ContentType = headers.ContentType,
-            TagSet = tags.Count > 0 ? tags : null,
-            ServerSideEncryptionMethod = encryption == ServerSideEncryptionMethod.None ? null : encryption,
-            ServerSideEncryptionKeyManagementServiceKeyId = kmsKey,
-        };
-        CopyHeaders(headers, request.Headers);
-        CopyMetadata(metadata, request.Metadata);
-        return request;
-    }
-
     private static void CopyHeaders(HeadersCollection from, HeadersCollection to)
     {
         to.CacheControl = from.CacheControl;
@@ -300,26 +389,6 @@ internal sealed class CopyEngine
         foreach (var key in from.Keys)
         {
             to.Add(key, from[key]);
-        }
-    }
-
-    /// <summary>
-    /// Completes the upload, then sets the tags again: the upload was created with them, but some S3-compatible
-    /// servers (Ceph RGW) ignore tags on CreateMultipartUpload.
-    /// </summary>
-    private async Task CompleteAsync(string bucket, string key, string uploadId, List<PartETag> parts, List<Tag> tags, CancellationToken cancellationToken)
-    {
-        await _source.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
-        {
-            BucketName = bucket,
-            Key = key,
-            UploadId = uploadId,
-            PartETags = parts,
-        }, cancellationToken).ConfigureAwait(false);
-        if (tags.Count > 0)
-        {
-            await _source.PutObjectTaggingAsync(new PutObjectTaggingRequest { BucketName = bucket, Key = key, Tagging = new Tagging { TagSet = tags } },
-                cancellationToken).ConfigureAwait(false);
         }
     }
 }

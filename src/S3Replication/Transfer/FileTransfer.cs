@@ -210,8 +210,8 @@ internal sealed class FileTransfer
             cancellationToken).ConfigureAwait(false);
         try
         {
-            var parts = await MultipartParts.SendAsync(size, _options.PartSizeFor(size), _options.PartConcurrency, async (partNumber, start, length) =>
-                (await _s3.UploadPartAsync(new UploadPartRequest
+            var parts = await MultipartParts.SendAsync(size, _options.PartSizeFor(size), _options.PartConcurrency, async (partNumber, start, length, token) =>
+                (await RetryPolicies.S3.RunAsync(attempt => _s3.UploadPartAsync(new UploadPartRequest
                 {
                     BucketName = bucket,
                     Key = key,
@@ -220,7 +220,7 @@ internal sealed class FileTransfer
                     FilePath = path,
                     FilePosition = start,
                     PartSize = length,
-                }, cancellationToken).ConfigureAwait(false)).ETag, cancellationToken).ConfigureAwait(false);
+                }, attempt), token).ConfigureAwait(false)).ETag, cancellationToken).ConfigureAwait(false);
             var completed = await _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = bucket, Key = key, UploadId = upload.UploadId, PartETags = parts,

@@ -16,35 +16,63 @@ internal static class MultipartParts
 {
     /// <summary>
     /// Sends the parts of an object of <paramref name="size"/> bytes, at most <paramref name="concurrency"/> at once;
-    /// <paramref name="sendPart"/> gets the part number, first byte and length and returns the part's ETag.
+    /// <paramref name="sendPart"/> gets the part number, first byte, length and a token, and returns the part's ETag.
+    /// The first part that fails for good stops the rest (those running are cancelled, none further is started) and its
+    /// failure is thrown: the caller aborts the upload, and the object is retried whole.
     /// </summary>
-    public static async Task<List<PartETag>> SendAsync(long size, long partSize, int concurrency, Func<int, long, long, Task<string>> sendPart,
+    public static async Task<List<PartETag>> SendAsync(long size, long partSize, int concurrency, Func<int, long, long, CancellationToken, Task<string>> sendPart,
         CancellationToken cancellationToken)
     {
         var parts = new List<PartETag>();
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var slots = new SemaphoreSlim(concurrency);
         var running = new List<Task>();
-        for (long first = 0, number = 1; first < size; first += partSize, number++)
+        Exception? firstFailure = null;
+        try
         {
-            var (start, partNumber, length) = (first, (int)number, Math.Min(partSize, size - first));
-            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-            running.Add(Task.Run(async () =>
+            for (long first = 0, number = 1; first < size; first += partSize, number++)
             {
-                try
+                var (start, partNumber, length) = (first, (int)number, Math.Min(partSize, size - first));
+                await slots.WaitAsync(failed.Token).ConfigureAwait(false);
+                running.Add(Task.Run(async () =>
                 {
-                    var etag = await sendPart(partNumber, start, length).ConfigureAwait(false);
-                    lock (parts)
+                    try
                     {
-                        parts.Add(new PartETag(partNumber, etag));
+                        var etag = await sendPart(partNumber, start, length, failed.Token).ConfigureAwait(false);
+                        lock (parts)
+                        {
+                            parts.Add(new PartETag(partNumber, etag));
+                        }
                     }
-                }
-                finally
-                {
-                    slots.Release();
-                }
-            }, cancellationToken));
+                    catch (Exception error) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        Interlocked.CompareExchange(ref firstFailure, error, null);
+                        failed.Cancel();
+                        throw;
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+                }, CancellationToken.None));
+            }
         }
-        await Task.WhenAll(running).ConfigureAwait(false);
+        catch (OperationCanceledException) when (firstFailure is not null && !cancellationToken.IsCancellationRequested)
+        {
+            // A part failed while the next one waited for a slot: its failure is what surfaces below.
+        }
+        try
+        {
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
+        catch (Exception) when (firstFailure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(firstFailure).Throw();
+        }
+        if (firstFailure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(firstFailure).Throw();
+        }
         return parts.OrderBy(part => part.PartNumber).ToList();
     }
 

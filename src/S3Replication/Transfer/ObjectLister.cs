@@ -25,7 +25,7 @@ internal sealed class ObjectLister
             ListObjectsV2Response page;
             try
             {
-                page = await Retry.TransientAsync(() => _s3.ListObjectsV2Async(request, cancellationToken), cancellationToken).ConfigureAwait(false);
+                page = await RetryPolicies.S3.RunAsync(token => _s3.ListObjectsV2Async(request, token), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception error) when (Failure(error, "s3:ListBucket", $"Listing bucket {bucket}", bucket, cancellationToken) is { } failure)
             {
@@ -50,7 +50,7 @@ internal sealed class ObjectLister
 
     /// <summary>A page that failed for good (transient failures were retried), explained; null for cancellation and bugs.</summary>
     private static S3BackupException? Failure(Exception error, string iamAction, string what, string bucket, CancellationToken cancellationToken) =>
-        Retry.EndsObject(error, cancellationToken)
+        RetryPolicies.S3.EndsItem(error, cancellationToken)
             ? AwsErrors.ForFailure(error, iamAction, "arn:aws:s3:::" + bucket, what, bucket)
             : null;
 
@@ -63,7 +63,7 @@ internal sealed class ObjectLister
             ListVersionsResponse page;
             try
             {
-                page = await Retry.TransientAsync(() => _s3.ListVersionsAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
+                page = await RetryPolicies.S3.RunAsync(token => _s3.ListVersionsAsync(request, token), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception error) when (Failure(error, "s3:ListBucketVersions", $"Listing the versions in bucket {bucket}", bucket, cancellationToken) is { } failure)
             {

@@ -1,4 +1,3 @@
-using System;
 using System.Collections.Generic;
 using System.Threading.Tasks;
 using S3Replication.Records;
@@ -19,12 +18,10 @@ public enum CompareMode
 }
 
 /// <summary>One key of the merge-join of the backup listing with the source listing.</summary>
-internal sealed record PlanItem(string Key, S3ObjectRecord? Backup, S3ObjectRecord? Source, string State)
+internal sealed record PlanItem(string Key, S3ObjectRecord? Backup, S3ObjectRecord? Source, PlanState State)
 {
-    public const string MissingInSource = "MissingInSource";
-    public const string MissingInBackup = "MissingInBackup";
-    public const string Different = "Different";
-    public const string Equal = "Equal";
+    /// <summary>The restore's decision for this key (null for a key only the source has: a restore leaves it alone).</summary>
+    public RestoreDecision? Decision { get; init; }
 }
 
 /// <summary>
@@ -46,18 +43,24 @@ internal static class SyncPlanner
                 var order = !backupHas ? 1 : !sourceHas ? -1 : KeyOrder.Instance.Compare(backupItems.Current.Key, sourceItems.Current.Key);
                 if (order < 0)
                 {
-                    yield return new PlanItem(backupItems.Current.Key, backupItems.Current, null, PlanItem.MissingInSource);
+                    yield return new PlanItem(backupItems.Current.Key, backupItems.Current, null, PlanState.MissingInSource)
+                    {
+                        Decision = RestoreDecider.Decide(backupItems.Current, null, mode),
+                    };
                     backupHas = await backupItems.MoveNextAsync().ConfigureAwait(false);
                 }
                 else if (order > 0)
                 {
-                    yield return new PlanItem(sourceItems.Current.Key, null, sourceItems.Current, PlanItem.MissingInBackup);
+                    yield return new PlanItem(sourceItems.Current.Key, null, sourceItems.Current, PlanState.MissingInBackup);
                     sourceHas = await sourceItems.MoveNextAsync().ConfigureAwait(false);
                 }
                 else
                 {
-                    var state = Differs(backupItems.Current, sourceItems.Current, mode) ? PlanItem.Different : PlanItem.Equal;
-                    yield return new PlanItem(backupItems.Current.Key, backupItems.Current, sourceItems.Current, state);
+                    var decision = RestoreDecider.Decide(backupItems.Current, sourceItems.Current, mode);
+                    yield return new PlanItem(backupItems.Current.Key, backupItems.Current, sourceItems.Current, decision.Copy ? PlanState.Different : PlanState.Equal)
+                    {
+                        Decision = decision,
+                    };
                     backupHas = await backupItems.MoveNextAsync().ConfigureAwait(false);
                     sourceHas = await sourceItems.MoveNextAsync().ConfigureAwait(false);
                 }
@@ -69,25 +72,4 @@ internal static class SyncPlanner
             await sourceItems.DisposeAsync().ConfigureAwait(false);
         }
     }
-
-    /// <summary>
-    /// ETags are compared as S3 reports them (quotes and case ignored). A multipart ETag ("…-N") depends on the part
-    /// size used for the upload, so the same content can carry different ETags: such a pair counts as different and
-    /// is copied again. A restore never skips an object it cannot prove equal.
-    /// </summary>
-    public static bool Differs(S3ObjectRecord backup, S3ObjectRecord source, CompareMode mode) => mode switch
-    {
-        CompareMode.Always => true,
-        CompareMode.Size => backup.Size != source.Size,
-        _ => backup.Size != source.Size || !string.Equals(NormalizeETag(backup.ETag), NormalizeETag(source.ETag), StringComparison.OrdinalIgnoreCase),
-    };
-
-    public static string NormalizeETag(string? etag) => (etag ?? "").Trim().Trim('"');
-
-    /// <summary>Why a planned copy is needed, for SyncResult.Reason.</summary>
-    public static string ReasonFor(PlanItem item, CompareMode mode) =>
-        item.Source is null ? "Missing"
-        : mode == CompareMode.Always ? "Always"
-        : item.Backup!.Size != item.Source.Size ? "SizeDiffers"
-        : "ETagDiffers";
 }

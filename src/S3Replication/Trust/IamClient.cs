@@ -10,6 +10,7 @@ using System.Threading.Tasks;
 using System.Xml.Linq;
 using Amazon.Runtime;
 using Amazon.Runtime.Signing;
+using S3Replication.Pipeline;
 using S3Replication.Session;
 
 namespace S3Replication.Trust;
@@ -32,23 +33,18 @@ internal sealed class IamException : Exception
 /// <summary>
 /// The few IAM calls this module needs, over IAM's Query API signed with AWSSDK.Core's public SigV4 signer
 /// (AWSSDK.IdentityManagement is not available). Each attempt is built and signed afresh, so throttling, 5xx and
-/// connection failures are retried with jittered exponential backoff.
+/// connection failures are retried under the module's one retry policy.
 /// </summary>
 internal sealed class IamClient : IDisposable
 {
-    public const int MaxAttempts = 5;
+    /// <summary>Attempts per IAM request, each signed afresh.</summary>
+    public const int RequestAttempts = 5;
     private const string ApiVersion = "2010-05-08";
-    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(200);
-    private static readonly HashSet<string> RetryableCodes = new(StringComparer.Ordinal)
-    {
-        "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "ServiceUnavailable",
-        "ServiceFailure", "InternalFailure", "InternalError",
-    };
 
     private readonly AWSCredentials _credentials;
     private readonly HttpClient _http;
     private readonly Func<DateTime> _clock;
-    private readonly Func<TimeSpan, CancellationToken, Task> _delay;
+    private readonly Pipeline.RetryPolicy _retry;
 
     public IamClient(AWSCredentials credentials, ClientSettings settings, HttpMessageHandler? handler = null,
         Func<DateTime>? clock = null, Func<TimeSpan, CancellationToken, Task>? delay = null)
@@ -58,7 +54,7 @@ internal sealed class IamClient : IDisposable
         // No automatic redirects: a redirected request would carry a signature for another host.
         _http = new HttpClient(handler ?? new HttpClientHandler { AllowAutoRedirect = false }, disposeHandler: handler is null);
         _clock = clock ?? (() => DateTime.UtcNow);
-        _delay = delay ?? Task.Delay;
+        _retry = new Pipeline.RetryPolicy(RequestAttempts, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), Classify) { Delay = delay ?? Task.Delay };
     }
 
     public Uri Endpoint { get; }
@@ -108,34 +104,32 @@ internal sealed class IamClient : IDisposable
     {
         var body = string.Join("&", new[] { ("Action", action) }.Concat(parameters).Concat(new[] { ("Version", ApiVersion) })
             .Select(pair => $"{Uri.EscapeDataString(pair.Item1)}={Uri.EscapeDataString(pair.Item2)}"));
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
+            return await _retry.RunAsync(async token =>
             {
-                using var request = await SignedRequestAsync(body, cancellationToken).ConfigureAwait(false);
-                using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                using var request = await SignedRequestAsync(body, token).ConfigureAwait(false);
+                using var response = await _http.SendAsync(request, token).ConfigureAwait(false);
                 var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
-                if (response.IsSuccessStatusCode)
-                {
-                    return XDocument.Parse(text).Root!;
-                }
-                var failure = ErrorFrom(text, response.StatusCode);
-                if (attempt == MaxAttempts || !IsRetryable(failure))
-                {
-                    throw failure;
-                }
-            }
-            catch (HttpRequestException) when (attempt < MaxAttempts)
-            {
-                // A dropped or refused connection: retried after the backoff below.
-            }
-            catch (HttpRequestException error)
-            {
-                throw new IamException("ConnectionFailed", $"Could not reach IAM at {Endpoint}: {error.Message}", 0, error);
-            }
-            await _delay(Pipeline.Backoff.Exponential(FirstBackoff, attempt), cancellationToken).ConfigureAwait(false);
+                return response.IsSuccessStatusCode ? XDocument.Parse(text).Root! : throw ErrorFrom(text, response.StatusCode);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException error)
+        {
+            throw new IamException("ConnectionFailed", $"Could not reach IAM at {Endpoint}: {error.Message}", 0, error);
         }
     }
+
+    /// <summary>Throttling, 5xx and connection failures are worth another attempt; IAM's other answers are final.</summary>
+    internal static FailureKind Classify(Exception error, CancellationToken cancellationToken) => error switch
+    {
+        OperationCanceledException when cancellationToken.IsCancellationRequested => FailureKind.Fatal,
+        IamException iam when RetryPolicies.IsThrottling(iam.Code, iam.Status) => FailureKind.Throttled,
+        IamException iam => iam.Code is "ServiceFailure" or "InternalFailure" or "InternalError" || (int)iam.Status >= 500
+            ? FailureKind.Transient : FailureKind.Permanent,
+        HttpRequestException or OperationCanceledException => FailureKind.Transient,
+        _ => FailureKind.Fatal,
+    };
 
     private async Task<HttpRequestMessage> SignedRequestAsync(string body, CancellationToken cancellationToken)
     {
@@ -174,9 +168,6 @@ internal sealed class IamClient : IDisposable
             return new IamException(((int)status).ToString(CultureInfo.InvariantCulture), text.Length > 200 ? text.Substring(0, 200) : text, status);
         }
     }
-
-    private static bool IsRetryable(IamException error) =>
-        RetryableCodes.Contains(error.Code) || (int)error.Status == 429 || (int)error.Status >= 500;
 
     public void Dispose() => _http.Dispose();
 }

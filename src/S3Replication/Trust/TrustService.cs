@@ -13,7 +13,7 @@ namespace S3Replication.Trust;
 internal sealed class TrustService
 {
     public const int DefaultPolicySizeLimit = 2048;
-    public const int MaxAttempts = 5;
+    public const int ReapplyLimit = 5;
 
     /// <summary>IAM is eventually consistent: a write must survive this long (plus jitter) before it counts.</summary>
     public static readonly TimeSpan DefaultSettleDelay = TimeSpan.FromSeconds(1);
@@ -61,9 +61,9 @@ internal sealed class TrustService
             }, roleName, "iam:UpdateAssumeRolePolicy"),
             (readBack, _) => applied(readBack),
             _settleDelay,
-            MaxAttempts,
+            ReapplyLimit,
             () => new S3BackupException(ErrorId.ConcurrentModification, ErrorCategory.ResourceUnavailable,
-                $"The trust policy of role {roleName} kept changing while it was being written ({MaxAttempts} attempts). " +
+                $"The trust policy of role {roleName} kept changing while it was being written ({ReapplyLimit} attempts). " +
                 "Another process is editing it; run the command again when it has finished.", roleName),
             cancellationToken);
 

@@ -241,7 +241,7 @@ public class ReplicationWireTests
         var failure = await Assert.ThrowsAsync<S3BackupException>(() =>
             service.ReadModifyWriteAsync("b", "ReplicateToBackup", existing => ConfigurationMerger.Add(existing, CrossAccountSpec(), false), Yes, default));
         Assert.Equal(ErrorId.ConcurrentModification, failure.ErrorId);
-        Assert.Equal(ReplicationService.MaxAttempts, http.Requests.Count(request => request.Method == HttpMethod.Put));
+        Assert.Equal(ReplicationService.ReapplyLimit, http.Requests.Count(request => request.Method == HttpMethod.Put));
     }
 
     [Fact]

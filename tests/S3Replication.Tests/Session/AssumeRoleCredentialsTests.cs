@@ -104,9 +104,10 @@ public class AssumeRoleCredentialsTests
             $"[profile r]\nrole_arn = {RoleA}\nsource_profile = imap\nmfa_serial = arn:aws:iam::111111111111:mfa/ops\n", "r", http);
         using var _ = folder;
         var mfa = new FixedMfa(" 123456 ");
-        session.MfaCodeSource = mfa;
-
-        await session.Credentials.GetCredentialsAsync();
+        using (Invocation.WithPrompt(mfa))
+        {
+            await session.Credentials.GetCredentialsAsync();
+        }
 
         Assert.Equal(new[] { "r:arn:aws:iam::111111111111:mfa/ops" }, mfa.Asked);
         Assert.Equal("arn:aws:iam::111111111111:mfa/ops", http.Requests[0].Form["SerialNumber"]);
@@ -122,7 +123,7 @@ public class AssumeRoleCredentialsTests
         var (session, _, folder) = Connect(
             $"[profile r]\nrole_arn = {RoleA}\nsource_profile = imap\nmfa_serial = arn:aws:iam::111111111111:mfa/ops\n", "r", http);
         using var _ = folder;
-        session.MfaCodeSource = code is null ? null : new FixedMfa(code);
+        using var prompt = Invocation.WithPrompt(code is null ? null : new FixedMfa(code));
 
         var failure = await Assert.ThrowsAsync<S3BackupException>(() => session.Credentials.GetCredentialsAsync());
 

@@ -55,7 +55,7 @@ public class CopyEngineWireTests
     {
         var (engine, s3) = Engine(sent => sent.Method == HttpMethod.Head ? Head(storageClass, restore) : Xml("<Error><Code>Unexpected</Code></Error>", HttpStatusCode.BadRequest));
         var outcome = await engine.CopyAsync(Archived(storageClass), "source", default);
-        Assert.Equal(new CopyOutcome("NeedsRestore", reason, 0), outcome);
+        Assert.Equal(new CopyOutcome(SyncAction.NeedsRestore, Enum.Parse<SyncReason>(reason), 0), outcome);
         Assert.All(s3.Requests, request => Assert.Equal(HttpMethod.Head, request.Method));
     }
 
@@ -65,7 +65,7 @@ public class CopyEngineWireTests
         var (engine, s3) = Engine(sent => sent.Method == HttpMethod.Head ? Head("DEEP_ARCHIVE", null) : new HttpResponseMessage(HttpStatusCode.Accepted),
             CopyOptions.Default with { RestoreArchived = true, RestoreDays = 3, RestoreTier = "Bulk" });
         var outcome = await engine.CopyAsync(Archived(), "source", default);
-        Assert.Equal("RestoreStarted", outcome.Reason);
+        Assert.Equal(SyncReason.RestoreStarted, outcome.Reason);
         var restore = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Post);
         Assert.Contains("?restore", restore.PathAndQuery);
         Assert.Contains("versionId=v1", restore.PathAndQuery);
@@ -80,7 +80,7 @@ public class CopyEngineWireTests
             ? Head("GLACIER", "ongoing-request=\"false\", expiry-date=\"Fri, 21 Dec 2040 00:00:00 GMT\"")
             : Xml("<CopyObjectResult><ETag>\"abc\"</ETag><LastModified>2025-01-01T00:00:00.000Z</LastModified></CopyObjectResult>"));
         var outcome = await engine.CopyAsync(Archived("GLACIER"), "source", default);
-        Assert.Equal("Copied", outcome.Action);
+        Assert.Equal(SyncAction.Copied, outcome.Action);
         var copy = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Put);
         Assert.Equal("/source/imap/mag/a.cdf", copy.PathAndQuery);
         Assert.Equal("backup/imap/mag/a.cdf?versionId=v1", Uri.UnescapeDataString(copy.Headers["x-amz-copy-source"]));
@@ -93,6 +93,8 @@ public class CopyEngineWireTests
         var (engine, s3) = Engine(sent => sent switch
         {
             { Method.Method: "HEAD" } => Head("STANDARD", null, size),
+            // A server like Ceph RGW: the upload's tags are not kept, so the check after completing finds none.
+            { Method.Method: "GET" } when sent.PathAndQuery.StartsWith("/source/") && sent.PathAndQuery.Contains("?tagging") => Xml("<Tagging><TagSet></TagSet></Tagging>"),
             { Method.Method: "GET" } when sent.PathAndQuery.Contains("?tagging") => Xml("<Tagging><TagSet><Tag><Key>team</Key><Value>mag</Value></Tag></TagSet></Tagging>"),
             { Method.Method: "POST" } when sent.PathAndQuery.Contains("?uploads") => Xml("<InitiateMultipartUploadResult><Bucket>source</Bucket><Key>k</Key><UploadId>u-1</UploadId></InitiateMultipartUploadResult>"),
             { Method.Method: "PUT" } when sent.PathAndQuery.Contains("?tagging") => new HttpResponseMessage(HttpStatusCode.OK),
@@ -103,7 +105,7 @@ public class CopyEngineWireTests
 
         var outcome = await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "big.cdf", Size = size }, "source", default);
 
-        Assert.Equal(new CopyOutcome("Copied", null, size), outcome);
+        Assert.Equal(new CopyOutcome(SyncAction.Copied, null, size), outcome);
         var initiate = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Post && request.PathAndQuery.Contains("?uploads"));
         Assert.Equal("application/x-cdf", initiate.Headers["content-type"]);
         Assert.Equal("mag", initiate.Headers["x-amz-meta-instrument"]);

@@ -6,6 +6,7 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Threading.Tasks;
+using S3Replication.Pipeline;
 using S3Replication.Records;
 using S3Replication.Tests.Support;
 using S3Replication.Transfer;
@@ -86,7 +87,7 @@ public sealed class FileTransferWireTests : IDisposable
 
         var failure = await Assert.ThrowsAnyAsync<Exception>(() => transfer.DownloadAsync(Record(), FinalPath, force: false, default));
 
-        Assert.True(Retry.IsTransient(failure, default), $"a damaged download is retried ({failure.GetType().Name})");
+        Assert.Equal(FailureKind.Transient, RetryPolicies.ClassifyS3(failure, default));
         Assert.False(File.Exists(FinalPath));
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(FinalPath)!));
     }

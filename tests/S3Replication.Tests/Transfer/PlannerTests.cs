@@ -85,10 +85,10 @@ public class PlannerTests
             {
                 var inBackup = backup.TryGetValue(key, out var b);
                 var inSource = source.TryGetValue(key, out var s);
-                var state = !inSource ? PlanItem.MissingInSource
-                    : !inBackup ? PlanItem.MissingInBackup
-                    : mode == CompareMode.Always || b.Size != s.Size || (mode == CompareMode.ETag && b.ETag != s.ETag) ? PlanItem.Different
-                    : PlanItem.Equal;
+                var state = !inSource ? PlanState.MissingInSource
+                    : !inBackup ? PlanState.MissingInBackup
+                    : mode == CompareMode.Always || b.Size != s.Size || (mode == CompareMode.ETag && b.ETag != s.ETag) ? PlanState.Different
+                    : PlanState.Equal;
                 return (key, state);
             }).ToList();
 
@@ -101,10 +101,9 @@ public class PlannerTests
     {
         var backup = new S3ObjectRecord { Key = "k", Size = 10, ETag = "\"aaaa\"" };
         var source = new S3ObjectRecord { Key = "k", Size = 10, ETag = "\"BBBB\"" };
-        Assert.True(SyncPlanner.Differs(backup, source, CompareMode.ETag));
-        Assert.False(SyncPlanner.Differs(backup, source, CompareMode.Size));
-        Assert.False(SyncPlanner.Differs(backup, new S3ObjectRecord { Key = "k", Size = 10, ETag = "AAAA" }, CompareMode.ETag));
-        Assert.Equal("ETagDiffers", SyncPlanner.ReasonFor(new PlanItem("k", backup, source, PlanItem.Different), CompareMode.ETag));
+        Assert.Equal(RestoreDecision.CopyBecause(SyncReason.ETagDiffers), RestoreDecider.Decide(backup, source, CompareMode.ETag));
+        Assert.Equal(RestoreDecision.SkipBecause(SyncReason.Equal), RestoreDecider.Decide(backup, source, CompareMode.Size));
+        Assert.Equal(RestoreDecision.SkipBecause(SyncReason.Equal), RestoreDecider.Decide(backup, new S3ObjectRecord { Key = "k", Size = 10, ETag = "AAAA" }, CompareMode.ETag));
     }
 
     [Fact]

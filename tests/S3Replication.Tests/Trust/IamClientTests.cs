@@ -115,14 +115,14 @@ public class IamClientTests
     public async Task Gives_up_after_five_attempts()
     {
         var (client, http, delays) = Client();
-        for (var attempt = 0; attempt < IamClient.MaxAttempts; attempt++)
+        for (var attempt = 0; attempt < IamClient.RequestAttempts; attempt++)
         {
             http.Respond(HttpStatusCode.InternalServerError, IamError("ServiceFailure", "try later"));
         }
         var failure = await Assert.ThrowsAsync<IamException>(() => client.GetRoleAsync("BackupRole", default));
         Assert.Equal("ServiceFailure", failure.Code);
-        Assert.Equal(IamClient.MaxAttempts, http.Requests.Count);
-        Assert.Equal(IamClient.MaxAttempts - 1, delays.Count);
+        Assert.Equal(IamClient.RequestAttempts, http.Requests.Count);
+        Assert.Equal(IamClient.RequestAttempts - 1, delays.Count);
     }
 
     [Theory]

@@ -19,18 +19,18 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
         var (backup, source) = ResolveSides();
-        var counts = new Dictionary<string, long>();
+        var counts = new Dictionary<PlanState, long>();
         await foreach (var item in Plan(backup, source, cancellationToken).ConfigureAwait(false))
         {
             counts[item.State] = counts.TryGetValue(item.State, out var count) ? count + 1 : 1;
-            if (item.State == PlanItem.Equal && !IncludeEqual)
+            if (item.State == PlanState.Equal && !IncludeEqual)
             {
                 continue;
             }
             await WriteObjectAsync(new CompareResult
             {
                 Key = item.Key,
-                State = item.State,
+                State = item.State.ToString(),
                 SourceSize = item.Source?.Size,
                 BackupSize = item.Backup?.Size,
                 SourceETag = item.Source?.ETag,

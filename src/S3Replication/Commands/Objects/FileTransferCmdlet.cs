@@ -25,10 +25,8 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
     [Parameter]
     public SwitchParameter IncludeSkipped { get; set; }
 
-    private readonly Stopwatch _elapsed = new();
-    private readonly ProgressThrottle _progress = new();
     private BoundedWorkers? _workers;
-    private long _moved, _movedBytes, _skipped, _failed;
+    private ProgressReporter? _progress;
 
     /// <summary>"Download" or "Upload": the progress activity and the verb of the summary.</summary>
     private protected abstract string Activity { get; }
@@ -44,7 +42,7 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
     {
         Transfer = new FileTransfer(ResolveSession().S3, options);
         _workers = new BoundedWorkers(MaxConcurrency);
-        _elapsed.Start();
+        _progress = new ProgressReporter(Activity, new Tally("files", DoneAction.ToLowerInvariant(), "skipped", "failed"));
     }
 
     /// <summary>Queues one transfer; waits only for a free worker.</summary>
@@ -66,7 +64,7 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
 
     private protected async Task SkipAsync(TransferResult result, string reason)
     {
-        Interlocked.Increment(ref _skipped);
+        _progress!.Tally.Add("skipped");
         result.Action = "Skipped";
         result.Reason = reason;
         if (IncludeSkipped)
@@ -77,7 +75,7 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
 
     private protected async Task FailAsync(TransferResult result, S3BackupException failure)
     {
-        Interlocked.Increment(ref _failed);
+        _progress!.Tally.Add("failed");
         await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
         result.Action = "Failed";
         result.Error = failure.Message;
@@ -90,8 +88,11 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
         {
             await _workers.WhenAllAsync().ConfigureAwait(false);
         }
-        await WriteProgressAsync(new ProgressRecord(0, Activity, "Done") { RecordType = ProgressRecordType.Completed }).ConfigureAwait(false);
-        await WriteVerboseAsync(Summary()).ConfigureAwait(false);
+        if (_progress is not null)
+        {
+            await WriteProgressAsync(_progress.Completed()).ConfigureAwait(false);
+            await WriteVerboseAsync(_progress.Tally.Summary()).ConfigureAwait(false);
+        }
     }
 
     private async Task RunAsync(TransferResult result, Func<CancellationToken, Task<TransferOutcome>> work, CancellationToken cancellationToken)
@@ -99,7 +100,7 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
         var watch = Stopwatch.StartNew();
         try
         {
-            var outcome = await Retry.TransientAsync(() => work(cancellationToken), cancellationToken).ConfigureAwait(false);
+            var outcome = await RetryPolicies.S3.RunAsync(work, cancellationToken).ConfigureAwait(false);
             result.Duration = watch.Elapsed;
             result.VersionId = outcome.VersionId ?? result.VersionId;
             if (outcome.Action == "Skipped")
@@ -108,17 +109,16 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
             }
             else
             {
-                Interlocked.Increment(ref _moved);
-                Interlocked.Add(ref _movedBytes, outcome.Bytes);
+                _progress!.Tally.Add(DoneAction.ToLowerInvariant(), outcome.Bytes);
                 (result.Action, result.Reason, result.Bytes) = (outcome.Action, outcome.Reason, outcome.Bytes);
-                QueueWriteObject(result);
+                await WriteObjectAsync(result).ConfigureAwait(false);
             }
         }
         catch (S3BackupException failure)
         {
             await FailAsync(result, failure).ConfigureAwait(false);
         }
-        catch (Exception error) when (Retry.EndsObject(error, cancellationToken))
+        catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
         {
             result.Duration = watch.Elapsed;
             var what = $"{Activity} of s3://{result.Bucket}/{result.Key} ({result.Path})";
@@ -129,14 +129,5 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
     }
 
     private Task ReportProgressAsync() =>
-        _progress.Due() ? WriteProgressAsync(new ProgressRecord(0, Activity, Summary())) : Task.CompletedTask;
-
-    private string Summary()
-    {
-        var seconds = Math.Max(_elapsed.Elapsed.TotalSeconds, 0.001);
-        var bytes = Interlocked.Read(ref _movedBytes);
-        return string.Format(CultureInfo.InvariantCulture, "{0} {1} ({2:N1} MB, {3:N1} MB/s), {4} skipped, {5} failed in {6:N1} s",
-            Interlocked.Read(ref _moved), DoneAction.ToLowerInvariant(), bytes / 1e6, bytes / 1e6 / seconds, Interlocked.Read(ref _skipped),
-            Interlocked.Read(ref _failed), seconds);
-    }
+        _progress!.Due() is { } progress ? WriteProgressAsync(progress) : Task.CompletedTask;
 }

@@ -1,14 +1,9 @@
 using System;
-using System.Diagnostics;
-using System.Globalization;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using Amazon.S3;
-using Amazon.S3.Model;
 using S3Replication.Pipeline;
 using S3Replication.Records;
-using S3Replication.Session;
 using S3Replication.Transfer;
 
 namespace S3Replication.Commands.Objects;
@@ -16,7 +11,7 @@ namespace S3Replication.Commands.Objects;
 /// <summary>Restores objects from the backup bucket to the source bucket: only what differs, in parallel, server-side when possible.</summary>
 [Cmdlet(VerbsData.Sync, "S3BackupToSource", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = BucketsSet)]
 [OutputType(typeof(SyncResult))]
-public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
+public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreReport
 {
     private const string ObjectsSet = "Objects";
 
@@ -25,7 +20,7 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
     [ValidateNotNull]
     public S3ObjectRecord? InputObject { get; set; }
 
-    /// <summary>128 measured fastest with the AWS SDK client here (64: 25% slower); S3 throttling is retried.</summary>
+    /// <summary>The most copies at once; fewer while S3 answers SlowDown. 128 measured fastest with the AWS SDK client here (64: 25% slower).</summary>
     [Parameter]
     [ValidateRange(1, 512)]
     public int MaxConcurrency { get; set; } = 128;
@@ -37,6 +32,21 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
     [Parameter]
     [ValidateRange(5L * 1024 * 1024, CopyOptions.FiveGiB)]
     public long PartSize { get; set; } = CopyOptions.Default.PartSize;
+
+    /// <summary>The part size of streamed (two-session) multipart copies.</summary>
+    [Parameter]
+    [ValidateRange(5L * 1024 * 1024, 512L * 1024 * 1024)]
+    public long StreamPartSize { get; set; } = CopyOptions.Default.StreamPartSize;
+
+    /// <summary>The most bytes the whole run holds in streamed parts.</summary>
+    [Parameter]
+    [ValidateRange(5L * 1024 * 1024, 64L * 1024 * 1024 * 1024)]
+    public long MaxBufferSize { get; set; } = CopyOptions.Default.BufferLimit;
+
+    /// <summary>SSE-KMS with this key of the source side (key id, ARN or alias) instead of the source bucket's default encryption.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KmsKeyId { get; set; }
 
     [Parameter]
     public SwitchParameter PreserveEncryption { get; set; }
@@ -56,150 +66,116 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet
     [Parameter]
     public SwitchParameter IncludeSkipped { get; set; }
 
-    private readonly Stopwatch _elapsed = new();
-    private readonly ProgressThrottle _progress = new();
-    private AwsSession? _backup;
-    private AwsSession? _source;
-    private CopyEngine? _engine;
-    private BoundedWorkers? _workers;
-    private bool _commit;
-    private long _copied, _copiedBytes, _skipped, _failed, _needsRestore, _wouldCopy;
+    private (S3Replication.Session.AwsSession? Backup, S3Replication.Session.AwsSession? Source) _sides;
+    private RestoreService? _restore;
+    private ProgressReporter? _progress;
 
     protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
-        (_backup, _source) = ResolveSides();
-        var serverSide = ReferenceEquals(_backup, _source);
-        _engine = new CopyEngine(_backup.S3, _source.S3, serverSide,
-            new CopyOptions(MultipartThreshold, PartSize, Math.Min(8, MaxConcurrency), PreserveEncryption, RestoreArchived, RestoreDays, RestoreTier));
-        _workers = new BoundedWorkers(MaxConcurrency);
+        var copy = CopyOptionsFromParameters();
+        var (backup, source) = ResolveSides();
+        _sides = (backup, source);
         var from = ParameterSetName == BucketsSet ? $"s3://{BackupBucket}/{Prefix}" + (AsOf is null ? "" : $" as of {AsOf:o}") : "the piped backup objects";
-        _commit = await ShouldProcessAsync($"s3://{SourceBucket}", $"Restore what differs from {from}").ConfigureAwait(false);
-        await WriteVerboseAsync($"Restoring {from} to s3://{SourceBucket}: {(serverSide ? "server-side copies" : "streamed through this process (two sessions)")}, " +
-            $"{MaxConcurrency} at once, compare by {CompareBy}.").ConfigureAwait(false);
-        _elapsed.Start();
+        var commit = await ShouldProcessAsync($"s3://{SourceBucket}", $"Restore what differs from {from}").ConfigureAwait(false);
+        _restore = new RestoreService(backup, source, new RestoreOptions(SourceBucket, CompareBy, MaxConcurrency, commit, copy), this);
+        _progress = new ProgressReporter("Restore", _restore.Tally);
+        await WriteVerboseAsync($"Restoring {from} to s3://{SourceBucket}: " +
+            (_restore.ServerSide ? "server-side copies" : $"streamed through this process (two sessions; at most {MaxBufferSize / (1024 * 1024):N0} MiB buffered)") +
+            $", up to {MaxConcurrency} at once, compare by {CompareBy}, encryption: {Describe(copy)}.").ConfigureAwait(false);
     }
 
-    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    private CopyOptions CopyOptionsFromParameters()
     {
-        if (InputObject is { } item)
+        if (KmsKeyId is not null && PreserveEncryption)
         {
-            await _workers!.StartAsync(() => RestoreRecordAsync(item, cancellationToken), cancellationToken).ConfigureAwait(false);
+            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                "-KmsKeyId picks a key of the source side and -PreserveEncryption keeps the backup's: give one of them, not both.", KmsKeyId);
         }
+        if (StreamPartSize > MaxBufferSize)
+        {
+            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                $"-StreamPartSize {StreamPartSize:N0} does not fit -MaxBufferSize {MaxBufferSize:N0}: a streamed part is held in memory whole.", StreamPartSize);
+        }
+        return new CopyOptions
+        {
+            MultipartThreshold = MultipartThreshold,
+            PartSize = PartSize,
+            StreamPartSize = StreamPartSize,
+            BufferLimit = MaxBufferSize,
+            PartConcurrency = Math.Min(8, MaxConcurrency),
+            Encryption = KmsKeyId is not null ? EncryptionMode.KmsKey : PreserveEncryption ? EncryptionMode.Preserve : EncryptionMode.SourceDefault,
+            KmsKeyId = KmsKeyId,
+            RestoreArchived = RestoreArchived,
+            RestoreDays = RestoreDays,
+            RestoreTier = RestoreTier,
+        };
     }
+
+    private static string Describe(CopyOptions copy) => copy.Encryption switch
+    {
+        EncryptionMode.KmsKey => $"SSE-KMS with key {copy.KmsKeyId}",
+        EncryptionMode.Preserve => "as in the backup (method and KMS key id)",
+        _ => "the source bucket's default",
+    };
+
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken) =>
+        InputObject is { } item ? PerItemAsync(() =>
+        {
+            ObjectSelection.RequireBucket(item);
+            return _restore!.RestoreRecordAsync(item, cancellationToken);
+        }) : Task.CompletedTask;
 
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
         if (ParameterSetName == BucketsSet)
         {
-            await foreach (var item in Plan(_backup!, _source!, cancellationToken).ConfigureAwait(false))
-            {
-                switch (item.State)
-                {
-                    case PlanItem.MissingInSource or PlanItem.Different:
-                        var reason = SyncPlanner.ReasonFor(item, CompareBy);
-                        await _workers!.StartAsync(() => CopyAsync(item.Backup!, reason, cancellationToken), cancellationToken).ConfigureAwait(false);
-                        break;
-                    case PlanItem.Equal:
-                        await SkipAsync(item.Backup!, "Equal").ConfigureAwait(false);
-                        break;
-                }
-            }
+            await _restore!.RestorePlanAsync(Plan(_sides.Backup!, _sides.Source!, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
-        await _workers!.WhenAllAsync().ConfigureAwait(false);
-        await WriteProgressAsync(new ProgressRecord(0, "Restore", "Done") { RecordType = ProgressRecordType.Completed }).ConfigureAwait(false);
-        await WriteVerboseAsync(Summary()).ConfigureAwait(false);
+        await _restore!.CompleteAsync().ConfigureAwait(false);
+        await WriteProgressAsync(_progress!.Completed()).ConfigureAwait(false);
+        if (_restore.SlowDownSummary() is { } slowed)
+        {
+            await WriteVerboseAsync(slowed).ConfigureAwait(false);
+        }
+        if (!_restore.ServerSide && _restore.Buffers.PeakInUse > 0)
+        {
+            await WriteVerboseAsync($"Streamed parts held at most {_restore.Buffers.PeakInUse / (1024 * 1024.0):N1} MiB at once (limit {MaxBufferSize / (1024 * 1024):N0} MiB).")
+                .ConfigureAwait(false);
+        }
+        await WriteVerboseAsync(_restore.Tally.Summary()).ConfigureAwait(false);
+        _restore.Dispose();
     }
 
-    /// <summary>A piped object: copied unless the source already holds the same (by -CompareBy, from a HeadObject).</summary>
-    private Task RestoreRecordAsync(S3ObjectRecord item, CancellationToken cancellationToken) => PerItemAsync(async () =>
+    async Task IRestoreReport.OutcomeAsync(RestoreOutcome outcome)
     {
-        ObjectSelection.RequireBucket(item);
-        if (item.IsDeleteMarker)
+        if (outcome.Failure is { } failure)
         {
-            await SkipAsync(item, "DeleteMarker").ConfigureAwait(false);
-            return;
-        }
-        var reason = "Requested";
-        if (CompareBy != CompareMode.Always)
-        {
-            var current = await HeadSourceAsync(item.Key, cancellationToken).ConfigureAwait(false);
-            if (current is not null && item.ETag is not null && !SyncPlanner.Differs(item, current, CompareBy))
-            {
-                await SkipAsync(item, "Equal").ConfigureAwait(false);
-                return;
-            }
-            reason = current is null ? "Missing" : item.ETag is null ? "Requested" : SyncPlanner.ReasonFor(new PlanItem(item.Key, item, current, PlanItem.Different), CompareBy);
-        }
-        await CopyAsync(item, reason, cancellationToken).ConfigureAwait(false);
-    });
-
-    private async Task<S3ObjectRecord?> HeadSourceAsync(string key, CancellationToken cancellationToken) =>
-        await _source!.S3.HeadOrNullAsync(SourceBucket, key, cancellationToken).ConfigureAwait(false) is { } head
-            ? new S3ObjectRecord { Bucket = SourceBucket, Key = key, Size = head.ContentLength, ETag = head.ETag }
-            : null;
-
-    private async Task CopyAsync(S3ObjectRecord item, string reason, CancellationToken cancellationToken)
-    {
-        if (!_commit)
-        {
-            Interlocked.Increment(ref _wouldCopy);
-            await WriteObjectAsync(new SyncResult { Key = item.Key, VersionId = item.VersionId, Action = "WouldCopy", Reason = reason, Bytes = item.Size }).ConfigureAwait(false);
-            return;
-        }
-
-        var watch = Stopwatch.StartNew();
-        try
-        {
-            var outcome = await Retry.TransientAsync(() => _engine!.CopyAsync(item, SourceBucket, cancellationToken), cancellationToken).ConfigureAwait(false);
-            if (outcome.Action == "Copied")
-            {
-                Interlocked.Increment(ref _copied);
-                Interlocked.Add(ref _copiedBytes, outcome.Bytes);
-            }
-            else
-            {
-                Interlocked.Increment(ref _needsRestore);
-            }
-            QueueWriteObject(new SyncResult
-            {
-                Key = item.Key, VersionId = item.VersionId, Action = outcome.Action, Reason = outcome.Action == "Copied" ? reason : outcome.Reason,
-                Bytes = outcome.Bytes, Duration = watch.Elapsed,
-            });
-        }
-        catch (Exception error) when (Retry.EndsObject(error, cancellationToken))
-        {
-            Interlocked.Increment(ref _failed);
-            var failure = AwsErrors.ForFailure(error, $"s3:GetObject{(item.VersionId is null ? "" : "Version")} on the backup and s3:PutObject on the source",
-                $"arn:aws:s3:::{item.Bucket}/{item.Key} and arn:aws:s3:::{SourceBucket}/{item.Key}", $"Restoring {item}", item);
             await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
+        }
+        if (outcome.Action != SyncAction.Skipped || IncludeSkipped)
+        {
             await WriteObjectAsync(new SyncResult
             {
-                Key = item.Key, VersionId = item.VersionId, Action = "Failed", Reason = reason, Duration = watch.Elapsed, Error = failure.Message,
+                Key = outcome.Item.Key,
+                VersionId = outcome.Item.VersionId,
+                Action = outcome.Action.ToString(),
+                Reason = outcome.Reason?.ToString(),
+                Bytes = outcome.Bytes,
+                Duration = outcome.Duration,
+                Error = outcome.Failure?.Message,
             }).ConfigureAwait(false);
         }
-        await ReportProgressAsync().ConfigureAwait(false);
-    }
-
-    private async Task SkipAsync(S3ObjectRecord item, string reason)
-    {
-        Interlocked.Increment(ref _skipped);
-        if (IncludeSkipped)
+        if (_progress!.Due() is { } progress)
         {
-            await WriteObjectAsync(new SyncResult { Key = item.Key, VersionId = item.VersionId, Action = "Skipped", Reason = reason, Bytes = item.Size }).ConfigureAwait(false);
+            await WriteProgressAsync(progress).ConfigureAwait(false);
         }
-        await ReportProgressAsync().ConfigureAwait(false);
     }
 
-    private Task ReportProgressAsync() =>
-        _progress.Due() ? WriteProgressAsync(new ProgressRecord(0, "Restore", Summary())) : Task.CompletedTask;
+    Task IRestoreReport.NoteAsync(string message) => WriteVerboseAsync(message);
 
-    private string Summary()
+    protected override void StopProcessing()
     {
-        var seconds = Math.Max(_elapsed.Elapsed.TotalSeconds, 0.001);
-        var copied = Interlocked.Read(ref _copied);
-        return string.Format(CultureInfo.InvariantCulture,
-            "{0} copied ({1:N1} MB, {2:N0} objects/s), {3} skipped, {4} failed, {5} need restore from archive{6} in {7:N1} s",
-            copied, Interlocked.Read(ref _copiedBytes) / 1e6, copied / seconds, Interlocked.Read(ref _skipped), Interlocked.Read(ref _failed),
-            Interlocked.Read(ref _needsRestore), _commit ? "" : $", {Interlocked.Read(ref _wouldCopy)} would be copied", seconds);
+        base.StopProcessing();
+        _restore?.Dispose();
     }
 }

@@ -45,11 +45,13 @@ public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
     [ValidateRange(1, 256)]
     public int MaxConcurrency { get; set; } = 16;
 
+    /// <summary>The status counted for an object whose metadata could not be read (denied, deleted meanwhile).</summary>
+    internal const string Unreadable = "UNREADABLE";
+
     private readonly ConcurrentDictionary<(string Bucket, string Status), long> _counts = new();
-    private readonly ProgressThrottle _progress = new();
+    private readonly ProgressReporter _progress = new("Replication status", new Tally("objects", "checked", "unreadable"));
     private BoundedWorkers? _workers;
     private AwsSession? _session;
-    private long _checked;
 
     protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
@@ -80,10 +82,10 @@ public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
             }
         }
         await _workers!.WhenAllAsync().ConfigureAwait(false);
-        await WriteProgressAsync(new ProgressRecord(0, "Replication status", "Done") { RecordType = ProgressRecordType.Completed }).ConfigureAwait(false);
+        await WriteProgressAsync(_progress.Completed()).ConfigureAwait(false);
 
         var counts = _counts.OrderBy(entry => entry.Key.Bucket, StringComparer.Ordinal).ThenBy(entry => entry.Key.Status, StringComparer.Ordinal).ToList();
-        await WriteVerboseAsync($"Replication status of {_checked} object(s): " +
+        await WriteVerboseAsync($"Replication status: {_progress.Tally.Summary()}: " +
             (counts.Count == 0 ? "none checked" : string.Join(", ", counts.Select(entry => $"{entry.Key.Bucket} {entry.Key.Status} {entry.Value}")))).ConfigureAwait(false);
         if (Summary)
         {
@@ -96,12 +98,23 @@ public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
 
     private Task CheckAsync(S3ObjectRecord record, CancellationToken cancellationToken) => PerItemAsync(async () =>
     {
-        var status = await HeadStatusAsync(record, cancellationToken).ConfigureAwait(false);
-        _counts.AddOrUpdate((record.Bucket, status), 1, (_, count) => count + 1);
-        var done = Interlocked.Increment(ref _checked);
-        if (_progress.Due())
+        string status;
+        try
         {
-            await WriteProgressAsync(new ProgressRecord(0, "Replication status", $"{done} object(s) checked")).ConfigureAwait(false);
+            status = await HeadStatusAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch (S3BackupException)
+        {
+            // Counted, so that a summary never looks complete while objects were left out of it.
+            _progress.Tally.Add("unreadable");
+            _counts.AddOrUpdate((record.Bucket, Unreadable), 1, (_, count) => count + 1);
+            throw;
+        }
+        _counts.AddOrUpdate((record.Bucket, status), 1, (_, count) => count + 1);
+        _progress.Tally.Add("checked");
+        if (_progress.Due() is { } progress)
+        {
+            await WriteProgressAsync(progress).ConfigureAwait(false);
         }
         if (!Summary)
         {

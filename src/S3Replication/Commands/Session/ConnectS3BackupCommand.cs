@@ -36,7 +36,6 @@ public sealed class ConnectS3BackupCommand : S3BackupCmdlet
                 $"'{Bucket}' is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens).", Bucket);
         }
         var session = Store.Replace(request, ProcessEnvironment.Instance);
-        session.MfaCodeSource = this;
         await WriteVerboseAsync($"Connecting with profile {session.ProfileName ?? "(none)"}: {session.Plan.Describe()}; " +
             $"region {session.S3Settings.Region}; S3 endpoint {session.S3Settings.EndpointUrl ?? "(AWS default)"}.").ConfigureAwait(false);
 

@@ -117,29 +117,28 @@ public sealed class AddBackupRoleTrustPrincipalCommand : TrustCmdlet
         }
 
         var (role, _) = await trust.GetAsync(RoleName, cancellationToken).ConfigureAwait(false);
-        var deadline = DateTime.UtcNow.AddSeconds(TimeoutSeconds);
-        var step = TimeSpan.FromSeconds(1);
-        for (var attempt = 1; ; attempt++)
+        // Denials are what IAM answers until the new trust policy has reached STS, so here they are worth waiting out.
+        var untilTrusted = new RetryPolicy(int.MaxValue, TimeSpan.FromSeconds(1), LongestWaitStep,
+            (error, token) => IsDenied(error) ? FailureKind.Transient : RetryPolicies.ClassifyS3(error, token))
         {
-            try
-            {
-                await session.Sts.AssumeRoleAsync(new AssumeRoleRequest { RoleArn = role.Arn, RoleSessionName = "S3Replication-trust-check", DurationSeconds = 900 },
-                    cancellationToken).ConfigureAwait(false);
-                await WriteVerboseAsync($"{principal} assumed role {role.Arn} (attempt {attempt}).").ConfigureAwait(false);
-                return true;
-            }
-            catch (AmazonSecurityTokenServiceException error) when (error.StatusCode == HttpStatusCode.Forbidden || error.ErrorCode == "AccessDenied")
-            {
-                if (DateTime.UtcNow + step > deadline)
-                {
-                    throw new S3BackupException(ErrorId.AssumeRoleTimedOut, ErrorCategory.OperationTimeout,
-                        $"The trust policy of role {RoleName} names {principal}, but assuming the role was still denied after {TimeoutSeconds} s " +
-                        $"({error.Message}). IAM may need longer, or the caller lacks sts:AssumeRole permission of its own.", role.Arn, error);
-                }
-                await WriteProgressAsync(new ProgressRecord(1, "Waiting for IAM", $"{principal} cannot assume {RoleName} yet (attempt {attempt})")).ConfigureAwait(false);
-                await Task.Delay(step, cancellationToken).ConfigureAwait(false);
-                step = TimeSpan.FromTicks(Math.Min(step.Ticks * 2, LongestWaitStep.Ticks));
-            }
+            GiveUpAfter = TimeSpan.FromSeconds(TimeoutSeconds),
+            OnRetry = retry => _ = WriteProgressAsync(new ProgressRecord(1, "Waiting for IAM", $"{principal} cannot assume {RoleName} yet (attempt {retry.Attempt})")),
+        };
+        try
+        {
+            await untilTrusted.RunAsync(token => session.Sts.AssumeRoleAsync(
+                new AssumeRoleRequest { RoleArn = role.Arn, RoleSessionName = "S3Replication-trust-check", DurationSeconds = 900 }, token), cancellationToken).ConfigureAwait(false);
         }
+        catch (AmazonSecurityTokenServiceException error) when (IsDenied(error))
+        {
+            throw new S3BackupException(ErrorId.AssumeRoleTimedOut, ErrorCategory.OperationTimeout,
+                $"The trust policy of role {RoleName} names {principal}, but assuming the role was still denied after {TimeoutSeconds} s " +
+                $"({error.Message}). IAM may need longer, or the caller lacks sts:AssumeRole permission of its own.", role.Arn, error);
+        }
+        await WriteVerboseAsync($"{principal} assumed role {role.Arn}.").ConfigureAwait(false);
+        return true;
     }
+
+    private static bool IsDenied(Exception error) =>
+        error is AmazonSecurityTokenServiceException denied && (denied.StatusCode == HttpStatusCode.Forbidden || denied.ErrorCode == "AccessDenied");
 }

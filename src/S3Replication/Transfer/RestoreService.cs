@@ -1,0 +1,184 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+using S3Replication.Session;
+
+namespace S3Replication.Transfer;
+
+/// <summary>What a restore is asked to do, whichever way its objects arrive.</summary>
+internal sealed record RestoreOptions(string SourceBucket, CompareMode CompareBy, int MaxConcurrency, bool Commit, CopyOptions Copy);
+
+/// <summary>What became of one backup object.</summary>
+internal sealed record RestoreOutcome(S3ObjectRecord Item, SyncAction Action, SyncReason? Reason, long Bytes, TimeSpan Duration, S3BackupException? Failure = null);
+
+/// <summary>How the restore service talks back to whoever runs it (a cmdlet writes records and verbose lines).</summary>
+internal interface IRestoreReport
+{
+    Task OutcomeAsync(RestoreOutcome outcome);
+
+    /// <summary>A line for the log: a retry, a slow-down.</summary>
+    Task NoteAsync(string message);
+}
+
+/// <summary>
+/// The restore, for every caller: plan (the merge-join of two listings, or piped records) → decide
+/// (<see cref="RestoreDecider"/>, the same function for both) → copy (<see cref="CopyEngine"/>, as many at once as
+/// <see cref="AdaptiveConcurrency"/> allows) → one typed <see cref="RestoreOutcome"/> per object. A failure of one
+/// object is its outcome, never the end of the run; Ctrl+C and bugs end the run.
+/// </summary>
+internal sealed class RestoreService : IDisposable
+{
+    private readonly AwsSession _backup;
+    private readonly AwsSession _source;
+    private readonly RestoreOptions _options;
+    private readonly IRestoreReport _report;
+    private readonly CopyEngine _engine;
+    private readonly BoundedWorkers _workers;
+    private readonly RetryPolicy _retry;
+    private readonly Action _throttled;
+
+    public RestoreService(AwsSession backup, AwsSession source, RestoreOptions options, IRestoreReport report)
+    {
+        _backup = backup;
+        _source = source;
+        _options = options;
+        _report = report;
+        ServerSide = ReferenceEquals(backup, source);
+        _engine = new CopyEngine(backup.S3, source.S3, ServerSide, options.Copy);
+        Concurrency = new AdaptiveConcurrency(options.MaxConcurrency);
+        Concurrency.Cut += (from, to) => _ = _report.NoteAsync($"S3 asked to slow down: {to} copies at once now (was {from}).");
+        _workers = new BoundedWorkers(Concurrency);
+        _throttled = Concurrency.Throttled;
+        backup.Throttling.Throttled += _throttled;
+        if (!ServerSide)
+        {
+            source.Throttling.Throttled += _throttled;
+        }
+        _retry = RetryPolicies.S3 with
+        {
+            OnRetry = retry =>
+            {
+                if (retry.Kind == FailureKind.Throttled)
+                {
+                    Concurrency.Throttled();
+                }
+                _ = _report.NoteAsync(retry.Describe($"Copying s3://{_options.SourceBucket}/…"));
+            },
+        };
+    }
+
+    /// <summary>One session reads the backup and writes the source: CopyObject, no bytes through this process.</summary>
+    public bool ServerSide { get; }
+
+    public Tally Tally { get; } = new("objects", "copied", "skipped", "failed", "need restore from archive", "would be copied");
+
+    public AdaptiveConcurrency Concurrency { get; }
+
+    public BufferBudget Buffers => _engine.Buffers;
+
+    /// <summary>Restores what the merge-join of the two listings says differs; the keys only the source has are left alone.</summary>
+    public async Task RestorePlanAsync(IAsyncEnumerable<PlanItem> plan, CancellationToken cancellationToken)
+    {
+        await foreach (var item in plan.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (item is { Backup: { } backup, Decision: { } decision })
+            {
+                await ActAsync(backup, decision, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Restores one piped backup object: decided against what the source holds now (a HEAD), unless every object is copied anyway.</summary>
+    public Task RestoreRecordAsync(S3ObjectRecord item, CancellationToken cancellationToken)
+    {
+        if (item.IsDeleteMarker)
+        {
+            return ActAsync(item, RestoreDecider.Decide(item, null, _options.CompareBy), cancellationToken);
+        }
+        return _workers.StartAsync(() => Guarded(item, Stopwatch.StartNew(), async () =>
+        {
+            var current = _options.CompareBy == CompareMode.Always ? null : await HeadSourceAsync(item.Key, cancellationToken).ConfigureAwait(false);
+            var decision = RestoreDecider.Decide(item, current, _options.CompareBy);
+            return decision.Copy ? await CopyAsync(item, decision.Reason, cancellationToken).ConfigureAwait(false) : Skipped(item, decision.Reason);
+        }, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Waits for the copies still in flight.</summary>
+    public Task CompleteAsync() => _workers.WhenAllAsync();
+
+    /// <summary>"slowed down 3 times, to 12 copies at once at the lowest (41 throttling answers)", or null when S3 never pushed back.</summary>
+    public string? SlowDownSummary() => Concurrency.Cuts == 0 ? null
+        : $"S3 asked to slow down {Concurrency.ThrottlesSeen} time(s); the restore cut its rate {Concurrency.Cuts} time(s), to {Concurrency.Lowest} copies at once at the lowest, and ended at {Concurrency.Limit}.";
+
+    private Task ActAsync(S3ObjectRecord item, RestoreDecision decision, CancellationToken cancellationToken)
+    {
+        if (!decision.Copy)
+        {
+            return ReportAsync(Skipped(item, decision.Reason));
+        }
+        return _workers.StartAsync(() => Guarded(item, Stopwatch.StartNew(), () => CopyAsync(item, decision.Reason, cancellationToken), cancellationToken),
+            cancellationToken);
+    }
+
+    private static RestoreOutcome Skipped(S3ObjectRecord item, SyncReason reason) => new(item, SyncAction.Skipped, reason, item.Size, TimeSpan.Zero);
+
+    private async Task<RestoreOutcome> CopyAsync(S3ObjectRecord item, SyncReason reason, CancellationToken cancellationToken)
+    {
+        if (!_options.Commit)
+        {
+            return new RestoreOutcome(item, SyncAction.WouldCopy, reason, item.Size, TimeSpan.Zero);
+        }
+        var watch = Stopwatch.StartNew();
+        var copied = await _retry.RunAsync(token => _engine.CopyAsync(item, _options.SourceBucket, token), cancellationToken).ConfigureAwait(false);
+        return new RestoreOutcome(item, copied.Action, copied.Action == SyncAction.Copied ? reason : copied.Reason, copied.Bytes, watch.Elapsed);
+    }
+
+    /// <summary>Runs the work for one object; whatever ends only this object becomes its Failed outcome.</summary>
+    private async Task Guarded(S3ObjectRecord item, Stopwatch watch, Func<Task<RestoreOutcome>> work, CancellationToken cancellationToken)
+    {
+        RestoreOutcome outcome;
+        try
+        {
+            outcome = await work().ConfigureAwait(false);
+        }
+        catch (Exception error) when (_retry.EndsItem(error, cancellationToken))
+        {
+            var failure = error as S3BackupException ?? AwsErrors.ForFailure(error,
+                $"s3:GetObject{(item.VersionId is null ? "" : "Version")} on the backup and s3:PutObject on the source",
+                $"arn:aws:s3:::{item.Bucket}/{item.Key} and arn:aws:s3:::{_options.SourceBucket}/{item.Key}", $"Restoring {item}", item);
+            outcome = new RestoreOutcome(item, SyncAction.Failed, null, item.Size, watch.Elapsed, failure);
+        }
+        await ReportAsync(outcome).ConfigureAwait(false);
+    }
+
+    private Task ReportAsync(RestoreOutcome outcome)
+    {
+        Tally.Add(TallyName(outcome.Action), outcome.Action == SyncAction.Copied ? outcome.Bytes : 0);
+        return _report.OutcomeAsync(outcome);
+    }
+
+    private static string TallyName(SyncAction action) => action switch
+    {
+        SyncAction.Copied => "copied",
+        SyncAction.Skipped => "skipped",
+        SyncAction.Failed => "failed",
+        SyncAction.NeedsRestore => "need restore from archive",
+        _ => "would be copied",
+    };
+
+    private async Task<S3ObjectRecord?> HeadSourceAsync(string key, CancellationToken cancellationToken) =>
+        await _retry.RunAsync(token => _source.S3.HeadOrNullAsync(_options.SourceBucket, key, token), cancellationToken).ConfigureAwait(false) is { } head
+            ? new S3ObjectRecord { Bucket = _options.SourceBucket, Key = key, Size = head.ContentLength, ETag = head.ETag }
+            : null;
+
+    public void Dispose()
+    {
+        _backup.Throttling.Throttled -= _throttled;
+        _source.Throttling.Throttled -= _throttled;
+        _workers.Dispose();
+    }
+}
