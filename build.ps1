@@ -6,6 +6,10 @@
     Build  publishes the module to out/S3Replication (Import-Module ./out/S3Replication).
     Test   builds and packs, starts a private local S3 server (Ceph RGW), runs xunit and every Pester suite (each in a fresh
            pwsh against the published module), stops the server and prints "N passed, N failed".
+           -Suite Restore,Trust runs only those Pester suites (tests/pester/<Suite>.Tests.ps1), without xunit.
+    UnitTest runs the xunit tests alone (no server).
+    Every report (trx, JUnit, the reliability figures) goes under out/test-results; no tracked file is rewritten.
+    The module version is the manifest's ModuleVersion, stamped into every assembly at build time.
     Demo   builds, starts the local S3 server and walks the backup runbook against it.
     Package builds and packs the module into out/packages/S3Replication.<version>.nupkg, which Install-PSResource
            and Save-PSResource install from a folder repository.
@@ -17,8 +21,11 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package')]
+    [ValidateSet('Build', 'Test', 'UnitTest', 'Demo', 'Bench', 'Package')]
     [string] $Task = 'Build',
+
+    # With Test: only these Pester suites (file names without .Tests.ps1), e.g. -Suite Restore.
+    [string[]] $Suite,
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release'
@@ -33,6 +40,8 @@ $ModuleOut = Join-Path $Out 'S3Replication'
 $ToolsOut = Join-Path $Out 'tools'
 $PackageOut = Join-Path $Out 'packages'
 $PesterVersion = '5.7.1'
+$TestResults = Join-Path $Out 'test-results'
+$ModuleVersion = (Import-PowerShellDataFile (Join-Path $Root 'S3Replication.psd1')).ModuleVersion
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
 if ([Console]::IsOutputRedirected) {
@@ -56,10 +65,10 @@ function Invoke-Build {
     # cmdlet assembly at the top would be found by its name and loaded into the default context).
     $staging = Join-Path $Root 'out/staging'
     if (Test-Path $staging) { Remove-Item $staging -Recurse -Force }
-    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $Root 'src/S3Replication') -c $Configuration -o (Join-Path $staging 'module') --nologo -v quiet }
+    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $Root 'src/S3Replication') -c $Configuration -o (Join-Path $staging 'module') --nologo -v quiet "-p:Version=$ModuleVersion" }
     $dependencies = New-Item -ItemType Directory -Force (Join-Path $ModuleOut 'dependencies')
     foreach ($loader in 'S3Replication.Loader', 'S3Replication.LoadContext') {
-        Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $Root "src/$loader") -c $Configuration -o (Join-Path $staging 'loader') --nologo -v quiet }
+        Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $Root "src/$loader") -c $Configuration -o (Join-Path $staging 'loader') --nologo -v quiet "-p:Version=$ModuleVersion" }
         Move-Item (Join-Path $staging "loader/$loader.dll") $ModuleOut
     }
     Get-ChildItem (Join-Path $staging 'module') -File | Where-Object Extension -In '.dll', '.pdb' | Move-Item -Destination $dependencies
@@ -107,21 +116,30 @@ function Install-Pester {
 
 function Invoke-XunitTests {
     Write-Step 'Running xunit tests'
-    $results = Join-Path $Out 'test-results'
-    $trx = Join-Path $results 'xunit.trx'
+    $trx = Join-Path $TestResults 'xunit.trx'
     if (Test-Path $trx) { Remove-Item $trx }
-    dotnet test (Join-Path $Root 'tests/S3Replication.Tests') -c $Configuration --nologo `
-        --logger 'console;verbosity=minimal' --logger "trx;LogFileName=$trx" --results-directory $results | Out-Host
+    dotnet test (Join-Path $Root 'tests/S3Replication.Tests') -c $Configuration --nologo "-p:Version=$ModuleVersion" `
+        --logger 'console;verbosity=minimal' --logger "trx;LogFileName=$trx" --results-directory $TestResults | Out-Host
     if (-not (Test-Path $trx)) { throw 'xunit produced no results file: the test project did not build or run.' }
     $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
     [pscustomobject]@{ Suite = 'xunit'; Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
 }
 
+function Get-PesterSuite {
+    $files = @(Get-ChildItem (Join-Path $Root 'tests/pester') -Filter '*.Tests.ps1' | Sort-Object Name)
+    if (-not $Suite) { return $files }
+    foreach ($name in $Suite) {
+        $file = $files | Where-Object { $_.Name -eq "$name.Tests.ps1" }
+        if (-not $file) { throw "No Pester suite '$name': the suites are $(($files.Name -replace '\.Tests\.ps1$') -join ', ')." }
+        $file
+    }
+}
+
 function Invoke-PesterSuites([string] $PesterManifest, [string] $ServerFile) {
     $runner = Join-Path $Root 'tests/pester/Invoke-PesterFile.ps1'
-    foreach ($file in Get-ChildItem (Join-Path $Root 'tests/pester') -Filter '*.Tests.ps1' | Sort-Object Name) {
+    foreach ($file in Get-PesterSuite) {
         Write-Step "Running Pester suite $($file.Name) in a fresh pwsh"
-        $summary = Join-Path $Out "test-results/$($file.BaseName).json"
+        $summary = Join-Path $TestResults "$($file.BaseName).json"
         if (Test-Path $summary) { Remove-Item $summary }
         & dotnet pwsh -NoProfile -NonInteractive -File $runner -Path $file.FullName -PesterManifest $PesterManifest `
             -ModulePath $ModuleOut -ServerFile $ServerFile -SummaryPath $summary | Out-Host
@@ -134,18 +152,33 @@ function Invoke-PesterSuites([string] $PesterManifest, [string] $ServerFile) {
     }
 }
 
+function Write-Summary($Results) {
+    $Results | Format-Table -AutoSize | Out-Host
+    $passed = ($Results | Measure-Object Passed -Sum).Sum
+    $failed = ($Results | Measure-Object Failed -Sum).Sum
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-UnitTest {
+    $null = New-Item -ItemType Directory -Force $TestResults
+    Write-Summary @(Invoke-XunitTests)
+}
+
 function Invoke-Test {
+    $null = Get-PesterSuite   # an unknown -Suite fails before anything is built
     Invoke-Package
+    $null = New-Item -ItemType Directory -Force $TestResults
     $env:S3R_PACKAGE_FOLDER = $PackageOut
     Write-Step 'Building the fault-injecting proxy the reliability suite puts between the module and the server'
     $proxyOut = Join-Path $Out 'faultproxy'
     Invoke-Native 'Building the fault proxy' { dotnet build (Join-Path $Root 'tests/S3Replication.FaultProxy') -c $Configuration -o $proxyOut --nologo -v quiet }
     $env:S3R_FAULT_PROXY = Join-Path $proxyOut 'S3Replication.FaultProxy.dll'
-    $env:S3R_RELIABILITY_REPORT = Join-Path $Root 'tests/RELIABILITY.md'
+    $env:S3R_RELIABILITY_REPORT = Join-Path $TestResults 'RELIABILITY.md'
     $pester = Install-Pester
     Import-Module (Join-Path $Root 'tests/s3server/LocalS3.psm1') -Force
     $results = [System.Collections.Generic.List[object]]::new()
-    $results.AddRange(@(Invoke-XunitTests))
+    if (-not $Suite) { $results.AddRange(@(Invoke-XunitTests)) }
 
     Write-Step 'Starting the local S3 server (Ceph RGW on 127.0.0.1)'
     $server = Start-LocalS3
@@ -158,11 +191,7 @@ function Invoke-Test {
         Stop-LocalS3 $server
     }
 
-    $results | Format-Table -AutoSize | Out-Host
-    $passed = ($results | Measure-Object Passed -Sum).Sum
-    $failed = ($results | Measure-Object Failed -Sum).Sum
-    Write-Host "$passed passed, $failed failed"
-    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+    Write-Summary $results
 }
 
 function Invoke-Demo {
@@ -190,6 +219,7 @@ function Invoke-Bench {
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
+    'UnitTest' { Invoke-UnitTest }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
     'Package' { Invoke-Package }

@@ -118,6 +118,57 @@ Describe 'Large objects' {
     }
 }
 
+Describe 'Streaming many large objects between two sessions' {
+    BeforeAll {
+        $streamed = 1..6 | ForEach-Object { "imap/mag/l1b/stream-$_.cdf" }
+        foreach ($key in $streamed) {
+            Write-TestObject -Bucket $backup -Key $key -Bytes (Get-RandomBytes (40MB + 7)) -ContentType 'application/x-cdf' -Metadata @{ instrument = 'mag' } -Tags @{ size = 'big' }
+        }
+        $warmKey = 'imap/mag/warm-up/w.cdf'
+        Write-TestObject -Bucket $backup -Key $warmKey -Bytes (Get-RandomBytes 6MB)
+    }
+
+    It 'copies them byte for byte in parallel parts, holding no more than -MaxBufferSize in memory' {
+        $other = New-TestName 'stream-many'
+        $scratch = New-TestName 'stream-warm'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $other
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $scratch
+        # A fresh process, so its peak resident memory belongs to this restore alone: warmed up by a small streamed
+        # restore, the peak is reset (/proc/self/clear_refs), then the restore of 6 x 40 MiB in 8 MiB parts runs with
+        # a 64 MiB buffer limit. Unbounded, 8 parts of each of the 6 objects in flight would hold 384 MiB.
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$(Join-Path $ModulePath 'S3Replication.psd1')'
+`$a = Connect-S3Backup -ProfileName admin -PassThru
+`$b = Connect-S3Backup -ProfileName other-account -PassThru
+`$null = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $scratch -Prefix $warmKey -BackupSession `$a -SourceSession `$b -MultipartThreshold 5MB -StreamPartSize 5MB
+[GC]::Collect(); [GC]::WaitForPendingFinalizers()
+function Get-Kib([string] `$Field) { [long]((Get-Content /proc/self/status | Where-Object { `$_ -like "`${Field}:*" }) -replace '\D', '') }
+`$before = Get-Kib VmRSS
+[IO.File]::WriteAllText('/proc/self/clear_refs', '5')
+`$results = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $other -Prefix imap/mag/l1b/ -BackupSession `$a -SourceSession `$b -MultipartThreshold 5MB -StreamPartSize 8MB -MaxBufferSize 64MB -Verbose 4>&1
+`$peak = Get-Kib VmHWM
+[pscustomobject]@{
+    Copied = @(`$results | Where-Object { `$_ -is [S3Replication.Records.SyncResult] -and `$_.Action -eq 'Copied' }).Count
+    GrowthMiB = [Math]::Round((`$peak - `$before) / 1024, 1)
+    Verbose = (`$results | Where-Object { `$_ -is [System.Management.Automation.VerboseRecord] }).Message -join "``n"
+} | ConvertTo-Json | Set-Content '$(Join-Path $TestDrive 'stream-run.json')'
+"@
+        $output = dotnet pwsh -NoProfile -NonInteractive -Command $script
+        $LASTEXITCODE | Should -Be 0 -Because ($output -join "`n")
+        $run = Get-Content (Join-Path $TestDrive 'stream-run.json') -Raw | ConvertFrom-Json
+        $run.Copied | Should -Be 6
+        $run.Verbose | Should -Match 'held at most \d+(\.\d)? MiB at once \(limit 64 MiB\)'
+        [double]($run.Verbose -replace '(?s).*held at most ([\d.]+) MiB.*', '$1') | Should -BeLessOrEqual 64
+        # The buffers stay within the limit; the rest of the process (the runtime's first-generation heap budget, thread
+        # stacks, the SDK's per-request objects) adds about 25 MiB here, whatever the limit and the objects' sizes.
+        $run.GrowthMiB | Should -BeLessThan (64 + 32) -Because "the restore's resident memory grew by $($run.GrowthMiB) MiB"
+        foreach ($key in $streamed) {
+            (Get-TestObject $other $key | ConvertTo-Json) | Should -Be (Get-TestObject $backup $key | ConvertTo-Json) -Because $key
+        }
+    }
+}
+
 Describe 'Point-in-time restore' {
     It 'brings back an overwritten and a deleted object as they were' {
         $pit = New-TestName 'pit'

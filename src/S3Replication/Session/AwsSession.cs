@@ -60,13 +60,13 @@ internal sealed class AwsSession : IDisposable
 
     public IAmazonS3 S3 => _s3.Client.Value;
 
-    /// <summary>Raised for every throttling answer S3 gives this session (with the module's own connection pool).</summary>
-    public ThrottleSignal Throttling { get; } = new();
+    /// <summary>Where a running restore paces this session's S3 requests (with the module's own connection pool).</summary>
+    public RequestPacer Pacer { get; } = new();
 
     /// <summary>A new S3 client with its own connection pool (tests give their recording factory instead).</summary>
     private (Lazy<AmazonS3Client> Client, SessionHttpClientFactory? Pool) NewS3Client()
     {
-        var pool = HttpClientFactory is null ? new SessionHttpClientFactory(Throttling) : null;
+        var pool = HttpClientFactory is null ? new SessionHttpClientFactory(Pacer) : null;
         return (new Lazy<AmazonS3Client>(() => new AmazonS3Client(Credentials, S3Config(S3Settings, HttpClientFactory ?? pool))), pool);
     }
 

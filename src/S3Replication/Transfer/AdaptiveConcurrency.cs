@@ -7,27 +7,42 @@ using System.Threading.Tasks;
 namespace S3Replication.Transfer;
 
 /// <summary>
-/// How many copies a restore keeps in flight, adapted to S3's answers the way TCP adapts its window: it starts small
-/// and doubles each round trip (slow start) up to the ceiling (-MaxConcurrency); a throttling answer (503 SlowDown)
-/// cuts it (to half on the first, to 70% after), at most once per round trip, since the answers to requests already
-/// in flight belong to the same episode; after a cut it grows again by one per round trip. So a run settles just
-/// under the rate S3 accepts instead of spending most of its requests on refusals.
+/// How fast a restore sends, adapted to S3's answers. Until S3 first pushes back, only the number of copies in
+/// flight is limited: it starts at 8 and doubles each round trip up to the ceiling (-MaxConcurrency). The first
+/// throttling answer (503 SlowDown) switches on a client-side rate limit on every request, retries included (the
+/// HTTP layer asks <see cref="PaceAsync"/> before each one), as the AWS SDKs' adaptive retry mode does: the send rate
+/// is cut to 70% of what was being sent, then grows back along a cubic curve that flattens out near the rate that was
+/// throttled and probes above it only slowly, so the run settles just under what S3 accepts instead of spending its
+/// requests on refusals. Answers to requests already in flight belong to the same episode: at most one cut per round trip.
 /// </summary>
 internal sealed class AdaptiveConcurrency
 {
     public const int InitialWindow = 8;
-    private const double FirstCut = 0.5;
-    private const double LaterCut = 0.7;
+    private const double Beta = 0.7;
+    /// <summary>
+    /// Seconds a cut rate takes to climb back to the rate that was throttled, whatever that rate (the SDKs' fixed cubic
+    /// constant takes 5 s at 200 requests/s and 14 s at 3,500, the rate a real S3 prefix allows).
+    /// </summary>
+    private const double RecoverySeconds = 2;
+    private const double MinimumRate = 0.5;
     private static readonly TimeSpan FirstRoundTrip = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan RateWindow = TimeSpan.FromMilliseconds(100);
 
     private readonly object _lock = new();
-    private readonly Queue<TaskCompletionSource<Lease>> _waiting = new();
     private readonly Func<TimeSpan> _clock;
-    private double _window;
-    private bool _slowStart = true;
+    private readonly Queue<TimeSpan> _recentSends = new();
+    private TaskCompletionSource<bool> _slotFreed = NewSignal();
+    private int _window;
     private int _inFlight;
     private TimeSpan _roundTrip = FirstRoundTrip;
     private TimeSpan _lastCut = TimeSpan.MinValue;
+
+    // The rate limit, once S3 has throttled: tokens at _fillRate per second, cubic growth from _lastCut toward _maxRate.
+    private bool _rateLimited;
+    private double _fillRate;
+    private double _maxRate;
+    private double _tokens;
+    private TimeSpan _lastRefill;
 
     public AdaptiveConcurrency(int ceiling, Func<TimeSpan>? clock = null)
     {
@@ -37,7 +52,6 @@ internal sealed class AdaptiveConcurrency
         }
         Ceiling = ceiling;
         _window = Math.Min(InitialWindow, ceiling);
-        Lowest = (int)_window;
         var watch = Stopwatch.StartNew();
         _clock = clock ?? (() => watch.Elapsed);
     }
@@ -47,108 +61,209 @@ internal sealed class AdaptiveConcurrency
     /// <summary>Copies allowed in flight now.</summary>
     public int Limit
     {
-        get { lock (_lock) { return (int)_window; } }
+        get { lock (_lock) { return _window; } }
     }
 
-    /// <summary>The lowest limit a throttling episode brought it to (the initial window until one did).</summary>
-    public int Lowest { get; private set; }
+    /// <summary>Requests a second allowed now; null while S3 has not throttled.</summary>
+    public double? RateLimit
+    {
+        get { lock (_lock) { return _rateLimited ? _fillRate : null; } }
+    }
 
-    /// <summary>Throttling episodes that cut the limit.</summary>
+    /// <summary>The lowest rate a throttling episode cut to (requests a second); null while none did.</summary>
+    public double? LowestRate { get; private set; }
+
+    /// <summary>Throttling episodes that cut the rate.</summary>
     public int Cuts { get; private set; }
 
     /// <summary>Throttling answers seen, counted or not.</summary>
     public long ThrottlesSeen { get; private set; }
 
-    /// <summary>Raised (outside the lock) when a throttling answer cut the limit: from, to.</summary>
-    public event Action<int, int>? Cut;
+    /// <summary>Raised (outside the lock) when a throttling answer cut the rate: from, to (requests a second).</summary>
+    public event Action<double, double>? Cut;
 
-    /// <summary>A slot now, or null when the limit is reached.</summary>
+    /// <summary>A slot for one more copy now, or null when the window is full.</summary>
     public Lease? TryAcquire()
     {
         lock (_lock)
         {
-            return _inFlight < (int)_window ? Grant() : null;
+            return TryGrant();
         }
     }
 
     public async Task<Lease> AcquireAsync(CancellationToken cancellationToken)
     {
-        TaskCompletionSource<Lease> waiter;
-        lock (_lock)
+        while (true)
         {
-            if (_waiting.Count == 0 && _inFlight < (int)_window)
+            Task slotFreed;
+            lock (_lock)
             {
-                return Grant();
+                if (TryGrant() is { } lease)
+                {
+                    return lease;
+                }
+                slotFreed = _slotFreed.Task;
             }
-            waiter = new TaskCompletionSource<Lease>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiting.Enqueue(waiter);
-        }
-        using (cancellationToken.Register(() => waiter.TrySetCanceled(cancellationToken)))
-        {
-            return await waiter.Task.ConfigureAwait(false);
+            var stopped = NewSignal();
+            using (cancellationToken.Register(() => stopped.TrySetResult(true)))
+            {
+                await Task.WhenAny(slotFreed, stopped.Task).ConfigureAwait(false);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
-    /// <summary>A throttling answer arrived (from any request of the run).</summary>
-    public void Throttled()
+    /// <summary>Takes the right to send one request now (zero), or says how long until the rate allows one.</summary>
+    public TimeSpan TryPace()
     {
-        (int From, int To)? cut = null;
+        lock (_lock)
+        {
+            var now = _clock();
+            if (_rateLimited)
+            {
+                Refill(now);
+                if (_tokens < 1)
+                {
+                    // At least a tick: a wait that rounds to nothing would read as "send now" without a token taken.
+                    return TimeSpan.FromTicks(Math.Max(1, (long)Math.Ceiling((1 - _tokens) / _fillRate * TimeSpan.TicksPerSecond)));
+                }
+                _tokens--;
+            }
+            _recentSends.Enqueue(now);
+            return TimeSpan.Zero;
+        }
+    }
+
+    /// <summary>Waits until the rate allows one more request (at once while S3 has not throttled).</summary>
+    public async Task PaceAsync(CancellationToken cancellationToken)
+    {
+        for (var wait = TryPace(); wait > TimeSpan.Zero; wait = TryPace())
+        {
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// An answer to a paced request: a throttling one cuts the rate, unless the request was sent before the last cut
+    /// (it belongs to the episode already answered); any other answer lets the rate grow.
+    /// </summary>
+    public void Answered(TimeSpan roundTrip, bool throttled)
+    {
+        lock (_lock)
+        {
+            var now = _clock();
+            _roundTrip = TimeSpan.FromTicks((_roundTrip.Ticks * 7 + roundTrip.Ticks) / 8);
+            if (!throttled)
+            {
+                if (_rateLimited)
+                {
+                    Grow(now);
+                }
+                return;
+            }
+            if (_lastCut != TimeSpan.MinValue && now - roundTrip < _lastCut)
+            {
+                ThrottlesSeen++;
+                return;
+            }
+        }
+        CutFor(sameEpisodeWithinRoundTrip: false);
+    }
+
+    /// <summary>A throttling answer arrived whose request's send time is unknown: within a round trip of the last cut, it is that episode's.</summary>
+    public void Throttled() => CutFor(sameEpisodeWithinRoundTrip: true);
+
+    private void CutFor(bool sameEpisodeWithinRoundTrip)
+    {
+        (double From, double To) cut;
         lock (_lock)
         {
             ThrottlesSeen++;
             var now = _clock();
-            if (_lastCut != TimeSpan.MinValue && now - _lastCut < _roundTrip)
+            if (sameEpisodeWithinRoundTrip && _lastCut != TimeSpan.MinValue && now - _lastCut < _roundTrip)
             {
                 return;
             }
-            var from = (int)_window;
-            _window = Math.Max(1, _window * (_slowStart ? FirstCut : LaterCut));
-            _slowStart = false;
+            var sending = SendRate(now);
+            var from = _rateLimited ? Math.Min(sending, _fillRate) : sending;
+            _maxRate = Math.Max(from, MinimumRate);
+            _fillRate = Math.Max(_maxRate * Beta, MinimumRate);
+            if (!_rateLimited)
+            {
+                // From here on the rate decides; the window only keeps the ceiling.
+                _rateLimited = true;
+                _window = Ceiling;
+                _tokens = 0;
+                _lastRefill = now;
+            }
             _lastCut = now;
             Cuts++;
-            Lowest = Math.Min(Lowest, (int)_window);
-            cut = (from, (int)_window);
+            LowestRate = Math.Min(LowestRate ?? double.MaxValue, _fillRate);
+            cut = (from, _fillRate);
         }
-        Cut?.Invoke(cut.Value.From, cut.Value.To);
+        Cut?.Invoke(cut.From, cut.To);
     }
 
+    private static TaskCompletionSource<bool> NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Under the lock.</summary>
-    private Lease Grant()
+    private Lease? TryGrant()
     {
+        if (_inFlight >= _window)
+        {
+            return null;
+        }
         _inFlight++;
         return new Lease(this, _clock());
     }
 
+    /// <summary>Under the lock. Cubic growth: fast while far below the rate that was throttled, flat near it, probing above it slowly.</summary>
+    private void Grow(TimeSpan now)
+    {
+        Refill(now);
+        var sinceCut = (now - _lastCut).TotalSeconds;
+        var scale = _maxRate * (1 - Beta) / Math.Pow(RecoverySeconds, 3);
+        _fillRate = Math.Max(MinimumRate, Math.Min(_maxRate + scale * Math.Pow(sinceCut - RecoverySeconds, 3), 2 * Math.Max(SendRate(now), _fillRate)));
+    }
+
+    private void Refill(TimeSpan now)
+    {
+        if (!_rateLimited)
+        {
+            return;
+        }
+        // A small burst only: after a pause the run must not arrive at S3 all at once.
+        var capacity = Math.Max(1, _fillRate / 20);
+        _tokens = Math.Min(capacity, _tokens + (now - _lastRefill).TotalSeconds * _fillRate);
+        _lastRefill = now;
+    }
+
+    /// <summary>Requests sent a second over the last two round trips (at least the last tenth of a second).</summary>
+    private double SendRate(TimeSpan now)
+    {
+        var window = TimeSpan.FromTicks(Math.Max(2 * _roundTrip.Ticks, RateWindow.Ticks));
+        while (_recentSends.Count > 0 && now - _recentSends.Peek() > window)
+        {
+            _recentSends.Dequeue();
+        }
+        return Math.Max(MinimumRate, _recentSends.Count / window.TotalSeconds);
+    }
+
     private void Complete(Lease lease)
     {
-        var granted = new List<(TaskCompletionSource<Lease> Waiter, Lease Lease)>();
+        TaskCompletionSource<bool> freed;
         lock (_lock)
         {
             _inFlight--;
-            var now = _clock();
-            var sample = now - lease.Started;
-            _roundTrip = TimeSpan.FromTicks((_roundTrip.Ticks * 7 + sample.Ticks) / 8);
-            // Only a copy that started after the last cut says the new window is safe to grow from.
-            if (lease.Started >= _lastCut)
+            if (!_rateLimited && lease.Started >= _lastCut)
             {
-                _window = Math.Min(Ceiling, _window + (_slowStart ? 1 : 1 / _window));
+                // Slow start: one more per completed copy doubles the window each round trip.
+                _window = Math.Min(Ceiling, _window + 1);
             }
-            while (_inFlight < (int)_window && _waiting.Count > 0)
-            {
-                var waiter = _waiting.Dequeue();
-                if (!waiter.Task.IsCompleted)
-                {
-                    granted.Add((waiter, Grant()));
-                }
-            }
+            freed = _slotFreed;
+            _slotFreed = NewSignal();
         }
-        foreach (var (waiter, next) in granted)
-        {
-            if (!waiter.TrySetResult(next))
-            {
-                next.Dispose();
-            }
-        }
+        freed.TrySetResult(true);
     }
 
     /// <summary>One copy in flight; disposing it says the copy is done.</summary>

@@ -34,6 +34,11 @@ internal static class MultipartParts
             {
                 var (start, partNumber, length) = (first, (int)number, Math.Min(partSize, size - first));
                 await slots.WaitAsync(failed.Token).ConfigureAwait(false);
+                if (Volatile.Read(ref firstFailure) is not null)
+                {
+                    slots.Release();
+                    break;
+                }
                 running.Add(Task.Run(async () =>
                 {
                     try

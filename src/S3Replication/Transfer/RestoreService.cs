@@ -39,7 +39,6 @@ internal sealed class RestoreService : IDisposable
     private readonly CopyEngine _engine;
     private readonly BoundedWorkers _workers;
     private readonly RetryPolicy _retry;
-    private readonly Action _throttled;
 
     public RestoreService(AwsSession backup, AwsSession source, RestoreOptions options, IRestoreReport report)
     {
@@ -50,18 +49,16 @@ internal sealed class RestoreService : IDisposable
         ServerSide = ReferenceEquals(backup, source);
         _engine = new CopyEngine(backup.S3, source.S3, ServerSide, options.Copy);
         Concurrency = new AdaptiveConcurrency(options.MaxConcurrency);
-        Concurrency.Cut += (from, to) => _ = _report.NoteAsync($"S3 asked to slow down: {to} copies at once now (was {from}).");
+        Concurrency.Cut += (from, to) => _ = _report.NoteAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+            "S3 asked to slow down: sending at most {0:N0} requests/s now (was {1:N0}).", to, from));
         _workers = new BoundedWorkers(Concurrency);
-        _throttled = Concurrency.Throttled;
-        backup.Throttling.Throttled += _throttled;
-        if (!ServerSide)
-        {
-            source.Throttling.Throttled += _throttled;
-        }
+        backup.Pacer.Attach(Concurrency);
+        source.Pacer.Attach(Concurrency);
         _retry = RetryPolicies.S3 with
         {
             OnRetry = retry =>
             {
+                // Throttling that outlasted the SDK's own retries; where the HTTP layer is ours it was heard there already.
                 if (retry.Kind == FailureKind.Throttled)
                 {
                     Concurrency.Throttled();
@@ -112,7 +109,9 @@ internal sealed class RestoreService : IDisposable
 
     /// <summary>"slowed down 3 times, to 12 copies at once at the lowest (41 throttling answers)", or null when S3 never pushed back.</summary>
     public string? SlowDownSummary() => Concurrency.Cuts == 0 ? null
-        : $"S3 asked to slow down {Concurrency.ThrottlesSeen} time(s); the restore cut its rate {Concurrency.Cuts} time(s), to {Concurrency.Lowest} copies at once at the lowest, and ended at {Concurrency.Limit}.";
+        : string.Format(System.Globalization.CultureInfo.InvariantCulture,
+            "S3 asked to slow down {0} time(s); the restore cut its rate {1} time(s), to {2:N0} requests/s at the lowest, and ended at {3:N0} requests/s.",
+            Concurrency.ThrottlesSeen, Concurrency.Cuts, Concurrency.LowestRate, Concurrency.RateLimit);
 
     private Task ActAsync(S3ObjectRecord item, RestoreDecision decision, CancellationToken cancellationToken)
     {
@@ -177,8 +176,8 @@ internal sealed class RestoreService : IDisposable
 
     public void Dispose()
     {
-        _backup.Throttling.Throttled -= _throttled;
-        _source.Throttling.Throttled -= _throttled;
+        _backup.Pacer.Detach(Concurrency);
+        _source.Pacer.Detach(Concurrency);
         _workers.Dispose();
     }
 }

@@ -19,9 +19,11 @@ internal sealed record RecordedRequest(HttpMethod Method, Uri Uri, IReadOnlyDict
     {
         var headers = request.Headers.Concat(request.Content?.Headers ?? Enumerable.Empty<KeyValuePair<string, IEnumerable<string>>>())
             .ToDictionary(header => header.Key.ToLowerInvariant(), header => string.Join(",", header.Value));
-        var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
-        return new RecordedRequest(request.Method, request.RequestUri!, headers, body);
+        var bytes = request.Content is null ? Array.Empty<byte>() : await request.Content.ReadAsByteArrayAsync(cancellationToken);
+        return new RecordedRequest(request.Method, request.RequestUri!, headers, Encoding.UTF8.GetString(bytes)) { BodyBytes = bytes };
     }
+
+    public byte[] BodyBytes { get; init; } = Array.Empty<byte>();
 
     /// <summary>Path and query, percent-decoded.</summary>
     public string PathAndQuery => Uri.UnescapeDataString(Uri.PathAndQuery);
