@@ -8,7 +8,8 @@ param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $ResultsPath,
     [int] $Runs = 3,
-    [int] $ObjectCount = 2000
+    [int] $ObjectCount = 2000,
+    [int] $ThrottleRate = 200
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -34,6 +35,26 @@ function Measure-Milliseconds([scriptblock] $Command) {
     $output = & $Command
     if ($LASTEXITCODE -ne 0) { throw "A benchmark command failed (exit code $LASTEXITCODE): $Command`n$output" }
     [pscustomobject]@{ Milliseconds = $watch.Elapsed.TotalMilliseconds; Output = $output }
+}
+
+# CPU time, in ms, of this process's waited-for children (cutime + cstime of /proc/self/stat, 100 ticks a second).
+function Get-ChildCpuMs { $fields = (Get-Content /proc/self/stat -Raw) -replace '^.*\) ', '' -split ' '; ([long]$fields[13] + [long]$fields[14]) * 10 }
+
+# CPU time, in ms, that the local server's daemons (monitor, OSD, radosgw) have used so far.
+function Get-ServerCpuMs($Server) {
+    $total = 0
+    foreach ($file in Get-ChildItem $Server.Root -Filter '*.daemon.pid') {
+        $fields = (Get-Content "/proc/$([int](Get-Content $file.FullName))/stat" -Raw) -replace '^.*\) ', '' -split ' '
+        $total += ([long]$fields[11] + [long]$fields[12]) * 10
+    }
+    $total
+}
+
+# Runs a tool as a child process: wall time, the child's CPU time and the server's CPU time over the run.
+function Measure-Tool($Server, [scriptblock] $Command) {
+    $childBefore = Get-ChildCpuMs; $serverBefore = Get-ServerCpuMs $Server
+    $measured = Measure-Milliseconds $Command
+    [pscustomobject]@{ Milliseconds = $measured.Milliseconds; Output = $measured.Output; ClientCpuMs = (Get-ChildCpuMs) - $childBefore; ServerCpuMs = (Get-ServerCpuMs $Server) - $serverBefore }
 }
 
 # Points our module (profile "bench"), the aws CLI (also with 64 requests at once) and rclone (remote "s3r") at the
@@ -93,11 +114,11 @@ try {
     # Plain (unversioned) destinations, as in the issue's reference measurements; versioned ones cost the server
     # about 1.5-2x per copy here, for every tool alike.
     function New-Destination { $script:fresh++; $name = "dst-$script:fresh"; New-LocalS3Bucket -Server $server -ModulePath $ModulePath -Name $name; $name }
-    function Invoke-Aws([string[]] $Arguments, [switch] $Concurrent) {
+    function Invoke-Aws([string[]] $Arguments, [switch] $Concurrent, [string] $Endpoint = $server.Endpoint) {
         $saved = @{}; foreach ($entry in $aws_env.GetEnumerator()) { $saved[$entry.Key] = [Environment]::GetEnvironmentVariable($entry.Key); [Environment]::SetEnvironmentVariable($entry.Key, $entry.Value) }
         $savedConfig = $env:AWS_CONFIG_FILE; $savedCa = $env:AWS_CA_BUNDLE
         $env:AWS_CONFIG_FILE = if ($Concurrent) { $env:AWS_CONFIG_FILE_FOR_CLI64 } else { '/nonexistent' }; $env:AWS_CA_BUNDLE = $null
-        try { & $aws @Arguments --endpoint-url $server.Endpoint --no-progress --only-show-errors }
+        try { & $aws @Arguments --endpoint-url $Endpoint --no-progress --only-show-errors }
         finally {
             foreach ($entry in $saved.GetEnumerator()) { [Environment]::SetEnvironmentVariable($entry.Key, $entry.Value) }
             $env:AWS_CONFIG_FILE = $savedConfig; $env:AWS_CA_BUNDLE = $savedCa
@@ -110,13 +131,27 @@ try {
     # Runs a restore in a fresh pwsh: whole-process time from outside (cold: import, connect, JIT and all), and the
     # restore's own time from inside a session that has already worked (a restore of a few objects into a scratch
     # bucket first, as in any session that is not brand new; the raw ceiling loop runs warmed up too).
-    function Invoke-OurSync([string] $Destination, [string] $Extra = '') {
+    function Invoke-OurSync([string] $Destination, [string] $Extra = '', [string] $ProfileName = 'bench') {
         $scratch = New-Destination
-        $script = "Import-Module '$manifest'; Connect-S3Backup -ProfileName bench -Bucket backup; " +
-            "`$null = Sync-S3BackupToSource -BackupBucket backup -SourceBucket $scratch -Include '*_00000?_v001.cdf'; `$w = [Diagnostics.Stopwatch]::StartNew(); " +
-            "`$r = Sync-S3BackupToSource -BackupBucket backup -SourceBucket $Destination $Extra; [int]`$w.Elapsed.TotalMilliseconds; @(`$r | Where-Object Action -eq Copied).Count"
-        $measured = Measure-Milliseconds { dotnet pwsh -NoProfile -NonInteractive -Command $script }
-        [pscustomobject]@{ WholeProcessMs = $measured.Milliseconds; InSessionMs = [double]$measured.Output[0]; Copied = [int]$measured.Output[1] }
+        $script = "Import-Module '$manifest'; Connect-S3Backup -ProfileName $ProfileName -Bucket backup; " +
+            "`$null = Sync-S3BackupToSource -BackupBucket backup -SourceBucket $scratch -Include '*_00000?_v001.cdf'; `$p = [Diagnostics.Process]::GetCurrentProcess(); `$c = `$p.TotalProcessorTime; `$w = [Diagnostics.Stopwatch]::StartNew(); " +
+            "`$r = Sync-S3BackupToSource -BackupBucket backup -SourceBucket $Destination $Extra; [int]`$w.Elapsed.TotalMilliseconds; @(`$r | Where-Object Action -eq Copied).Count; `$p.Refresh(); [int](`$p.TotalProcessorTime - `$c).TotalMilliseconds"
+        $measured = Measure-Tool $server { dotnet pwsh -NoProfile -NonInteractive -Command $script }
+        [pscustomobject]@{
+            WholeProcessMs = $measured.Milliseconds; InSessionMs = [double]$measured.Output[0]; Copied = [int]$measured.Output[1]
+            InSessionCpuMs = [double]$measured.Output[2]; WholeProcessCpuMs = $measured.ClientCpuMs; ServerCpuMs = $measured.ServerCpuMs
+        }
+    }
+    # The objects a restore left in a destination bucket, counted at the server itself.
+    function Get-ObjectCount([string] $Bucket) {
+        $client = New-LocalS3Client -Server $server -ModulePath $ModulePath
+        try {
+            $count = 0; $request = [Amazon.S3.Model.ListObjectsV2Request]@{ BucketName = $Bucket }
+            do { $page = $client.ListObjectsV2Async($request).GetAwaiter().GetResult(); $count += @($page.S3Objects).Count; $request.ContinuationToken = $page.NextContinuationToken }
+            while ($page.IsTruncated)
+            $count
+        }
+        finally { $client.Dispose() }
     }
 
     New-LocalS3Bucket -Server $server -ModulePath $ModulePath -Name backup -Versioned
@@ -126,22 +161,41 @@ try {
         Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket backup -Content $content
 
     $t = @{ ceiling128 = @(); ceiling = @(); ours = @(); oursProcess = @(); aws = @(); aws64 = @(); rclone = @(); rclone64 = @() }
+    # Per tool: client CPU ms (the tool's own process time; ours: the restore alone, in session) and server CPU ms, per run.
+    $cpu = [ordered]@{}
+    function Add-Cpu([string] $Tool, [double] $ClientMs, [double] $ServerMs) {
+        if (-not $cpu.Contains($Tool)) { $cpu[$Tool] = [pscustomobject]@{ Client = [System.Collections.Generic.List[double]]::new(); Server = [System.Collections.Generic.List[double]]::new() } }
+        $cpu[$Tool].Client.Add($ClientMs / $ObjectCount); $cpu[$Tool].Server.Add($ServerMs / $ObjectCount)
+    }
+    function Invoke-Ceiling([int] $InFlight) {
+        $run = Measure-Tool $server { dotnet $helper ceiling $server.Endpoint $server.AccessKey $server.SecretKey backup (New-Destination) $InFlight }
+        $loopMs, $loopCpuMs = [double[]]("$($run.Output)" -split ' ')
+        Add-Cpu "raw ceiling, $InFlight in flight (copy loop only)" $loopCpuMs $run.ServerCpuMs
+        $loopMs
+    }
+    function Invoke-Peer([string] $Tool, [scriptblock] $Command) {
+        $run = Measure-Tool $server $Command
+        Add-Cpu $Tool $run.ClientCpuMs $run.ServerCpuMs
+        $run.Milliseconds
+    }
     $synced = @{}
     for ($run = 0; $run -lt $Runs; $run++) {
         Write-Step "Restore run $($run + 1) of $Runs (interleaved)"
-        $t.ceiling += [double](Measure-Milliseconds { dotnet $helper ceiling $server.Endpoint $server.AccessKey $server.SecretKey backup (New-Destination) 64 }).Output
-        $t.ceiling128 += [double](Measure-Milliseconds { dotnet $helper ceiling $server.Endpoint $server.AccessKey $server.SecretKey backup (New-Destination) 128 }).Output
+        $t.ceiling += Invoke-Ceiling 64
+        $t.ceiling128 += Invoke-Ceiling 128
         $destination = New-Destination
         $ours = Invoke-OurSync $destination
         if ($ours.Copied -ne $ObjectCount) { throw "S3Replication copied $($ours.Copied) of $ObjectCount objects." }
         $t.ours += $ours.InSessionMs; $t.oursProcess += $ours.WholeProcessMs; $synced.ours = $destination
+        Add-Cpu 'S3Replication, in session (the restore alone)' $ours.InSessionCpuMs $ours.ServerCpuMs
+        Add-Cpu 'S3Replication, whole process' $ours.WholeProcessCpuMs $ours.ServerCpuMs
         if ($aws) {
-            $destination = New-Destination; $t.aws += (Measure-Milliseconds { Invoke-Aws @('s3', 'sync', 's3://backup', "s3://$destination") }).Milliseconds; $synced.aws = $destination
-            $destination = New-Destination; $t.aws64 += (Measure-Milliseconds { Invoke-Aws @('s3', 'sync', 's3://backup', "s3://$destination") -Concurrent }).Milliseconds
+            $destination = New-Destination; $t.aws += Invoke-Peer 'aws s3 sync (defaults; whole process)' { Invoke-Aws @('s3', 'sync', 's3://backup', "s3://$destination") }; $synced.aws = $destination
+            $destination = New-Destination; $t.aws64 += Invoke-Peer 'aws s3 sync, 64 concurrent (whole process)' { Invoke-Aws @('s3', 'sync', 's3://backup', "s3://$destination") -Concurrent }
         }
         if ($rclone) {
-            $destination = New-Destination; $t.rclone += (Measure-Milliseconds { Invoke-Rclone @('sync', 's3r:backup', "s3r:$destination") }).Milliseconds; $synced.rclone = $destination
-            $destination = New-Destination; $t.rclone64 += (Measure-Milliseconds { Invoke-Rclone @('sync', 's3r:backup', "s3r:$destination", '--transfers', '64', '--checkers', '64') }).Milliseconds
+            $destination = New-Destination; $t.rclone += Invoke-Peer 'rclone sync (defaults; whole process)' { Invoke-Rclone @('sync', 's3r:backup', "s3r:$destination") }; $synced.rclone = $destination
+            $destination = New-Destination; $t.rclone64 += Invoke-Peer 'rclone sync 64/64 (whole process)' { Invoke-Rclone @('sync', 's3r:backup', "s3r:$destination", '--transfers', '64', '--checkers', '64') }
         }
     }
     $scenario = "restore $ObjectCount x 1 KiB, server-side, into an empty bucket"
@@ -184,6 +238,41 @@ try {
         }
         finally { $client.Dispose() }
     }
+
+    # --- S3's request-rate limit: a token-bucket proxy answering 503 SlowDown above the rate, 25 ms added ---------
+    Write-Step "Throttled: $ObjectCount objects through a proxy allowing $ThrottleRate requests/s (503 SlowDown above), +25 ms a request"
+    $proxyOut = Join-Path $Root 'out/bench-proxy'
+    & dotnet build (Join-Path $Root 'tests/S3Replication.FaultProxy') -c Release -o $proxyOut --nologo -v quiet | Out-Host
+    if ($LASTEXITCODE -ne 0) { throw 'Building the throttling proxy failed.' }
+    Add-Type -Path (Join-Path $proxyOut 'S3Replication.FaultProxy.dll')
+    # Bursts of a tenth of a second's worth, as a token bucket would allow them.
+    $proxy = [S3Replication.FaultProxy.FaultProxy]::StartRateLimited($server.Endpoint, $ThrottleRate, [Math]::Max(10, $ThrottleRate / 10), 25)
+    try {
+        Add-Content $env:AWS_CONFIG_FILE "[profile throttled]`nendpoint_url = $($proxy.Endpoint)`nrequest_checksum_calculation = when_required`nresponse_checksum_validation = when_required`n"
+        Add-Content $env:AWS_SHARED_CREDENTIALS_FILE "[throttled]`naws_access_key_id = $($server.AccessKey)`naws_secret_access_key = $($server.SecretKey)`n"
+        $env:RCLONE_CONFIG_S3T_TYPE = 's3'; $env:RCLONE_CONFIG_S3T_PROVIDER = 'Ceph'; $env:RCLONE_CONFIG_S3T_ENDPOINT = "$($proxy.Endpoint)"
+        $env:RCLONE_CONFIG_S3T_ACCESS_KEY_ID = $server.AccessKey; $env:RCLONE_CONFIG_S3T_SECRET_ACCESS_KEY = $server.SecretKey
+        $env:RCLONE_CONFIG_S3T_FORCE_PATH_STYLE = 'true'; $env:RCLONE_CONFIG_S3T_REGION = 'us-east-1'
+        $throttled = [System.Collections.Generic.List[object]]::new()
+        # A peer may give up on objects here and exit non-zero: that is a result to record, not a benchmark failure.
+        function Measure-Throttled([string] $Tool, [scriptblock] $Run) {
+            $destination = New-Destination
+            $requests = $proxy.Requests; $refused = $proxy.Throttled
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $ms = & $Run $destination
+            if ($null -eq $ms) { $ms = $watch.Elapsed.TotalMilliseconds }
+            $throttled.Add([pscustomobject]@{
+                Tool = $Tool; Ms = [double]$ms; Requests = $proxy.Requests - $requests; Refused = $proxy.Throttled - $refused; Restored = Get-ObjectCount $destination
+            })
+        }
+        for ($run = 0; $run -lt $Runs; $run++) {
+            Write-Step "Throttled run $($run + 1) of $Runs"
+            Measure-Throttled 'S3Replication, in session (defaults: up to 128 at once, adaptive)' { param($d) (Invoke-OurSync $d -ProfileName throttled).InSessionMs }
+            if ($aws) { Measure-Throttled 'aws s3 sync (defaults)' { param($d) $null = Invoke-Aws @('s3', 'sync', 's3://backup', "s3://$d") -Endpoint "$($proxy.Endpoint)" 2>&1 } }
+            if ($rclone) { Measure-Throttled 'rclone sync --transfers 64 --checkers 64' { param($d) $null = Invoke-Rclone @('sync', 's3t:backup', "s3t:$d", '--transfers', '64', '--checkers', '64') 2>&1 } }
+        }
+    }
+    finally { $proxy.Dispose() }
 }
 finally {
     Stop-LocalS3 $server
@@ -236,6 +325,10 @@ $oursProcess = Get-Median $restoreScenario 'S3Replication, whole process (pwsh -
 $awsDefault = Get-Median $restoreScenario 'aws s3 sync (aws CLI 2.9.19, defaults)'
 $rcloneBest = @((Get-Median $restoreScenario 'rclone sync (1.60, defaults)'), (Get-Median $restoreScenario 'rclone sync --transfers 64 --checkers 64')) | Where-Object { $_ } | Measure-Object -Minimum
 function Ratio($a, $b) { if ($a -and $b) { '{0:N2}' -f ($a / $b) } else { 'n/a' } }
+function Get-MedianOf([double[]] $Values) { if (-not $Values) { return $null }; $sorted = @($Values | Sort-Object); $sorted[[int][Math]::Floor(($sorted.Count - 1) / 2)] }
+$idealMs = [Math]::Round(1000 * $ObjectCount / $ThrottleRate)
+$throttledRows = @($throttled | Group-Object Tool | ForEach-Object { $index = 0; $_.Group | ForEach-Object { $index++; $_ | Add-Member -PassThru Run $index } })
+$ourThrottled = @($throttled | Where-Object Tool -like 'S3Replication*')
 $importOverhead = (Get-Median 'cold start + Import-Module' 'S3Replication') - (Get-Median 'cold start, nothing loaded' 'pwsh -c exit (baseline)')
 
 $lines = @(
@@ -262,6 +355,24 @@ $lines = @(
     "- 1 GiB object: ours $(Get-Median 'restore one 1 GiB object, server-side' 'S3Replication, in session (one CopyObject below the 5 GiB threshold)') ms; aws $(Get-Median 'restore one 1 GiB object, server-side' 'aws s3 sync (defaults: multipart copy above 8 MiB)') ms; rclone $(Get-Median 'restore one 1 GiB object, server-side' 'rclone sync (defaults)') ms."
     "- Planning a compare of $($planFields['keys']) keys (synthetic listings, in process): $($planFields['seconds']) s, peak managed-heap growth **$($planFields['peakManagedGrowthMB']) MB**, peak working-set growth $($planFields['peakWorkingSetGrowthMB']) MB (target < 100 MB)."
     "- Import-Module overhead above the bare pwsh baseline (medians): **$importOverhead ms** (target < 300 ms)."
+    "- Client CPU per object, in session: **$('{0:N2}' -f (Get-MedianOf $cpu['S3Replication, in session (the restore alone)'].Client)) ms** (target: no more than 0.70 ms, the figure before the restore service; the raw loop: $('{0:N2}' -f (Get-MedianOf $cpu['raw ceiling, 64 in flight (copy loop only)'].Client)) ms)."
+    "- Throttled at $ThrottleRate requests/s: ours restored $(($ourThrottled | ForEach-Object Restored) -join ', ') of $ObjectCount objects in one run each, median **$(Ratio (Get-MedianOf $ourThrottled.Ms) $idealMs)× the ideal** $idealMs ms (target ≤ 1.15) with **$('{0:P1}' -f (Get-MedianOf ($ourThrottled | ForEach-Object { $_.Refused / [Math]::Max(1, $_.Requests) })))** of its requests refused (target < 5%)."
+    ''
+    "## CPU per object ($ObjectCount x 1 KiB restore, medians of $Runs runs)"
+    ''
+    'Client: the tool''s own process CPU time (user + system) divided by the objects; for the aws CLI and rclone the whole process, start-up included; for ours the restore alone inside the session (the whole process too, below); for the raw loop the copy loop alone. Server: the Ceph daemons'' CPU time over the same run, from /proc.'
+    ''
+    '| tool | client CPU ms/object | server CPU ms/object |'
+    '|---|---:|---:|'
+    ($cpu.GetEnumerator() | ForEach-Object { "| $($_.Key) | $('{0:N2}' -f (Get-MedianOf $_.Value.Client)) | $('{0:N2}' -f (Get-MedianOf $_.Value.Server)) |" })
+    ''
+    "## Throttled: $ObjectCount x 1 KiB through a $ThrottleRate requests/s limit"
+    ''
+    "A loopback proxy in front of the server behaves like S3 above a prefix's request rate: a token bucket of $ThrottleRate requests/s ($([Math]::Max(10, $ThrottleRate / 10)) deep) answering 503 SlowDown when empty, and 25 ms added to every request. Ideal time: $idealMs ms ($ObjectCount copies at the limit). Each run restores into a fresh bucket; restored objects are counted at the server."
+    ''
+    '| tool | run | ms | × ideal | requests | refused | restored |'
+    '|---|---:|---:|---:|---:|---:|---:|'
+    ($throttledRows | ForEach-Object { "| $($_.Tool) | $($_.Run) | $([Math]::Round($_.Ms)) | $(Ratio $_.Ms $idealMs) | $($_.Requests) | $($_.Refused) ($('{0:P1}' -f ($_.Refused / [Math]::Max(1, $_.Requests)))) | $($_.Restored) of $ObjectCount |" })
 )
 $lines | Set-Content $ResultsPath
 $results | Format-Table Scenario, Tool, MedianMs, MinMs, MaxMs -AutoSize | Out-Host

@@ -15,7 +15,8 @@ using S3Replication.Transfer;
 
 // Benchmark helpers run by bench/Invoke-Bench.ps1:
 //   ceiling <endpoint> <access-key> <secret-key> <from-bucket> <to-bucket> <concurrency>
-//     the server's ceiling for server-side copies: a minimal HttpClient + SigV4 CopyObject loop; prints milliseconds.
+//     the server's ceiling for server-side copies: a minimal HttpClient + SigV4 CopyObject loop; prints the loop's
+//     milliseconds and the process CPU milliseconds it used, separated by a space.
 //   plan-memory <keys>
 //     plans a compare of two synthetic listings of that many keys with the module's planner; prints peak memory growth.
 return args.FirstOrDefault() switch
@@ -48,6 +49,8 @@ static async Task<int> Ceiling(string endpoint, string accessKey, string secretK
     while (!string.IsNullOrEmpty(request.ContinuationToken));
 
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency });
+    using var process = Process.GetCurrentProcess();
+    var cpuBefore = process.TotalProcessorTime;
     var watch = Stopwatch.StartNew();
     using var slots = new SemaphoreSlim(concurrency);
     var copies = keys.Select(async key =>
@@ -78,7 +81,9 @@ static async Task<int> Ceiling(string endpoint, string accessKey, string secretK
         }
     });
     await Task.WhenAll(copies);
-    Console.WriteLine(watch.Elapsed.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture));
+    var elapsed = watch.Elapsed;
+    process.Refresh();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{elapsed.TotalMilliseconds:F0} {(process.TotalProcessorTime - cpuBefore).TotalMilliseconds:F0}"));
     return 0;
 }
 
@@ -112,7 +117,7 @@ static async Task<int> PlanMemory(int count)
     await foreach (var item in SyncPlanner.Join(Listing("backup", count, 0), Listing("source", count, 97), CompareMode.ETag))
     {
         planned++;
-        if (item.State == PlanItem.Different)
+        if (item.State == PlanState.Different)
         {
             different++;
         }

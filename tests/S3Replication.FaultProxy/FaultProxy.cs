@@ -56,6 +56,13 @@ public sealed class FaultProxy : IDisposable
     private readonly ConcurrentDictionary<Fault, long> _injected = new();
     private long _requests;
     private long _forwarded;
+    private long _throttled;
+
+    // The request-rate limit (none when _ratePerSecond is 0): a token bucket refilled continuously, as S3 limits a prefix.
+    private double _ratePerSecond;
+    private double _burst;
+    private double _tokens;
+    private DateTime _lastRefill = DateTime.UtcNow;
 
     private FaultProxy(Uri target, double rate, int seed, Fault[] faults, TimeSpan latency)
     {
@@ -85,7 +92,26 @@ public sealed class FaultProxy : IDisposable
         return new FaultProxy(new Uri(target), rate, seed, faults ?? Array.Empty<Fault>(), TimeSpan.FromMilliseconds(latencyMilliseconds));
     }
 
+    /// <summary>
+    /// Starts a proxy that behaves like S3 above a prefix's request rate: every request waits <paramref name="latencyMilliseconds"/>,
+    /// then is forwarded if the token bucket (<paramref name="requestsPerSecond"/>, <paramref name="burst"/> deep) has a token,
+    /// else answered 503 SlowDown. No other faults.
+    /// </summary>
+    public static FaultProxy StartRateLimited(string target, double requestsPerSecond, int burst, int latencyMilliseconds)
+    {
+        var proxy = new FaultProxy(new Uri(target), 0, 0, new[] { Fault.Latency }, TimeSpan.FromMilliseconds(latencyMilliseconds))
+        {
+            _ratePerSecond = requestsPerSecond,
+            _burst = burst,
+            _tokens = burst,
+        };
+        return proxy;
+    }
+
     public Uri Endpoint { get; }
+
+    /// <summary>Requests answered 503 SlowDown by the rate limit.</summary>
+    public long Throttled => Interlocked.Read(ref _throttled);
 
     /// <summary>The share of requests that get a fault; may be changed while running (0 lets everything through).</summary>
     public double Rate { get; set; }
@@ -126,10 +152,43 @@ public sealed class FaultProxy : IDisposable
         }
     }
 
+    /// <summary>Takes a token of the rate limit; false when the bucket is empty (always true without a limit).</summary>
+    private bool Admit()
+    {
+        if (_ratePerSecond <= 0)
+        {
+            return true;
+        }
+        lock (_random)
+        {
+            var now = DateTime.UtcNow;
+            _tokens = Math.Min(_burst, _tokens + (now - _lastRefill).TotalSeconds * _ratePerSecond);
+            _lastRefill = now;
+            if (_tokens < 1)
+            {
+                return false;
+            }
+            _tokens--;
+            return true;
+        }
+    }
+
+    /// <summary>Every request waits the latency, then takes a token or is refused with SlowDown.</summary>
+    private async Task<Fault?> RateLimitAsync()
+    {
+        await Task.Delay(Latency).ConfigureAwait(false);
+        if (Admit())
+        {
+            return null;
+        }
+        Interlocked.Increment(ref _throttled);
+        return Fault.SlowDown;
+    }
+
     private async Task HandleAsync(HttpListenerContext context)
     {
         Interlocked.Increment(ref _requests);
-        var fault = Draw();
+        var fault = _ratePerSecond > 0 ? await RateLimitAsync().ConfigureAwait(false) : Draw();
         if (fault is { } injected)
         {
             _injected.AddOrUpdate(injected, 1, (_, count) => count + 1);

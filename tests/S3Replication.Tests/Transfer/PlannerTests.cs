@@ -161,3 +161,66 @@ public class PlannerTests
         Assert.False(filter.Keeps(new S3ObjectRecord { Key = "k", LastModified = at.AddTicks(-1) }));
     }
 }
+
+/// <summary>The restore's one decision, against a reference stated plainly, and the same for planned and piped objects.</summary>
+public class RestoreDecisionTests
+{
+    private static readonly Gen<S3ObjectRecord?> Records = Gen.Select(Gen.Int[0, 3], Pick<string?>("\"a\"", "\"A\"", "a", "\"b\"", "\"c-2\"", null, ""),
+            Gen.Bool, Gen.Int[0, 4])
+        .Select((size, etag, marker, present) => present == 0 ? null : new S3ObjectRecord { Bucket = "b", Key = "k", Size = size, ETag = etag, IsDeleteMarker = marker && present == 1 });
+
+    /// <summary>The rule as the help states it.</summary>
+    private static (bool Copy, SyncReason Reason) Reference(S3ObjectRecord backup, S3ObjectRecord? source, CompareMode mode)
+    {
+        if (backup.IsDeleteMarker) return (false, SyncReason.DeleteMarker);
+        if (source is null) return (true, SyncReason.Missing);
+        if (mode == CompareMode.Always) return (true, SyncReason.Always);
+        if (backup.Size != source.Size) return (true, SyncReason.SizeDiffers);
+        if (mode == CompareMode.Size) return (false, SyncReason.Equal);
+        var (a, b) = (backup.ETag?.Trim('"').ToLowerInvariant(), source.ETag?.Trim('"').ToLowerInvariant());
+        if (string.IsNullOrEmpty(a) || string.IsNullOrEmpty(b)) return (true, SyncReason.Unverifiable);
+        return a == b ? (false, SyncReason.Equal) : (true, SyncReason.ETagDiffers);
+    }
+
+    private static async IAsyncEnumerable<S3ObjectRecord> One(S3ObjectRecord? record)
+    {
+        await Task.Yield();
+        if (record is not null)
+        {
+            yield return record;
+        }
+    }
+
+    [Fact]
+    public void The_decision_agrees_with_the_reference_and_planned_objects_are_decided_as_piped_ones()
+    {
+        Gen.Select(Records, Records, Pick(CompareMode.ETag, CompareMode.Size, CompareMode.Always)).Sample((backup, source, mode) =>
+        {
+            if (backup is null)
+            {
+                return;
+            }
+            var piped = RestoreDecider.Decide(backup, source, mode);
+            Assert.Equal(Reference(backup, source, mode), (piped.Copy, piped.Reason));
+
+            // A listing never holds a delete marker as an object, so the planner meets only real objects.
+            if (!backup.IsDeleteMarker)
+            {
+                var planned = Assert.Single(ToList(SyncPlanner.Join(One(backup), One(source), mode)));
+                Assert.Equal(piped, planned.Decision);
+                Assert.Equal(source is null ? PlanState.MissingInSource : piped.Copy ? PlanState.Different : PlanState.Equal, planned.State);
+            }
+        }, iter: 5000);
+    }
+
+    private static List<PlanItem> ToList(IAsyncEnumerable<PlanItem> items)
+    {
+        var list = new List<PlanItem>();
+        var enumerator = items.GetAsyncEnumerator();
+        while (enumerator.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+        {
+            list.Add(enumerator.Current);
+        }
+        return list;
+    }
+}
