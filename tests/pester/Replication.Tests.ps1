@@ -194,4 +194,12 @@ Describe 'Get-S3ReplicationStatus' {
         $failures[0].FullyQualifiedErrorId | Should -BeLike 'ObjectNotFound,*'
         $failures[0].TargetObject.Key | Should -Be 'imap/gone.cdf'
     }
+
+    It 'counts what it could not read in the summary, so no object goes missing from it' {
+        $records = 'imap/swe/l0/c.pkts', 'imap/gone.cdf', 'imap/mag/l1a/2025/01/a.cdf' |
+            ForEach-Object { [S3Replication.Records.S3ObjectRecord]@{ Bucket = $source; Key = $_ } }
+        $summary = $records | Get-S3ReplicationStatus -Summary -ErrorAction SilentlyContinue
+        ($summary | ForEach-Object { "$($_.Status)=$($_.Count)" }) -join ';' | Should -Be 'NONE=2;UNREADABLE=1'
+        ($summary | Measure-Object Count -Sum).Sum | Should -Be 3
+    }
 }

@@ -9,7 +9,7 @@ public sealed class SyncResult
     public string? VersionId { get; set; }
     public string Action { get; set; } = "";
 
-    /// <summary>Why: Missing, SizeDiffers, ETagDiffers, Always, Requested, Archived, RestoreStarted, RestoreInProgress.</summary>
+    /// <summary>Why: Missing, SizeDiffers, ETagDiffers, Unverifiable, Always; Equal, DeleteMarker (skipped); Archived, RestoreStarted, RestoreInProgress.</summary>
     public string? Reason { get; set; }
 
     public long Bytes { get; set; }

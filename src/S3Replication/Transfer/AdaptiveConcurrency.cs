@@ -130,6 +130,7 @@ internal sealed class AdaptiveConcurrency
                 _tokens--;
             }
             _recentSends.Enqueue(now);
+            ForgetSendsBefore(now);
             return TimeSpan.Zero;
         }
     }
@@ -241,12 +242,20 @@ internal sealed class AdaptiveConcurrency
     /// <summary>Requests sent a second over the last two round trips (at least the last tenth of a second).</summary>
     private double SendRate(TimeSpan now)
     {
-        var window = TimeSpan.FromTicks(Math.Max(2 * _roundTrip.Ticks, RateWindow.Ticks));
+        return Math.Max(MinimumRate, ForgetSendsBefore(now) / SendWindow.TotalSeconds);
+    }
+
+    private TimeSpan SendWindow => TimeSpan.FromTicks(Math.Max(2 * _roundTrip.Ticks, RateWindow.Ticks));
+
+    /// <summary>Drops sends older than the measuring window (so a long run holds only its last round trips); the count left.</summary>
+    private int ForgetSendsBefore(TimeSpan now)
+    {
+        var window = SendWindow;
         while (_recentSends.Count > 0 && now - _recentSends.Peek() > window)
         {
             _recentSends.Dequeue();
         }
-        return Math.Max(MinimumRate, _recentSends.Count / window.TotalSeconds);
+        return _recentSends.Count;
     }
 
     private void Complete(Lease lease)

@@ -38,7 +38,6 @@ internal sealed class RestoreService : IDisposable
     private readonly IRestoreReport _report;
     private readonly CopyEngine _engine;
     private readonly BoundedWorkers _workers;
-    private readonly RetryPolicy _retry;
 
     public RestoreService(AwsSession backup, AwsSession source, RestoreOptions options, IRestoreReport report)
     {
@@ -54,18 +53,6 @@ internal sealed class RestoreService : IDisposable
         _workers = new BoundedWorkers(Concurrency);
         backup.Pacer.Attach(Concurrency);
         source.Pacer.Attach(Concurrency);
-        _retry = RetryPolicies.S3 with
-        {
-            OnRetry = retry =>
-            {
-                // Throttling that outlasted the SDK's own retries; where the HTTP layer is ours it was heard there already.
-                if (retry.Kind == FailureKind.Throttled)
-                {
-                    Concurrency.Throttled();
-                }
-                _ = _report.NoteAsync(retry.Describe($"Copying s3://{_options.SourceBucket}/…"));
-            },
-        };
     }
 
     /// <summary>One session reads the backup and writes the source: CopyObject, no bytes through this process.</summary>
@@ -98,7 +85,7 @@ internal sealed class RestoreService : IDisposable
         }
         return _workers.StartAsync(() => Guarded(item, Stopwatch.StartNew(), async () =>
         {
-            var current = _options.CompareBy == CompareMode.Always ? null : await HeadSourceAsync(item.Key, cancellationToken).ConfigureAwait(false);
+            var current = _options.CompareBy == CompareMode.Always ? null : await HeadSourceAsync(item, cancellationToken).ConfigureAwait(false);
             var decision = RestoreDecider.Decide(item, current, _options.CompareBy);
             return decision.Copy ? await CopyAsync(item, decision.Reason, cancellationToken).ConfigureAwait(false) : Skipped(item, decision.Reason);
         }, cancellationToken), cancellationToken);
@@ -132,9 +119,23 @@ internal sealed class RestoreService : IDisposable
             return new RestoreOutcome(item, SyncAction.WouldCopy, reason, item.Size, TimeSpan.Zero);
         }
         var watch = Stopwatch.StartNew();
-        var copied = await _retry.RunAsync(token => _engine.CopyAsync(item, _options.SourceBucket, token), cancellationToken).ConfigureAwait(false);
+        var copied = await RetryFor(item).RunAsync(token => _engine.CopyAsync(item, _options.SourceBucket, token), cancellationToken).ConfigureAwait(false);
         return new RestoreOutcome(item, copied.Action, copied.Action == SyncAction.Copied ? reason : copied.Reason, copied.Bytes, watch.Elapsed);
     }
+
+    /// <summary>The S3 policy, reporting each retry of this object to the log.</summary>
+    private RetryPolicy RetryFor(S3ObjectRecord item) => RetryPolicies.S3 with
+    {
+        OnRetry = retry =>
+        {
+            // Throttling that outlasted the SDK's own retries; where the HTTP layer is ours it was heard there already.
+            if (retry.Kind == FailureKind.Throttled)
+            {
+                Concurrency.Throttled();
+            }
+            _ = _report.NoteAsync(retry.Describe($"Restoring {item}"));
+        },
+    };
 
     /// <summary>Runs the work for one object; whatever ends only this object becomes its Failed outcome.</summary>
     private async Task Guarded(S3ObjectRecord item, Stopwatch watch, Func<Task<RestoreOutcome>> work, CancellationToken cancellationToken)
@@ -144,7 +145,7 @@ internal sealed class RestoreService : IDisposable
         {
             outcome = await work().ConfigureAwait(false);
         }
-        catch (Exception error) when (_retry.EndsItem(error, cancellationToken))
+        catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
         {
             var failure = error as S3BackupException ?? AwsErrors.ForFailure(error,
                 $"s3:GetObject{(item.VersionId is null ? "" : "Version")} on the backup and s3:PutObject on the source",
@@ -169,9 +170,9 @@ internal sealed class RestoreService : IDisposable
         _ => "would be copied",
     };
 
-    private async Task<S3ObjectRecord?> HeadSourceAsync(string key, CancellationToken cancellationToken) =>
-        await _retry.RunAsync(token => _source.S3.HeadOrNullAsync(_options.SourceBucket, key, token), cancellationToken).ConfigureAwait(false) is { } head
-            ? new S3ObjectRecord { Bucket = _options.SourceBucket, Key = key, Size = head.ContentLength, ETag = head.ETag }
+    private async Task<S3ObjectRecord?> HeadSourceAsync(S3ObjectRecord item, CancellationToken cancellationToken) =>
+        await RetryFor(item).RunAsync(token => _source.S3.HeadOrNullAsync(_options.SourceBucket, item.Key, token), cancellationToken).ConfigureAwait(false) is { } head
+            ? new S3ObjectRecord { Bucket = _options.SourceBucket, Key = item.Key, Size = head.ContentLength, ETag = head.ETag }
             : null;
 
     public void Dispose()
