@@ -128,7 +128,8 @@ function Invoke-XunitTests {
 function Get-PesterSuite {
     $files = @(Get-ChildItem (Join-Path $Root 'tests/pester') -Filter '*.Tests.ps1' | Sort-Object Name)
     if (-not $Suite) { return $files }
-    foreach ($name in $Suite) {
+    # From a shell (dotnet pwsh ./build.ps1 Test -Suite Restore,Trust) the list arrives as one string.
+    foreach ($name in $Suite -split ',' | ForEach-Object Trim | Where-Object { $_ }) {
         $file = $files | Where-Object { $_.Name -eq "$name.Tests.ps1" }
         if (-not $file) { throw "No Pester suite '$name': the suites are $(($files.Name -replace '\.Tests\.ps1$') -join ', ')." }
         $file

@@ -100,7 +100,15 @@ Invoke-Shown { Test-S3BackupAccess -Bucket sds-data-dev -Probe Write }
 Show-Step 'Runbook: if anything fails, check permissions by downloading and uploading locally'
 $checkFolder = Join-Path $server.Root 'demo-check'
 Invoke-Shown { Get-S3BackupObject -Bucket sds-data-dev-backup -Prefix imap/mag/ | Select-Object -First 3 | Save-S3BackupObject -Destination $checkFolder }
-Invoke-Shown { Write-S3BackupObject -Path (Join-Path $checkFolder 'imap/mag') -Bucket sds-data-dev -Prefix tmp/permission-check/ }
+Invoke-Shown { Write-S3BackupObject -Path (Join-Path $checkFolder 'imap/mag') -Bucket sds-data-dev -Prefix tmp/permission-check }
+# The check's uploads are not data: the demo removes them again (the module has no delete cmdlet; an operator would use the console or aws s3 rm).
+$cleanup = New-LocalS3Client -Server $server -ModulePath $ModulePath
+try {
+    $checked = $cleanup.ListObjectsV2Async([Amazon.S3.Model.ListObjectsV2Request]@{ BucketName = 'sds-data-dev'; Prefix = 'tmp/permission-check/' }).GetAwaiter().GetResult().S3Objects
+    foreach ($object in @($checked)) { $null = $cleanup.DeleteObjectAsync('sds-data-dev', $object.Key).GetAwaiter().GetResult() }
+    Write-Host "(removed the $(@($checked).Count) check uploads under s3://sds-data-dev/tmp/permission-check/ again)"
+}
+finally { $cleanup.Dispose() }
 
 Show-Step 'Runbook: what differs between the source and its backup?'
 Invoke-Shown { Compare-S3BackupBucket -SourceBucket sds-data-dev -BackupBucket sds-data-dev-backup -Prefix imap/ | Sort-Object Key }

@@ -83,6 +83,16 @@ function Get-TestObject([string] $Bucket, [string] $Key) {
     finally { $client.Dispose() }
 }
 
+function Get-TestObjectBytes([string] $Bucket, [string] $Key) {
+    $client = New-LocalS3Client -Server $Server -ModulePath $ModulePath
+    try {
+        $memory = [IO.MemoryStream]::new()
+        $client.GetObjectAsync($Bucket, $Key).GetAwaiter().GetResult().ResponseStream.CopyTo($memory)
+        , $memory.ToArray()
+    }
+    finally { $client.Dispose() }
+}
+
 function Get-RandomBytes([int] $Count) { [Security.Cryptography.RandomNumberGenerator]::GetBytes($Count) }
 
 # A local file of random content, its folders created; an empty array arrives as $null, hence the zero-byte case.

@@ -98,6 +98,8 @@ Describe 'Uploading names and folders as they are' {
 
         (Write-S3BackupObject -LiteralPath $folder -Bucket $bucket -Prefix 'literal/').Key | Should -Be 'literal/data/run[1].txt'
         (Get-ChildItem -LiteralPath (Join-Path $folder 'data') -File | Write-S3BackupObject -Bucket $bucket -Prefix 'piped/').Key | Should -Be 'piped/run[1].txt'
+        # A prefix is a folder, with or without its trailing slash.
+        (Get-ChildItem -LiteralPath (Join-Path $folder 'data') -File | Write-S3BackupObject -Bucket $bucket -Prefix 'tmp/check').Key | Should -Be 'tmp/check/run[1].txt'
         Get-S3BackupObject -Bucket $bucket -Prefix 'literal/linked' | Should -BeNullOrEmpty
     }
 }

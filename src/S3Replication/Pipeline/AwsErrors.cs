@@ -32,8 +32,8 @@ internal static class AwsErrors
             "AccessDenied" or "AllAccessDisabled" or "InvalidAccessKeyId" or "SignatureDoesNotMatch" when error.StatusCode == HttpStatusCode.Forbidden =>
                 new S3BackupException(ErrorId.AccessDenied, ErrorCategory.PermissionDenied,
                     $"{what} was denied ({code}). The identity needs {iamAction} on {resourceArn}, and no bucket policy may deny it.", target, error),
-            "NoSuchBucket" => new S3BackupException(ErrorId.AwsRequestFailed, ErrorCategory.ObjectNotFound,
-                $"{what} failed: the bucket does not exist at this endpoint and region.", target, error),
+            "NoSuchBucket" => new S3BackupException(ErrorId.BucketNotFound, ErrorCategory.ObjectNotFound,
+                $"{what} failed: the bucket does not exist at this endpoint and region. Check the name (Tab completes it) and -Region.", target, error),
             _ => new S3BackupException(ErrorId.AwsRequestFailed, ErrorCategory.InvalidOperation,
                 $"{what} failed: {code}: {error.Message}", target, error),
         };

@@ -44,6 +44,9 @@ public enum ErrorId
     UnsafeKey,
     FileExists,
     PathNotFound,
+    SameBucket,
+    BucketNotFound,
+    BucketsReversed,
 }
 
 /// <summary>

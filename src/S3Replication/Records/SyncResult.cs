@@ -22,6 +22,8 @@ public sealed class SyncResult
 /// <summary>How a key differs between the source bucket and its backup.</summary>
 public sealed class CompareResult
 {
+    public string SourceBucket { get; set; } = "";
+    public string BackupBucket { get; set; } = "";
     public string Key { get; set; } = "";
 
     /// <summary>MissingInBackup, MissingInSource, Different or Equal.</summary>
@@ -34,5 +36,13 @@ public sealed class CompareResult
     public DateTime? SourceLastModified { get; set; }
     public DateTime? BackupLastModified { get; set; }
 
+    /// <summary>The backup version compared (set when the backup was compared as of a moment).</summary>
+    public string? BackupVersionId { get; set; }
+
     public override string ToString() => $"{State} {Key}";
+
+    /// <summary>The backup object a restore would copy for this key; null where the backup has nothing the source lacks.</summary>
+    internal S3ObjectRecord? ToBackupObject() => State is "MissingInSource" or "Different" && BackupBucket.Length > 0
+        ? new S3ObjectRecord { Bucket = BackupBucket, Key = Key, VersionId = BackupVersionId, Size = BackupSize ?? 0, ETag = BackupETag, LastModified = BackupLastModified }
+        : null;
 }

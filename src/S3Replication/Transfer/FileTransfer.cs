@@ -161,7 +161,10 @@ internal sealed class FileTransfer
         {
             return false;
         }
-        if (expected.LastModified is { } modified && Math.Abs((info.LastWriteTimeUtc - modified.ToUniversalTime()).TotalSeconds) < 1)
+        // A download stamps the file with the object's LastModified, a whole second; a file another program wrote has
+        // the time of that write, to the nanosecond on today's file systems. So only an exact match may skip the hash:
+        // "within a second" took a file changed in the same second as the upload for an unchanged one.
+        if (expected.LastModified is { } modified && info.LastWriteTimeUtc == modified.ToUniversalTime())
         {
             return true;
         }

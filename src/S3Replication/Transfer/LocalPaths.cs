@@ -88,7 +88,10 @@ internal static class LocalPaths
         }
     }
 
-    /// <summary>The key for a file found under <paramref name="root"/>: the prefix, then the relative path with forward slashes.</summary>
+    /// <summary>
+    /// The key for a file found under <paramref name="root"/>: the prefix as a folder (a '/' is added unless it ends in
+    /// one, as aws s3 cp does for a folder), then the relative path with forward slashes.
+    /// </summary>
     public static string KeyFor(string root, string file, string? prefix)
     {
         if (!IsInside(root, file))
@@ -96,7 +99,8 @@ internal static class LocalPaths
             throw new ArgumentException($"{file} is not under {root}.", nameof(file));
         }
         var relative = file.Substring(TrimSeparator(root).Length + 1);
-        var key = (prefix ?? "") + relative.Replace(Path.DirectorySeparatorChar, '/');
+        var folder = string.IsNullOrEmpty(prefix) || prefix!.EndsWith("/", StringComparison.Ordinal) ? prefix ?? "" : prefix + "/";
+        var key = folder + relative.Replace(Path.DirectorySeparatorChar, '/');
         if (Encoding.UTF8.GetByteCount(key) > MaxKeyBytes)
         {
             throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using Amazon.S3;
@@ -226,5 +227,36 @@ public class ConfigurationMergerTests
         {
             Assert.Equal(ErrorId.InvalidArgument, Assert.Throws<S3BackupException>(spec.Validate).ErrorId);
         }
+    }
+}
+
+public class BucketOrientationTests
+{
+    private static Amazon.S3.Model.ReplicationConfiguration To(params string[] buckets) => new()
+    {
+        Role = "arn:aws:iam::111111111111:role/BackupRole",
+        Rules = buckets.Select((bucket, index) => new Amazon.S3.Model.ReplicationRule
+        {
+            Id = $"r{index}",
+            Destination = new Amazon.S3.Model.ReplicationDestination { BucketArn = $"arn:aws:s3:::{bucket}" },
+        }).ToList(),
+    };
+
+    [Theory]
+    [InlineData(true, false, "AsGiven")]
+    [InlineData(false, true, "Reversed")]
+    [InlineData(true, true, "AsGiven")]
+    [InlineData(false, false, "Unknown")]
+    public void The_configurations_tell_which_way_the_buckets_go(bool sourceReplicatesToBackup, bool backupReplicatesToSource, string expected)
+    {
+        var sourceConfiguration = sourceReplicatesToBackup ? To("elsewhere", "sds-data-dev-backup") : To("elsewhere");
+        var backupConfiguration = backupReplicatesToSource ? To("sds-data-dev") : null;
+        Assert.Equal(Enum.Parse<Orientation>(expected), BucketOrientation.Of("sds-data-dev-backup", "sds-data-dev", backupConfiguration, sourceConfiguration));
+    }
+
+    [Fact]
+    public void Unreadable_configurations_say_nothing()
+    {
+        Assert.Equal(Orientation.Unknown, BucketOrientation.Of("b", "s", null, null));
     }
 }

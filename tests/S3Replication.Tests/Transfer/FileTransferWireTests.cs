@@ -41,6 +41,31 @@ public sealed class FileTransferWireTests : IDisposable
 
     private string FinalPath => Path.Combine(_folder, "imap", "a.cdf");
 
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(300, false)]
+    [InlineData(-999, false)]
+    public async Task Only_the_exact_time_a_download_stamps_skips_the_content_check(int offsetMilliseconds, bool skipped)
+    {
+        // Same size, other bytes, written within a second of the object's LastModified.
+        var fake = new FakeS3(sent => Body(_content, 0, HttpStatusCode.OK));
+        var transfer = new FileTransfer(fake.Client(), TransferOptions.Default);
+        Directory.CreateDirectory(Path.GetDirectoryName(FinalPath)!);
+        await File.WriteAllBytesAsync(FinalPath, RandomNumberGenerator.GetBytes(_content.Length));
+        File.SetLastWriteTimeUtc(FinalPath, Modified.AddMilliseconds(offsetMilliseconds));
+
+        if (skipped)
+        {
+            Assert.Equal("Skipped", (await transfer.DownloadAsync(Record(), FinalPath, force: false, default)).Action);
+        }
+        else
+        {
+            var refused = await Assert.ThrowsAsync<S3BackupException>(() => transfer.DownloadAsync(Record(), FinalPath, force: false, default));
+            Assert.Equal(ErrorId.FileExists, refused.ErrorId);
+        }
+        Assert.Empty(fake.Requests);
+    }
+
     [Fact]
     public async Task A_partial_download_is_resumed_from_where_it_stopped_if_the_object_is_unchanged()
     {

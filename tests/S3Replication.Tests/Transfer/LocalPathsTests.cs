@@ -72,6 +72,7 @@ public class LocalPathsTests
         Assert.Equal(Path.Combine(new[] { Root }.Concat(key.Split('/')).ToArray()), file);
         Assert.Equal(key, LocalPaths.KeyFor(Root, file, null));
         Assert.Equal("restore/" + key, LocalPaths.KeyFor(Root, file, "restore/"));
+        Assert.Equal("tmp/check/" + key, LocalPaths.KeyFor(Root, file, "tmp/check"));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
+using S3Replication.Pipeline;
 using S3Replication.Records;
 using S3Replication.Session;
 using S3Replication.Transfer;
@@ -18,7 +19,8 @@ public abstract class BucketPairCmdlet : S3BackupCmdlet
     [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string BackupBucket { get; set; } = "";
 
-    [Parameter(Mandatory = true, Position = 1)]
+    /// <summary>Bound from piped compare results by property name too.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string SourceBucket { get; set; } = "";
@@ -61,6 +63,12 @@ public abstract class BucketPairCmdlet : S3BackupCmdlet
         {
             ObjectSelection.RequireBucket(BackupBucket, "backup");
             ObjectSelection.RequirePast(AsOf);
+            if (BackupBucket == SourceBucket)
+            {
+                throw new S3BackupException(ErrorId.SameBucket, ErrorCategory.InvalidArgument,
+                    $"-BackupBucket and -SourceBucket are both '{SourceBucket}': name the backup bucket and the bucket it backs up. Nothing was changed.",
+                    SourceBucket);
+            }
         }
         var backup = BackupSession is null ? ResolveSession() : FromRecord(BackupSession);
         var source = SourceSession is null ? ResolveSession() : FromRecord(SourceSession);

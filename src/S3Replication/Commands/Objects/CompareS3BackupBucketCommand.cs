@@ -29,6 +29,8 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet
             }
             await WriteObjectAsync(new CompareResult
             {
+                SourceBucket = SourceBucket,
+                BackupBucket = BackupBucket,
                 Key = item.Key,
                 State = item.State.ToString(),
                 SourceSize = item.Source?.Size,
@@ -37,6 +39,7 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet
                 BackupETag = item.Backup?.ETag,
                 SourceLastModified = item.Source?.LastModified,
                 BackupLastModified = item.Backup?.LastModified,
+                BackupVersionId = item.Backup?.VersionId,
             }).ConfigureAwait(false);
         }
         await WriteVerboseAsync($"Compared s3://{SourceBucket} with s3://{BackupBucket}/{Prefix}: " +

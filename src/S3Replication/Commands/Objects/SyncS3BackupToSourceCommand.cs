@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using S3Replication.Pipeline;
 using S3Replication.Records;
+using S3Replication.Replication;
 using S3Replication.Transfer;
 
 namespace S3Replication.Commands.Objects;
@@ -14,11 +15,17 @@ namespace S3Replication.Commands.Objects;
 public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreReport
 {
     private const string ObjectsSet = "Objects";
+    private const string ComparedSet = "Compared";
 
     /// <summary>Backup objects to restore, e.g. from Get-S3BackupObject; each is copied unless the source already has it.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectsSet)]
     [ValidateNotNull]
     public S3ObjectRecord? InputObject { get; set; }
+
+    /// <summary>Results of Compare-S3BackupBucket: the MissingInSource and Different ones are restored, each decided afresh.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ComparedSet)]
+    [ValidateNotNull]
+    public CompareResult? CompareResult { get; set; }
 
     /// <summary>The most copies at once; fewer while S3 answers SlowDown. 128 measured fastest with the AWS SDK client here (64: 25% slower).</summary>
     [Parameter]
@@ -66,22 +73,78 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
     [Parameter]
     public SwitchParameter IncludeSkipped { get; set; }
 
+    /// <summary>Restore even though the replication configurations say the two buckets are the other way round.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     private (S3Replication.Session.AwsSession? Backup, S3Replication.Session.AwsSession? Source) _sides;
     private RestoreService? _restore;
+    private string _target = "";
     private ProgressReporter? _progress;
 
-    protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Plans, asks ShouldProcess and starts the restore service, once: at the first record, or at the end for buckets.
+    /// Not earlier, since piped compare results bind -SourceBucket only with the first of them.
+    /// </summary>
+    private async Task StartOnceAsync(CancellationToken cancellationToken)
     {
+        if (_restore is not null)
+        {
+            return;
+        }
         var copy = CopyOptionsFromParameters();
         var (backup, source) = ResolveSides();
         _sides = (backup, source);
-        var from = ParameterSetName == BucketsSet ? $"s3://{BackupBucket}/{Prefix}" + (AsOf is null ? "" : $" as of {AsOf:o}") : "the piped backup objects";
+        if (ParameterSetName == BucketsSet)
+        {
+            await RequireOrientationAsync(backup, source, cancellationToken).ConfigureAwait(false);
+        }
+        _target = SourceBucket;
+        var from = ParameterSetName == BucketsSet ? $"s3://{BackupBucket}/{Prefix}" + (AsOf is null ? "" : $" as of {AsOf:o}")
+            : ParameterSetName == ComparedSet ? "the piped compare results (MissingInSource and Different)" : "the piped backup objects";
         var commit = await ShouldProcessAsync($"s3://{SourceBucket}", $"Restore what differs from {from}").ConfigureAwait(false);
         _restore = new RestoreService(backup, source, new RestoreOptions(SourceBucket, CompareBy, MaxConcurrency, commit, copy), this);
         _progress = new ProgressReporter("Restore", _restore.Tally);
         await WriteVerboseAsync($"Restoring {from} to s3://{SourceBucket}: " +
             (_restore.ServerSide ? "server-side copies" : $"streamed through this process (two sessions; at most {MaxBufferSize / (1024 * 1024):N0} MiB buffered)") +
             $", up to {MaxConcurrency} at once, compare by {CompareBy}, encryption: {Describe(copy)}.").ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Swapped bucket names would write into the backup: refused when the replication configurations show the
+    /// "backup" replicating to the "source", unless -Force. A configuration that cannot be read says nothing.
+    /// </summary>
+    private async Task RequireOrientationAsync(S3Replication.Session.AwsSession backup, S3Replication.Session.AwsSession source, CancellationToken cancellationToken)
+    {
+        var orientation = BucketOrientation.Of(BackupBucket, SourceBucket,
+            await ConfigurationOrNullAsync(backup, BackupBucket, cancellationToken).ConfigureAwait(false),
+            await ConfigurationOrNullAsync(source, SourceBucket, cancellationToken).ConfigureAwait(false));
+        if (orientation == Orientation.Reversed && !Force)
+        {
+            throw new S3BackupException(ErrorId.BucketsReversed, ErrorCategory.InvalidArgument,
+                $"s3://{BackupBucket} replicates to s3://{SourceBucket}, so '{BackupBucket}' is the source and '{SourceBucket}' its backup: " +
+                $"this restore would write into the backup. Swap -BackupBucket and -SourceBucket, or pass -Force if this is really meant. Nothing was changed.",
+                BackupBucket);
+        }
+        await WriteVerboseAsync(orientation switch
+        {
+            Orientation.AsGiven => $"s3://{SourceBucket} replicates to s3://{BackupBucket}: the restore goes the right way.",
+            Orientation.Reversed => $"s3://{BackupBucket} replicates to s3://{SourceBucket}; restoring the other way round as -Force asks.",
+            _ => "Neither bucket's replication configuration names the other (or it could not be read); the bucket roles are taken as given.",
+        }).ConfigureAwait(false);
+    }
+
+    private static async Task<Amazon.S3.Model.ReplicationConfiguration?> ConfigurationOrNullAsync(S3Replication.Session.AwsSession session, string bucket,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await new ReplicationService(session.S3).GetAsync(bucket, cancellationToken).ConfigureAwait(false);
+        }
+        catch (S3BackupException)
+        {
+            return null;
+        }
     }
 
     private CopyOptions CopyOptionsFromParameters()
@@ -118,15 +181,50 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
         _ => "the source bucket's default",
     };
 
-    protected override Task ProcessRecordAsync(CancellationToken cancellationToken) =>
-        InputObject is { } item ? PerItemAsync(() =>
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        if (InputObject is null && CompareResult is null)
         {
+            return;
+        }
+        await StartOnceAsync(cancellationToken).ConfigureAwait(false);
+        await PerItemAsync(() => RestorePipedAsync(cancellationToken)).ConfigureAwait(false);
+    }
+
+    private Task RestorePipedAsync(CancellationToken cancellationToken)
+    {
+        if (CompareResult is { } compared)
+        {
+            if (compared.SourceBucket.Length > 0 && compared.SourceBucket != _target)
+            {
+                throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                    $"The compare result for '{compared.Key}' is of s3://{compared.SourceBucket}, but this restore writes into s3://{_target}: " +
+                    "restore each source bucket's results in a pipeline of their own. It was left alone.", compared);
+            }
+            // MissingInBackup and Equal need nothing restored.
+            return compared.ToBackupObject() is { } fromBackup ? RestoreOneAsync(fromBackup, cancellationToken) : Task.CompletedTask;
+        }
+        return RestoreOneAsync(InputObject!, cancellationToken);
+    }
+
+    private Task RestoreOneAsync(S3ObjectRecord item, CancellationToken cancellationToken)
+    {
             ObjectSelection.RequireBucket(item);
+            if (item.Bucket == _target)
+            {
+                throw new S3BackupException(ErrorId.SameBucket, ErrorCategory.InvalidArgument,
+                    $"The piped object '{item.Key}' is already in s3://{_target}, the bucket to restore into: pipe objects of the backup bucket. It was left alone.", item);
+            }
             return _restore!.RestoreRecordAsync(item, cancellationToken);
-        }) : Task.CompletedTask;
+    }
 
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
+        if (_restore is null && ParameterSetName != BucketsSet)
+        {
+            return;   // nothing was piped in
+        }
+        await StartOnceAsync(cancellationToken).ConfigureAwait(false);
         if (ParameterSetName == BucketsSet)
         {
             await _restore!.RestorePlanAsync(Plan(_sides.Backup!, _sides.Source!, cancellationToken), cancellationToken).ConfigureAwait(false);

@@ -35,7 +35,7 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
     [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string Bucket { get; set; } = "";
 
-    /// <summary>Put in front of each file's path relative to the folder given (or of the file name).</summary>
+    /// <summary>The folder the keys go under (a '/' is added unless it ends in one), before each file's path relative to the folder given.</summary>
     [Parameter]
     [AllowEmptyString]
     public string? Prefix { get; set; }

@@ -1,0 +1,35 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Amazon.S3.Model;
+
+namespace S3Replication.Replication;
+
+/// <summary>Which way the replication configurations say two buckets relate, for a restore that names them.</summary>
+internal enum Orientation
+{
+    /// <summary>Neither bucket's configuration names the other (or could not be read).</summary>
+    Unknown,
+
+    /// <summary>The source bucket replicates to the backup bucket: the restore goes the right way.</summary>
+    AsGiven,
+
+    /// <summary>The "backup" replicates to the "source": the two were most likely swapped.</summary>
+    Reversed,
+}
+
+internal static class BucketOrientation
+{
+    /// <summary>Pure: from the two buckets' replication configurations (null: none, or unreadable).</summary>
+    public static Orientation Of(string backupBucket, string sourceBucket, ReplicationConfiguration? backupConfiguration, ReplicationConfiguration? sourceConfiguration)
+    {
+        if (DestinationsOf(sourceConfiguration).Contains(backupBucket, StringComparer.Ordinal))
+        {
+            return Orientation.AsGiven;
+        }
+        return DestinationsOf(backupConfiguration).Contains(sourceBucket, StringComparer.Ordinal) ? Orientation.Reversed : Orientation.Unknown;
+    }
+
+    private static IEnumerable<string> DestinationsOf(ReplicationConfiguration? configuration) =>
+        (configuration?.Rules ?? new List<ReplicationRule>()).Select(ReplicationRules.DestinationBucket);
+}
