@@ -200,6 +200,30 @@ Describe 'Bucket names that would restore the wrong way' {
     }
 }
 
+Describe 'Moments and filters that would select nothing' {
+    It 'refuses a day and month that can be read either way, and says which instant it used' {
+        { Sync-S3BackupToSource $backup $source -AsOf '02/12/2026 00:04:15' -WhatIf } | Should -Throw '*can be read as 2026-12-02 or as 2026-02-12*ISO 8601*'
+        $moment = (Get-Date).ToUniversalTime().AddSeconds(-5).ToString('yyyy-MM-ddTHH:mm:ssZ')
+        $verbose = Sync-S3BackupToSource $backup $source -AsOf $moment -Prefix imap/hit/ -WhatIf -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $verbose.Message -join "`n" | Should -Match ([regex]::Escape("as of $($moment.TrimEnd('Z'))Z (local "))
+    }
+
+    It 'warns when nothing existed at the moment, and when a prefix starts with /' {
+        $null = Get-S3BackupObject -Bucket $backup -AsOf '2000-01-01T00:00:00Z' -WarningVariable early -WarningAction SilentlyContinue
+        $early | Should -Match 'Nothing existed under .* as of 2000-01-01T00:00:00Z'
+        $null = Sync-S3BackupToSource $backup $source -Prefix /imap/swe/ -WhatIf -WarningVariable slash -WarningAction SilentlyContinue
+        $slash | Should -Match "no leading '/'. Try -Prefix 'imap/swe/'"
+    }
+
+    It 'warns when patterns match none of the keys, saying how they match' {
+        $none = Sync-S3BackupToSource $backup $source -Prefix imap/mag/ -Include '*.CDF' -WhatIf -WarningVariable cased -WarningAction SilentlyContinue
+        $none | Should -BeNullOrEmpty
+        $cased | Should -Match "None of the \d+ object\(s\) under s3://.*/imap/mag/ matched -Include '\*.CDF'.*case-sensitive"
+        $null = Compare-S3BackupBucket -BackupBucket $backup -SourceBucket $source -Include 'imap_mag_l1a*' -WarningVariable whole -WarningAction SilentlyContinue
+        $whole | Should -Match 'match the whole key'
+    }
+}
+
 Describe 'Point-in-time restore' {
     It 'brings back an overwritten and a deleted object as they were' {
         $pit = New-TestName 'pit'

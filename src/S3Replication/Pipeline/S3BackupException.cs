@@ -46,6 +46,7 @@ public enum ErrorId
     PathNotFound,
     SameBucket,
     BucketNotFound,
+    AmbiguousDate,
     BucketsReversed,
 }
 

@@ -3,7 +3,7 @@ using System;
 namespace S3Replication.Records;
 
 /// <summary>An object or object version in a bucket; flows between the object cmdlets by property name.</summary>
-public sealed class S3ObjectRecord
+public class S3ObjectRecord
 {
     public string Bucket { get; set; } = "";
     public string Key { get; set; } = "";

@@ -19,12 +19,14 @@ public sealed class SyncResult
     public override string ToString() => $"{Action} {Key}" + (Reason is null ? "" : $" ({Reason})") + (Error is null ? "" : $": {Error}");
 }
 
-/// <summary>How a key differs between the source bucket and its backup.</summary>
-public sealed class CompareResult
+/// <summary>
+/// How a key differs between the source bucket and its backup. It is also the backup's object for that key (Bucket,
+/// Key, VersionId, Size, ETag are the backup's), so compare results pipe straight into Sync-S3BackupToSource, which
+/// restores the MissingInSource and Different ones.
+/// </summary>
+public sealed class CompareResult : S3ObjectRecord
 {
     public string SourceBucket { get; set; } = "";
-    public string BackupBucket { get; set; } = "";
-    public string Key { get; set; } = "";
 
     /// <summary>MissingInBackup, MissingInSource, Different or Equal.</summary>
     public string State { get; set; } = "";
@@ -36,13 +38,8 @@ public sealed class CompareResult
     public DateTime? SourceLastModified { get; set; }
     public DateTime? BackupLastModified { get; set; }
 
-    /// <summary>The backup version compared (set when the backup was compared as of a moment).</summary>
-    public string? BackupVersionId { get; set; }
+    /// <summary>Whether a restore has something to copy for this key.</summary>
+    internal bool BackupHasWhatSourceLacks => State is "MissingInSource" or "Different";
 
     public override string ToString() => $"{State} {Key}";
-
-    /// <summary>The backup object a restore would copy for this key; null where the backup has nothing the source lacks.</summary>
-    internal S3ObjectRecord? ToBackupObject() => State is "MissingInSource" or "Different" && BackupBucket.Length > 0
-        ? new S3ObjectRecord { Bucket = BackupBucket, Key = Key, VersionId = BackupVersionId, Size = BackupSize ?? 0, ETag = BackupETag, LastModified = BackupLastModified }
-        : null;
 }

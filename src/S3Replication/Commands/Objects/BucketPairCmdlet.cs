@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
+using System.Threading.Tasks;
 using S3Replication.Pipeline;
 using S3Replication.Records;
 using S3Replication.Session;
@@ -41,6 +42,7 @@ public abstract class BucketPairCmdlet : S3BackupCmdlet
 
     /// <summary>Compare with (or restore) the backup as it was at this moment (versioned backup bucket).</summary>
     [Parameter(ParameterSetName = BucketsSet)]
+    [PointInTime]
     public DateTime? AsOf { get; set; }
 
     [Parameter]
@@ -75,13 +77,21 @@ public abstract class BucketPairCmdlet : S3BackupCmdlet
         return (backup, source);
     }
 
+    /// <summary>What the backup listing of the last <see cref="Plan"/> gave and kept.</summary>
+    private protected SelectionCount BackupSelection { get; } = new();
+
     /// <summary>The merge-join of the (filtered) backup and source listings, one key at a time.</summary>
     internal IAsyncEnumerable<PlanItem> Plan(AwsSession backup, AwsSession source, CancellationToken cancellationToken)
     {
         var keys = new KeyFilter(Include, Exclude);
         return SyncPlanner.Join(
-            ObjectSelection.ListAsync(new ObjectLister(backup.S3), BackupBucket, Prefix, keys, AsOf, cancellationToken),
+            ObjectSelection.ListAsync(new ObjectLister(backup.S3), BackupBucket, Prefix, keys, AsOf, cancellationToken, BackupSelection),
             ObjectSelection.ListAsync(new ObjectLister(source.S3), SourceBucket, Prefix, keys, asOf: null, cancellationToken),
             CompareBy);
     }
+
+    /// <summary>After a plan: a warning when the backup side selected nothing and that looks like a mistake.</summary>
+    private protected Task WarnIfNothingSelectedAsync() =>
+        ObjectSelection.EmptySelectionWarning(BackupSelection, BackupBucket, Prefix, AsOf, Include, Exclude) is { } warning
+            ? WriteWarningAsync(warning) : Task.CompletedTask;
 }

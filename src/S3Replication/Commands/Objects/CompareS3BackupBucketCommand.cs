@@ -30,7 +30,12 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet
             await WriteObjectAsync(new CompareResult
             {
                 SourceBucket = SourceBucket,
-                BackupBucket = BackupBucket,
+                Bucket = BackupBucket,
+                VersionId = item.Backup?.VersionId,
+                Size = item.Backup?.Size ?? 0,
+                ETag = item.Backup?.ETag,
+                LastModified = item.Backup?.LastModified,
+                StorageClass = item.Backup?.StorageClass,
                 Key = item.Key,
                 State = item.State.ToString(),
                 SourceSize = item.Source?.Size,
@@ -39,9 +44,9 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet
                 BackupETag = item.Backup?.ETag,
                 SourceLastModified = item.Source?.LastModified,
                 BackupLastModified = item.Backup?.LastModified,
-                BackupVersionId = item.Backup?.VersionId,
             }).ConfigureAwait(false);
         }
+        await WarnIfNothingSelectedAsync().ConfigureAwait(false);
         await WriteVerboseAsync($"Compared s3://{SourceBucket} with s3://{BackupBucket}/{Prefix}: " +
             (counts.Count == 0 ? "no objects" : string.Join(", ", counts.OrderBy(entry => entry.Key).Select(entry => $"{entry.Value} {entry.Key}")))).ConfigureAwait(false);
     }

@@ -37,15 +37,18 @@ public sealed class GetS3BackupObjectCommand : S3BackupCmdlet
     public string[]? Exclude { get; set; }
 
     [Parameter]
+    [PointInTime]
     public DateTime? ModifiedAfter { get; set; }
 
     [Parameter]
+    [PointInTime]
     public DateTime? ModifiedBefore { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = VersionsSet)]
     public SwitchParameter AllVersions { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = AsOfSet)]
+    [PointInTime]
     public DateTime? AsOf { get; set; }
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken) => PerItemAsync(async () =>
@@ -57,12 +60,19 @@ public sealed class GetS3BackupObjectCommand : S3BackupCmdlet
         var listing = AllVersions
             ? lister.ListVersionsAsync(Bucket, Prefix, cancellationToken)
             : ObjectSelection.ListAsync(lister, Bucket, Prefix, KeyFilter.All, AsOf, cancellationToken);
+        var count = new SelectionCount();
         await foreach (var item in listing.ConfigureAwait(false))
         {
+            count.Listed();
             if (filter.Keeps(item))
             {
+                count.Kept();
                 await WriteObjectAsync(item).ConfigureAwait(false);
             }
+        }
+        if (ObjectSelection.EmptySelectionWarning(count, Bucket, Prefix, AsOf, Include, Exclude) is { } warning)
+        {
+            await WriteWarningAsync(warning).ConfigureAwait(false);
         }
     });
 }

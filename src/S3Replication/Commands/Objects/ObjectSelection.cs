@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -9,6 +10,19 @@ using S3Replication.Replication;
 using S3Replication.Transfer;
 
 namespace S3Replication.Commands.Objects;
+
+/// <summary>How many objects a listing gave and how many the filters kept (thread-safe counters).</summary>
+internal sealed class SelectionCount
+{
+    private long _listed;
+    private long _kept;
+
+    public long ListedCount => Interlocked.Read(ref _listed);
+    public long KeptCount => Interlocked.Read(ref _kept);
+
+    public void Listed() => Interlocked.Increment(ref _listed);
+    public void Kept() => Interlocked.Increment(ref _kept);
+}
 
 /// <summary>Checks and listings shared by the object cmdlets: bucket names, -AsOf, and the filtered stream of a bucket.</summary>
 internal static class ObjectSelection
@@ -33,23 +47,57 @@ internal static class ObjectSelection
         if (asOf is { } instant && instant.ToUniversalTime() > DateTime.UtcNow)
         {
             throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
-                $"-AsOf {instant:o} is in the future; give the moment whose backup you want, e.g. (Get-Date).AddDays(-1).", instant);
+                $"-AsOf {PointInTime.Describe(instant)} is in the future; give the moment whose backup you want, e.g. (Get-Date).AddDays(-1).", instant);
         }
     }
 
     /// <summary>The latest objects, or with <paramref name="asOf"/> the versions current then, in key order, filtered.</summary>
     public static async IAsyncEnumerable<S3ObjectRecord> ListAsync(ObjectLister lister, string bucket, string? prefix, KeyFilter filter, DateTime? asOf,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken, SelectionCount? count = null)
     {
         var listing = asOf is { } instant
             ? VersionSelector.AsOf(lister.ListVersionsAsync(bucket, prefix, cancellationToken), instant)
             : lister.ListAsync(bucket, prefix, cancellationToken);
         await foreach (var item in listing.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
+            count?.Listed();
             if (filter.Keeps(item))
             {
+                count?.Kept();
                 yield return item;
             }
         }
+    }
+
+    /// <summary>
+    /// Why a selection came out empty, when it looks like a mistake (a leading '/', a moment before anything existed,
+    /// patterns that matched none of the keys); null when it did not, or when something was selected.
+    /// </summary>
+    public static string? EmptySelectionWarning(SelectionCount count, string bucket, string? prefix, DateTime? asOf, string[]? include, string[]? exclude)
+    {
+        if (count.KeptCount > 0)
+        {
+            return null;
+        }
+        var where = $"s3://{bucket}/{prefix}";
+        if (count.ListedCount == 0)
+        {
+            if (prefix is { Length: > 0 } && prefix[0] == '/')
+            {
+                return $"No key of s3://{bucket} starts with '{prefix}': S3 keys have no leading '/'. Try -Prefix '{prefix.TrimStart('/')}'.";
+            }
+            return asOf is { } moment
+                ? $"Nothing existed under {where} as of {PointInTime.Describe(moment)}: the moment is before the first version there, or the prefix is wrong."
+                : null;
+        }
+        var patterns = string.Join(", ", (include ?? Array.Empty<string>()).Select(pattern => $"-Include '{pattern}'")
+            .Concat((exclude ?? Array.Empty<string>()).Select(pattern => $"-Exclude '{pattern}'")));
+        if (patterns.Length == 0)
+        {
+            return $"None of the {count.ListedCount} object(s) under {where} was last modified within -ModifiedAfter/-ModifiedBefore.";
+        }
+        return $"None of the {count.ListedCount} object(s) under {where} matched {patterns}. Patterns match the " +
+            "whole key and are case-sensitive, as S3 keys are: '*.cdf' does not match 'x.CDF', and 'imap_mag*' does not match 'imap/mag/l1a/imap_mag_1.cdf' " +
+            "(write '*imap_mag*' or '*/imap_mag*' for part of a key).";
     }
 }

@@ -15,17 +15,14 @@ namespace S3Replication.Commands.Objects;
 public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreReport
 {
     private const string ObjectsSet = "Objects";
-    private const string ComparedSet = "Compared";
 
-    /// <summary>Backup objects to restore, e.g. from Get-S3BackupObject; each is copied unless the source already has it.</summary>
+    /// <summary>
+    /// Backup objects to restore, e.g. from Get-S3BackupObject; each is copied unless the source already has it. Compare
+    /// results are backup objects too: their MissingInSource and Different ones are restored.
+    /// </summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectsSet)]
     [ValidateNotNull]
     public S3ObjectRecord? InputObject { get; set; }
-
-    /// <summary>Results of Compare-S3BackupBucket: the MissingInSource and Different ones are restored, each decided afresh.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ComparedSet)]
-    [ValidateNotNull]
-    public CompareResult? CompareResult { get; set; }
 
     /// <summary>The most copies at once; fewer while S3 answers SlowDown. 128 measured fastest with the AWS SDK client here (64: 25% slower).</summary>
     [Parameter]
@@ -100,8 +97,8 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
             await RequireOrientationAsync(backup, source, cancellationToken).ConfigureAwait(false);
         }
         _target = SourceBucket;
-        var from = ParameterSetName == BucketsSet ? $"s3://{BackupBucket}/{Prefix}" + (AsOf is null ? "" : $" as of {AsOf:o}")
-            : ParameterSetName == ComparedSet ? "the piped compare results (MissingInSource and Different)" : "the piped backup objects";
+        var from = ParameterSetName == BucketsSet ? $"s3://{BackupBucket}/{Prefix}" + (AsOf is { } moment ? $" as of {PointInTime.Describe(moment)}" : "")
+            : InputObject is CompareResult ? "the piped compare results (MissingInSource and Different)" : "the piped backup objects";
         var commit = await ShouldProcessAsync($"s3://{SourceBucket}", $"Restore what differs from {from}").ConfigureAwait(false);
         _restore = new RestoreService(backup, source, new RestoreOptions(SourceBucket, CompareBy, MaxConcurrency, commit, copy), this);
         _progress = new ProgressReporter("Restore", _restore.Tally);
@@ -183,7 +180,7 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        if (InputObject is null && CompareResult is null)
+        if (InputObject is null)
         {
             return;
         }
@@ -193,7 +190,7 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
 
     private Task RestorePipedAsync(CancellationToken cancellationToken)
     {
-        if (CompareResult is { } compared)
+        if (InputObject is CompareResult compared)
         {
             if (compared.SourceBucket.Length > 0 && compared.SourceBucket != _target)
             {
@@ -201,8 +198,10 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
                     $"The compare result for '{compared.Key}' is of s3://{compared.SourceBucket}, but this restore writes into s3://{_target}: " +
                     "restore each source bucket's results in a pipeline of their own. It was left alone.", compared);
             }
-            // MissingInBackup and Equal need nothing restored.
-            return compared.ToBackupObject() is { } fromBackup ? RestoreOneAsync(fromBackup, cancellationToken) : Task.CompletedTask;
+            if (!compared.BackupHasWhatSourceLacks)
+            {
+                return Task.CompletedTask;   // MissingInBackup and Equal: nothing to restore
+            }
         }
         return RestoreOneAsync(InputObject!, cancellationToken);
     }
@@ -228,6 +227,7 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
         if (ParameterSetName == BucketsSet)
         {
             await _restore!.RestorePlanAsync(Plan(_sides.Backup!, _sides.Source!, cancellationToken), cancellationToken).ConfigureAwait(false);
+            await WarnIfNothingSelectedAsync().ConfigureAwait(false);
         }
         await _restore!.CompleteAsync().ConfigureAwait(false);
         await WriteProgressAsync(_progress!.Completed()).ConfigureAwait(false);
