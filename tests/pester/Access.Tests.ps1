@@ -131,3 +131,22 @@ Describe 'Credentials that do not work' {
         ($records | Where-Object Bucket -EQ $bucket).Count | Should -BeGreaterThan 3
     }
 }
+
+Describe 'Objects another identity writes into the bucket' {
+    It 'stay readable by the bucket owner after a restore and an upload by the backup role' {
+        $owned = New-TestName 'owned'
+        $from = New-TestName 'owned-backup'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $owned
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $from
+        'restored/a.cdf', 'restored/b.cdf' | Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $from
+        $files = Join-Path $TestDrive 'owner-upload'
+        Write-RandomFile (Join-Path $files 'up.cdf') 100
+
+        # The role writes; the owner (admin, who created the bucket) reads afterwards.
+        (Sync-S3BackupToSource -BackupBucket $from -SourceBucket $owned -ProfileName full).Action | Sort-Object -Unique | Should -Be 'Copied'
+        (Write-S3BackupObject -Path $files -Bucket $owned -Prefix uploaded -ProfileName full).Action | Should -Be 'Uploaded'
+        foreach ($key in 'restored/a.cdf', 'restored/b.cdf', 'uploaded/up.cdf') {
+            (Get-TestObject $owned $key).Size | Should -BeGreaterThan 0 -Because "the bucket owner reads $key"
+        }
+    }
+}

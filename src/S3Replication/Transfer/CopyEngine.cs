@@ -27,6 +27,20 @@ internal enum EncryptionMode
     Preserve,
 }
 
+/// <summary>
+/// The ACL of every object this module writes into a bucket. S3 makes the writer the owner of an object; where the
+/// writer is another identity than the bucket's owner (the backup role, another account), the owner could not read
+/// its own restored data. bucket-owner-full-control gives the bucket owner full control, changes nothing where the
+/// writer is the owner, and is the one ACL buckets with ACLs disabled (Object Ownership: bucket owner enforced) accept.
+/// </summary>
+internal static class ObjectAcl
+{
+    public static readonly S3CannedACL BucketOwnerFullControl = S3CannedACL.BucketOwnerFullControl;
+
+    /// <summary>-Acl BucketOwnerFullControl (the default) or None (for servers that refuse ACL headers).</summary>
+    public static S3CannedACL? FromParameter(string value) => value == "None" ? null : BucketOwnerFullControl;
+}
+
 /// <summary>Tuning of the copy engine; see Sync-S3BackupToSource's help for why the defaults are what they are.</summary>
 internal sealed record CopyOptions
 {
@@ -52,6 +66,9 @@ internal sealed record CopyOptions
     public int PartConcurrency { get; init; } = 8;
 
     public EncryptionMode Encryption { get; init; } = EncryptionMode.SourceDefault;
+
+    /// <summary>The canned ACL every write carries (null: none); see <see cref="ObjectAcl"/>.</summary>
+    public S3CannedACL? CannedAcl { get; init; } = ObjectAcl.BucketOwnerFullControl;
     public string? KmsKeyId { get; init; }
     public bool RestoreArchived { get; init; }
     public int RestoreDays { get; init; } = 7;
@@ -179,6 +196,7 @@ internal sealed class CopyEngine
             SourceVersionId = item.VersionId,
             DestinationBucket = destinationBucket,
             DestinationKey = item.Key,
+            CannedACL = _options.CannedAcl,
         };
         var head = _options.Encryption == EncryptionMode.Preserve ? await HeadAsync(item, cancellationToken).ConfigureAwait(false) : null;
         (request.ServerSideEncryptionMethod, request.ServerSideEncryptionKeyManagementServiceKeyId) =
@@ -232,6 +250,7 @@ internal sealed class CopyEngine
             AutoCloseStream = false,
             ContentType = response.Headers.ContentType,
             TagSet = tags.Count > 0 ? tags : null,
+            CannedACL = _options.CannedAcl,
         };
         (put.ServerSideEncryptionMethod, put.ServerSideEncryptionKeyManagementServiceKeyId) =
             EncryptionFor(response.ServerSideEncryptionMethod, response.ServerSideEncryptionKeyManagementServiceKeyId);
@@ -301,6 +320,7 @@ internal sealed class CopyEngine
             Key = item.Key,
             ContentType = head.Headers.ContentType,
             TagSet = tags.Count > 0 ? tags : null,
+            CannedACL = _options.CannedAcl,
         };
         (initiate.ServerSideEncryptionMethod, initiate.ServerSideEncryptionKeyManagementServiceKeyId) =
             EncryptionFor(head.ServerSideEncryptionMethod, head.ServerSideEncryptionKeyManagementServiceKeyId);

@@ -17,6 +17,9 @@ namespace S3Replication.Transfer;
 /// <summary>Tuning of uploads; downloads stream one object per worker.</summary>
 internal sealed record TransferOptions(long MultipartThreshold, long PartSize, int PartConcurrency)
 {
+    /// <summary>The canned ACL uploads carry (null: none); see <see cref="ObjectAcl"/>.</summary>
+    public S3CannedACL? CannedAcl { get; init; } = ObjectAcl.BucketOwnerFullControl;
+
     public const long MiB = 1024 * 1024;
 
     /// <summary>The aws CLI's part size, so objects it uploaded compare as identical (their ETags depend on it).</summary>
@@ -203,13 +206,13 @@ internal sealed class FileTransfer
         var contentType = AmazonS3Util.MimeTypeFromExtension(Path.GetExtension(path));
         if (size <= _options.MultipartThreshold)
         {
-            var put = await _s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, FilePath = path, ContentType = contentType },
+            var put = await _s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, FilePath = path, ContentType = contentType, CannedACL = _options.CannedAcl },
                 cancellationToken).ConfigureAwait(false);
             return new TransferOutcome("Uploaded", existing is null ? "Missing" : "Different", size, put.VersionId);
         }
 
         await MultipartParts.AbortAbandonedAsync(_s3, bucket, key, _started, cancellationToken).ConfigureAwait(false);
-        var upload = await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = contentType },
+        var upload = await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = contentType, CannedACL = _options.CannedAcl },
             cancellationToken).ConfigureAwait(false);
         try
         {

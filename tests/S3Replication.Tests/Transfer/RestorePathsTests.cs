@@ -127,7 +127,23 @@ public class RestorePathsTests
 
         var write = Writing(buckets.Source, multipart);
         Assert.False(write.Headers.ContainsKey("x-amz-server-side-encryption"), $"no SSE header on {write.Method} {write.PathAndQuery}");
+        Assert.Equal("bucket-owner-full-control", write.Header("x-amz-acl"));
         Assert.DoesNotContain(buckets.Source.Requests, request => request.Headers.Values.Any(value => value.Contains("backup-key")));
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public async Task Acl_None_sends_no_acl_on_any_path(bool serverSide, bool multipart)
+    {
+        var buckets = new Buckets(("imap/a.cdf", (int)(12 * MiB)));
+        var options = CopyOptions.Default with
+        {
+            MultipartThreshold = multipart ? 5 * MiB : CopyOptions.FiveGiB, PartSize = 5 * MiB, StreamPartSize = 5 * MiB, CannedAcl = ObjectAcl.FromParameter("None"),
+        };
+
+        await Engine(buckets, serverSide, options).CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "imap/a.cdf", Size = 12 * MiB }, "source", default);
+
+        Assert.DoesNotContain(buckets.Source.Requests, request => request.Headers.ContainsKey("x-amz-acl"));
     }
 
     [Theory]

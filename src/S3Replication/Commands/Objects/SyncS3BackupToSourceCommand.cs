@@ -55,6 +55,11 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
     [Parameter]
     public SwitchParameter PreserveEncryption { get; set; }
 
+    /// <summary>The ACL restored objects get: bucket-owner-full-control (so the bucket's owner can use them), or None.</summary>
+    [Parameter]
+    [ValidateSet("BucketOwnerFullControl", "None")]
+    public string Acl { get; set; } = "BucketOwnerFullControl";
+
     [Parameter]
     public SwitchParameter RestoreArchived { get; set; }
 
@@ -165,6 +170,7 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
             PartConcurrency = Math.Min(8, MaxConcurrency),
             Encryption = KmsKeyId is not null ? EncryptionMode.KmsKey : PreserveEncryption ? EncryptionMode.Preserve : EncryptionMode.SourceDefault,
             KmsKeyId = KmsKeyId,
+            CannedAcl = ObjectAcl.FromParameter(Acl),
             RestoreArchived = RestoreArchived,
             RestoreDays = RestoreDays,
             RestoreTier = RestoreTier,

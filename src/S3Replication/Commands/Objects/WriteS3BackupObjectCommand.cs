@@ -40,6 +40,11 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
     [AllowEmptyString]
     public string? Prefix { get; set; }
 
+    /// <summary>The ACL uploaded objects get: bucket-owner-full-control (so the bucket's owner can use them), or None.</summary>
+    [Parameter]
+    [ValidateSet("BucketOwnerFullControl", "None")]
+    public string Acl { get; set; } = "BucketOwnerFullControl";
+
     [Parameter]
     [ValidateRange(5L * 1024 * 1024, CopyOptions.FiveGiB)]
     public long MultipartThreshold { get; set; } = TransferOptions.Default.MultipartThreshold;
@@ -55,7 +60,7 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
     protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
         ObjectSelection.RequireBucket(Bucket, "");
-        StartTransfers(TransferOptions.Default with { MultipartThreshold = MultipartThreshold, PartSize = PartSize });
+        StartTransfers(TransferOptions.Default with { MultipartThreshold = MultipartThreshold, PartSize = PartSize, CannedAcl = ObjectAcl.FromParameter(Acl) });
         return Task.CompletedTask;
     }
 
