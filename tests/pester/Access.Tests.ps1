@@ -89,7 +89,20 @@ Describe 'A role missing permissions: each check names exactly the missing actio
         (Get-Check $records 'Read').Hint | Should -BeLike "*s3:GetObject on arn:aws:s3:::$bucket/imap/mag/first.cdf*"
         (Get-Check $records 'Versioning').Hint | Should -BeLike "*s3:GetBucketVersioning on arn:aws:s3:::$bucket *"
         (Get-Check $records 'Replication').Hint | Should -BeLike "*s3:GetReplicationConfiguration on arn:aws:s3:::$bucket *"
-        ($records | Where-Object Outcome -EQ 'Denied').Check | Sort-Object | Should -Be @('Read', 'Replication', 'Versioning')
+        (Get-Check $records 'Versions').Hint | Should -BeLike "*s3:ListBucketVersions on arn:aws:s3:::$bucket *"
+        ($records | Where-Object Outcome -EQ 'Denied').Check | Sort-Object | Should -Be @('Read', 'Replication', 'Versioning', 'Versions')
+    }
+
+    It 'read-only: passes List and Read but says a point-in-time restore needs s3:ListBucketVersions' {
+        $records = Test-S3BackupAccess -Bucket $versioned -Probe List, Read, Versions -ProfileName readonly
+        (Get-Check $records 'Read').Outcome | Should -Be 'Allowed'
+        $versions = Get-Check $records 'Versions'
+        $versions.Outcome | Should -Be 'Denied'
+        $versions.Hint | Should -BeLike "*s3:ListBucketVersions on arn:aws:s3:::$versioned *"
+        $allowed = Test-S3BackupAccess -Bucket $versioned -Probe Versions -ProfileName full
+        (Get-Check $allowed 'Versions').Outcome | Should -Be 'Allowed'
+        (Get-Check $allowed 'ReadVersion').Outcome | Should -Be 'Allowed'
+        (Get-Check $allowed 'ReadVersion').Detail | Should -BeLike 'read imap/mag/first.cdf version *'
     }
 
     It 'list-only: -Quiet answers $false' {

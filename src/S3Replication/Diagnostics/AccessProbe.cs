@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Collections.Generic;
 using System.IO;
 using System.Net.Http;
@@ -205,6 +206,34 @@ internal sealed class AccessProbe
             return $"versioning {status}";
         }, cancellationToken, detail => detail == "versioning Enabled" ? null
             : "Replication needs versioning on both buckets: New-S3BackupReplicationRule -EnableVersioning turns it on.");
+
+    /// <summary>
+    /// What -AsOf and -AllVersions need besides plain reads: s3:ListBucketVersions, then s3:GetObjectVersion on the first
+    /// version listed. A role can pass List and Read and still fail every point-in-time restore without them.
+    /// </summary>
+    public async Task<IReadOnlyList<AccessCheckRecord>> VersionsAsync(string bucket, CancellationToken cancellationToken)
+    {
+        S3ObjectVersion? first = null;
+        var records = new List<AccessCheckRecord>
+        {
+            await CheckAsync(bucket, "Versions", "s3:ListBucketVersions", BucketArn(bucket), async () =>
+            {
+                var response = await S3.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, MaxKeys = 1 }, cancellationToken).ConfigureAwait(false);
+                first = response.Versions?.FirstOrDefault(version => version.IsDeleteMarker != true);
+                return first is null ? "no versions to list" : $"first version {first.Key} ({first.VersionId})";
+            }, cancellationToken).ConfigureAwait(false),
+        };
+        if (first is { VersionId: { Length: > 0 } versionId } && versionId != "null")
+        {
+            var key = first.Key;
+            records.Add(await CheckAsync(bucket, "ReadVersion", "s3:GetObjectVersion", ObjectArn(bucket, key), async () =>
+            {
+                await S3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key, VersionId = versionId }, cancellationToken).ConfigureAwait(false);
+                return $"read {key} version {versionId}";
+            }, cancellationToken).ConfigureAwait(false));
+        }
+        return records;
+    }
 
     public Task<AccessCheckRecord> ReplicationAsync(string bucket, CancellationToken cancellationToken) =>
         CheckAsync(bucket, "Replication", "s3:GetReplicationConfiguration", BucketArn(bucket), async () =>

@@ -15,7 +15,7 @@ namespace S3Replication.Commands.Diagnostics;
 [OutputType(typeof(AccessCheckRecord), typeof(bool))]
 public sealed class TestS3BackupAccessCommand : S3BackupCmdlet
 {
-    private static readonly string[] DefaultProbes = { "List", "Read", "Versioning", "Replication" };
+    private static readonly string[] DefaultProbes = { "List", "Read", "Versioning", "Versions", "Replication" };
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -24,7 +24,7 @@ public sealed class TestS3BackupAccessCommand : S3BackupCmdlet
 
     /// <summary>Write is opt-in: it puts (and deletes) a probe object.</summary>
     [Parameter]
-    [ValidateSet("List", "Read", "Write", "Versioning", "Replication")]
+    [ValidateSet("List", "Read", "Write", "Versioning", "Versions", "Replication")]
     public string[] Probe { get; set; } = DefaultProbes;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -108,6 +108,10 @@ public sealed class TestS3BackupAccessCommand : S3BackupCmdlet
         if (Wants("Versioning"))
         {
             records.Add(await probe.VersioningAsync(bucket, cancellationToken).ConfigureAwait(false));
+        }
+        if (Wants("Versions"))
+        {
+            records.AddRange(await probe.VersionsAsync(bucket, cancellationToken).ConfigureAwait(false));
         }
         if (Wants("Replication"))
         {
