@@ -23,8 +23,9 @@ function Invoke-Shown([scriptblock] $Command) {
 # SdsDataManager created, and the two versioned buckets.
 Show-Step 'Fixtures on the local server: operator, backup role, versioned buckets'
 $operator = New-LocalS3User -Server $server -Name 'hartnett'
-# What the role may do: read and write objects, read bucket settings; not change or delete buckets.
-$roleActions = 's3:ListBucket', 's3:GetBucketLocation', 's3:GetBucketVersioning', 's3:GetReplicationConfiguration', 's3:GetObject',
+# What the role may do: list (versions too, as the runbook's s3:List* does), read and write objects, read bucket
+# settings; not change or delete buckets.
+$roleActions = 's3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketLocation', 's3:GetBucketVersioning', 's3:GetReplicationConfiguration', 's3:GetObject',
     's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject', 's3:DeleteObjectVersion'
 $role = New-LocalS3Role -Server $server -Name 'BackupRole' -TrustedService 's3.amazonaws.com' -AllowedAction $roleActions
 Write-Host "    user $($operator.Arn), role $($role.Arn) (trusts only s3.amazonaws.com, as SdsDataManager creates it)"
