@@ -75,16 +75,16 @@ internal sealed record RetryPolicy(int Attempts, TimeSpan FirstDelay, TimeSpan L
             {
                 return await attempt(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception error) when (NextDelay(error, number, started, ref throttledSince, ref failedAttempts, cancellationToken) is { } delay)
+            catch (Exception error) when (NextRetry(error, number, started, ref throttledSince, ref failedAttempts, cancellationToken) is { } retry)
             {
-                OnRetry?.Invoke(new RetryEvent(number, Classify(error, cancellationToken), delay, error));
-                await Delay(delay, cancellationToken).ConfigureAwait(false);
+                OnRetry?.Invoke(retry);
+                await Delay(retry.Delay, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>The wait before the next attempt, or null when <paramref name="error"/> should surface now.</summary>
-    private TimeSpan? NextDelay(Exception error, int number, DateTime started, ref DateTime? throttledSince, ref int failedAttempts, CancellationToken cancellationToken)
+    /// <summary>The retry to make after <paramref name="error"/>, or null when it should surface now.</summary>
+    private RetryEvent? NextRetry(Exception error, int number, DateTime started, ref DateTime? throttledSince, ref int failedAttempts, CancellationToken cancellationToken)
     {
         var kind = Classify(error, cancellationToken);
         if (kind is FailureKind.Fatal or FailureKind.Permanent)
@@ -105,7 +105,11 @@ internal sealed record RetryPolicy(int Attempts, TimeSpan FirstDelay, TimeSpan L
         {
             delay = Capped(failedAttempts);
         }
-        return GiveUpAfter is { } limit && delay is { } wait && now + wait - started > limit ? null : delay;
+        if (delay is not { } wait || (GiveUpAfter is { } limit && now + wait - started > limit))
+        {
+            return null;
+        }
+        return new RetryEvent(number, kind, wait, error);
     }
 
     private TimeSpan Capped(int attempt)

@@ -215,7 +215,7 @@ internal sealed class AdaptiveConcurrency
             return null;
         }
         _inFlight++;
-        return new Lease(this, _clock());
+        return new Lease(this);
     }
 
     /// <summary>Under the lock. Cubic growth: fast while far below the rate that was throttled, flat near it, probing above it slowly.</summary>
@@ -227,12 +227,9 @@ internal sealed class AdaptiveConcurrency
         _fillRate = Math.Max(MinimumRate, Math.Min(_maxRate + scale * Math.Pow(sinceCut - RecoverySeconds, 3), 2 * Math.Max(SendRate(now), _fillRate)));
     }
 
+    /// <summary>Under the lock, while rate-limited.</summary>
     private void Refill(TimeSpan now)
     {
-        if (!_rateLimited)
-        {
-            return;
-        }
         // A small burst only: after a pause the run must not arrive at S3 all at once.
         var capacity = Math.Max(1, _fillRate / 20);
         _tokens = Math.Min(capacity, _tokens + (now - _lastRefill).TotalSeconds * _fillRate);
@@ -258,13 +255,13 @@ internal sealed class AdaptiveConcurrency
         return _recentSends.Count;
     }
 
-    private void Complete(Lease lease)
+    private void Complete()
     {
         TaskCompletionSource<bool> freed;
         lock (_lock)
         {
             _inFlight--;
-            if (!_rateLimited && lease.Started >= _lastCut)
+            if (!_rateLimited)
             {
                 // Slow start: one more per completed copy doubles the window each round trip.
                 _window = Math.Min(Ceiling, _window + 1);
@@ -280,14 +277,8 @@ internal sealed class AdaptiveConcurrency
     {
         private AdaptiveConcurrency? _owner;
 
-        public Lease(AdaptiveConcurrency owner, TimeSpan started)
-        {
-            _owner = owner;
-            Started = started;
-        }
+        public Lease(AdaptiveConcurrency owner) => _owner = owner;
 
-        public TimeSpan Started { get; }
-
-        public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Complete(this);
+        public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Complete();
     }
 }

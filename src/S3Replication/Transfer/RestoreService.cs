@@ -83,7 +83,7 @@ internal sealed class RestoreService : IDisposable
         {
             return ActAsync(item, RestoreDecider.Decide(item, null, _options.CompareBy), cancellationToken);
         }
-        return _workers.StartAsync(() => Guarded(item, Stopwatch.StartNew(), async () =>
+        return _workers.StartAsync(() => Guarded(item, async () =>
         {
             var current = _options.CompareBy == CompareMode.Always ? null : await HeadSourceAsync(item, cancellationToken).ConfigureAwait(false);
             var decision = RestoreDecider.Decide(item, current, _options.CompareBy);
@@ -94,7 +94,7 @@ internal sealed class RestoreService : IDisposable
     /// <summary>Waits for the copies still in flight.</summary>
     public Task CompleteAsync() => _workers.WhenAllAsync();
 
-    /// <summary>"slowed down 3 times, to 12 copies at once at the lowest (41 throttling answers)", or null when S3 never pushed back.</summary>
+    /// <summary>How often S3 pushed back and how far the rate was cut, or null when it never did.</summary>
     public string? SlowDownSummary() => Concurrency.Cuts == 0 ? null
         : string.Format(System.Globalization.CultureInfo.InvariantCulture,
             "S3 asked to slow down {0} time(s); the restore cut its rate {1} time(s), to {2:N0} requests/s at the lowest, and ended at {3:N0} requests/s.",
@@ -106,7 +106,7 @@ internal sealed class RestoreService : IDisposable
         {
             return ReportAsync(Skipped(item, decision.Reason));
         }
-        return _workers.StartAsync(() => Guarded(item, Stopwatch.StartNew(), () => CopyAsync(item, decision.Reason, cancellationToken), cancellationToken),
+        return _workers.StartAsync(() => Guarded(item, () => CopyAsync(item, decision.Reason, cancellationToken), cancellationToken),
             cancellationToken);
     }
 
@@ -138,8 +138,9 @@ internal sealed class RestoreService : IDisposable
     };
 
     /// <summary>Runs the work for one object; whatever ends only this object becomes its Failed outcome.</summary>
-    private async Task Guarded(S3ObjectRecord item, Stopwatch watch, Func<Task<RestoreOutcome>> work, CancellationToken cancellationToken)
+    private async Task Guarded(S3ObjectRecord item, Func<Task<RestoreOutcome>> work, CancellationToken cancellationToken)
     {
+        var watch = Stopwatch.StartNew();
         RestoreOutcome outcome;
         try
         {

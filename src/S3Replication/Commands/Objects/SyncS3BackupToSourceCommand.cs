@@ -214,13 +214,13 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
 
     private Task RestoreOneAsync(S3ObjectRecord item, CancellationToken cancellationToken)
     {
-            ObjectSelection.RequireBucket(item);
-            if (item.Bucket == _target)
-            {
-                throw new S3BackupException(ErrorId.SameBucket, ErrorCategory.InvalidArgument,
-                    $"The piped object '{item.Key}' is already in s3://{_target}, the bucket to restore into: pipe objects of the backup bucket. It was left alone.", item);
-            }
-            return _restore!.RestoreRecordAsync(item, cancellationToken);
+        ObjectSelection.RequireBucket(item);
+        if (item.Bucket == _target)
+        {
+            throw new S3BackupException(ErrorId.SameBucket, ErrorCategory.InvalidArgument,
+                $"The piped object '{item.Key}' is already in s3://{_target}, the bucket to restore into: pipe objects of the backup bucket. It was left alone.", item);
+        }
+        return _restore!.RestoreRecordAsync(item, cancellationToken);
     }
 
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
