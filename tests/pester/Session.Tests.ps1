@@ -46,6 +46,33 @@ Describe 'Set-BackupRoleProfile' {
         $text | Should -Not -Match 'duration_seconds = 900'
     }
 
+    It 'warns when the role profile would lack the endpoint and checksum settings of its source' {
+        Set-BackupRoleProfile -Name bare-role -RoleArn $backupRole.Arn -SourceProfile imap -WarningVariable warnings -WarningAction SilentlyContinue
+        $warnings.Count | Should -Be 1
+        $warnings[0].Message | Should -Match 'sets endpoint_url, request_checksum_calculation, response_checksum_validation'
+        $warnings[0].Message | Should -Match '-CopySourceSettings'
+    }
+
+    It 'copies the source profile''s server settings, so the role profile connects with no environment variables' {
+        Set-BackupRoleProfile -Name copied-role -RoleArn $backupRole.Arn -SourceProfile imap -CopySourceSettings -WarningVariable warnings
+        $warnings | Should -BeNullOrEmpty
+        $profile = Get-AwsConfigProfile -Name copied-role
+        $profile.EndpointUrl | Should -Be $Server.Endpoint
+        [IO.File]::ReadAllText($files.Config) | Should -Match "\[profile copied-role\]`nrole_arn = .*`nsource_profile = imap`nendpoint_url = .*`nrequest_checksum_calculation = when_required`nresponse_checksum_validation = when_required`n"
+        $env:AWS_ENDPOINT_URL | Should -BeNullOrEmpty
+        (Connect-S3Backup -ProfileName copied-role -Bucket $bucket -PassThru).Arn | Should -BeLike "arn:aws:sts:::assumed-role/$($backupRole.Name)/*"
+        Disconnect-S3Backup
+    }
+
+    It 'writes -EndpointUrl into the profile and refuses a URL that is not absolute' {
+        Set-BackupRoleProfile -Name endpoint-role -RoleArn $backupRole.Arn -SourceProfile imap -EndpointUrl $Server.Endpoint -WarningAction SilentlyContinue
+        (Get-AwsConfigProfile -Name endpoint-role).EndpointUrl | Should -Be $Server.Endpoint
+        $before = Get-FileHash $files.Config
+        { Set-BackupRoleProfile -Name other -RoleArn $backupRole.Arn -SourceProfile imap -EndpointUrl '127.0.0.1:8000' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidArgument,*'
+        (Get-FileHash $files.Config).Hash | Should -Be $before.Hash
+    }
+
     It 'refuses a source profile that does not exist and changes nothing' {
         $before = Get-FileHash $files.Config
         { Set-BackupRoleProfile -Name other -RoleArn $backupRole.Arn -SourceProfile missing -ErrorAction Stop } |
@@ -132,6 +159,19 @@ Describe 'Connect-S3Backup against the local server' {
         $failure = { Connect-S3Backup -ProfileName $Profile -ErrorAction Stop } | Should -Throw -PassThru
         $failure.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
         $failure.Exception.Message | Should -Match $Message
+    }
+
+    It 'says which setting to change when the server rejects the SDK''s default checksums' {
+        Set-BackupRoleProfile -Name endpoint-only -RoleArn $backupRole.Arn -SourceProfile imap -EndpointUrl $Server.Endpoint -WarningAction SilentlyContinue
+        $write = Test-S3BackupAccess -ProfileName endpoint-only -Bucket $bucket -Probe Write | Where-Object Check -EQ Write
+        $write.Outcome | Should -Be 'Error'
+        $write.ErrorCode | Should -Be 'XAmzContentSHA256Mismatch'
+        $write.Hint | Should -Match 'request_checksum_calculation = when_required'
+        $source = Join-Path $TestDrive 'probe.txt'
+        'probe' | Set-Content $source
+        $failure = { Write-S3BackupObject -ProfileName endpoint-only -Bucket $bucket -Path $source -Prefix checksum -ErrorAction Stop } | Should -Throw -PassThru
+        $failure.FullyQualifiedErrorId | Should -BeLike 'ChecksumRejected,*'
+        $failure.Exception.Message | Should -Match 'AWS_REQUEST_CHECKSUM_CALCULATION'
     }
 
     It 'forgets the default session on Disconnect-S3Backup' {

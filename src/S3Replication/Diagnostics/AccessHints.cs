@@ -21,6 +21,10 @@ internal static class AccessHints
     {
         var code = string.IsNullOrEmpty(errorCode) ? ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture) : errorCode!;
         var text = message ?? "";
+        if (Pipeline.AwsErrors.IsChecksumRejection(code, text))
+        {
+            return new AccessVerdict("Error", code, Pipeline.AwsErrors.ChecksumHint);
+        }
         switch (code)
         {
             case "AccessDenied" or "AllAccessDisabled" or "Forbidden" or "403":

@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using Amazon.Runtime;
@@ -24,6 +25,21 @@ internal static class AwsErrors
             _ => new S3BackupException(ErrorId.AwsRequestFailed, category, $"{what} failed: {error.Message}", target, error),
         };
 
+    /// <summary>
+    /// Whether the server refused the checksums the AWS SDK sends by default (CRC trailers in aws-chunked bodies),
+    /// as Ceph RGW and other S3-compatible servers do: RGW says XAmzContentSHA256Mismatch, others name the header.
+    /// </summary>
+    public static bool IsChecksumRejection(string? errorCode, string? message) =>
+        errorCode == "XAmzContentSHA256Mismatch"
+        || (message is not null && ChecksumHeaders.Any(header => message.IndexOf(header, System.StringComparison.OrdinalIgnoreCase) >= 0));
+
+    private static readonly string[] ChecksumHeaders = { "x-amz-checksum", "x-amz-trailer", "x-amz-sdk-checksum", "STREAMING-UNSIGNED-PAYLOAD-TRAILER" };
+
+    public const string ChecksumHint =
+        "The server rejected the checksums the AWS SDK sends by default, as many S3-compatible servers do: set " +
+        "request_checksum_calculation = when_required and response_checksum_validation = when_required in the profile " +
+        "(or the environment variables AWS_REQUEST_CHECKSUM_CALCULATION and AWS_RESPONSE_CHECKSUM_VALIDATION).";
+
     public static S3BackupException ForS3(AmazonServiceException error, string iamAction, string resourceArn, string what, object target)
     {
         var code = error.ErrorCode ?? ((int)error.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -32,6 +48,8 @@ internal static class AwsErrors
             "AccessDenied" or "AllAccessDisabled" or "InvalidAccessKeyId" or "SignatureDoesNotMatch" when error.StatusCode == HttpStatusCode.Forbidden =>
                 new S3BackupException(ErrorId.AccessDenied, ErrorCategory.PermissionDenied,
                     $"{what} was denied ({code}). The identity needs {iamAction} on {resourceArn}, and no bucket policy may deny it.", target, error),
+            _ when IsChecksumRejection(code, error.Message) => new S3BackupException(ErrorId.ChecksumRejected, ErrorCategory.InvalidOperation,
+                $"{what} failed ({code}). {ChecksumHint}", target, error),
             "NoSuchBucket" => new S3BackupException(ErrorId.BucketNotFound, ErrorCategory.ObjectNotFound,
                 $"{what} failed: the bucket does not exist at this endpoint and region. Check the name (Tab completes it) and -Region.", target, error),
             _ => new S3BackupException(ErrorId.AwsRequestFailed, ErrorCategory.InvalidOperation,

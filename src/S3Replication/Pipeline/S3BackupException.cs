@@ -48,6 +48,7 @@ public enum ErrorId
     BucketNotFound,
     AmbiguousDate,
     BucketsReversed,
+    ChecksumRejected,
 }
 
 /// <summary>

@@ -34,6 +34,9 @@ internal static class AwsNames
     public static bool IsRegion(string value) => value.Length <= 50 && RegionPattern.IsMatch(value);
     public static bool IsRoleDuration(int seconds) => seconds is >= MinRoleDurationSeconds and <= MaxRoleDurationSeconds;
 
+    public static bool IsEndpointUrl(string value) =>
+        System.Uri.TryCreate(value, System.UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0;
+
     /// <summary>The account of an ARN (<c>arn:partition:service:region:account:resource</c>), or null when empty.</summary>
     public static string? AccountOf(string arn)
     {

@@ -73,7 +73,7 @@ internal sealed class ClientSettingsResolver
             ?? profile?.Region?.SystemName
             ?? FallbackRegion;
         var endpoint = endpointOverride ?? ConfiguredEndpoint(profileName, profile?.Services, profile?.EndpointUrl, profile?.IgnoreConfiguredEndpointUrls, service);
-        if (endpoint is not null && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0))
+        if (endpoint is not null && !AwsNames.IsEndpointUrl(endpoint))
         {
             throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
                 $"The endpoint '{endpoint}' is not an absolute URL such as https://s3.example.com or http://127.0.0.1:8000.", endpoint);

@@ -16,7 +16,9 @@ internal sealed record RoleProfileSpec(
     string? ExternalId = null,
     string? MfaSerial = null,
     int? DurationSeconds = null,
-    string? RoleSessionName = null);
+    string? RoleSessionName = null,
+    string? EndpointUrl = null,
+    IReadOnlyList<KeyValuePair<string, string>>? CopiedSettings = null);
 
 /// <summary>The outcome of editing a config file's text: the new text and the section before and after.</summary>
 internal sealed record RoleProfileEdit(string Header, string NewText, bool Created, IReadOnlyList<string> Before, IReadOnlyList<string> After)
@@ -33,6 +35,17 @@ internal static class RoleProfileEditor
 {
     private static readonly string[] SecretKeys = { "aws_secret_access_key", "aws_session_token" };
 
+    /// <summary>
+    /// Settings that say where and how a client reaches the service rather than who it is. A role profile is read on
+    /// its own (the SDKs take only credentials from the source profile), so without these its STS and S3 requests
+    /// go to AWS even when the source profile points at another server.
+    /// </summary>
+    private static readonly string[] ConnectionKeys =
+    {
+        "region", "endpoint_url", "services", "ignore_configured_endpoint_urls", "request_checksum_calculation",
+        "response_checksum_validation", "ca_bundle", "retry_mode", "max_attempts",
+    };
+
     public static void Validate(RoleProfileSpec spec)
     {
         Require(AwsNames.IsProfileName(spec.Name), spec.Name, $"'{spec.Name}' is not a usable profile name: use letters, digits and - _ . without spaces, brackets, #, ; or =.");
@@ -45,6 +58,8 @@ internal static class RoleProfileEditor
                 spec.RoleArn);
         }
         Require(spec.Region is null || AwsNames.IsRegion(spec.Region), spec.Region, $"'{spec.Region}' is not a region name (expected something like eu-west-2).");
+        Require(spec.EndpointUrl is null || AwsNames.IsEndpointUrl(spec.EndpointUrl), spec.EndpointUrl,
+            $"'{spec.EndpointUrl}' is not an absolute URL such as https://s3.example.com or http://127.0.0.1:8000.");
         Require(spec.ExternalId is null || AwsNames.IsExternalId(spec.ExternalId), spec.ExternalId, "The external id must be 2 to 1,224 characters of letters, digits and +=,.@:/-.");
         Require(spec.MfaSerial is null || AwsNames.IsMfaSerial(spec.MfaSerial), spec.MfaSerial, $"'{spec.MfaSerial}' is neither an MFA device ARN (arn:aws:iam::<account>:mfa/<name>) nor a hardware serial number.");
         Require(spec.DurationSeconds is null || AwsNames.IsRoleDuration(spec.DurationSeconds.Value), spec.DurationSeconds,
@@ -80,6 +95,8 @@ internal static class RoleProfileEditor
             new("source_profile", spec.SourceProfile),
         };
         AddIfGiven(set, "region", spec.Region);
+        AddIfGiven(set, "endpoint_url", spec.EndpointUrl);
+        set.AddRange((spec.CopiedSettings ?? Array.Empty<KeyValuePair<string, string>>()).Where(copied => set.All(given => given.Key != copied.Key)));
         AddIfGiven(set, "external_id", spec.ExternalId);
         AddIfGiven(set, "mfa_serial", spec.MfaSerial);
         AddIfGiven(set, "duration_seconds", spec.DurationSeconds?.ToString(CultureInfo.InvariantCulture));
@@ -88,6 +105,29 @@ internal static class RoleProfileEditor
         var edited = document.WithSection(header, set, new[] { "credential_source" });
         var before = sections.Count == 0 ? Array.Empty<string>() : SectionText(document, header);
         return new RoleProfileEdit(header, edited.ToString(), sections.Count == 0, before, SectionText(edited, header));
+    }
+
+    /// <summary>The connection settings of a profile's [profile NAME] section in the config file, in file order.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> ConnectionSettingsOf(string configText, string profileName)
+    {
+        var document = IniDocument.Parse(configText);
+        return document.FindSections(ProfileCatalog.ConfigHeaderFor(profileName))
+            .SelectMany(document.PropertiesOf)
+            .Where(line => ConnectionKeys.Contains(line.Name) && !string.IsNullOrWhiteSpace(line.Value))
+            .GroupBy(line => line.Name!, StringComparer.Ordinal)
+            .Select(group => new KeyValuePair<string, string>(group.Key, group.First().Value!))
+            .ToList();
+    }
+
+    /// <summary>
+    /// The source profile's connection settings that the edited profile will not have: what to warn about when they
+    /// were not copied.
+    /// </summary>
+    public static IReadOnlyList<string> MissingConnectionSettings(string configText, RoleProfileEdit edit, string sourceProfile)
+    {
+        var document = IniDocument.Parse(edit.NewText);
+        var present = document.FindSections(edit.Header).SelectMany(document.PropertiesOf).Select(line => line.Name).ToList();
+        return ConnectionSettingsOf(configText, sourceProfile).Select(setting => setting.Key).Where(key => !present.Contains(key)).ToList();
     }
 
     /// <summary>The section's lines for -WhatIf and verbose output, with secret values masked.</summary>

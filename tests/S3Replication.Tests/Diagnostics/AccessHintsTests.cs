@@ -41,6 +41,9 @@ public class AccessHintsTests
     [InlineData("NoSuchBucket", HttpStatusCode.NotFound, "The specified bucket does not exist", "does not exist at this endpoint")]
     [InlineData("InvalidAccessKeyId", HttpStatusCode.Forbidden, "The AWS Access Key Id you provided does not exist in our records.", "credentials were refused")]
     [InlineData("ExpiredToken", HttpStatusCode.BadRequest, "The provided token has expired.", "renew the session")]
+    [InlineData("XAmzContentSHA256Mismatch", HttpStatusCode.BadRequest, "", "request_checksum_calculation = when_required")]
+    [InlineData("InvalidArgument", HttpStatusCode.BadRequest, "Unsupported header 'x-amz-checksum-crc32' received for this API call.", "AWS_REQUEST_CHECKSUM_CALCULATION")]
+    [InlineData("NotImplemented", HttpStatusCode.NotImplemented, "STREAMING-UNSIGNED-PAYLOAD-TRAILER not implemented", "response_checksum_validation = when_required")]
     [InlineData("InternalError", HttpStatusCode.InternalServerError, "We encountered an internal error.", "s3:PutObject on arn:aws:s3:::sds-data-dev/* failed: We encountered an internal error.")]
     public void Other_failures_are_errors_with_a_specific_hint(string? code, HttpStatusCode status, string? message, string hint)
     {

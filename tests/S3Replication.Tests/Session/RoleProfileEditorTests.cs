@@ -34,6 +34,49 @@ public class RoleProfileEditorTests
         Assert.DoesNotContain("credential_source = Environment", edit.After);
     }
 
+    private const string SourceOnAnotherServer =
+        "[profile imap]\nregion = eu-west-2\nendpoint_url = http://127.0.0.1:8000\nrequest_checksum_calculation = when_required\n" +
+        "response_checksum_validation = when_required\noutput = json\ns3 =\n  addressing_style = path\n";
+
+    [Fact]
+    public void Reads_only_the_connection_settings_of_the_source_profile()
+    {
+        var settings = RoleProfileEditor.ConnectionSettingsOf(SourceOnAnotherServer, "imap");
+        Assert.Equal(new[] { "region", "endpoint_url", "request_checksum_calculation", "response_checksum_validation" }, settings.Select(setting => setting.Key));
+        Assert.Equal("http://127.0.0.1:8000", settings.Single(setting => setting.Key == "endpoint_url").Value);
+        Assert.Empty(RoleProfileEditor.ConnectionSettingsOf(SourceOnAnotherServer, "other"));
+    }
+
+    [Fact]
+    public void Copies_the_source_settings_with_the_explicit_ones_winning()
+    {
+        var copied = RoleProfileEditor.ConnectionSettingsOf(SourceOnAnotherServer, "imap");
+        var edit = Apply(SourceOnAnotherServer, new RoleProfileSpec("backup-role", Role, "imap", Region: "us-east-1", CopiedSettings: copied));
+        Assert.EndsWith($"\n[profile backup-role]\nrole_arn = {Role}\nsource_profile = imap\nregion = us-east-1\nendpoint_url = http://127.0.0.1:8000\n" +
+                        "request_checksum_calculation = when_required\nresponse_checksum_validation = when_required\n", edit.NewText);
+        Assert.Empty(RoleProfileEditor.MissingConnectionSettings(SourceOnAnotherServer, edit, "imap"));
+    }
+
+    [Fact]
+    public void Names_the_source_settings_a_role_profile_would_lack()
+    {
+        var edit = Apply(SourceOnAnotherServer, new RoleProfileSpec("backup-role", Role, "imap", EndpointUrl: "http://127.0.0.1:8000"));
+        Assert.Contains("endpoint_url = http://127.0.0.1:8000", edit.After);
+        Assert.Equal(new[] { "region", "request_checksum_calculation", "response_checksum_validation" },
+            RoleProfileEditor.MissingConnectionSettings(SourceOnAnotherServer, edit, "imap"));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:8000")]
+    [InlineData("ftp://example.com")]
+    [InlineData("/relative")]
+    public void Refuses_an_endpoint_that_is_not_an_absolute_http_url(string endpoint)
+    {
+        var failure = Assert.Throws<S3BackupException>(() => Apply("", new RoleProfileSpec("backup-role", Role, "imap", EndpointUrl: endpoint)));
+        Assert.Equal(ErrorId.InvalidArgument, failure.ErrorId);
+        Assert.Contains("absolute URL", failure.Message);
+    }
+
     [Fact]
     public void Names_the_default_profile_without_the_profile_prefix()
     {

@@ -34,6 +34,18 @@ public sealed class SetBackupRoleProfileCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string? Region { get; set; }
 
+    /// <summary>Written as the profile's <c>endpoint_url</c>: the S3-compatible server (and its STS) the role is used with.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? EndpointUrl { get; set; }
+
+    /// <summary>
+    /// Copies the source profile's region, endpoint, services, checksum, CA bundle and retry settings, so the role
+    /// profile reaches the same server; -Region and -EndpointUrl still win.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter CopySourceSettings { get; set; }
+
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? ExternalId { get; set; }
@@ -78,12 +90,18 @@ public sealed class SetBackupRoleProfileCommand : PSCmdlet
     {
         var located = ProfileFiles.Locate(ProcessEnvironment.Instance);
         var path = ConfigFile is null ? located.ConfigPath : GetUnresolvedProviderPathFromPSPath(ConfigFile);
-        var spec = new RoleProfileSpec(Name, RoleArn, SourceProfile, Region, ExternalId, MfaSerial, DurationSeconds, RoleSessionName);
-        RoleProfileEditor.Validate(spec);
-
         var original = File.Exists(path) ? AtomicFile.ReadAllText(path) : "";
+        var copied = CopySourceSettings ? RoleProfileEditor.ConnectionSettingsOf(original, SourceProfile) : null;
+        var spec = new RoleProfileSpec(Name, RoleArn, SourceProfile, Region, ExternalId, MfaSerial, DurationSeconds, RoleSessionName, EndpointUrl, copied);
+        RoleProfileEditor.Validate(spec);
         RequireSourceProfile(path, original, located.CredentialsPath);
         var edit = RoleProfileEditor.Apply(original, spec, path);
+        var missing = RoleProfileEditor.MissingConnectionSettings(original, edit, SourceProfile);
+        if (missing.Count > 0)
+        {
+            WriteWarning($"The source profile '{SourceProfile}' sets {string.Join(", ", missing)}, and [{edit.Header}] will not: the role profile " +
+                "is read on its own, so its STS and S3 requests go where those settings say (by default AWS). Add -CopySourceSettings to copy them.");
+        }
         if (!edit.Changed)
         {
             WriteVerbose($"[{edit.Header}] in {path} already has these settings; nothing to change.");
