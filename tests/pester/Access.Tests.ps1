@@ -163,3 +163,50 @@ Describe 'Objects another identity writes into the bucket' {
         }
     }
 }
+
+Describe 'A profile that lacks one permission for every object' {
+    BeforeAll {
+        $denySource = New-TestName 'deny-source'
+        $denyBackup = New-TestName 'deny-backup'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $denySource
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $denyBackup
+        $denyKeys = 1..12 | ForEach-Object { 'imap/mag/day{0:D2}.cdf' -f $_ }
+        $denyKeys | Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $denyBackup -Content ('x' * 14336)
+    }
+
+    It 'restoring without s3:PutObject: stops after the first denials with one error that names the write, keeping size and reason' {
+        $results = [Collections.Generic.List[object]]::new()
+        $stop = $null
+        try {
+            Sync-S3BackupToSource -BackupBucket $denyBackup -SourceBucket $denySource -ProfileName readonly -MaxConcurrency 2 -ErrorAction SilentlyContinue |
+                ForEach-Object { $results.Add($_) }
+        }
+        catch { $stop = $_ }
+        $stop.FullyQualifiedErrorId | Should -BeLike 'AccessDenied,*'
+        $stop.Exception.Message | Should -Match "^Stopped: the first 5 objects .* needs s3:PutObject.* on arn:aws:s3:::$denySource/\*,"
+        $stop.Exception.Message | Should -Not -Match 's3:GetObject'
+        $failed = @($results | Where-Object Action -EQ Failed)
+        $failed.Count | Should -BeGreaterOrEqual 5
+        $failed.Count | Should -BeLessThan 12 -Because 'the rest were not tried'
+        foreach ($row in $failed) {
+            $row.Reason | Should -Be 'Missing'
+            $row.Size | Should -Be 14336
+            $row.Error | Should -Match "needs s3:PutObject.* on arn:aws:s3:::$denySource/$([regex]::Escape($row.Key))"
+        }
+        @(Get-S3BackupObject -Bucket $denySource -ProfileName admin).Count | Should -Be 0
+    }
+
+    It 'downloading without s3:GetObject: stops the same way, naming the read' {
+        $results = [Collections.Generic.List[object]]::new()
+        $stop = $null
+        try {
+            Save-S3BackupObject -Bucket $denyBackup -Destination (Join-Path $TestDrive 'denied') -ProfileName listonly -MaxConcurrency 2 -ErrorAction SilentlyContinue |
+                ForEach-Object { $results.Add($_) }
+        }
+        catch { $stop = $_ }
+        $stop.FullyQualifiedErrorId | Should -BeLike 'AccessDenied,*'
+        $stop.Exception.Message | Should -Match "^Stopped: .* needs s3:GetObject on arn:aws:s3:::$denyBackup/\*,"
+        @($results | Where-Object Action -EQ Failed).Count | Should -BeLessThan 12
+        ($results | Where-Object Action -EQ Failed | Select-Object -First 1).Size | Should -Be 14336
+    }
+}

@@ -40,14 +40,19 @@ internal static class AwsErrors
         "request_checksum_calculation = when_required and response_checksum_validation = when_required in the profile " +
         "(or the environment variables AWS_REQUEST_CHECKSUM_CALCULATION and AWS_RESPONSE_CHECKSUM_VALIDATION).";
 
+    /// <summary>
+    /// <paramref name="iamAction"/> and <paramref name="resourceArn"/> name what the whole operation needs; the permission of
+    /// the one request that failed, where known (<see cref="S3Permissions"/>), is named instead.
+    /// </summary>
     public static S3BackupException ForS3(AmazonServiceException error, string iamAction, string resourceArn, string what, object target)
     {
+        var needed = S3Permissions.Of(error)?.ToString() ?? $"{iamAction} on {resourceArn}";
         var code = error.ErrorCode ?? ((int)error.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
         return code switch
         {
             "AccessDenied" or "AllAccessDisabled" or "InvalidAccessKeyId" or "SignatureDoesNotMatch" when error.StatusCode == HttpStatusCode.Forbidden =>
                 new S3BackupException(ErrorId.AccessDenied, ErrorCategory.PermissionDenied,
-                    $"{what} was denied ({code}). The identity needs {iamAction} on {resourceArn}, and no bucket policy may deny it.", target, error),
+                    $"{what} was denied ({code}). The identity needs {needed}, and no bucket policy may deny it.", target, error),
             _ when IsChecksumRejection(code, error.Message) => new S3BackupException(ErrorId.ChecksumRejected, ErrorCategory.InvalidOperation,
                 $"{what} failed ({code}). {ChecksumHint}", target, error),
             "NoSuchBucket" => new S3BackupException(ErrorId.BucketNotFound, ErrorCategory.ObjectNotFound,

@@ -12,7 +12,12 @@ public sealed class SyncResult
     /// <summary>Why: Missing, SizeDiffers, ETagDiffers, Unverifiable, Always; Equal, DeleteMarker (skipped); Archived, RestoreStarted, RestoreInProgress.</summary>
     public string? Reason { get; set; }
 
+    /// <summary>The backup object's size.</summary>
+    public long Size { get; set; }
+
+    /// <summary>Bytes copied (Copied), or that would be (WouldCopy) or needed no copy (Skipped); 0 when Failed.</summary>
     public long Bytes { get; set; }
+
     public TimeSpan Duration { get; set; }
     public string? Error { get; set; }
 

@@ -14,6 +14,9 @@ public sealed class TransferResult
     /// <summary>Why: Missing, Different, Resumed, Identical, FolderMarker, DeleteMarker.</summary>
     public string? Reason { get; set; }
 
+    /// <summary>The object's size (download) or the file's (upload).</summary>
+    public long Size { get; set; }
+
     /// <summary>Bytes moved by this run (a resumed download counts only the rest).</summary>
     public long Bytes { get; set; }
 

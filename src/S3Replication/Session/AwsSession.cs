@@ -7,8 +7,10 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
+using S3Replication.Pipeline;
 using S3Replication.Records;
 using S3Replication.Trust;
+
 
 namespace S3Replication.Session;
 
@@ -67,7 +69,12 @@ internal sealed class AwsSession : IDisposable
     private (Lazy<AmazonS3Client> Client, SessionHttpClientFactory? Pool) NewS3Client()
     {
         var pool = HttpClientFactory is null ? new SessionHttpClientFactory(Pacer) : null;
-        return (new Lazy<AmazonS3Client>(() => new AmazonS3Client(Credentials, S3Config(S3Settings, HttpClientFactory ?? pool))), pool);
+        return (new Lazy<AmazonS3Client>(() =>
+        {
+            var client = new AmazonS3Client(Credentials, S3Config(S3Settings, HttpClientFactory ?? pool));
+            client.ExceptionEvent += S3Permissions.Mark;
+            return client;
+        }), pool);
     }
 
     /// <summary>

@@ -1,8 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
+using Amazon.S3;
+using Amazon.S3.Model;
 using S3Replication.Pipeline;
 using S3Replication.Records;
 using S3Replication.Session;
@@ -38,6 +41,7 @@ internal sealed class RestoreService : IDisposable
     private readonly IRestoreReport _report;
     private readonly CopyEngine _engine;
     private readonly BoundedWorkers _workers;
+    private readonly RepeatedDenial _denials = new();
 
     public RestoreService(AwsSession backup, AwsSession source, RestoreOptions options, IRestoreReport report)
     {
@@ -69,6 +73,10 @@ internal sealed class RestoreService : IDisposable
     {
         await foreach (var item in plan.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
+            if (StopError is not null)
+            {
+                return;
+            }
             if (item is { Backup: { } backup, Decision: { } decision })
             {
                 await ActAsync(backup, decision, cancellationToken).ConfigureAwait(false);
@@ -79,6 +87,10 @@ internal sealed class RestoreService : IDisposable
     /// <summary>Restores one piped backup object: decided against what the source holds now (a HEAD), unless every object is copied anyway.</summary>
     public Task RestoreRecordAsync(S3ObjectRecord item, CancellationToken cancellationToken)
     {
+        if (StopError is not null)
+        {
+            return Task.CompletedTask;
+        }
         if (item.IsDeleteMarker)
         {
             return ActAsync(item, RestoreDecider.Decide(item, null, _options.CompareBy), cancellationToken);
@@ -90,6 +102,12 @@ internal sealed class RestoreService : IDisposable
             return decision.Copy ? await CopyAsync(item, decision.Reason, cancellationToken).ConfigureAwait(false) : Skipped(item, decision.Reason);
         }, cancellationToken), cancellationToken);
     }
+
+    /// <summary>
+    /// Set when the first copies were all denied the same permission: the run starts no further copy and should end
+    /// with this one error (<see cref="RepeatedDenial"/>).
+    /// </summary>
+    public S3BackupException? StopError => _denials.StopError;
 
     /// <summary>Waits for the copies still in flight.</summary>
     public Task CompleteAsync() => _workers.WhenAllAsync();
@@ -119,9 +137,52 @@ internal sealed class RestoreService : IDisposable
             return new RestoreOutcome(item, SyncAction.WouldCopy, reason, item.Size, TimeSpan.Zero);
         }
         var watch = Stopwatch.StartNew();
-        var copied = await RetryFor(item).RunAsync(token => _engine.CopyAsync(item, _options.SourceBucket, token), cancellationToken).ConfigureAwait(false);
-        return new RestoreOutcome(item, copied.Action, copied.Action == SyncAction.Copied ? reason : copied.Reason, copied.Bytes, watch.Elapsed);
+        try
+        {
+            var copied = await RetryFor(item).RunAsync(token => _engine.CopyAsync(item, _options.SourceBucket, token), cancellationToken).ConfigureAwait(false);
+            return new RestoreOutcome(item, copied.Action, copied.Action == SyncAction.Copied ? reason : copied.Reason, copied.Bytes, watch.Elapsed);
+        }
+        catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
+        {
+            await NarrowDenialAsync(item, error, cancellationToken).ConfigureAwait(false);
+            return Failed(item, reason, error, watch.Elapsed);
+        }
     }
+
+    /// <summary>
+    /// A denied CopyObject needs read on the backup and write on the source, and S3 does not say which was missing:
+    /// one HEAD of the backup object tells them apart.
+    /// </summary>
+    private async Task NarrowDenialAsync(S3ObjectRecord item, Exception error, CancellationToken cancellationToken)
+    {
+        if (error is not AmazonS3Exception { StatusCode: HttpStatusCode.Forbidden } || S3Permissions.Of(error) is not { AndAlso: { } write } both)
+        {
+            return;
+        }
+        try
+        {
+            await _backup.S3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId },
+                cancellationToken).ConfigureAwait(false);
+            S3Permissions.Blame(error, write);
+        }
+        catch (AmazonS3Exception readError) when (readError.StatusCode == HttpStatusCode.Forbidden)
+        {
+            S3Permissions.Blame(error, both with { AndAlso = null });
+        }
+        catch (Exception other) when (RetryPolicies.S3.EndsItem(other, cancellationToken))
+        {
+            // Neither told apart: the message keeps naming both.
+        }
+    }
+
+    /// <summary>
+    /// One object that could not be restored, with the reason it was to be copied (null when even the decision
+    /// failed) and the permission of the request that was refused.
+    /// </summary>
+    private RestoreOutcome Failed(S3ObjectRecord item, SyncReason? reason, Exception error, TimeSpan elapsed) =>
+        new(item, SyncAction.Failed, reason, 0, elapsed, error as S3BackupException ?? AwsErrors.ForFailure(error,
+            $"s3:GetObject{(item.VersionId is null ? "" : "Version")} on the backup and s3:PutObject on the source",
+            $"arn:aws:s3:::{item.Bucket}/{item.Key} and arn:aws:s3:::{_options.SourceBucket}/{item.Key}", $"Restoring {item}", item));
 
     /// <summary>The S3 policy, reporting each retry of this object to the log.</summary>
     private RetryPolicy RetryFor(S3ObjectRecord item) => RetryPolicies.S3 with
@@ -148,16 +209,17 @@ internal sealed class RestoreService : IDisposable
         }
         catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
         {
-            var failure = error as S3BackupException ?? AwsErrors.ForFailure(error,
-                $"s3:GetObject{(item.VersionId is null ? "" : "Version")} on the backup and s3:PutObject on the source",
-                $"arn:aws:s3:::{item.Bucket}/{item.Key} and arn:aws:s3:::{_options.SourceBucket}/{item.Key}", $"Restoring {item}", item);
-            outcome = new RestoreOutcome(item, SyncAction.Failed, null, item.Size, watch.Elapsed, failure);
+            outcome = Failed(item, null, error, watch.Elapsed);
         }
         await ReportAsync(outcome).ConfigureAwait(false);
     }
 
     private Task ReportAsync(RestoreOutcome outcome)
     {
+        if (outcome.Action is SyncAction.Copied or SyncAction.Failed)
+        {
+            _denials.Observe(outcome.Failure);
+        }
         Tally.Add(TallyName(outcome.Action), outcome.Action == SyncAction.Copied ? outcome.Bytes : 0);
         return _report.OutcomeAsync(outcome);
     }

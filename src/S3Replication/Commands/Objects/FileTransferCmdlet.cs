@@ -26,6 +26,7 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
     public SwitchParameter IncludeSkipped { get; set; }
 
     private BoundedWorkers? _workers;
+    private readonly RepeatedDenial _denials = new();
     private ProgressReporter? _progress;
 
     /// <summary>"Download" or "Upload": the progress activity and the verb of the summary.</summary>
@@ -45,9 +46,22 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
         _progress = new ProgressReporter(Activity, new Tally("files", DoneAction.ToLowerInvariant(), "skipped", "failed"));
     }
 
-    /// <summary>Queues one transfer; waits only for a free worker.</summary>
-    private protected Task EnqueueAsync(TransferResult result, Func<CancellationToken, Task<TransferOutcome>> work, CancellationToken cancellationToken) =>
-        _workers!.StartAsync(() => RunAsync(result, work, cancellationToken), cancellationToken);
+    /// <summary>Queues one transfer; waits only for a free worker. Ends the run once the first transfers were all denied the same permission.</summary>
+    private protected async Task EnqueueAsync(TransferResult result, Func<CancellationToken, Task<TransferOutcome>> work, CancellationToken cancellationToken)
+    {
+        await ThrowIfStoppedAsync().ConfigureAwait(false);
+        await _workers!.StartAsync(() => RunAsync(result, work, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ThrowIfStoppedAsync()
+    {
+        if (_denials.StopError is { } stop)
+        {
+            await _workers!.WhenAllAsync().ConfigureAwait(false);
+            await WriteVerboseAsync(_progress!.Tally.Summary()).ConfigureAwait(false);
+            throw stop;
+        }
+    }
 
     /// <summary>-WhatIf/-Confirm for one file: where declined, a Would… result with the bytes it would move stands for it.</summary>
     private protected async Task<bool> ShouldTransferAsync(TransferResult result, string target, string action, Func<long> bytes)
@@ -87,6 +101,7 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
         if (_workers is not null)
         {
             await _workers.WhenAllAsync().ConfigureAwait(false);
+            await ThrowIfStoppedAsync().ConfigureAwait(false);
         }
         if (_progress is not null)
         {
@@ -98,6 +113,7 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
     private async Task RunAsync(TransferResult result, Func<CancellationToken, Task<TransferOutcome>> work, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
+        S3BackupException? failure = null;
         try
         {
             var outcome = await RetryPolicies.S3.RunAsync(work, cancellationToken).ConfigureAwait(false);
@@ -109,21 +125,27 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
             }
             else
             {
+                _denials.Observe(null);
                 _progress!.Tally.Add(DoneAction.ToLowerInvariant(), outcome.Bytes);
                 (result.Action, result.Reason, result.Bytes) = (outcome.Action, outcome.Reason, outcome.Bytes);
                 await WriteObjectAsync(result).ConfigureAwait(false);
             }
         }
-        catch (S3BackupException failure)
+        catch (S3BackupException explained)
         {
-            await FailAsync(result, failure).ConfigureAwait(false);
+            failure = explained;
         }
         catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
         {
             result.Duration = watch.Elapsed;
             var what = $"{Activity} of s3://{result.Bucket}/{result.Key} ({result.Path})";
-            await FailAsync(result, AwsErrors.ForFailure(error, IamAction, $"arn:aws:s3:::{result.Bucket}/{result.Key}", what, result,
-                error is UnauthorizedAccessException or IOException ? ErrorCategory.WriteError : ErrorCategory.ConnectionError)).ConfigureAwait(false);
+            failure = AwsErrors.ForFailure(error, IamAction, $"arn:aws:s3:::{result.Bucket}/{result.Key}", what, result,
+                error is UnauthorizedAccessException or IOException ? ErrorCategory.WriteError : ErrorCategory.ConnectionError);
+        }
+        if (failure is not null)
+        {
+            _denials.Observe(failure);
+            await FailAsync(result, failure).ConfigureAwait(false);
         }
         await ReportProgressAsync().ConfigureAwait(false);
     }

@@ -89,7 +89,7 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
 
     private async Task SaveAsync(S3ObjectRecord item, CancellationToken cancellationToken)
     {
-        var result = new TransferResult { Bucket = item.Bucket, Key = item.Key, VersionId = item.VersionId };
+        var result = new TransferResult { Bucket = item.Bucket, Key = item.Key, VersionId = item.VersionId, Size = item.Size };
         if (item.IsDeleteMarker || LocalPaths.IsFolderMarker(item.Key))
         {
             await SkipAsync(result, item.IsDeleteMarker ? "DeleteMarker" : "FolderMarker").ConfigureAwait(false);

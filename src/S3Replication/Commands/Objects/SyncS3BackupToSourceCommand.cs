@@ -191,7 +191,20 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
             return;
         }
         await StartOnceAsync(cancellationToken).ConfigureAwait(false);
+        await ThrowIfStoppedAsync().ConfigureAwait(false);
         await PerItemAsync(() => RestorePipedAsync(cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>Ends the run (a terminating error) once the first copies were all denied the same permission, after the copies in flight.</summary>
+    private async Task ThrowIfStoppedAsync()
+    {
+        if (_restore!.StopError is { } stop)
+        {
+            await _restore.CompleteAsync().ConfigureAwait(false);
+            await WriteVerboseAsync(_restore.Tally.Summary()).ConfigureAwait(false);
+            _restore.Dispose();
+            throw stop;
+        }
     }
 
     private Task RestorePipedAsync(CancellationToken cancellationToken)
@@ -236,6 +249,7 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
             await WarnIfNothingSelectedAsync().ConfigureAwait(false);
         }
         await _restore!.CompleteAsync().ConfigureAwait(false);
+        await ThrowIfStoppedAsync().ConfigureAwait(false);
         await WriteProgressAsync(_progress!.Completed()).ConfigureAwait(false);
         if (_restore.SlowDownSummary() is { } slowed)
         {
@@ -264,6 +278,7 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
                 VersionId = outcome.Item.VersionId,
                 Action = outcome.Action.ToString(),
                 Reason = outcome.Reason?.ToString(),
+                Size = outcome.Item.Size,
                 Bytes = outcome.Bytes,
                 Duration = outcome.Duration,
                 Error = outcome.Failure?.Message,

@@ -96,7 +96,7 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
 
     private async Task UploadAsync(string root, string file, CancellationToken cancellationToken)
     {
-        var result = new TransferResult { Bucket = Bucket, Path = file };
+        var result = new TransferResult { Bucket = Bucket, Path = file, Size = new FileInfo(file) is { Exists: true } info ? info.Length : 0 };
         try
         {
             result.Key = LocalPaths.KeyFor(root, file, Prefix);
@@ -106,7 +106,7 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
             await FailAsync(result, refused).ConfigureAwait(false);
             return;
         }
-        if (!await ShouldTransferAsync(result, $"s3://{Bucket}/{result.Key}", $"Upload {file}", () => new FileInfo(file).Length).ConfigureAwait(false))
+        if (!await ShouldTransferAsync(result, $"s3://{Bucket}/{result.Key}", $"Upload {file}", () => result.Size).ConfigureAwait(false))
         {
             return;
         }
