@@ -94,3 +94,49 @@ Describe 'The runbook examples under examples/' {
         (Get-S3BackupObject -Bucket $source -Prefix imap/mag/).Key | Should -Be ($days[1..2])
     }
 }
+
+Describe 'Default views at 80 and 120 columns' {
+    BeforeAll {
+        $keys = 1..3 | ForEach-Object { 'imap/mag/l1a/2025/01/imap_mag_l1a_norm-mago_2025010{0}_v001.cdf' -f $_ }
+        $records = @{
+            SyncResult = $keys | ForEach-Object { [S3Replication.Records.SyncResult]@{ Key = $_; Action = 'Copied'; Reason = 'Missing'; Size = 14336; Bytes = 14336; Duration = [timespan]::FromMilliseconds(12) } }
+            TransferResult = $keys | ForEach-Object { [S3Replication.Records.TransferResult]@{ Bucket = 'sds-data-dev-backup'; Key = $_; Path = "/home/ops/restore/$_"; Action = 'Downloaded'; Reason = 'Missing'; Size = 14336; Bytes = 14336 } }
+            CompareResult = $keys | ForEach-Object { [S3Replication.Records.CompareResult]@{ Bucket = 'sds-data-dev-backup'; Key = $_; State = 'MissingInSource'; BackupSize = 14336; SourceBucket = 'sds-data-dev' } }
+            S3ObjectRecord = $keys | ForEach-Object { [S3Replication.Records.S3ObjectRecord]@{ Bucket = 'sds-data-dev-backup'; Key = $_; Size = 14336; LastModified = [datetime]'2025-01-02T03:04:05Z'; StorageClass = 'STANDARD' } }
+            ReplicationStatusRecord = $keys | ForEach-Object { [S3Replication.Records.ReplicationStatusRecord]@{ Bucket = 'sds-data-dev'; Key = $_; Status = 'FAILED' } }
+        }
+    }
+
+    It '<Type> at <Width> columns: every line fits, every key is whole, no always-empty column' -ForEach @(
+        foreach ($type in 'SyncResult', 'TransferResult', 'CompareResult', 'S3ObjectRecord', 'ReplicationStatusRecord') {
+            foreach ($width in 80, 120) { @{ Type = $type; Width = $width } }
+        }
+    ) {
+        $text = $records[$Type] | Out-String -Width $Width
+        $lines = $text -split "`r?`n"
+        $lines | Where-Object { $_.Length -gt $Width } | Should -BeNullOrEmpty
+        $text | Should -Not -Match '…'
+        # A key may wrap at 80 columns, but all of it is there, in order.
+        $joined = ($lines | Where-Object { $_ -notmatch '^-+' } | ForEach-Object { $_.Trim() }) -join ''
+        foreach ($key in $keys) { ($joined -replace '\s', '') | Should -Match ([regex]::Escape($key)) }
+        if ($Width -eq 120) {
+            foreach ($key in $keys) { $lines | Where-Object { $_.EndsWith($key) } | Should -Not -BeNullOrEmpty -Because "$key fits on its line at 120 columns" }
+        }
+        ($lines | Where-Object { $_ -match '^\S' } | Select-Object -First 1) -split '\s+' | Select-Object -Last 1 | Should -Be 'Key'
+        $lines[1..3] -join ' ' | Should -Not -Match '\b(Error|Duration|Verified)\b'
+    }
+
+    It 'shows errors and every property in the list view' {
+        $failed = [S3Replication.Records.SyncResult]@{ Key = $keys[0]; Action = 'Failed'; Reason = 'Missing'; Size = 14336; Error = 'Restoring ... was denied (AccessDenied).' }
+        $failed | Format-List | Out-String | Should -Match 'Error\s+: Restoring \.\.\. was denied'
+    }
+
+    It 'shows version ids for version listings, short enough for 80 columns' {
+        $version = [S3Replication.Records.S3ObjectRecord]@{ Bucket = 'b'; Key = $keys[0]; Size = 1; LastModified = [datetime]'2025-01-02T03:04:05Z'; VersionId = '4I5CdbTlRRMJfFHQ7Wbc7T5dvDDrHK.'; IsLatest = $true }
+        $shown = [psobject]::AsPSObject($version)
+        $shown.PSObject.TypeNames.Insert(0, 'S3Replication.Records.S3ObjectRecord#Version')
+        $text = $shown | Out-String -Width 80
+        $text | Should -Match '4I5CdbTlRRM… latest'
+        ($text -split "`n" | Where-Object Length -GT 80) | Should -BeNullOrEmpty
+    }
+}

@@ -29,6 +29,14 @@ Describe 'Listing the backup' {
         $objects[0].ETag | Should -Not -BeNullOrEmpty
     }
 
+    It 'shows version listings in the version view, and still pipes them as objects' {
+        $versions = @(Get-S3BackupObject -Bucket $backup -Prefix imap/mag/ -AllVersions)
+        $versions[0].PSObject.TypeNames[0] | Should -Be 'S3Replication.Records.S3ObjectRecord#Version'
+        $versions[0] | Out-String -Width 120 | Should -Match 'Version\s+Latest\s+Key'
+        $versions[0] | Should -BeOfType S3Replication.Records.S3ObjectRecord
+        (Get-S3BackupObject -Bucket $backup -Prefix imap/mag/)[0].PSObject.TypeNames[0] | Should -Be 'S3Replication.Records.S3ObjectRecord'
+    }
+
     It 'filters by prefix, include and exclude (exclude wins)' {
         (Get-S3BackupObject -Bucket $backup -Prefix imap/mag/ -Include '*_2025010?_v001.cdf' -Exclude '*01_v001.cdf').Count | Should -Be 8
     }
@@ -40,6 +48,11 @@ Describe 'Restoring' {
         $plan.Count | Should -Be $files.Count
         $plan.Action | Sort-Object -Unique | Should -Be 'WouldCopy'
         Get-S3BackupObject -Bucket $source | Should -BeNullOrEmpty
+        # In the order S3 lists keys (UTF-8 byte order), not in the order parallel workers finish.
+        $listed = @(Get-S3BackupObject -Bucket $backup).Key
+        $plan.Key -join "`n" | Should -BeExactly ($listed -join "`n")
+        $piped = Get-S3BackupObject -Bucket $backup | Sync-S3BackupToSource -SourceBucket $source -WhatIf
+        $piped.Key -join "`n" | Should -BeExactly ($listed -join "`n")
     }
 
     It 'restores everything, byte for byte, with content type, metadata, cache-control and tags' {

@@ -95,12 +95,14 @@ internal sealed class RestoreService : IDisposable
         {
             return ActAsync(item, RestoreDecider.Decide(item, null, _options.CompareBy), cancellationToken);
         }
-        return _workers.StartAsync(() => Guarded(item, async () =>
+        Task Restore() => Guarded(item, async () =>
         {
             var current = _options.CompareBy == CompareMode.Always ? null : await HeadSourceAsync(item, cancellationToken).ConfigureAwait(false);
             var decision = RestoreDecider.Decide(item, current, _options.CompareBy);
             return decision.Copy ? await CopyAsync(item, decision.Reason, cancellationToken).ConfigureAwait(false) : Skipped(item, decision.Reason);
-        }, cancellationToken), cancellationToken);
+        }, cancellationToken);
+        // A preview lists what would be copied in the order the objects came, so it runs one at a time.
+        return _options.Commit ? _workers.StartAsync(Restore, cancellationToken) : Restore();
     }
 
     /// <summary>
@@ -124,9 +126,15 @@ internal sealed class RestoreService : IDisposable
         {
             return ReportAsync(Skipped(item, decision.Reason));
         }
+        if (!_options.Commit)
+        {
+            return ReportAsync(WouldCopy(item, decision.Reason));
+        }
         return _workers.StartAsync(() => Guarded(item, () => CopyAsync(item, decision.Reason, cancellationToken), cancellationToken),
             cancellationToken);
     }
+
+    private static RestoreOutcome WouldCopy(S3ObjectRecord item, SyncReason reason) => new(item, SyncAction.WouldCopy, reason, item.Size, TimeSpan.Zero);
 
     private static RestoreOutcome Skipped(S3ObjectRecord item, SyncReason reason) => new(item, SyncAction.Skipped, reason, item.Size, TimeSpan.Zero);
 
@@ -134,7 +142,7 @@ internal sealed class RestoreService : IDisposable
     {
         if (!_options.Commit)
         {
-            return new RestoreOutcome(item, SyncAction.WouldCopy, reason, item.Size, TimeSpan.Zero);
+            return WouldCopy(item, reason);
         }
         var watch = Stopwatch.StartNew();
         try

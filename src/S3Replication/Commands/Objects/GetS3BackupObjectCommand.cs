@@ -60,6 +60,7 @@ public sealed class GetS3BackupObjectCommand : S3BackupCmdlet
         var listing = AllVersions
             ? lister.ListVersionsAsync(Bucket, Prefix, cancellationToken)
             : ObjectSelection.ListAsync(lister, Bucket, Prefix, KeyFilter.All, AsOf, cancellationToken);
+        var versions = AllVersions || AsOf is not null;
         var count = new SelectionCount();
         await foreach (var item in listing.ConfigureAwait(false))
         {
@@ -67,7 +68,7 @@ public sealed class GetS3BackupObjectCommand : S3BackupCmdlet
             if (filter.Keeps(item))
             {
                 count.Kept();
-                await WriteObjectAsync(item).ConfigureAwait(false);
+                await WriteObjectAsync(versions ? WithVersionView(item) : item).ConfigureAwait(false);
             }
         }
         if (ObjectSelection.EmptySelectionWarning(count, Bucket, Prefix, AsOf, Include, Exclude) is { } warning)
@@ -75,4 +76,12 @@ public sealed class GetS3BackupObjectCommand : S3BackupCmdlet
             await WriteWarningAsync(warning).ConfigureAwait(false);
         }
     });
+
+    /// <summary>Versions (all of them, or those current at -AsOf) show their version id and whether it is the latest.</summary>
+    private static PSObject WithVersionView(S3ObjectRecord item)
+    {
+        var shown = PSObject.AsPSObject(item);
+        shown.TypeNames.Insert(0, typeof(S3ObjectRecord).FullName + "#Version");
+        return shown;
+    }
 }
