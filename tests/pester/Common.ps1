@@ -4,6 +4,8 @@ Import-Module (Join-Path $env:S3R_MODULE_PATH 'S3Replication.psd1') -Force
 Import-Module (Join-Path $PSScriptRoot '../s3server/LocalS3.psm1') -Force
 $Server = Get-Content $env:S3R_TEST_SERVER -Raw | ConvertFrom-Json
 $ModulePath = $env:S3R_MODULE_PATH
+# Each transfer cmdlet ends with a summary line for the person at the console; the tests capture it where they check it.
+$PSDefaultParameterValues['*-S3Backup*:InformationAction'] = 'SilentlyContinue'
 
 function New-TestName([string] $Prefix) { "$Prefix-$([Guid]::NewGuid().ToString('N').Substring(0, 8))" }
 

@@ -53,6 +53,17 @@ Describe 'Write-S3BackupObject then Save-S3BackupObject: a byte-identical round 
         Test-Path (Join-Path $TestDrive 'download') | Should -BeFalse
     }
 
+    It 'asks -WhatIf/-Confirm once per run, so the verbose log has one line for it, not one per file' {
+        $log = Save-S3BackupObject -Bucket $bucket -Prefix rt/ -Destination (Join-Path $TestDrive 'download') -WhatIf -Verbose 4>&1 6>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -or $_ -is [System.Management.Automation.InformationRecord] }
+        $log | Where-Object { "$_" -match 'Performing the operation' } | Should -BeNullOrEmpty -Because '-WhatIf prints its one line to the host'
+        $verbose = Save-S3BackupObject -Bucket $bucket -Prefix rt/ -Destination (Join-Path $TestDrive 'verbose') -Verbose -IncludeSkipped 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        @($verbose | Where-Object Message -Match 'Performing the operation').Count | Should -Be 1
+        $summary = Save-S3BackupObject -Bucket $bucket -Prefix rt/ -Destination (Join-Path $TestDrive 'verbose') -Summary -InformationAction Ignore
+        ($summary.Activity, $summary.Skipped, $summary.Transferred) | Should -Be @('Download', $files.Count, 0)
+    }
+
     It 'downloads every object to a byte-identical file' {
         $destination = Join-Path $TestDrive 'download'
         $results = Save-S3BackupObject -Bucket $bucket -Prefix rt/ -Destination $destination

@@ -72,6 +72,24 @@ Describe 'Restoring' {
         (Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -IncludeSkipped).Action | Sort-Object -Unique | Should -Be 'Skipped'
     }
 
+    It 'ends every run with a summary line shown without -Verbose, and with -Summary writes only a summary record' {
+        $null = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -InformationAction Continue -InformationVariable told
+        $line = $told | Where-Object { $_.Tags -contains 'S3Replication.Summary' }
+        @($line).Count | Should -Be 1
+        $line.Tags | Should -Contain 'PSHOST' -Because 'the host shows it like Write-Host output'
+        # Common.ps1 asks for -InformationAction SilentlyContinue: recorded, not shown.
+        $null = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -InformationVariable quiet
+        $quiet.Tags | Should -Not -Contain 'PSHOST'
+        $quiet.Tags | Should -Contain 'S3Replication.Summary'
+        "$($line.MessageData)" | Should -Match "^Restore to s3://$source`: 0 copied \(0 B, .*\), $($files.Count) skipped, 0 failed in "
+
+        $summary = @(Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -Summary -InformationAction Ignore)
+        $summary.Count | Should -Be 1
+        $summary[0] | Should -BeOfType S3Replication.Records.TransferSummary
+        ($summary[0].Total, $summary[0].Skipped, $summary[0].Transferred, $summary[0].Failed) | Should -Be @($files.Count, $files.Count, 0, 0)
+        $summary[0].Target | Should -Be "s3://$source"
+    }
+
     It 'restores a same-size change that a size-and-time sync would skip' {
         Write-TestObject -Bucket $source -Key $files[3] -Bytes (Get-RandomBytes 1024)
         (Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup).State | Should -Be 'Different'

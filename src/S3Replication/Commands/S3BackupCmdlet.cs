@@ -78,6 +78,16 @@ public abstract class S3BackupCmdlet : AsyncPSCmdlet, IMfaCodeSource
 
     private protected override IDisposable EnterInvocation() => Invocation.WithPrompt(this);
 
+    /// <summary>The sentence that ends a long run, shown to whoever runs it (information stream), and with -Summary the record too.</summary>
+    private protected async Task ReportSummaryAsync(TransferSummary summary, bool asRecord)
+    {
+        await WriteInformationAsync(summary.Text, "S3Replication.Summary").ConfigureAwait(false);
+        if (asRecord)
+        {
+            await WriteObjectAsync(summary).ConfigureAwait(false);
+        }
+    }
+
     protected override void StopProcessing()
     {
         base.StopProcessing();

@@ -74,6 +74,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
 
         if (PipelineStopping.IsCancellationRequested)
         {
+            TellWhatWasDone();
             throw new PipelineStoppedException();
         }
         try
@@ -85,6 +86,32 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
             ThrowTerminatingError(failure.ToErrorRecord());
         }
     }
+
+    /// <summary>What the run had done when it was stopped (Ctrl+C), or null when there is nothing to tell.</summary>
+    private protected virtual string? DescribeStop() => null;
+
+    /// <summary>
+    /// Once stopped, the cmdlet's streams take no more writes, so what was done goes straight to the host, once, on the
+    /// pipeline thread. It is a single line; no progress is drawn (see <see cref="WriteProgressAsync"/>).
+    /// </summary>
+    private void TellWhatWasDone()
+    {
+        if (_toldWhatWasDone || DescribeStop() is not { } done)
+        {
+            return;
+        }
+        _toldWhatWasDone = true;
+        try
+        {
+            Host?.UI?.WriteWarningLine(done);
+        }
+        catch (Exception error) when (error is System.IO.IOException or InvalidOperationException or NotImplementedException or PSNotImplementedException)
+        {
+            // A host without a console (or one already closing) cannot show it; the objects' state is what it is.
+        }
+    }
+
+    private bool _toldWhatWasDone;
 
     private bool TryAdd(Action action)
     {
@@ -156,7 +183,21 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     protected Task WriteErrorAsync(ErrorRecord error) => WriteAsync(() => WriteError(error));
     protected Task WriteVerboseAsync(string message) => WriteAsync(() => WriteVerbose(message));
     protected Task WriteWarningAsync(string message) => WriteAsync(() => WriteWarning(message));
-    protected Task WriteInformationAsync(string message, string tag) => WriteAsync(() => WriteInformation(message, new[] { tag }));
+    /// <summary>
+    /// A line for the person running the command, shown like Write-Host (tagged PSHOST) yet in the information stream,
+    /// so scripts can capture it (6&gt;, -InformationVariable) or silence it (-InformationAction SilentlyContinue).
+    /// </summary>
+    protected Task WriteInformationAsync(string message, string tag) =>
+        WriteAsync(() => WriteInformation(new HostInformationMessage { Message = message }, QuietRequested() ? new[] { tag } : new[] { "PSHOST", tag }));
+
+    /// <summary>
+    /// -InformationAction SilentlyContinue (or Ignore) keeps the line off the console, as it does for Write-Host; a
+    /// PSHOST-tagged record would be shown regardless.
+    /// </summary>
+    private bool QuietRequested() =>
+        MyInvocation.BoundParameters.TryGetValue("InformationAction", out var action)
+        && LanguagePrimitives.TryConvertTo<ActionPreference>(action, out var preference)
+        && preference is ActionPreference.SilentlyContinue or ActionPreference.Ignore;
 
     /// <summary>
     /// Progress is dropped, not queued, once the pipeline is stopping: a progress bar drawn while the host handles

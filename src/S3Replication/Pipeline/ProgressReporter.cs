@@ -1,9 +1,14 @@
+using System;
+using System.Globalization;
 using System.Management.Automation;
 using S3Replication.Transfer;
 
 namespace S3Replication.Pipeline;
 
-/// <summary>A cmdlet's progress bar over its <see cref="Tally"/>: at most four updates a second, then one "completed" record.</summary>
+/// <summary>
+/// A cmdlet's progress bar over its <see cref="Tally"/>: at most four updates a second, with the share done and the
+/// time left once the listing has told how many items there are, then one "completed" record.
+/// </summary>
 internal sealed class ProgressReporter
 {
     private readonly ProgressThrottle _throttle = new();
@@ -18,7 +23,24 @@ internal sealed class ProgressReporter
     public Tally Tally { get; }
 
     /// <summary>A progress record if one is due, else null.</summary>
-    public ProgressRecord? Due() => _throttle.Due() ? new ProgressRecord(0, _activity, Tally.Summary()) : null;
+    public ProgressRecord? Due() => _throttle.Due() ? Current() : null;
+
+    public ProgressRecord Current()
+    {
+        var status = Tally.Expected is { } expected
+            ? string.Format(CultureInfo.InvariantCulture, "{0:N0} of {1:N0} {2}: {3}", Tally.Total, expected, Tally.Unit, Tally.Summary())
+            : Tally.Summary();
+        var record = new ProgressRecord(0, _activity, status);
+        if (Tally.PercentComplete is { } percent)
+        {
+            record.PercentComplete = percent;
+        }
+        if (Tally.Remaining is { } remaining)
+        {
+            record.SecondsRemaining = (int)Math.Min(int.MaxValue, Math.Ceiling(remaining.TotalSeconds));
+        }
+        return record;
+    }
 
     public ProgressRecord Completed() => new(0, _activity, "Done") { RecordType = ProgressRecordType.Completed };
 }

@@ -79,9 +79,11 @@ internal sealed class RestoreService : IDisposable
             }
             if (item is { Backup: { } backup, Decision: { } decision })
             {
+                Interlocked.Increment(ref _planned);
                 await ActAsync(backup, decision, cancellationToken).ConfigureAwait(false);
             }
         }
+        Tally.SetExpected(Interlocked.Read(ref _planned));
     }
 
     /// <summary>Restores one piped backup object: decided against what the source holds now (a HEAD), unless every object is copied anyway.</summary>
@@ -91,6 +93,7 @@ internal sealed class RestoreService : IDisposable
         {
             return Task.CompletedTask;
         }
+        Interlocked.Increment(ref _planned);
         if (item.IsDeleteMarker)
         {
             return ActAsync(item, RestoreDecider.Decide(item, null, _options.CompareBy), cancellationToken);
@@ -111,8 +114,14 @@ internal sealed class RestoreService : IDisposable
     /// </summary>
     public S3BackupException? StopError => _denials.StopError;
 
-    /// <summary>Waits for the copies still in flight.</summary>
-    public Task CompleteAsync() => _workers.WhenAllAsync();
+    /// <summary>Waits for the copies still in flight; all input has arrived, so the progress knows the total.</summary>
+    public Task CompleteAsync()
+    {
+        Tally.SetExpected(Interlocked.Read(ref _planned));
+        return _workers.WhenAllAsync();
+    }
+
+    private long _planned;
 
     /// <summary>How often S3 pushed back and how far the rate was cut, or null when it never did.</summary>
     public string? SlowDownSummary() => Concurrency.Cuts == 0 ? null

@@ -25,7 +25,13 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
     [Parameter]
     public SwitchParameter IncludeSkipped { get; set; }
 
+    /// <summary>Write one TransferSummary record at the end instead of a result per file.</summary>
+    [Parameter]
+    public SwitchParameter Summary { get; set; }
+
     private BoundedWorkers? _workers;
+    private bool? _commit;
+    private long _planned;
     private readonly RepeatedDenial _denials = new();
     private ProgressReporter? _progress;
 
@@ -36,6 +42,11 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
 
     /// <summary>The IAM action a denial of one transfer points at.</summary>
     private protected abstract string IamAction { get; }
+
+    /// <summary>What the one -WhatIf/-Confirm of the run names: where it writes, and what it does.</summary>
+    private protected abstract string RunTarget { get; }
+
+    private protected abstract string RunAction { get; }
 
     private protected FileTransfer? Transfer { get; private set; }
 
@@ -58,23 +69,41 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
         if (_denials.StopError is { } stop)
         {
             await _workers!.WhenAllAsync().ConfigureAwait(false);
-            await WriteVerboseAsync(_progress!.Tally.Summary()).ConfigureAwait(false);
+            await ReportSummaryAsync(RunSummary(stopped: true), Summary).ConfigureAwait(false);
             throw stop;
         }
     }
 
-    /// <summary>-WhatIf/-Confirm for one file: where declined, a Would… result with the bytes it would move stands for it.</summary>
-    private protected async Task<bool> ShouldTransferAsync(TransferResult result, string target, string action, Func<long> bytes)
+    /// <summary>One file or object the run will account for, whatever becomes of it: the progress total.</summary>
+    private protected void Planned() => Interlocked.Increment(ref _planned);
+
+    /// <summary>Every item is known (the listing or the input has ended): progress can show a share and the time left.</summary>
+    private protected void AllPlanned() => _progress!.Tally.SetExpected(Interlocked.Read(ref _planned));
+
+    /// <summary>
+    /// -WhatIf/-Confirm, asked once for the run (not once per file, which would bury a long run's log); when declined, a
+    /// Would… result with the bytes it would move stands for each file.
+    /// </summary>
+    private protected async Task<bool> ShouldTransferAsync(TransferResult result)
     {
-        if (await ShouldProcessAsync(target, action).ConfigureAwait(false))
+        _commit ??= await ShouldProcessAsync(RunTarget, RunAction).ConfigureAwait(false);
+        if (_commit.Value)
         {
             return true;
         }
+        _progress!.Tally.Add("would be " + DoneAction.ToLowerInvariant());
         result.Action = "Would" + Activity;
-        result.Bytes = bytes();
-        await WriteObjectAsync(result).ConfigureAwait(false);
+        result.Bytes = result.Size;
+        await WriteResultAsync(result).ConfigureAwait(false);
         return false;
     }
+
+    private Task WriteResultAsync(TransferResult result) => Summary ? Task.CompletedTask : WriteObjectAsync(result);
+
+    private TransferSummary RunSummary(bool stopped) => _progress!.Tally.ToSummary(Activity, RunTarget, stopped);
+
+    private protected override string? DescribeStop() => _progress is null ? null
+        : RunSummary(stopped: true).Text + ". Running the same command again transfers the rest; what is complete is skipped.";
 
     private protected async Task SkipAsync(TransferResult result, string reason)
     {
@@ -83,7 +112,7 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
         result.Reason = reason;
         if (IncludeSkipped)
         {
-            await WriteObjectAsync(result).ConfigureAwait(false);
+            await WriteResultAsync(result).ConfigureAwait(false);
         }
     }
 
@@ -93,20 +122,21 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
         await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
         result.Action = "Failed";
         result.Error = failure.Message;
-        await WriteObjectAsync(result).ConfigureAwait(false);
+        await WriteResultAsync(result).ConfigureAwait(false);
     }
 
     private protected async Task FinishTransfersAsync()
     {
         if (_workers is not null)
         {
+            AllPlanned();
             await _workers.WhenAllAsync().ConfigureAwait(false);
             await ThrowIfStoppedAsync().ConfigureAwait(false);
         }
         if (_progress is not null)
         {
             await WriteProgressAsync(_progress.Completed()).ConfigureAwait(false);
-            await WriteVerboseAsync(_progress.Tally.Summary()).ConfigureAwait(false);
+            await ReportSummaryAsync(RunSummary(stopped: false), Summary).ConfigureAwait(false);
         }
     }
 
@@ -128,7 +158,7 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
                 _denials.Observe(null);
                 _progress!.Tally.Add(DoneAction.ToLowerInvariant(), outcome.Bytes);
                 (result.Action, result.Reason, result.Bytes) = (outcome.Action, outcome.Reason, outcome.Bytes);
-                await WriteObjectAsync(result).ConfigureAwait(false);
+                await WriteResultAsync(result).ConfigureAwait(false);
             }
         }
         catch (S3BackupException explained)

@@ -11,7 +11,7 @@ namespace S3Replication.Commands.Objects;
 
 /// <summary>Downloads objects to a local folder, each key to the same relative path, refusing keys that would escape it.</summary>
 [Cmdlet(VerbsData.Save, "S3BackupObject", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ObjectsSet)]
-[OutputType(typeof(TransferResult))]
+[OutputType(typeof(TransferResult), typeof(TransferSummary))]
 public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
 {
     private const string ObjectsSet = "Objects";
@@ -52,6 +52,8 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
     private protected override string Activity => "Download";
     private protected override string DoneAction => "Downloaded";
     private protected override string IamAction => "s3:GetObject";
+    private protected override string RunTarget => _root;
+    private protected override string RunAction => ParameterSetName == BucketSet ? $"Download s3://{Bucket}/{Prefix}" : "Download the piped objects";
 
     private string _root = "";
 
@@ -83,12 +85,14 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
             {
                 await SaveAsync(item, cancellationToken).ConfigureAwait(false);
             }
+            AllPlanned();
         }
         await FinishTransfersAsync().ConfigureAwait(false);
     }
 
     private async Task SaveAsync(S3ObjectRecord item, CancellationToken cancellationToken)
     {
+        Planned();
         var result = new TransferResult { Bucket = item.Bucket, Key = item.Key, VersionId = item.VersionId, Size = item.Size };
         if (item.IsDeleteMarker || LocalPaths.IsFolderMarker(item.Key))
         {
@@ -106,7 +110,7 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
             await FailAsync(result, refused).ConfigureAwait(false);
             return;
         }
-        if (!await ShouldTransferAsync(result, result.Path, $"Download {item}", () => item.Size).ConfigureAwait(false))
+        if (!await ShouldTransferAsync(result).ConfigureAwait(false))
         {
             return;
         }

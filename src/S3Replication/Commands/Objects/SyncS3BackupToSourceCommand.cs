@@ -11,7 +11,7 @@ namespace S3Replication.Commands.Objects;
 
 /// <summary>Restores objects from the backup bucket to the source bucket: only what differs, in parallel, server-side when possible.</summary>
 [Cmdlet(VerbsData.Sync, "S3BackupToSource", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = BucketsSet)]
-[OutputType(typeof(SyncResult))]
+[OutputType(typeof(SyncResult), typeof(TransferSummary))]
 public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreReport
 {
     private const string ObjectsSet = "Objects";
@@ -74,6 +74,10 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
     /// <summary>Also write a record for each object that needed no copy.</summary>
     [Parameter]
     public SwitchParameter IncludeSkipped { get; set; }
+
+    /// <summary>Write one TransferSummary record at the end instead of a record per object.</summary>
+    [Parameter]
+    public SwitchParameter Summary { get; set; }
 
     /// <summary>Restore even though the replication configurations say the two buckets are the other way round.</summary>
     [Parameter]
@@ -201,7 +205,7 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
         if (_restore!.StopError is { } stop)
         {
             await _restore.CompleteAsync().ConfigureAwait(false);
-            await WriteVerboseAsync(_restore.Tally.Summary()).ConfigureAwait(false);
+            await ReportSummaryAsync(RunSummary(stopped: true), Summary).ConfigureAwait(false);
             _restore.Dispose();
             throw stop;
         }
@@ -260,9 +264,14 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
             await WriteVerboseAsync($"Streamed parts held at most {_restore.Buffers.PeakInUse / (1024 * 1024.0):N1} MiB at once (limit {MaxBufferSize / (1024 * 1024):N0} MiB).")
                 .ConfigureAwait(false);
         }
-        await WriteVerboseAsync(_restore.Tally.Summary()).ConfigureAwait(false);
+        await ReportSummaryAsync(RunSummary(stopped: false), Summary).ConfigureAwait(false);
         _restore.Dispose();
     }
+
+    private TransferSummary RunSummary(bool stopped) => _restore!.Tally.ToSummary("Restore", $"s3://{SourceBucket}", stopped);
+
+    private protected override string? DescribeStop() => _restore is null ? null
+        : RunSummary(stopped: true).Text + ". Running the same command again copies the rest; what was copied is skipped.";
 
     async Task IRestoreReport.OutcomeAsync(RestoreOutcome outcome)
     {
@@ -270,7 +279,7 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
         {
             await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
         }
-        if (outcome.Action != SyncAction.Skipped || IncludeSkipped)
+        if (!Summary && (outcome.Action != SyncAction.Skipped || IncludeSkipped))
         {
             await WriteObjectAsync(new SyncResult
             {

@@ -12,7 +12,7 @@ namespace S3Replication.Commands.Objects;
 
 /// <summary>Uploads files, or every file under a folder, to a bucket; identical objects are skipped.</summary>
 [Cmdlet(VerbsCommunications.Write, "S3BackupObject", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PathSet)]
-[OutputType(typeof(TransferResult))]
+[OutputType(typeof(TransferResult), typeof(TransferSummary))]
 public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
 {
     private const string PathSet = "Path";
@@ -56,6 +56,8 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
     private protected override string Activity => "Upload";
     private protected override string DoneAction => "Uploaded";
     private protected override string IamAction => "s3:PutObject";
+    private protected override string RunTarget => $"s3://{Bucket}/{Prefix}";
+    private protected override string RunAction => "Upload the given files";
 
     protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
@@ -96,6 +98,7 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
 
     private async Task UploadAsync(string root, string file, CancellationToken cancellationToken)
     {
+        Planned();
         var result = new TransferResult { Bucket = Bucket, Path = file, Size = new FileInfo(file) is { Exists: true } info ? info.Length : 0 };
         try
         {
@@ -106,7 +109,7 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
             await FailAsync(result, refused).ConfigureAwait(false);
             return;
         }
-        if (!await ShouldTransferAsync(result, $"s3://{Bucket}/{result.Key}", $"Upload {file}", () => result.Size).ConfigureAwait(false))
+        if (!await ShouldTransferAsync(result).ConfigureAwait(false))
         {
             return;
         }

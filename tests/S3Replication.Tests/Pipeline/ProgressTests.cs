@@ -1,0 +1,77 @@
+using System.Management.Automation;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+using S3Replication.Transfer;
+using Xunit;
+
+namespace S3Replication.Tests.Pipeline;
+
+/// <summary>The closing sentence, the summary record and the progress bar of a long run.</summary>
+public class ProgressTests
+{
+    private static Tally Restore() => new("objects", "copied", "skipped", "failed", "need restore from archive", "would be copied");
+
+    [Fact]
+    public void The_sentence_names_the_main_outcomes_always_and_the_others_only_when_they_happened()
+    {
+        var tally = Restore();
+        tally.Add("copied", 14336);
+        tally.Add("skipped");
+        Assert.Matches(@"^1 copied \(14\.0 KiB, [\d,]+ objects/s\), 1 skipped, 0 failed in \d+\.\d s$", tally.Summary());
+        tally.Add("need restore from archive");
+        Assert.Contains(", 0 failed, 1 need restore from archive in ", tally.Summary());
+        Assert.DoesNotContain("would be copied", tally.Summary());
+    }
+
+    [Fact]
+    public void The_record_carries_the_counts_bytes_and_the_sentence()
+    {
+        var tally = Restore();
+        for (var index = 0; index < 3; index++)
+        {
+            tally.Add("copied", 1024);
+        }
+        tally.Add("failed");
+        tally.Add("would be copied");
+        var summary = tally.ToSummary("Restore", "s3://sds-data-dev", stopped: true);
+        Assert.Equal((5L, 3L, 0L, 1L, 1L, 0L, 3072L), (summary.Total, summary.Transferred, summary.Skipped, summary.Failed, summary.WouldTransfer, summary.NeedsRestore, summary.Bytes));
+        Assert.True(summary.Stopped);
+        Assert.StartsWith("Restore to s3://sds-data-dev (stopped early): 3 copied (3.0 KiB, ", summary.Text);
+    }
+
+    [Fact]
+    public void Progress_has_no_share_or_time_left_until_the_total_is_known()
+    {
+        var progress = new ProgressReporter("Restore", Restore());
+        progress.Tally.Add("copied");
+        var listing = progress.Current();
+        Assert.Equal(-1, listing.PercentComplete);
+        Assert.Equal(-1, listing.SecondsRemaining);
+        Assert.StartsWith("1 copied", listing.StatusDescription);
+    }
+
+    [Fact]
+    public void Progress_shows_how_many_of_how_many_the_share_and_the_time_left_once_the_total_is_known()
+    {
+        var progress = new ProgressReporter("Restore", Restore());
+        for (var index = 0; index < 25; index++)
+        {
+            progress.Tally.Add(index % 5 == 0 ? "skipped" : "copied", 10);
+        }
+        System.Threading.Thread.Sleep(20);
+        progress.Tally.SetExpected(100);
+        var record = progress.Current();
+        Assert.Equal(25, record.PercentComplete);
+        Assert.StartsWith("25 of 100 objects: 20 copied", record.StatusDescription);
+        // 75 left at the rate so far: three times the time the first 25 took.
+        Assert.InRange(record.SecondsRemaining, 1, 5);
+        Assert.Equal(ProgressRecordType.Completed, progress.Completed().RecordType);
+    }
+
+    [Theory]
+    [InlineData(0L, "0 B")]
+    [InlineData(1023L, "1023 B")]
+    [InlineData(14336L, "14.0 KiB")]
+    [InlineData(5L * 1024 * 1024 * 1024 + 1, "5.0 GiB")]
+    public void Sizes_read_in_binary_units(long bytes, string shown) => Assert.Equal(shown, ByteSize.Format(bytes));
+}
