@@ -74,7 +74,29 @@ function Write-Paragraphs([string[]] $Paragraphs) {
     $writer.WriteEndElement()
 }
 
-function Write-Parameter($Parameter, [string[]] $Description, $SetMetadata) {
+# The name Get-Help shows for a parameter's value: datetime rather than Nullable`1, string[] rather than String[].
+$accelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')::Get
+function Get-FriendlyTypeName([type] $Type) {
+    $shown = [Nullable]::GetUnderlyingType($Type) ?? $Type
+    if ($shown.IsArray) { return (Get-FriendlyTypeName $shown.GetElementType()) + '[]' }
+    $short = $accelerators.GetEnumerator() | Where-Object { $_.Value -eq $shown -and $_.Key -cmatch '^[a-z]+$' } | Sort-Object { $_.Key.Length } | Select-Object -First 1
+    if ($short) { $short.Key } else { $shown.Name }
+}
+
+# A parameter's default as Get-Help's "Default value" line: what a new instance of the cmdlet holds.
+function Get-DefaultText($Instance, $Parameter) {
+    # -WhatIf and -Confirm are PowerShell's, not properties of the cmdlet.
+    $value = if ($Instance.PSObject.Properties[$Parameter.Name]) { $Instance.($Parameter.Name) } else { $null }
+    if ($Parameter.ParameterType -eq [System.Management.Automation.SwitchParameter] -and $null -eq $value) { return 'False' }
+    if ($null -eq $value) { return 'None' }
+    if ($value -is [System.Management.Automation.SwitchParameter]) { return [string]$value.IsPresent }
+    if ($value -is [array]) { return $(if ($value.Count) { $value -join ', ' } else { 'None' }) }
+    if ($value -is [string] -and $value.Length -eq 0) { return 'None' }
+    if ($value -is [long] -or $value -is [int]) { return $value.ToString('N0', [cultureinfo]::InvariantCulture) }
+    [string]$value
+}
+
+function Write-Parameter($Parameter, [string[]] $Description, $SetMetadata, $Instance) {
     $isSwitch = $Parameter.ParameterType -eq [System.Management.Automation.SwitchParameter]
     $pipeline = @(
         if ($SetMetadata.ValueFromPipeline) { 'ByValue' }
@@ -93,12 +115,13 @@ function Write-Parameter($Parameter, [string[]] $Description, $SetMetadata) {
         $writer.WriteStartElement('command', 'parameterValue', $command)
         $writer.WriteAttributeString('required', 'true')
         $writer.WriteAttributeString('variableLength', ([string]$Parameter.ParameterType.IsArray).ToLowerInvariant())
-        $writer.WriteString($Parameter.ParameterType.Name)
+        $writer.WriteString((Get-FriendlyTypeName $Parameter.ParameterType))
         $writer.WriteEndElement()
     }
     $writer.WriteStartElement('dev', 'type', $dev)
-    $writer.WriteElementString('maml', 'name', $maml, $Parameter.ParameterType.FullName)
+    $writer.WriteElementString('maml', 'name', $maml, (Get-FriendlyTypeName $Parameter.ParameterType))
     $writer.WriteEndElement()
+    $writer.WriteElementString('dev', 'defaultValue', $dev, (Get-DefaultText $Instance $Parameter))
     $writer.WriteEndElement()
 }
 
@@ -126,6 +149,7 @@ foreach ($cmdlet in $cmdlets) {
     $pagePath = Join-Path $SourcePath "$($cmdlet.Name).md"
     if (-not (Test-Path $pagePath)) { $problems.Add("$($cmdlet.Name) has no help page at $pagePath."); continue }
     $doc = Split-Markdown $pagePath
+    $instance = [Activator]::CreateInstance($cmdlet.ImplementingType)
     $synopsis = @(Get-EntryText $doc['SYNOPSIS'])
     $description = @(Get-EntryText $doc['DESCRIPTION'])
     $examples = @(if ($doc['EXAMPLES']) { $doc['EXAMPLES'] | Where-Object Title })
@@ -161,7 +185,7 @@ foreach ($cmdlet in $cmdlets) {
         $writer.WriteStartElement('command', 'syntaxItem', $command)
         $writer.WriteElementString('maml', 'name', $maml, $cmdlet.Name)
         foreach ($setParameter in $set.Parameters | Where-Object Name -NotIn $commonParameters) {
-            Write-Parameter $cmdlet.Parameters[$setParameter.Name] $descriptions[$setParameter.Name] $setParameter
+            Write-Parameter $cmdlet.Parameters[$setParameter.Name] $descriptions[$setParameter.Name] $setParameter $instance
         }
         $writer.WriteEndElement()
     }
@@ -170,7 +194,7 @@ foreach ($cmdlet in $cmdlets) {
     $writer.WriteStartElement('command', 'parameters', $command)
     foreach ($parameter in $parameters) {
         $setMetadata = ($cmdlet.ParameterSets.Parameters | Where-Object Name -EQ $parameter.Name | Select-Object -First 1)
-        Write-Parameter $parameter $descriptions[$parameter.Name] $setMetadata
+        Write-Parameter $parameter $descriptions[$parameter.Name] $setMetadata $instance
     }
     $writer.WriteEndElement()
 

@@ -34,7 +34,13 @@ try {
     }
 
     $differences = Compare-S3BackupBucket -SourceBucket $SourceBucket -BackupBucket $BackupBucket -Prefix $Prefix
-    $differences | Export-Csv -Path $ReportPath -NoTypeInformation
+    # A report for people and spreadsheets: ETags without S3's quotes, times in ISO 8601 UTC whatever the culture.
+    $differences | Select-Object State, Key, SourceSize, BackupSize,
+        @{ Name = 'SourceETag'; Expression = { $_.SourceETag -replace '"' } },
+        @{ Name = 'BackupETag'; Expression = { $_.BackupETag -replace '"' } },
+        @{ Name = 'SourceLastModified'; Expression = { $_.SourceLastModified?.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ') } },
+        @{ Name = 'BackupLastModified'; Expression = { $_.BackupLastModified?.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ') } } |
+        Export-Csv -Path $ReportPath -NoTypeInformation -UseQuotes AsNeeded
     $notBackedUp = @($differences | Where-Object State -In 'MissingInBackup', 'Different')
     $differences | Group-Object State | ForEach-Object { Write-Output ('{0,-16} {1,8}' -f $_.Name, $_.Count) }
     Write-Output "Report: $ReportPath"

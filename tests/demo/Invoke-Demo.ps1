@@ -34,15 +34,13 @@ Write-Host "    the role may: $($roleActions -join ', ')"
 $awsFolder = Join-Path $server.Root 'demo-aws'
 $null = New-Item -ItemType Directory -Force $awsFolder
 [IO.File]::WriteAllText((Join-Path $awsFolder 'credentials'), "[imap]`naws_access_key_id = $($operator.AccessKey)`naws_secret_access_key = $($operator.SecretKey)`n")
-[IO.File]::WriteAllText((Join-Path $awsFolder 'config'), "# the operator's own profile`n[profile imap]`nregion = us-east-1`n")
+# How any user points the AWS SDK at an S3-compatible server: the standard endpoint and checksum settings of a profile.
+$serverSettings = "region = us-east-1`nendpoint_url = $($server.Endpoint)`nrequest_checksum_calculation = when_required`nresponse_checksum_validation = when_required`n"
+[IO.File]::WriteAllText((Join-Path $awsFolder 'config'), "# the operator's own profile`n[profile imap]`n$serverSettings`n# the source account's administrator`n[profile source-admin]`n$serverSettings")
 $env:AWS_CONFIG_FILE = Join-Path $awsFolder 'config'
 $env:AWS_SHARED_CREDENTIALS_FILE = Join-Path $awsFolder 'credentials'
-# How any user points the AWS SDK at an S3-compatible server: the standard endpoint and checksum settings.
-$env:AWS_ENDPOINT_URL = $server.Endpoint
-$env:AWS_REQUEST_CHECKSUM_CALCULATION = 'when_required'
-$env:AWS_RESPONSE_CHECKSUM_VALIDATION = 'when_required'
-Write-Host "    AWS_CONFIG_FILE=$env:AWS_CONFIG_FILE"
-Write-Host "    AWS_ENDPOINT_URL=$env:AWS_ENDPOINT_URL, checksums when_required (Ceph RGW needs that)"
+Write-Host "    AWS_CONFIG_FILE=$($env:AWS_CONFIG_FILE): profiles imap and source-admin with endpoint_url = $($server.Endpoint)"
+Write-Host "    and checksums when_required (Ceph RGW, like many S3-compatible servers, needs that)"
 
 foreach ($bucket in 'sds-data-dev', 'sds-data-dev-backup') {
     New-LocalS3Bucket -Server $server -ModulePath $ModulePath -Name $bucket -Versioned
@@ -78,8 +76,9 @@ Show-Step 'Runbook: the profiles you have'
 Invoke-Shown { Get-AwsConfigProfile }
 
 Show-Step 'Runbook: add a [profile backup-role] to ~/.aws/config (preview, then write)'
-Invoke-Shown { Set-BackupRoleProfile -Name backup-role -RoleArn arn:aws:iam:::role/BackupRole -SourceProfile imap -WhatIf }
-Invoke-Shown { Set-BackupRoleProfile -Name backup-role -RoleArn arn:aws:iam:::role/BackupRole -SourceProfile imap -PassThru }
+Write-Host '    (-CopySourceSettings: a role profile is read on its own, so it needs the server settings of imap too)'
+Invoke-Shown { Set-BackupRoleProfile -Name backup-role -RoleArn arn:aws:iam:::role/BackupRole -SourceProfile imap -CopySourceSettings -WhatIf }
+Invoke-Shown { Set-BackupRoleProfile -Name backup-role -RoleArn arn:aws:iam:::role/BackupRole -SourceProfile imap -CopySourceSettings -PassThru }
 Write-Host '    the config file now reads:'
 Get-Content $env:AWS_CONFIG_FILE | ForEach-Object { Write-Host "      $_" }
 
@@ -115,7 +114,7 @@ Show-Step 'Runbook: what differs between the source and its backup?'
 Invoke-Shown { Compare-S3BackupBucket -SourceBucket sds-data-dev -BackupBucket sds-data-dev-backup -Prefix imap/ | Sort-Object Key }
 
 Show-Step 'A filtered restore: only the magnetometer files, previewed first'
-Invoke-Shown { Sync-S3BackupToSource -BackupBucket sds-data-dev-backup -SourceBucket sds-data-dev -Prefix imap/mag/ -WhatIf | Sort-Object Key }
+Invoke-Shown { Sync-S3BackupToSource -BackupBucket sds-data-dev-backup -SourceBucket sds-data-dev -Prefix imap/mag/ -WhatIf }
 Invoke-Shown { Get-S3BackupObject -Bucket sds-data-dev-backup -Prefix imap/mag/ -Include '*_2025010[1-4]_*' | Sync-S3BackupToSource -SourceBucket sds-data-dev | Sort-Object Key }
 
 Show-Step 'Runbook: the full restore (what aws s3 sync would do, but same-size changes too)'

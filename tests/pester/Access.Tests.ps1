@@ -122,6 +122,23 @@ Describe 'A role missing permissions: each check names exactly the missing actio
     }
 }
 
+Describe 'What the local server cannot tell' {
+    It 'static keys: the Identity check says it was not verified instead of Allowed, and the zone group is not taken for a region' {
+        $records = Test-S3BackupAccess -Bucket $bucket -Probe List -ProfileName admin
+        $identity = Get-Check $records 'Identity'
+        $identity.Outcome | Should -Be 'Skipped'
+        $identity.Hint | Should -Match 'does not answer sts:GetCallerIdentity'
+        (Get-Check $records 'Region').Detail | Should -Match "zone group 'default', not an AWS region; requests are signed for us-east-1"
+        (Get-Check $records 'List').Outcome | Should -Be 'Allowed' -Because 'a Skipped identity check does not stop the bucket checks'
+    }
+
+    It 'an assumed role: Allowed, naming the role' {
+        $identity = Get-Check (Test-S3BackupAccess -Bucket $bucket -Probe List -ProfileName full) 'Identity'
+        $identity.Outcome | Should -Be 'Allowed'
+        $identity.Detail | Should -Match '(assumed-role/Backup-full-|assumed arn:aws:iam:::role/Backup-full-)'
+    }
+}
+
 Describe 'Credentials that do not work' {
     It 'reports only the identity, with a hint to trust the operator' {
         $records = @(Test-S3BackupAccess -Bucket $bucket -ProfileName untrusted)

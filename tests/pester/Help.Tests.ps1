@@ -49,6 +49,18 @@ Describe 'Help for <Name>' -ForEach $cmdletCases {
         }
     }
 
+    It 'shows value types by their PowerShell names and a default for every optional parameter' {
+        $syntax = Get-Help $Name | Select-Object -ExpandProperty syntax | Out-String -Width 500
+        $syntax | Should -Not -Match 'Nullable|`1|System\.' -Because 'the syntax reads -AsOf <datetime>, not <Nullable`1>'
+        foreach ($documented in @($help.parameters.parameter | Where-Object required -EQ 'false')) {
+            "$($documented.defaultValue)" | Should -Not -BeNullOrEmpty -Because "-$($documented.name) shows its default value"
+        }
+        if ($Name -eq 'Sync-S3BackupToSource') {
+            ($help.parameters.parameter | Where-Object name -EQ MaxConcurrency).defaultValue | Should -Be '128'
+            ($help.parameters.parameter | Where-Object name -EQ AsOf).type.name | Should -Be 'datetime'
+        }
+    }
+
     It 'documents no parameter the cmdlet lacks' {
         foreach ($documented in @($help.parameters.parameter)) {
             $documented.name | Should -BeIn $parameters.Name

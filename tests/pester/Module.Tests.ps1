@@ -79,6 +79,12 @@ Describe 'The runbook examples under examples/' {
         $null = & (Join-Path $examples 'Nightly-BackupCheck.ps1') -SourceBucket $source -BackupBucket $backup -ReportPath $report 3>$null
         $LASTEXITCODE | Should -Be 3
         (Import-Csv $report | Where-Object State -EQ 'MissingInBackup').Key | Should -Be 'imap/new-since-backup.cdf'
+        # Readable anywhere: no doubled quotes around ETags, ISO 8601 UTC times whatever the culture.
+        $text = Get-Content $report -Raw
+        $text | Should -Not -Match '""'
+        $row = Import-Csv $report | Where-Object State -EQ 'MissingInBackup'
+        $row.SourceLastModified | Should -Match '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$'
+        $row.SourceETag | Should -Match '^[0-9a-f]{32}$'
     }
 
     It 'nightly check: exits 0 when the prefix is fully backed up' {

@@ -256,6 +256,15 @@ Describe 'Moments and filters that would select nothing' {
         $cased | Should -Match "None of the \d+ object\(s\) under s3://.*/imap/mag/ matched -Include '\*.CDF'.*case-sensitive"
         $null = Compare-S3BackupBucket -BackupBucket $backup -SourceBucket $source -Include 'imap_mag_l1a*' -WarningVariable whole -WarningAction SilentlyContinue
         $whole | Should -Match 'match the whole key'
+        $whole | Should -Match 'With -MatchFileName they would match \d+\.'
+    }
+
+    It 'matches the file name with -MatchFileName and ignores case with -IgnoreCase' {
+        $byName = @(Get-S3BackupObject -Bucket $backup -Include 'imap_mag_l1a_norm-mago_2025010?_v001.cdf' -MatchFileName)
+        $byName.Count | Should -Be 9
+        $byCase = @(Sync-S3BackupToSource $backup $source -Prefix imap/mag/ -Include '*_2025010?_V001.CDF' -IgnoreCase -IncludeSkipped -WhatIf)
+        $byCase.Count | Should -Be 9
+        @(Get-S3BackupObject -Bucket $backup -Include '*.CDF' -MatchFileName -WarningAction SilentlyContinue).Count | Should -Be 0
     }
 }
 

@@ -159,6 +159,7 @@ Describe 'Connect-S3Backup against the local server' {
         $failure = { Connect-S3Backup -ProfileName $Profile -ErrorAction Stop } | Should -Throw -PassThru
         $failure.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
         $failure.Exception.Message | Should -Match $Message
+        $failure.Exception.Message | Should -Not -Match '<\?xml|<Error>|HTTP Body' -Because 'a service error reads as its code and reason, never raw XML'
     }
 
     It 'says which setting to change when the server rejects the SDK''s default checksums' {

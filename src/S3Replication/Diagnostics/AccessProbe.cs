@@ -55,8 +55,22 @@ internal sealed class AccessProbe
         {
             await _session.EnsureCredentialsAsync().ConfigureAwait(false);
             var identity = await _session.GetIdentityAsync(cancellationToken).ConfigureAwait(false);
-            record.Outcome = "Allowed";
-            record.Detail = identity.Arn ?? "unknown: this endpoint does not answer GetCallerIdentity";
+            if (identity.Arn is not null)
+            {
+                record.Outcome = "Allowed";
+                record.Detail = identity.Arn;
+            }
+            else if (roleArn is not null)
+            {
+                // STS answered AssumeRole, which is the check; only the session's own ARN is not known.
+                record.Outcome = "Allowed";
+                record.Detail = $"assumed {roleArn} (this endpoint does not say the session's ARN)";
+            }
+            else
+            {
+                record.Outcome = "Skipped";
+                record.Hint = "This endpoint does not answer sts:GetCallerIdentity, so the keys were not checked on their own; the bucket checks show what they may do.";
+            }
         }
         catch (S3BackupException error)
         {
@@ -73,7 +87,7 @@ internal sealed class AccessProbe
             record.Hint = denied && roleArn is not null
                 ? $"Assuming {roleArn} was refused: the role's trust policy must name the source identity (Add-BackupRoleTrustPrincipal), " +
                   $"and that identity needs sts:AssumeRole on {roleArn}."
-                : $"The credentials of {record.Target} were refused ({error.Message}): check the keys in the profile.";
+                : $"The credentials of {record.Target} were refused ({AwsErrors.CodeAndMessage(error)}): check the keys in the profile.";
         }
         catch (Exception error) when (IsConnectionFailure(error, cancellationToken))
         {
@@ -95,7 +109,9 @@ internal sealed class AccessProbe
         {
             var response = await S3.GetBucketLocationAsync(new GetBucketLocationRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
             location = RegionOf(response.Location?.Value);
-            return $"bucket in {location}, session in {_region}";
+            return AwsRegionShape.IsMatch(location)
+                ? $"bucket in {location}, session in {_region}"
+                : $"the server names the bucket's zone group '{location}', not an AWS region; requests are signed for {_region}";
         }, cancellationToken).ConfigureAwait(false);
         if (record.Outcome == "Denied")
         {

@@ -63,13 +63,22 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         });
         running.ContinueWith(_ => TryAdd(endOfPhase), TaskScheduler.Default);
 
-        foreach (var action in _pending.GetConsumingEnumerable())
+        try
         {
-            if (ReferenceEquals(action, endOfPhase))
+            foreach (var action in _pending.GetConsumingEnumerable())
             {
-                break;
+                if (ReferenceEquals(action, endOfPhase))
+                {
+                    break;
+                }
+                action();
             }
-            action();
+        }
+        catch (PipelineStoppedException)
+        {
+            // A write that was under way when Ctrl+C came is refused by PowerShell itself.
+            TellWhatWasDone();
+            throw;
         }
 
         if (PipelineStopping.IsCancellationRequested)

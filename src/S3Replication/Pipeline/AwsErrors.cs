@@ -25,6 +25,26 @@ internal static class AwsErrors
             _ => new S3BackupException(ErrorId.AwsRequestFailed, category, $"{what} failed: {error.Message}", target, error),
         };
 
+    private static readonly System.Text.RegularExpressions.Regex BodyMessage =
+        new("<Message>(?<text>[^<]*)</Message>", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// "AccessDenied: why", or just the code when the service gave no reason. When the SDK could not read the error
+    /// (S3-compatible servers), its message is "…HTTP Body: &lt;?xml…": only the body's Message is kept, never raw XML.
+    /// </summary>
+    public static string CodeAndMessage(AmazonServiceException error)
+    {
+        var code = error.ErrorCode ?? ((int)error.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var message = error.Message ?? "";
+        if (message.IndexOf("HTTP Body:", System.StringComparison.Ordinal) >= 0 || message.TrimStart().StartsWith("<", System.StringComparison.Ordinal))
+        {
+            var match = BodyMessage.Match(message);
+            message = match.Success ? System.Net.WebUtility.HtmlDecode(match.Groups["text"].Value) : "";
+        }
+        message = message.Trim().TrimEnd('.');
+        return message.Length == 0 || message == code ? code : $"{code}: {message}";
+    }
+
     /// <summary>
     /// Whether the server refused the checksums the AWS SDK sends by default (CRC trailers in aws-chunked bodies),
     /// as Ceph RGW and other S3-compatible servers do: RGW says XAmzContentSHA256Mismatch, others name the header.
@@ -58,7 +78,7 @@ internal static class AwsErrors
             "NoSuchBucket" => new S3BackupException(ErrorId.BucketNotFound, ErrorCategory.ObjectNotFound,
                 $"{what} failed: the bucket does not exist at this endpoint and region. Check the name (Tab completes it) and -Region.", target, error),
             _ => new S3BackupException(ErrorId.AwsRequestFailed, ErrorCategory.InvalidOperation,
-                $"{what} failed: {code}: {error.Message}", target, error),
+                $"{what} failed: {CodeAndMessage(error)}.", target, error),
         };
     }
 }

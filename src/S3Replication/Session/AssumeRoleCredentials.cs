@@ -112,7 +112,7 @@ internal sealed class AssumeRoleCredentials : RefreshingAWSCredentials
         return new S3BackupException(
             denied ? ErrorId.AccessDenied : ErrorId.CredentialsFailed,
             denied ? ErrorCategory.PermissionDenied : ErrorCategory.AuthenticationError,
-            $"Could not assume role {_hop.RoleArn} for profile '{_hop.ProfileName}': {error.ErrorCode ?? ((int)error.StatusCode).ToString(CultureInfo.InvariantCulture)}: {error.Message}.{advice}",
+            $"Could not assume role {_hop.RoleArn} for profile '{_hop.ProfileName}': {Pipeline.AwsErrors.CodeAndMessage(error)}.{advice}",
             _hop.RoleArn, error);
     }
 

@@ -68,6 +68,14 @@ public class PermissionTests
         Assert.Equal("s3:PutObject on arn:aws:s3:::sss/k", S3Permissions.Of(wrapped)?.ToString());
     }
 
+    [Theory]
+    [InlineData("AccessDenied", "The service returned an error with Error Code AccessDenied and HTTP Body: <?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message></Message></Error>", "AccessDenied")]
+    [InlineData("AccessDenied", "The service returned an error with Error Code AccessDenied and HTTP Body: <Error><Code>AccessDenied</Code><Message>Role &amp; policy say no.</Message></Error>", "AccessDenied: Role & policy say no")]
+    [InlineData("NoSuchBucket", "The specified bucket does not exist", "NoSuchBucket: The specified bucket does not exist")]
+    [InlineData("SlowDown", "", "SlowDown")]
+    public void A_service_error_reads_as_its_code_and_reason_never_raw_xml(string code, string message, string shown) =>
+        Assert.Equal(shown, AwsErrors.CodeAndMessage(new AmazonS3Exception(message) { ErrorCode = code }));
+
     private static S3BackupException Denied(string action, string key)
     {
         var error = new AmazonS3Exception("Access Denied") { StatusCode = HttpStatusCode.Forbidden, ErrorCode = "AccessDenied" };

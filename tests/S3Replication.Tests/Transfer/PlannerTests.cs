@@ -151,6 +151,39 @@ public class PlannerTests
         Assert.Equal(kept, filter.Keeps(key));
     }
 
+    [Theory]
+    [InlineData("imap/mag/l1a/imap_mag_l1a_1.cdf", "imap_mag_l1a*", "FileName", true)]
+    [InlineData("imap/mag/l1a/imap_mag_l1a_1.cdf", "imap_mag_l1a*", "WholeKey", false)]
+    [InlineData("imap/mag/l1a/f.CDF", "*.cdf", "IgnoreCase", true)]
+    [InlineData("imap/mag/l1a/f.CDF", "*.cdf", "FileName", false)]
+    [InlineData("IMAP/mag/f.CDF", "f.cdf", "FileName, IgnoreCase", true)]
+    [InlineData("imap/mag/f.cdf", "imap/*", "FileName", false)]
+    [InlineData("top-level.cdf", "top-*", "FileName", true)]
+    public void Patterns_match_the_file_name_or_ignore_case_on_request(string key, string include, string match, bool kept) =>
+        Assert.Equal(kept, new KeyFilter(new[] { include }, match: (KeyMatch)Enum.Parse(typeof(KeyMatch), match)).Keeps(key));
+
+    [Fact]
+    public void An_empty_selection_says_which_switch_would_have_matched()
+    {
+        var filter = new KeyFilter(new[] { "*.CDF" });
+        var count = new S3Replication.Commands.Objects.SelectionCount();
+        count.Watch(filter);
+        foreach (var key in new[] { "imap/mag/a.cdf", "imap/mag/b.cdf", "readme.txt" })
+        {
+            count.Listed(key);
+        }
+        var warning = S3Replication.Commands.Objects.ObjectSelection.EmptySelectionWarning(count, "backup", "imap/", null, new[] { "*.CDF" }, null);
+        Assert.Contains("None of the 3 object(s) under s3://backup/imap/ matched -Include '*.CDF'", warning);
+        Assert.EndsWith("With -IgnoreCase they would match 2.", warning);
+
+        var byName = new KeyFilter(new[] { "a*" });
+        var named = new S3Replication.Commands.Objects.SelectionCount();
+        named.Watch(byName);
+        named.Listed("imap/mag/a.cdf");
+        Assert.EndsWith("With -MatchFileName they would match 1.",
+            S3Replication.Commands.Objects.ObjectSelection.EmptySelectionWarning(named, "backup", null, null, new[] { "a*" }, null));
+    }
+
     [Fact]
     public void Modified_after_is_inclusive_and_before_exclusive()
     {

@@ -43,7 +43,7 @@ public sealed class TestS3BackupAccessCommand : S3BackupCmdlet
     {
         _probe = new AccessProbe(ResolveSession());
         var identity = await _probe.IdentityAsync(cancellationToken).ConfigureAwait(false);
-        _identityFailed = identity.Outcome != "Allowed";
+        _identityFailed = identity.Outcome is "Denied" or "Error";
         await ReportAsync(identity).ConfigureAwait(false);
     }
 

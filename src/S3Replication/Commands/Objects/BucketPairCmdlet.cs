@@ -40,6 +40,14 @@ public abstract class BucketPairCmdlet : S3BackupCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Exclude { get; set; }
 
+    /// <summary>Match -Include and -Exclude against the file name (the part of the key after the last '/') instead of the whole key.</summary>
+    [Parameter(ParameterSetName = BucketsSet)]
+    public SwitchParameter MatchFileName { get; set; }
+
+    /// <summary>Match -Include and -Exclude regardless of case.</summary>
+    [Parameter(ParameterSetName = BucketsSet)]
+    public SwitchParameter IgnoreCase { get; set; }
+
     /// <summary>Compare with (or restore) the backup as it was at this moment (versioned backup bucket).</summary>
     [Parameter(ParameterSetName = BucketsSet)]
     [PointInTime]
@@ -83,7 +91,8 @@ public abstract class BucketPairCmdlet : S3BackupCmdlet
     /// <summary>The merge-join of the (filtered) backup and source listings, one key at a time.</summary>
     internal IAsyncEnumerable<PlanItem> Plan(AwsSession backup, AwsSession source, CancellationToken cancellationToken)
     {
-        var keys = new KeyFilter(Include, Exclude);
+        var keys = new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase));
+        BackupSelection.Watch(keys);
         return SyncPlanner.Join(
             ObjectSelection.ListAsync(new ObjectLister(backup.S3), BackupBucket, Prefix, keys, AsOf, cancellationToken, BackupSelection),
             ObjectSelection.ListAsync(new ObjectLister(source.S3), SourceBucket, Prefix, keys, asOf: null, cancellationToken),

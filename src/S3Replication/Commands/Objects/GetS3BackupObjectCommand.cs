@@ -36,6 +36,14 @@ public sealed class GetS3BackupObjectCommand : S3BackupCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Exclude { get; set; }
 
+    /// <summary>Match -Include and -Exclude against the file name (the part of the key after the last '/') instead of the whole key.</summary>
+    [Parameter]
+    public SwitchParameter MatchFileName { get; set; }
+
+    /// <summary>Match -Include and -Exclude regardless of case.</summary>
+    [Parameter]
+    public SwitchParameter IgnoreCase { get; set; }
+
     [Parameter]
     [PointInTime]
     public DateTime? ModifiedAfter { get; set; }
@@ -55,16 +63,17 @@ public sealed class GetS3BackupObjectCommand : S3BackupCmdlet
     {
         ObjectSelection.RequireBucket(Bucket, "");
         ObjectSelection.RequirePast(AsOf);
-        var filter = new KeyFilter(Include, Exclude, ModifiedAfter, ModifiedBefore);
+        var filter = new KeyFilter(Include, Exclude, ModifiedAfter, ModifiedBefore, ObjectSelection.MatchFrom(MatchFileName, IgnoreCase));
         var lister = new ObjectLister(ResolveSession().S3);
         var listing = AllVersions
             ? lister.ListVersionsAsync(Bucket, Prefix, cancellationToken)
             : ObjectSelection.ListAsync(lister, Bucket, Prefix, KeyFilter.All, AsOf, cancellationToken);
         var versions = AllVersions || AsOf is not null;
         var count = new SelectionCount();
+        count.Watch(filter);
         await foreach (var item in listing.ConfigureAwait(false))
         {
-            count.Listed();
+            count.Listed(item.Key);
             if (filter.Keeps(item))
             {
                 count.Kept();

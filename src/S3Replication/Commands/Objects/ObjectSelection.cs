@@ -14,14 +14,44 @@ namespace S3Replication.Commands.Objects;
 /// <summary>How many objects a listing gave and how many the filters kept (thread-safe counters).</summary>
 internal sealed class SelectionCount
 {
+    private static readonly KeyMatch[] Alternatives = { KeyMatch.FileName, KeyMatch.IgnoreCase, KeyMatch.FileName | KeyMatch.IgnoreCase };
+
     private long _listed;
     private long _kept;
+    private KeyFilter[] _alternatives = Array.Empty<KeyFilter>();
+    private long[] _alternativeKept = Array.Empty<long>();
 
     public long ListedCount => Interlocked.Read(ref _listed);
     public long KeptCount => Interlocked.Read(ref _kept);
 
-    public void Listed() => Interlocked.Increment(ref _listed);
+    /// <summary>Also counts what the filter's patterns would keep if matched another way, for the warning's advice.</summary>
+    public void Watch(KeyFilter filter)
+    {
+        _alternatives = filter.HasPatterns
+            ? Alternatives.Where(match => (match & filter.Match) != match).Select(match => filter.MatchedBy(match | filter.Match)).ToArray()
+            : Array.Empty<KeyFilter>();
+        _alternativeKept = new long[_alternatives.Length];
+    }
+
+    public void Listed(string key)
+    {
+        Interlocked.Increment(ref _listed);
+        for (var index = 0; index < _alternatives.Length; index++)
+        {
+            if (_alternatives[index].Keeps(key))
+            {
+                Interlocked.Increment(ref _alternativeKept[index]);
+            }
+        }
+    }
+
     public void Kept() => Interlocked.Increment(ref _kept);
+
+    /// <summary>The first other way of matching that would have kept something, and how many.</summary>
+    public (KeyMatch Match, long Count)? WouldKeep() =>
+        Enumerable.Range(0, _alternatives.Length).Where(index => Interlocked.Read(ref _alternativeKept[index]) > 0)
+            .Select(index => ((KeyMatch Match, long Count)?)(_alternatives[index].Match, Interlocked.Read(ref _alternativeKept[index])))
+            .FirstOrDefault();
 }
 
 /// <summary>Checks and listings shared by the object cmdlets: bucket names, -AsOf, and the filtered stream of a bucket.</summary>
@@ -60,7 +90,7 @@ internal static class ObjectSelection
             : lister.ListAsync(bucket, prefix, cancellationToken);
         await foreach (var item in listing.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            count?.Listed();
+            count?.Listed(item.Key);
             if (filter.Keeps(item))
             {
                 count?.Kept();
@@ -96,8 +126,17 @@ internal static class ObjectSelection
         {
             return $"None of the {count.ListedCount} object(s) under {where} was last modified within -ModifiedAfter/-ModifiedBefore.";
         }
+        var advice = count.WouldKeep() is { } other
+            ? $" With {Switches(other.Match)} they would match {other.Count}."
+            : "";
         return $"None of the {count.ListedCount} object(s) under {where} matched {patterns}. Patterns match the " +
             "whole key and are case-sensitive, as S3 keys are: '*.cdf' does not match 'x.CDF', and 'imap_mag*' does not match 'imap/mag/l1a/imap_mag_1.cdf' " +
-            "(write '*imap_mag*' or '*/imap_mag*' for part of a key).";
+            "(write '*imap_mag*' or '*/imap_mag*' for part of a key, or add -MatchFileName or -IgnoreCase)." + advice;
     }
+
+    public static KeyMatch MatchFrom(bool fileName, bool ignoreCase) =>
+        (fileName ? KeyMatch.FileName : KeyMatch.WholeKey) | (ignoreCase ? KeyMatch.IgnoreCase : KeyMatch.WholeKey);
+
+    private static string Switches(KeyMatch match) => string.Join(" ",
+        new[] { (match & KeyMatch.FileName) != 0 ? "-MatchFileName" : null, (match & KeyMatch.IgnoreCase) != 0 ? "-IgnoreCase" : null }.Where(name => name is not null));
 }

@@ -41,6 +41,14 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Exclude { get; set; }
 
+    /// <summary>Match -Include and -Exclude against the file name (the part of the key after the last '/') instead of the whole key.</summary>
+    [Parameter(ParameterSetName = BucketSet)]
+    public SwitchParameter MatchFileName { get; set; }
+
+    /// <summary>Match -Include and -Exclude regardless of case.</summary>
+    [Parameter(ParameterSetName = BucketSet)]
+    public SwitchParameter IgnoreCase { get; set; }
+
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
     public string Destination { get; set; } = "";
@@ -80,12 +88,18 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
         if (ParameterSetName == BucketSet)
         {
             var lister = new ObjectLister(ResolveSession().S3);
-            var filter = new KeyFilter(Include, Exclude, null, null);
-            await foreach (var item in ObjectSelection.ListAsync(lister, Bucket, Prefix, filter, null, cancellationToken).ConfigureAwait(false))
+            var filter = new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase));
+            var count = new SelectionCount();
+            count.Watch(filter);
+            await foreach (var item in ObjectSelection.ListAsync(lister, Bucket, Prefix, filter, null, cancellationToken, count).ConfigureAwait(false))
             {
                 await SaveAsync(item, cancellationToken).ConfigureAwait(false);
             }
             AllPlanned();
+            if (ObjectSelection.EmptySelectionWarning(count, Bucket, Prefix, null, Include, Exclude) is { } warning)
+            {
+                await WriteWarningAsync(warning).ConfigureAwait(false);
+            }
         }
         await FinishTransfersAsync().ConfigureAwait(false);
     }

@@ -49,7 +49,7 @@ public sealed class ConnectS3BackupCommand : S3BackupCmdlet
             var denied = error is AmazonServiceException { StatusCode: System.Net.HttpStatusCode.Forbidden };
             throw new S3BackupException(denied ? ErrorId.AccessDenied : ErrorId.CredentialsFailed,
                 denied ? ErrorCategory.PermissionDenied : ErrorCategory.AuthenticationError,
-                $"Could not connect with profile '{session.ProfileName ?? "(default credentials)"}' at {session.StsSettings.EndpointUrl ?? "the AWS STS endpoint"}: {error.Message}",
+                $"Could not connect with profile '{session.ProfileName ?? "(default credentials)"}' at {session.StsSettings.EndpointUrl ?? "the AWS STS endpoint"}: {(error is AmazonServiceException service ? AwsErrors.CodeAndMessage(service) : error.Message)}",
                 session.ProfileName, error);
         }
 

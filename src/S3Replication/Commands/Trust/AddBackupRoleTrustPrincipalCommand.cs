@@ -133,7 +133,7 @@ public sealed class AddBackupRoleTrustPrincipalCommand : TrustCmdlet
         {
             throw new S3BackupException(ErrorId.AssumeRoleTimedOut, ErrorCategory.OperationTimeout,
                 $"The trust policy of role {RoleName} names {principal}, but assuming the role was still denied after {TimeoutSeconds} s " +
-                $"({error.Message}). IAM may need longer, or the caller lacks sts:AssumeRole permission of its own.", role.Arn, error);
+                $"({AwsErrors.CodeAndMessage(error)}). IAM may need longer, or the caller lacks sts:AssumeRole permission of its own.", role.Arn, error);
         }
         await WriteVerboseAsync($"{principal} assumed role {role.Arn}.").ConfigureAwait(false);
         return true;
