@@ -305,8 +305,13 @@ Describe 'Stopping a restore' {
         $payload = 'p' * 512
         1..1500 | ForEach-Object { 'many/{0:D5}.cdf' -f $_ } | Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $from -Content $payload
 
-        # Ctrl+C stops the pipeline the same way PowerShell.Stop() does.
+        # Ctrl+C stops the pipeline the same way PowerShell.Stop() does; the host records what a console would show.
+        if (-not ('S3Replication.PesterSupport.RecordingHost' -as [type])) { Add-Type -Path (Join-Path $PSScriptRoot 'RecordingHost.cs') }
+        $console = [S3Replication.PesterSupport.RecordingHost]::new()
+        $runspace = [runspacefactory]::CreateRunspace($console)
+        $runspace.Open()
         $shell = [powershell]::Create()
+        $shell.Runspace = $runspace
         $null = $shell.AddScript("Import-Module '$(Join-Path $ModulePath 'S3Replication.psd1')'; Connect-S3Backup -ProfileName admin; " +
             "Sync-S3BackupToSource -BackupBucket $from -SourceBucket $to -MaxConcurrency 4")
         $running = $shell.BeginInvoke()
@@ -317,10 +322,16 @@ Describe 'Stopping a restore' {
         $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
         $running.IsCompleted | Should -BeTrue
         $shell.Dispose()
+        $runspace.Dispose()
 
         $copied = @(Get-S3BackupObject -Bucket $to)
         $copied.Count | Should -BeGreaterThan 0
         $copied.Count | Should -BeLessThan 1500
+        # What was done before the stop is told once, as a warning line, although the cmdlet's streams are closed by then.
+        @($console.Warnings).Count | Should -Be 1
+        $told = @($console.Warnings)[0]
+        $told | Should -Match "^Restore to s3://$to \(stopped early\): (?<copied>[\d,]+) copied .* Running the same command again copies the rest"
+        [int]($Matches.copied -replace ',') | Should -BeLessOrEqual $copied.Count -Because 'every copy it counts has landed'
         # Every object that is there is whole: CopyObject is atomic.
         ($copied | Where-Object Size -NE 512) | Should -BeNullOrEmpty
 

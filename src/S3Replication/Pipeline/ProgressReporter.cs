@@ -6,7 +6,7 @@ using S3Replication.Transfer;
 namespace S3Replication.Pipeline;
 
 /// <summary>
-/// A cmdlet's progress bar over its <see cref="Tally"/>: at most four updates a second, with the share done and the
+/// A cmdlet's progress bar over its <see cref="Tally"/>: at most one update a second, with the share done and the
 /// time left once the listing has told how many items there are, then one "completed" record.
 /// </summary>
 internal sealed class ProgressReporter
