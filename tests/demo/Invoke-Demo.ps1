@@ -93,7 +93,7 @@ Invoke-Shown { Test-S3BackupAccess -ProfileName imap -Bucket sds-data-dev -Probe
 
 Show-Step '...the backup role can: assume it and check what the restore needs (with a write probe on the source)'
 Invoke-Shown { Connect-S3Backup -ProfileName backup-role -Bucket sds-data-dev -PassThru }
-Invoke-Shown { Get-S3BackupSession | Format-List ProfileName, Region, Endpoint, CredentialChain, Arn, Expiration }
+Invoke-Shown { Get-S3BackupSession | Format-List ProfileName, CredentialChain, Expiration }
 Invoke-Shown { Test-S3BackupAccess -Bucket sds-data-dev, sds-data-dev-backup }
 Invoke-Shown { Test-S3BackupAccess -Bucket sds-data-dev -Probe Write }
 

@@ -132,6 +132,27 @@ Describe 'Default views at 80 and 120 columns' {
         $lines[1..3] -join ' ' | Should -Not -Match '\b(Error|Duration|Verified)\b'
     }
 
+    It 'sessions, profiles, rules and access checks at <Width> columns: every line fits and no value is cut' -ForEach @(@{ Width = 80 }, @{ Width = 120 }) {
+        $shown = @(
+            [S3Replication.Records.S3BackupSession]@{ ProfileName = 'backup-role'; Region = 'eu-west-2'; CredentialKind = 'AssumeRole'
+                Arn = 'arn:aws:sts::123456789012:assumed-role/SdsDataManager-dev-BackupRole/S3Replication-1796194081'; Expiration = [datetime]'2026-12-02T07:48:01Z'
+                CredentialChain = 'Static (profile imap) -> AssumeRole arn:aws:iam::123456789012:role/SdsDataManager-dev-BackupRole (profile backup-role)' }
+            [S3Replication.Records.AwsProfileRecord]@{ Name = 'backup-role'; Kind = 'AssumeRole'; SourceProfile = 'imap'; Region = 'eu-west-2'
+                RoleArn = 'arn:aws:iam::123456789012:role/SdsDataManager-dev-BackupRole' }
+            [S3Replication.Records.ReplicationRuleRecord]@{ Bucket = 'sds-data-dev'; RuleId = 'ReplicateToBackup'; Status = 'Enabled'; Priority = 6
+                DestinationBucket = 'sds-data-dev-backup'; DestinationAccountId = '123456789012' }
+            [S3Replication.Records.AccessCheckRecord]@{ Bucket = 'sds-data-dev'; Check = 'Write'; Outcome = 'Denied'; ErrorCode = 'AccessDenied'
+                Target = 'arn:aws:s3:::sds-data-dev/*'; Hint = 'The identity needs s3:PutObject on arn:aws:s3:::sds-data-dev/* (allow it in the IAM policy).' }
+        )
+        foreach ($record in $shown) {
+            $text = $record | Out-String -Width $Width
+            $text -split "`r?`n" | Where-Object { $_.Length -gt $Width } | Should -BeNullOrEmpty -Because "$($record.GetType().Name) fits $Width columns"
+            $text | Should -Not -Match '…' -Because "$($record.GetType().Name) cuts nothing"
+        }
+        # The session is a list: its ARN is all there, wrapped at 80 columns rather than cut.
+        ($shown[0] | Out-String -Width $Width) -replace '\s+', '' | Should -Match 'Arn:arn:aws:sts::123456789012:assumed-role/SdsDataManager-dev-BackupRole/S3Replication-1796194081'
+    }
+
     It 'shows errors and every property in the list view' {
         $failed = [S3Replication.Records.SyncResult]@{ Key = $keys[0]; Action = 'Failed'; Reason = 'Missing'; Size = 14336; Error = 'Restoring ... was denied (AccessDenied).' }
         $failed | Format-List | Out-String | Should -Match 'Error\s+: Restoring \.\.\. was denied'
