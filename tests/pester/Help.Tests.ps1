@@ -79,12 +79,13 @@ Describe 'Formats' {
             Where-Object { $_.Namespace -eq 'S3Replication.Records' -and $_.IsClass -and -not $_.IsAbstract }
     }
 
-    It 'has a default table view for every record type' {
+    It 'has a default view for every record type: a table, or a list for the session (one record, long values)' {
         $records.Count | Should -BeGreaterThan 10
         foreach ($type in $records) {
             $views = Get-FormatData -TypeName $type.FullName
             $views | Should -Not -BeNullOrEmpty -Because "$($type.Name) is written to the pipeline"
-            $views.FormatViewDefinition.Control | Where-Object { $_ -is [System.Management.Automation.TableControl] } | Should -Not -BeNullOrEmpty
+            $expected = if ($type.Name -eq 'S3BackupSession') { [System.Management.Automation.ListControl] } else { [System.Management.Automation.TableControl] }
+            $views.FormatViewDefinition.Control | Where-Object { $_ -is $expected } | Should -Not -BeNullOrEmpty -Because "$($type.Name) has a $($expected.Name)"
         }
     }
 

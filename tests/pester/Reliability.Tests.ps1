@@ -109,7 +109,7 @@ Describe 'A restore through injected faults' {
         $total = 2020
         $before = @{ Requests = $faulty.Requests; Injected = $faulty.InjectedTotal }
         $results = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -ProfileName faulty -Verbose `
-            -ErrorVariable failures -ErrorAction SilentlyContinue 4>&1
+            -ErrorVariable failures -ErrorAction SilentlyContinue -InformationVariable told 4>&1
         $verbose = $results | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
         $results = $results | Where-Object { $_ -is [S3Replication.Records.SyncResult] }
         $injected = $faulty.InjectedTotal - $before.Injected
@@ -125,7 +125,7 @@ Describe 'A restore through injected faults' {
         $failures | Should -BeNullOrEmpty
         @($results | Where-Object Action -EQ 'Copied').Count | Should -Be $total
         @($results | Where-Object Action -NE 'Copied').Count | Should -Be 0
-        ($verbose | Select-Object -Last 1).Message | Should -BeLike "$total copied *, 0 skipped, 0 failed,*"
+        "$($told | Where-Object Tags -Contains 'S3Replication.Summary')" | Should -BeLike "Restore to s3://$source`: $('{0:N0}' -f $total) copied *, 0 skipped, 0 failed in *"
     }
 
     It 'restored every object byte for byte, each from its latest version' {
