@@ -134,7 +134,7 @@ try {
     function Invoke-OurSync([string] $Destination, [string] $Extra = '', [string] $ProfileName = 'bench') {
         $scratch = New-Destination
         $script = "Import-Module '$manifest'; Connect-S3Backup -ProfileName $ProfileName -Bucket backup; " +
-            "`$null = Sync-S3BackupToSource -BackupBucket backup -SourceBucket $scratch -Include '*_00000?_v001.cdf' -InformationAction SilentlyContinue; `$p = [Diagnostics.Process]::GetCurrentProcess(); `$c = `$p.TotalProcessorTime; `$w = [Diagnostics.Stopwatch]::StartNew(); " +
+            "`$null = Sync-S3BackupToSource -BackupBucket backup -SourceBucket $scratch -Include '*_00000?_v001.cdf' -InformationAction SilentlyContinue -WarningAction SilentlyContinue; `$p = [Diagnostics.Process]::GetCurrentProcess(); `$c = `$p.TotalProcessorTime; `$w = [Diagnostics.Stopwatch]::StartNew(); " +
             "`$r = Sync-S3BackupToSource -BackupBucket backup -SourceBucket $Destination $Extra -InformationAction SilentlyContinue; [int]`$w.Elapsed.TotalMilliseconds; @(`$r | Where-Object Action -eq Copied).Count; `$p.Refresh(); [int](`$p.TotalProcessorTime - `$c).TotalMilliseconds"
         $measured = Measure-Tool $server { dotnet pwsh -NoProfile -NonInteractive -Command $script }
         [pscustomobject]@{
