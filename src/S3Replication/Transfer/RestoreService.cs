@@ -42,6 +42,7 @@ internal sealed class RestoreService : IDisposable
     private readonly CopyEngine _engine;
     private readonly BoundedWorkers _workers;
     private readonly RepeatedDenial _denials = new();
+    private long _planned;
 
     public RestoreService(AwsSession backup, AwsSession source, RestoreOptions options, IRestoreReport report)
     {
@@ -83,7 +84,6 @@ internal sealed class RestoreService : IDisposable
                 await ActAsync(backup, decision, cancellationToken).ConfigureAwait(false);
             }
         }
-        Tally.SetExpected(Interlocked.Read(ref _planned));
     }
 
     /// <summary>Restores one piped backup object: decided against what the source holds now (a HEAD), unless every object is copied anyway.</summary>
@@ -120,8 +120,6 @@ internal sealed class RestoreService : IDisposable
         Tally.SetExpected(Interlocked.Read(ref _planned));
         return _workers.WhenAllAsync();
     }
-
-    private long _planned;
 
     /// <summary>How often S3 pushed back and how far the rate was cut, or null when it never did.</summary>
     public string? SlowDownSummary() => Concurrency.Cuts == 0 ? null
