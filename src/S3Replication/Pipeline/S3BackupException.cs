@@ -49,6 +49,8 @@ public enum ErrorId
     AmbiguousDate,
     BucketsReversed,
     ChecksumRejected,
+    SsoLoginRequired,
+    SsoSignInFailed,
 }
 
 /// <summary>

@@ -16,5 +16,30 @@ public sealed class AwsProfileRecord
     public string? EndpointUrl { get; set; }
     public List<string> Files { get; set; } = new();
 
-    public override string ToString() => RoleArn is null ? $"{Name} ({Kind})" : $"{Name} ({Kind} {RoleArn} via {SourceProfile ?? CredentialSource})";
+    /// <summary>IAM Identity Center: the sso-session the profile signs in with (null for a legacy profile).</summary>
+    public string? SsoSession { get; set; }
+    public string? SsoStartUrl { get; set; }
+    public string? SsoRegion { get; set; }
+    public string? SsoAccountId { get; set; }
+    public string? SsoRoleName { get; set; }
+
+    /// <summary>The cached sign-in's state (null for profiles that do not sign in); the token itself is never read out.</summary>
+    public SsoTokenState? TokenState { get; set; }
+
+    /// <summary>When the cached access token expires (local time).</summary>
+    public System.DateTime? TokenExpiresAt { get; set; }
+
+    /// <summary>The sign-in as one phrase: "valid until 17:05", "refreshable", "expired", "none".</summary>
+    public string? SignIn => TokenState switch
+    {
+        null => null,
+        SsoTokenState.Valid => $"valid until {TokenExpiresAt:g}",
+        SsoTokenState.Refreshable => "expired, refreshable",
+        SsoTokenState.Expired => $"expired {TokenExpiresAt:g}",
+        _ => "none",
+    };
+
+    public override string ToString() => Kind == CredentialKind.Sso
+        ? $"{Name} (Sso {SsoRoleName} in {SsoAccountId}, sign-in {SignIn})"
+        : RoleArn is null ? $"{Name} ({Kind})" : $"{Name} ({Kind} {RoleArn} via {SourceProfile ?? CredentialSource})";
 }

@@ -36,8 +36,10 @@ internal sealed class AwsSession : IDisposable
     private CallerIdentity? _identity;
 
     public AwsSession(SessionRequest request, string? profileName, CredentialPlan plan, AWSCredentials credentials,
-        ClientSettings s3Settings, ClientSettings stsSettings, ClientSettings iamSettings, HttpClientFactory? httpClientFactory)
+        ClientSettings s3Settings, ClientSettings stsSettings, ClientSettings iamSettings, HttpClientFactory? httpClientFactory,
+        IdentityCenterClients identityCenter)
     {
+        IdentityCenter = identityCenter;
         Request = request;
         ProfileName = profileName;
         Plan = plan;
@@ -59,6 +61,9 @@ internal sealed class AwsSession : IDisposable
     public ClientSettings StsSettings { get; }
     public ClientSettings IamSettings { get; }
     public HttpClientFactory? HttpClientFactory { get; }
+
+    /// <summary>Where this session signs in when its chain starts at an IAM Identity Center profile.</summary>
+    public IdentityCenterClients IdentityCenter { get; }
 
     public IAmazonS3 S3 => _s3.Client.Value;
 
@@ -120,9 +125,14 @@ internal sealed class AwsSession : IDisposable
     /// <summary>Obtains credentials now (assuming every role in the chain) so a bad profile fails at connect time.</summary>
     public Task EnsureCredentialsAsync() => Credentials.GetCredentialsAsync();
 
-    public DateTime? Expiration => Credentials is AssumeRoleCredentials role
-        ? role.ExpiresAtUtc?.ToLocalTime()
-        : (Credentials as RefreshingAWSCredentials)?.Expiration?.ToLocalTime();
+    public DateTime? Expiration => Credentials switch
+    {
+        AssumeRoleCredentials role => role.ExpiresAtUtc?.ToLocalTime(),
+        SsoRoleCredentials sso => sso.ExpiresAtUtc?.ToLocalTime(),
+        WebIdentityCredentials web => web.ExpiresAtUtc?.ToLocalTime(),
+        RefreshingAWSCredentials refreshing => refreshing.Expiration?.ToLocalTime(),
+        _ => null,
+    };
 
     /// <summary>
     /// Who the session acts as. STS GetCallerIdentity where the endpoint has it; otherwise the assumed-role ARN
@@ -142,7 +152,7 @@ internal sealed class AwsSession : IDisposable
         catch (AmazonServiceException error) when (error.StatusCode is HttpStatusCode.MethodNotAllowed or HttpStatusCode.NotImplemented or HttpStatusCode.NotFound
             || error.ErrorCode is "InvalidAction" or "NotImplemented" or "MethodNotAllowed")
         {
-            var assumed = (Credentials as AssumeRoleCredentials)?.AssumedRoleArn;
+            var assumed = (Credentials as AssumeRoleCredentials)?.AssumedRoleArn ?? (Credentials as WebIdentityCredentials)?.AssumedRoleArn;
             _identity = assumed is null
                 ? new CallerIdentity(null, null, "Unknown")
                 : new CallerIdentity(AwsNames.AccountOf(assumed), assumed, "AssumeRole");

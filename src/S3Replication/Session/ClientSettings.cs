@@ -6,8 +6,22 @@ using S3Replication.Pipeline;
 
 namespace S3Replication.Session;
 
-/// <summary>The AWS services this module talks to, with the identifiers the endpoint settings use.</summary>
-internal enum AwsService { S3, Sts, Iam }
+/// <summary>The AWS services this module talks to.</summary>
+internal enum AwsService { S3, Sts, Iam, Sso, SsoOidc }
+
+/// <summary>The identifiers the shared endpoint settings use for each service (the SDKs' "service id" in snake case).</summary>
+internal static class AwsServiceIds
+{
+    /// <summary>The key in a <c>[services NAME]</c> section, e.g. <c>sso_oidc</c>.</summary>
+    public static string ConfigKey(this AwsService service) => service switch
+    {
+        AwsService.SsoOidc => "sso_oidc",
+        _ => service.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>The suffix of <c>AWS_ENDPOINT_URL_&lt;SERVICE&gt;</c>, e.g. <c>SSO_OIDC</c>.</summary>
+    public static string EnvironmentSuffix(this AwsService service) => service.ConfigKey().ToUpperInvariant();
+}
 
 /// <summary>What one client is built with. Every value traces back to a parameter, an environment variable or the profile.</summary>
 internal sealed record ClientSettings(
@@ -107,8 +121,8 @@ internal sealed class ClientSettingsResolver
         {
             return null;
         }
-        var serviceKey = service.ToString().ToLowerInvariant();
-        return _environment.Get("AWS_ENDPOINT_URL_" + service.ToString().ToUpperInvariant())
+        var serviceKey = service.ConfigKey();
+        return _environment.Get("AWS_ENDPOINT_URL_" + service.EnvironmentSuffix())
             ?? _environment.Get("AWS_ENDPOINT_URL")
             ?? (profileName is not null && servicesName is not null ? _catalog.ServicesValue(servicesName, serviceKey, "endpoint_url") : null)
             ?? profileEndpoint;

@@ -1,29 +1,32 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading.Tasks;
 using Amazon.Runtime;
-using Amazon.Runtime.Credentials;
 using Amazon.Runtime.CredentialManagement;
 using Amazon.SecurityToken;
 using S3Replication.Pipeline;
 
 namespace S3Replication.Session;
 
-/// <summary>Turns a <see cref="CredentialPlan"/> into SDK credentials: the base from the SDK, then each role hop.</summary>
+/// <summary>Turns a <see cref="CredentialPlan"/> into SDK credentials: the base source, then each role hop.</summary>
 internal sealed class CredentialBuilder
 {
     private readonly ProfileCatalog _catalog;
     private readonly IEnvironmentReader _environment;
     private readonly Func<AWSCredentials, IAmazonSecurityTokenService> _createSts;
     private readonly Func<IMfaCodeSource?> _mfa;
+    private readonly IdentityCenterClients _identityCenter;
 
     public CredentialBuilder(ProfileCatalog catalog, IEnvironmentReader environment,
-        Func<AWSCredentials, IAmazonSecurityTokenService> createSts, Func<IMfaCodeSource?> mfa)
+        Func<AWSCredentials, IAmazonSecurityTokenService> createSts, Func<IMfaCodeSource?> mfa, IdentityCenterClients identityCenter)
     {
         _catalog = catalog;
         _environment = environment;
         _createSts = createSts;
         _mfa = mfa;
+        _identityCenter = identityCenter;
     }
 
     public AWSCredentials Build(CredentialPlan plan) =>
@@ -42,8 +45,6 @@ internal sealed class CredentialBuilder
                     ? new BasicAWSCredentials(options.AccessKey, options.SecretKey)
                     : new SessionAWSCredentials(options.AccessKey, options.SecretKey, options.Token);
             case CredentialKind.Process:
-            case CredentialKind.Sso:
-            case CredentialKind.WebIdentity:
                 try
                 {
                     return AWSCredentialsFactory.GetAWSCredentials(RequireSdkProfile(source.ProfileName!), _catalog.Store);
@@ -53,24 +54,18 @@ internal sealed class CredentialBuilder
                     throw new S3BackupException(ErrorId.CredentialsFailed, ErrorCategory.AuthenticationError,
                         $"Could not create {source.Kind} credentials for profile '{source.ProfileName}': {error.Message}", source.ProfileName, error);
                 }
+            case CredentialKind.Sso:
+                return _identityCenter.RoleCredentials(source.Sso!);
+            case CredentialKind.WebIdentity:
+                return new WebIdentityCredentials(source.WebIdentity!, _createSts);
             case CredentialKind.Environment:
                 return EnvironmentCredentials();
             case CredentialKind.InstanceMetadata:
-                return new InstanceProfileAWSCredentials();
+                return new MachineCredentials(new InstanceProfileAWSCredentials(), "the EC2 instance metadata service", _catalog.ProfileNames);
             case CredentialKind.Container:
-                return new GenericContainerCredentials();
+                return new MachineCredentials(new GenericContainerCredentials(), "the container credentials endpoint", _catalog.ProfileNames);
             default:
-                try
-                {
-                    return DefaultAWSCredentialsIdentityResolver.GetCredentials();
-                }
-                catch (Exception error)
-                {
-                    var known = _catalog.ProfileNames;
-                    throw new S3BackupException(ErrorId.NoSession, ErrorCategory.AuthenticationError,
-                        "No AWS credentials were found: pass -ProfileName, run Connect-S3Backup, or set AWS_PROFILE" +
-                        (known.Count > 0 ? $" (profiles defined: {string.Join(", ", known)})." : "."), null, error);
-                }
+                throw new ArgumentOutOfRangeException(nameof(source), source.Kind, "Not a credential base.");
         }
     }
 
@@ -90,4 +85,53 @@ internal sealed class CredentialBuilder
     private CredentialProfile RequireSdkProfile(string name) =>
         _catalog.SdkProfile(name) ?? throw new S3BackupException(ErrorId.ProfileInvalid, ErrorCategory.InvalidData,
             $"Profile '{name}' could not be read by the AWS SDK.", name);
+
+    /// <summary>
+    /// The SDK's instance-role and container providers, with their failure said the way a person without any
+    /// credentials needs to hear it (off EC2 and outside a container they are the last resort, not the problem).
+    /// </summary>
+    private sealed class MachineCredentials : AWSCredentials
+    {
+        private readonly RefreshingAWSCredentials _inner;
+        private readonly string _where;
+        private readonly IReadOnlyList<string> _profiles;
+
+        public MachineCredentials(RefreshingAWSCredentials inner, string where, IReadOnlyList<string> profiles)
+        {
+            _inner = inner;
+            _where = where;
+            _profiles = profiles;
+        }
+
+        public override DateTime? Expiration => _inner.Expiration;
+
+        public override ImmutableCredentials GetCredentials()
+        {
+            try
+            {
+                return _inner.GetCredentials();
+            }
+            catch (Exception error) when (error is not S3BackupException)
+            {
+                throw NotFound(error);
+            }
+        }
+
+        public override async Task<ImmutableCredentials> GetCredentialsAsync()
+        {
+            try
+            {
+                return await _inner.GetCredentialsAsync().ConfigureAwait(false);
+            }
+            catch (Exception error) when (error is not S3BackupException)
+            {
+                throw NotFound(error);
+            }
+        }
+
+        private S3BackupException NotFound(Exception error) =>
+            new(ErrorId.NoSession, ErrorCategory.AuthenticationError,
+                $"No AWS credentials came from {_where} ({error.Message}). Off EC2 and outside a container, pass -ProfileName, " +
+                "run Connect-S3Backup, or set AWS_PROFILE" + (_profiles.Count > 0 ? $" (profiles defined: {string.Join(", ", _profiles)})." : "."), null, error);
+    }
 }

@@ -16,13 +16,20 @@ public enum CredentialKind
     Environment,
     InstanceMetadata,
     Container,
-    SdkDefaultChain,
 }
 
-/// <summary>Where the first credentials in a chain come from. Holds names only, never a secret.</summary>
-internal sealed record CredentialBase(CredentialKind Kind, string? ProfileName)
+/// <summary>
+/// Where the first credentials in a chain come from, with what an SSO or web-identity source needs to obtain them.
+/// Holds names only, never a secret.
+/// </summary>
+internal sealed record CredentialBase(CredentialKind Kind, string? ProfileName, SsoProfile? Sso = null, WebIdentitySource? WebIdentity = null)
 {
-    public string Describe() => ProfileName is null ? Kind.ToString() : $"{Kind} (profile {ProfileName})";
+    public string Describe() => Kind switch
+    {
+        CredentialKind.Sso => $"Sso {Sso!.RoleName} in {Sso.AccountId} via {Sso.StartUrl} (profile {ProfileName})",
+        CredentialKind.WebIdentity => $"WebIdentity {WebIdentity!.RoleArn} ({WebIdentity.Origin})",
+        _ => ProfileName is null ? Kind.ToString() : $"{Kind} (profile {ProfileName})",
+    };
 }
 
 /// <summary>One <c>sts:AssumeRole</c> step, from the profile that declares <c>role_arn</c>.</summary>
@@ -42,7 +49,7 @@ internal sealed record CredentialPlan(CredentialBase Base, IReadOnlyList<AssumeR
 {
     public CredentialKind Kind => Hops.Count > 0 ? CredentialKind.AssumeRole : Base.Kind;
 
-    public string? RoleArn => Hops.Count > 0 ? Hops[Hops.Count - 1].RoleArn : null;
+    public string? RoleArn => Hops.Count > 0 ? Hops[Hops.Count - 1].RoleArn : Base.WebIdentity?.RoleArn;
 
     public string Describe() =>
         string.Join(" -> ", new[] { Base.Describe() }.Concat(Hops.Select(hop => $"AssumeRole {hop.RoleArn} (profile {hop.ProfileName})")));

@@ -145,6 +145,13 @@ internal sealed class ProfileCatalog
             .FirstOrDefault(line => line.Name == key)?.Value;
     }
 
+    /// <summary>Whether the config file has a section with this header, e.g. <c>sso-session corp</c>.</summary>
+    public bool HasConfigSection(string header) => _config?.FindSections(header).Count > 0;
+
+    /// <summary>A value from a non-profile config section such as <c>[sso-session NAME]</c>.</summary>
+    public string? ConfigSectionValue(string header, string key) =>
+        _config?.FindSections(header).SelectMany(section => _config.PropertiesOf(section)).FirstOrDefault(line => line.Name == key)?.Value;
+
     private IEnumerable<(IniDocument Document, IniSection Section)> SectionsOf(string name)
     {
         foreach (var entry in ConfigProfileSections().Where(entry => entry.Name == name))

@@ -7,14 +7,14 @@ namespace S3Replication.Session;
 /// <summary>Describes every profile in the catalog from the SDK's parsed values; secrets are never copied out.</summary>
 internal static class ProfileLister
 {
-    public static IEnumerable<AwsProfileRecord> List(ProfileCatalog catalog) =>
-        catalog.ProfileNames.Select(name => Describe(catalog, name));
+    public static IEnumerable<AwsProfileRecord> List(ProfileCatalog catalog, SsoTokenCache tokens) =>
+        catalog.ProfileNames.Select(name => Describe(catalog, name, tokens));
 
-    public static AwsProfileRecord Describe(ProfileCatalog catalog, string name)
+    public static AwsProfileRecord Describe(ProfileCatalog catalog, string name, SsoTokenCache tokens)
     {
         var profile = catalog.SdkProfile(name);
         var options = profile?.Options;
-        return new AwsProfileRecord
+        var record = new AwsProfileRecord
         {
             Name = name,
             Kind = options is null ? CredentialKind.None : KindOf(options),
@@ -26,6 +26,36 @@ internal static class ProfileLister
             EndpointUrl = Empty(profile?.EndpointUrl),
             Files = catalog.FilesDefining(name).ToList(),
         };
+        if (options is not null && string.IsNullOrEmpty(options.RoleArn) && SsoProfile.IsSsoProfile(catalog, name))
+        {
+            DescribeSignIn(record, catalog, name, tokens);
+        }
+        return record;
+    }
+
+    /// <summary>The SSO settings and the cached token's state; a profile whose SSO settings are incomplete shows what it has.</summary>
+    private static void DescribeSignIn(AwsProfileRecord record, ProfileCatalog catalog, string name, SsoTokenCache tokens)
+    {
+        record.Kind = CredentialKind.Sso;
+        record.SsoSession = catalog.RawValue(name, "sso_session");
+        record.SsoAccountId = catalog.RawValue(name, "sso_account_id");
+        record.SsoRoleName = catalog.RawValue(name, "sso_role_name");
+        record.SsoStartUrl = catalog.RawValue(name, "sso_start_url");
+        record.SsoRegion = catalog.RawValue(name, "sso_region");
+        SsoProfile sso;
+        try
+        {
+            sso = SsoProfile.Read(catalog, name);
+        }
+        catch (Pipeline.S3BackupException)
+        {
+            return;
+        }
+        record.SsoStartUrl = sso.StartUrl;
+        record.SsoRegion = sso.Region;
+        var token = tokens.Read(sso);
+        record.TokenState = token?.StateAt(System.DateTimeOffset.UtcNow, sso.IsRefreshable) ?? SsoTokenState.None;
+        record.TokenExpiresAt = token?.ExpiresAt?.LocalDateTime;
     }
 
     /// <summary>A role profile as a config file's section states it (for a file the SDK is not reading).</summary>
@@ -51,7 +81,9 @@ internal static class ProfileLister
     {
         if (!string.IsNullOrEmpty(options.RoleArn))
         {
-            return CredentialKind.AssumeRole;
+            return string.IsNullOrEmpty(options.SourceProfile) && string.IsNullOrEmpty(options.CredentialSource) && !string.IsNullOrEmpty(options.WebIdentityTokenFile)
+                ? CredentialKind.WebIdentity
+                : CredentialKind.AssumeRole;
         }
         if (!string.IsNullOrEmpty(options.AccessKey))
         {
@@ -60,10 +92,6 @@ internal static class ProfileLister
         if (!string.IsNullOrEmpty(options.CredentialProcess))
         {
             return CredentialKind.Process;
-        }
-        if (!string.IsNullOrEmpty(options.SsoSession) || !string.IsNullOrEmpty(options.SsoStartUrl))
-        {
-            return CredentialKind.Sso;
         }
         return string.IsNullOrEmpty(options.WebIdentityTokenFile) ? CredentialKind.None : CredentialKind.WebIdentity;
     }

@@ -10,9 +10,9 @@ namespace S3Replication.Session;
 
 /// <summary>
 /// Decides which profile applies and how its credentials are obtained, following the AWS CLI's rules: an explicit
-/// profile, then <c>AWS_PROFILE</c>, then environment keys, then <c>default</c>, then the SDK's default chain
-/// (instance metadata, containers). <c>role_arn</c> profiles are walked through <c>source_profile</c> or
-/// <c>credential_source</c>; every profile value comes from the SDK's own parser.
+/// profile, then <c>AWS_PROFILE</c>, then environment keys, then <c>default</c>, then the machine's own credentials
+/// (web identity from the environment, container credentials, the EC2 instance role). <c>role_arn</c> profiles are
+/// walked through <c>source_profile</c> or <c>credential_source</c>.
 /// </summary>
 internal sealed class ProfileResolver
 {
@@ -52,7 +52,7 @@ internal sealed class ProfileResolver
             }
             if (!_catalog.Exists("default"))
             {
-                return new CredentialPlan(new CredentialBase(CredentialKind.SdkDefaultChain, null), Array.Empty<AssumeRoleHop>());
+                return new CredentialPlan(MachineBase(), Array.Empty<AssumeRoleHop>());
             }
             explicitProfile = "default";
         }
@@ -74,9 +74,15 @@ internal sealed class ProfileResolver
             return BaseOf(name, options);
         }
 
-        hops.Add(HopOf(name, options));
         var hasSource = !string.IsNullOrEmpty(options.SourceProfile);
         var hasCredentialSource = !string.IsNullOrEmpty(options.CredentialSource);
+        if (!hasSource && !hasCredentialSource && !string.IsNullOrEmpty(options.WebIdentityTokenFile))
+        {
+            RequireRoleArn(name, options.RoleArn);
+            return new CredentialBase(CredentialKind.WebIdentity, name, WebIdentity: new WebIdentitySource(
+                options.WebIdentityTokenFile, options.RoleArn, NullIfEmpty(options.RoleSessionName), $"profile {name}"));
+        }
+        hops.Add(HopOf(name, options));
         if (hasSource && hasCredentialSource)
         {
             throw Invalid(name, "sets both source_profile and credential_source; keep one of them");
@@ -123,14 +129,19 @@ internal sealed class ProfileResolver
                 "sso_session references)");
     }
 
-    private AssumeRoleHop HopOf(string name, CredentialProfileOptions options)
+    private static void RequireRoleArn(string name, string roleArn)
     {
-        if (!AwsNames.IsRoleArn(options.RoleArn))
+        if (!AwsNames.IsRoleArn(roleArn))
         {
             throw new S3BackupException(ErrorId.InvalidRoleArn, ErrorCategory.InvalidData,
-                $"Profile '{name}' has role_arn '{options.RoleArn}', which is not a role ARN (expected arn:aws:iam::<12-digit account>:role/<name>).",
-                options.RoleArn);
+                $"Profile '{name}' has role_arn '{roleArn}', which is not a role ARN (expected arn:aws:iam::<12-digit account>:role/<name>).",
+                roleArn);
         }
+    }
+
+    private AssumeRoleHop HopOf(string name, CredentialProfileOptions options)
+    {
+        RequireRoleArn(name, options.RoleArn);
         int? duration = null;
         var durationText = _catalog.RawValue(name, "duration_seconds");
         if (durationText is not null)
@@ -145,8 +156,13 @@ internal sealed class ProfileResolver
             NullIfEmpty(options.MfaSerial), duration);
     }
 
+    /// <summary>A profile's own credentials, in botocore's order: IAM Identity Center, then keys, then a process.</summary>
     private CredentialBase BaseOf(string name, CredentialProfileOptions options)
     {
+        if (SsoProfile.IsSsoProfile(_catalog, name))
+        {
+            return new CredentialBase(CredentialKind.Sso, name, Sso: SsoProfile.Read(_catalog, name));
+        }
         if (!string.IsNullOrEmpty(options.AccessKey))
         {
             return StaticBase(name, options);
@@ -155,17 +171,46 @@ internal sealed class ProfileResolver
         {
             return new CredentialBase(CredentialKind.Process, name);
         }
-        if (!string.IsNullOrEmpty(options.SsoSession) || !string.IsNullOrEmpty(options.SsoStartUrl) || !string.IsNullOrEmpty(options.SsoAccountId))
-        {
-            return new CredentialBase(CredentialKind.Sso, name);
-        }
         if (!string.IsNullOrEmpty(options.WebIdentityTokenFile))
         {
-            return new CredentialBase(CredentialKind.WebIdentity, name);
+            throw Invalid(name, "sets web_identity_token_file but no role_arn; add the role_arn the token may assume");
         }
         throw new S3BackupException(ErrorId.ProfileHasNoCredentials, ErrorCategory.InvalidData,
             $"Profile '{name}' ({string.Join(", ", _catalog.FilesDefining(name))}) holds no credentials: give it " +
-            "aws_access_key_id/aws_secret_access_key, role_arn with source_profile, credential_process or SSO settings.", name);
+            "aws_access_key_id/aws_secret_access_key, role_arn with source_profile, credential_process, SSO settings " +
+            "(sso_session or sso_start_url) or web_identity_token_file with role_arn.", name);
+    }
+
+    /// <summary>
+    /// Credentials of the machine a scheduled runbook runs on, in the AWS CLI's order: a web identity from the
+    /// environment (EKS, CI), the container endpoint (ECS, EKS Pod Identity), then the EC2 instance role.
+    /// </summary>
+    private CredentialBase MachineBase()
+    {
+        var tokenFile = _environment.Get("AWS_WEB_IDENTITY_TOKEN_FILE");
+        var roleArn = _environment.Get("AWS_ROLE_ARN");
+        if (tokenFile is not null && roleArn is not null)
+        {
+            if (!AwsNames.IsRoleArn(roleArn))
+            {
+                throw new S3BackupException(ErrorId.InvalidRoleArn, ErrorCategory.InvalidData,
+                    $"AWS_ROLE_ARN is '{roleArn}', which is not a role ARN (expected arn:aws:iam::<12-digit account>:role/<name>).", roleArn);
+            }
+            return new CredentialBase(CredentialKind.WebIdentity, null, WebIdentity: new WebIdentitySource(
+                tokenFile, roleArn, _environment.Get("AWS_ROLE_SESSION_NAME"), "AWS_WEB_IDENTITY_TOKEN_FILE"));
+        }
+        if (_environment.Get("AWS_CONTAINER_CREDENTIALS_FULL_URI") is not null || _environment.Get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") is not null)
+        {
+            return new CredentialBase(CredentialKind.Container, null);
+        }
+        if (string.Equals(_environment.Get("AWS_EC2_METADATA_DISABLED"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            var known = _catalog.ProfileNames;
+            throw new S3BackupException(ErrorId.NoSession, ErrorCategory.AuthenticationError,
+                "No AWS credentials were found (AWS_EC2_METADATA_DISABLED rules out an instance role): pass -ProfileName, run " +
+                "Connect-S3Backup, or set AWS_PROFILE" + (known.Count > 0 ? $" (profiles defined: {string.Join(", ", known)})." : "."), null);
+        }
+        return new CredentialBase(CredentialKind.InstanceMetadata, null);
     }
 
     private CredentialBase StaticBase(string name, CredentialProfileOptions options)

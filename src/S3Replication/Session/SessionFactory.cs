@@ -17,9 +17,10 @@ internal static class SessionFactory
         var sts = settings.Resolve(profileName, AwsService.Sts, request.Region, request.EndpointUrl);
         var iam = settings.Resolve(profileName, AwsService.Iam, request.Region, request.EndpointUrl);
 
+        var identityCenter = new IdentityCenterClients(settings, profileName, SsoTokenCache.For(environment), httpClientFactory);
         var builder = new CredentialBuilder(catalog, environment,
             source => new AmazonSecurityTokenServiceClient(source, AwsSession.StsConfig(sts, httpClientFactory)),
-            () => Invocation.CurrentPrompt);
-        return new AwsSession(request, profileName, plan, builder.Build(plan), s3, sts, iam, httpClientFactory);
+            () => Invocation.CurrentPrompt, identityCenter);
+        return new AwsSession(request, profileName, plan, builder.Build(plan), s3, sts, iam, httpClientFactory, identityCenter);
     }
 }

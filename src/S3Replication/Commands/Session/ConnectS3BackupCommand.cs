@@ -25,6 +25,13 @@ public sealed class ConnectS3BackupCommand : S3BackupCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>
+    /// Signs in to IAM Identity Center first, as <c>aws sso login</c> does: shows a URL and code to confirm in a
+    /// browser, waits for the approval, and caches the token where the aws CLI finds it too.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Login { get; set; }
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var request = Session is null
@@ -36,6 +43,10 @@ public sealed class ConnectS3BackupCommand : S3BackupCmdlet
                 $"'{Bucket}' is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens).", Bucket);
         }
         var session = Store.Replace(request, ProcessEnvironment.Instance);
+        if (Login)
+        {
+            await SignInAsync(session, cancellationToken).ConfigureAwait(false);
+        }
         await WriteVerboseAsync($"Connecting with profile {session.ProfileName ?? "(none)"}: {session.Plan.Describe()}; " +
             $"region {session.S3Settings.Region}; S3 endpoint {session.S3Settings.EndpointUrl ?? "(AWS default)"}.").ConfigureAwait(false);
 
@@ -65,6 +76,21 @@ public sealed class ConnectS3BackupCommand : S3BackupCmdlet
         {
             await WriteObjectAsync(record).ConfigureAwait(false);
         }
+    }
+
+    private async Task SignInAsync(AwsSession session, CancellationToken cancellationToken)
+    {
+        var sso = session.Plan.Base.Sso ?? throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+            $"Profile '{session.ProfileName ?? "(none)"}' does not sign in through IAM Identity Center (its credentials come from " +
+            $"{session.Plan.Base.Describe()}); -Login applies to profiles with sso_session or sso_start_url, or role profiles built on one.",
+            session.ProfileName);
+        var token = await session.IdentityCenter.SignInAsync(sso, prompt => WriteInformationAsync(
+            $"To sign in to IAM Identity Center ({sso.StartUrl}) for profile '{sso.ProfileName}', open{Environment.NewLine}" +
+            $"    {prompt.VerificationUriComplete ?? prompt.VerificationUri}{Environment.NewLine}" +
+            $"in a browser and confirm the code {prompt.UserCode}. Waiting until {prompt.ExpiresAt.LocalDateTime:T} (Ctrl+C to stop).",
+            "S3Replication.SignIn"), cancellationToken).ConfigureAwait(false);
+        await WriteVerboseAsync($"Signed in: the token is valid until {token.ExpiresAt?.LocalDateTime:g} and cached in " +
+            $"{session.IdentityCenter.Cache.PathFor(sso)}.").ConfigureAwait(false);
     }
 
     private async Task VerifyListAccessAsync(AwsSession session, string bucket, CancellationToken cancellationToken)

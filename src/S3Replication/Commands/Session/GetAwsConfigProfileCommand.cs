@@ -5,7 +5,7 @@ using S3Replication.Session;
 
 namespace S3Replication.Commands.Session;
 
-/// <summary>Lists the profiles of the shared config and credentials files: kind, role, source, region, endpoint, file.</summary>
+/// <summary>Lists the profiles of the shared config and credentials files: kind, role, source, region, endpoint, file, and an SSO profile's sign-in state.</summary>
 [Cmdlet(VerbsCommon.Get, "AwsConfigProfile")]
 [OutputType(typeof(AwsProfileRecord))]
 public sealed class GetAwsConfigProfileCommand : PSCmdlet
@@ -36,7 +36,7 @@ public sealed class GetAwsConfigProfileCommand : PSCmdlet
         var catalog = _catalog!;
         if (Name is null)
         {
-            WriteObject(ProfileLister.List(catalog), enumerateCollection: true);
+            WriteObject(ProfileLister.List(catalog, SsoTokenCache.For(ProcessEnvironment.Instance)), enumerateCollection: true);
             return;
         }
         foreach (var pattern in Name)
@@ -50,7 +50,7 @@ public sealed class GetAwsConfigProfileCommand : PSCmdlet
             }
             foreach (var name in matches)
             {
-                WriteObject(ProfileLister.Describe(catalog, name));
+                WriteObject(ProfileLister.Describe(catalog, name, SsoTokenCache.For(ProcessEnvironment.Instance)));
             }
         }
     }
