@@ -29,8 +29,7 @@ internal static class AtomicFile
             return;
         }
 
-        var temporary = Path.Combine(folder, $".{existing.Name}.{Guid.NewGuid():N}.tmp");
-        try
+        ReplaceVia(fullPath, temporary =>
         {
             if (existing.Exists)
             {
@@ -41,7 +40,20 @@ internal static class AtomicFile
             {
                 throw new IOException($"The rewritten {fullPath} did not read back as expected; the original was left unchanged.");
             }
-            if (existing.Exists)
+        });
+    }
+
+    /// <summary>
+    /// Has <paramref name="fill"/> write a temporary file beside <paramref name="fullPath"/>, then renames it over the
+    /// target; the temporary file is gone afterwards whatever happened.
+    /// </summary>
+    public static void ReplaceVia(string fullPath, Action<string> fill)
+    {
+        var temporary = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            fill(temporary);
+            if (File.Exists(fullPath))
             {
                 File.Replace(temporary, fullPath, destinationBackupFileName: null);
             }

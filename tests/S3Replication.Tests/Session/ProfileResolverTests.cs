@@ -193,8 +193,70 @@ public class ProfileResolverTests
         Assert.Equal("default", Plan("", "[default]\n" + Keys, null).Base.ProfileName);
 
     [Fact]
-    public void Without_any_profile_the_sdk_default_chain_applies() =>
+    public void Without_any_profile_the_instance_role_applies() =>
         Assert.Equal(CredentialKind.InstanceMetadata, Plan("", "", null).Kind);
+
+    [Fact]
+    public void Without_any_profile_a_web_identity_from_the_environment_comes_first_then_the_container()
+    {
+        var all = new Dictionary<string, string>
+        {
+            ["AWS_WEB_IDENTITY_TOKEN_FILE"] = "/var/run/token",
+            ["AWS_ROLE_ARN"] = "arn:aws:iam::111122223333:role/Runbook",
+            ["AWS_ROLE_SESSION_NAME"] = "nightly",
+            ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "http://127.0.0.1:9/creds",
+        };
+        var web = Plan("", "", null, all);
+        Assert.Equal(CredentialKind.WebIdentity, web.Kind);
+        Assert.Equal(new WebIdentitySource("/var/run/token", "arn:aws:iam::111122223333:role/Runbook", "nightly", "AWS_WEB_IDENTITY_TOKEN_FILE"), web.Base.WebIdentity);
+        Assert.Equal("arn:aws:iam::111122223333:role/Runbook", web.RoleArn);
+
+        all.Remove("AWS_ROLE_ARN");
+        Assert.Equal(CredentialKind.Container, Plan("", "", null, all).Kind);
+        Assert.Equal(CredentialKind.Container, Plan("", "", null, new() { ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] = "/v2/creds" }).Kind);
+    }
+
+    [Fact]
+    public void Without_any_profile_and_with_instance_metadata_disabled_there_is_no_session()
+    {
+        var error = Failure("", "", null, new() { ["AWS_EC2_METADATA_DISABLED"] = "TRUE" });
+        Assert.Equal(ErrorId.NoSession, error.ErrorId);
+        Assert.Contains("AWS_EC2_METADATA_DISABLED", error.Message);
+    }
+
+    [Fact]
+    public void A_profile_with_a_web_identity_token_file_and_a_role_assumes_that_role_with_the_token()
+    {
+        var plan = Plan("[profile eks]\nrole_arn = arn:aws:iam::111122223333:role/Pod\nweb_identity_token_file = /t\nrole_session_name = pod\n", "", "eks");
+        Assert.Equal(CredentialKind.WebIdentity, plan.Kind);
+        Assert.Empty(plan.Hops);
+        Assert.Equal(new WebIdentitySource("/t", "arn:aws:iam::111122223333:role/Pod", "pod", "profile eks"), plan.Base.WebIdentity);
+        Assert.Equal("WebIdentity arn:aws:iam::111122223333:role/Pod (profile eks)", plan.Describe());
+    }
+
+    [Fact]
+    public void A_role_profile_on_a_web_identity_profile_is_a_chain()
+    {
+        var plan = Plan("[profile eks]\nrole_arn = arn:aws:iam::111122223333:role/Pod\nweb_identity_token_file = /t\n" +
+            "[profile backup]\nrole_arn = arn:aws:iam::444455556666:role/Backup\nsource_profile = eks\n", "", "backup");
+        Assert.Equal(CredentialKind.WebIdentity, plan.Base.Kind);
+        Assert.Equal("arn:aws:iam::444455556666:role/Backup", Assert.Single(plan.Hops).RoleArn);
+    }
+
+    [Theory]
+    [InlineData("[profile w]\nweb_identity_token_file = /t\n", "sets web_identity_token_file but no role_arn")]
+    [InlineData("[profile w]\nrole_arn = nonsense\nweb_identity_token_file = /t\n", "has role_arn 'nonsense', which is not a role ARN")]
+    public void A_web_identity_profile_without_a_usable_role_is_refused(string config, string expected) =>
+        Assert.Contains(expected, Failure(config, "", "w").Message);
+
+    [Fact]
+    public void Sso_settings_win_over_keys_in_the_same_profile_as_in_botocore()
+    {
+        var plan = Plan("[profile both]\nsso_start_url = https://a/start\nsso_region = eu-west-1\nsso_account_id = 111122223333\nsso_role_name = R\n",
+            "[both]\n" + Keys, "both");
+        Assert.Equal(CredentialKind.Sso, plan.Kind);
+        Assert.Equal("R", plan.Base.Sso!.RoleName);
+    }
 
     [Fact]
     public void An_explicit_profile_beats_aws_profile()

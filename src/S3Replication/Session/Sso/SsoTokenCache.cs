@@ -64,33 +64,15 @@ internal sealed class SsoTokenCache
         try
         {
             Directory.CreateDirectory(Folder);
-            var temporary = Path.Combine(Folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-            try
+            AtomicFile.ReplaceVia(path, temporary =>
             {
                 // Restricted before the secrets go in, so no other account ever sees them, even briefly.
-                using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-                {
-                    RestrictToOwner(temporary);
-                    var bytes = new UTF8Encoding(false).GetBytes(token.ToJsonText());
-                    stream.Write(bytes, 0, bytes.Length);
-                    stream.Flush(flushToDisk: true);
-                }
-                if (File.Exists(path))
-                {
-                    File.Replace(temporary, path, destinationBackupFileName: null);
-                }
-                else
-                {
-                    File.Move(temporary, path);
-                }
-            }
-            finally
-            {
-                if (File.Exists(temporary))
-                {
-                    File.Delete(temporary);
-                }
-            }
+                using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write);
+                RestrictToOwner(temporary);
+                var bytes = new UTF8Encoding(false).GetBytes(token.ToJsonText());
+                stream.Write(bytes, 0, bytes.Length);
+                stream.Flush(flushToDisk: true);
+            });
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
