@@ -61,9 +61,9 @@ internal sealed class CredentialBuilder
             case CredentialKind.Environment:
                 return EnvironmentCredentials();
             case CredentialKind.InstanceMetadata:
-                return new MachineCredentials(new InstanceProfileAWSCredentials(), "the EC2 instance metadata service", _catalog.ProfileNames);
+                return new MachineCredentials(() => new InstanceProfileAWSCredentials(), "the EC2 instance metadata service", _catalog.ProfileNames);
             case CredentialKind.Container:
-                return new MachineCredentials(new GenericContainerCredentials(), "the container credentials endpoint", _catalog.ProfileNames);
+                return new MachineCredentials(() => new GenericContainerCredentials(), "the container credentials endpoint", _catalog.ProfileNames);
             default:
                 throw new ArgumentOutOfRangeException(nameof(source), source.Kind, "Not a credential base.");
         }
@@ -88,28 +88,32 @@ internal sealed class CredentialBuilder
 
     /// <summary>
     /// The SDK's instance-role and container providers, with their failure said the way a person without any
-    /// credentials needs to hear it (off EC2 and outside a container they are the last resort, not the problem).
+    /// credentials needs to hear it (off EC2 and outside a container they are the last resort, not the problem). The
+    /// provider is created at first use: the SDK's instance-role provider already asks for an IMDSv2 token when it
+    /// is constructed.
     /// </summary>
     private sealed class MachineCredentials : AWSCredentials
     {
-        private readonly RefreshingAWSCredentials _inner;
+        private readonly Func<RefreshingAWSCredentials> _create;
         private readonly string _where;
         private readonly IReadOnlyList<string> _profiles;
+        private readonly object _gate = new();
+        private RefreshingAWSCredentials? _inner;
 
-        public MachineCredentials(RefreshingAWSCredentials inner, string where, IReadOnlyList<string> profiles)
+        public MachineCredentials(Func<RefreshingAWSCredentials> create, string where, IReadOnlyList<string> profiles)
         {
-            _inner = inner;
+            _create = create;
             _where = where;
             _profiles = profiles;
         }
 
-        public override DateTime? Expiration => _inner.Expiration;
+        public override DateTime? Expiration => _inner?.Expiration;
 
         public override ImmutableCredentials GetCredentials()
         {
             try
             {
-                return _inner.GetCredentials();
+                return Inner().GetCredentials();
             }
             catch (Exception error) when (error is not S3BackupException)
             {
@@ -121,11 +125,19 @@ internal sealed class CredentialBuilder
         {
             try
             {
-                return await _inner.GetCredentialsAsync().ConfigureAwait(false);
+                return await Inner().GetCredentialsAsync().ConfigureAwait(false);
             }
             catch (Exception error) when (error is not S3BackupException)
             {
                 throw NotFound(error);
+            }
+        }
+
+        private RefreshingAWSCredentials Inner()
+        {
+            lock (_gate)
+            {
+                return _inner ??= _create();
             }
         }
 

@@ -1,0 +1,103 @@
+<#
+    Starts and stops the second servers the tests use beside the local Ceph server: the credential stand-ins of
+    identity_center.py (IAM Identity Center, instance metadata, container credentials) and moto_server.
+#>
+
+function Start-PythonServer([string] $Name, [string[]] $ArgumentList, [string] $Folder, [string] $PortFile) {
+    $null = New-Item -ItemType Directory -Force $Folder
+    $process = Start-Process -FilePath python3 -ArgumentList $ArgumentList -PassThru `
+        -RedirectStandardOutput (Join-Path $Folder "$Name.out") -RedirectStandardError (Join-Path $Folder "$Name.err")
+    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+    while (-not (Test-Path $PortFile)) {
+        if ($process.HasExited -or [DateTime]::UtcNow -gt $deadline) {
+            throw "$Name did not start: $(Get-Content (Join-Path $Folder "$Name.err") -Raw -ErrorAction Ignore)"
+        }
+        Start-Sleep -Milliseconds 50
+    }
+    [pscustomobject]@{ Process = $process; Port = [int](Get-Content $PortFile -Raw); Endpoint = "http://127.0.0.1:$([int](Get-Content $PortFile -Raw))" }
+}
+
+function Start-IdentityCenterStandIn {
+    <#
+    .SYNOPSIS
+        Starts identity_center.py on a free loopback port; every credential it hands out is the given role, assumed
+        at the given STS endpoint with the given user's keys.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $StsEndpoint,
+        [Parameter(Mandatory)] $User,
+        [Parameter(Mandatory)] [string] $RoleArn,
+        [Parameter(Mandatory)] [string] $AccountId,
+        [Parameter(Mandatory)] [string] $ContainerToken,
+        [Parameter(Mandatory)] [string] $Folder
+    )
+    $portFile = Join-Path $Folder 'identity-center.port'
+    $script = Join-Path $PSScriptRoot 'identity_center.py'
+    $server = Start-PythonServer 'identity-center' @($script, '--port-file', $portFile, '--sts-endpoint', $StsEndpoint,
+        '--access-key', $User.AccessKey, '--secret-key', $User.SecretKey, '--role-arn', $RoleArn, '--account-id', $AccountId,
+        '--container-token', $ContainerToken) $Folder $portFile
+    $server
+}
+
+function Start-MotoServer {
+    <# .SYNOPSIS Starts moto_server (in-memory S3, STS, IAM) on a free loopback port. #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $Folder)
+    $null = New-Item -ItemType Directory -Force $Folder
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    try { $listener.Start(); $port = $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+    $process = Start-Process -FilePath moto_server -ArgumentList @('-H', '127.0.0.1', '-p', $port) -PassThru `
+        -RedirectStandardOutput (Join-Path $Folder 'moto.out') -RedirectStandardError (Join-Path $Folder 'moto.err')
+    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+    while ($true) {
+        try {
+            $client = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $port)
+            $client.Dispose()
+            break
+        }
+        catch {
+            if ($process.HasExited -or [DateTime]::UtcNow -gt $deadline) { throw "moto_server did not start: $(Get-Content (Join-Path $Folder 'moto.err') -Raw -ErrorAction Ignore)" }
+            Start-Sleep -Milliseconds 100
+        }
+    }
+    [pscustomobject]@{ Process = $process; Port = $port; Endpoint = "http://127.0.0.1:$port" }
+}
+
+function Stop-StandIn {
+    <# .SYNOPSIS Stops a server from Start-IdentityCenterStandIn or Start-MotoServer. #>
+    [CmdletBinding()]
+    param([Parameter(ValueFromPipeline)] $Server)
+    process {
+        if ($Server -and -not $Server.Process.HasExited) {
+            $Server.Process.Kill($true)
+            $null = $Server.Process.WaitForExit(5000)
+        }
+    }
+}
+
+function Get-StandInLog {
+    <# .SYNOPSIS Every request the identity stand-in has answered: method, path, user agent, bearer-token hash, access key handed out. #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Server)
+    # Invoke-RestMethod writes a JSON array as one object; the caller wants the entries.
+    $log = Invoke-RestMethod -Uri "$($Server.Endpoint)/_standin/log" -NoProxy
+    $log
+}
+
+function New-StandInSignIn {
+    <# .SYNOPSIS A valid access token, refresh token and client registration, issued by the stand-in's OIDC. #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Server)
+    Invoke-RestMethod -Method Post -Uri "$($Server.Endpoint)/_standin/issue" -NoProxy
+}
+
+function Set-StandInDeviceAnswer {
+    <# .SYNOPSIS What the next device-code CreateToken polls answer before approval: pending, slow_down, denied, expired. #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Server, [string[]] $Answer = @())
+    $null = Invoke-RestMethod -Method Post -Uri "$($Server.Endpoint)/_standin/device" -NoProxy -ContentType 'application/json' `
+        -Body (@{ answers = @($Answer) } | ConvertTo-Json)
+}
+
+Export-ModuleMember -Function Start-IdentityCenterStandIn, Start-MotoServer, Stop-StandIn, Get-StandInLog, New-StandInSignIn, Set-StandInDeviceAnswer
