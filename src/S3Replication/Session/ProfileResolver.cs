@@ -26,7 +26,7 @@ internal sealed class ProfileResolver
         _environment = environment;
     }
 
-    /// <summary>The profile whose settings apply, or null when none exists (environment keys or SDK default chain).</summary>
+    /// <summary>The profile whose settings apply, or null when none exists (environment keys or machine credentials).</summary>
     public string? SelectProfile(string? requested)
     {
         if (requested is not null)
