@@ -51,6 +51,9 @@ public enum ErrorId
     ChecksumRejected,
     SsoLoginRequired,
     SsoSignInFailed,
+    MirrorBackupEmpty,
+    MirrorTooManyRemovals,
+    MirrorUnversionedSource,
 }
 
 /// <summary>

@@ -15,5 +15,8 @@ public class S3ObjectRecord
     public bool IsLatest { get; set; } = true;
     public bool IsDeleteMarker { get; set; }
 
+    /// <summary>The additional checksum S3 stores for the object (CRC64NVME, CRC32, CRC32C, SHA1, SHA256), if any; restores keep it.</summary>
+    public string? ChecksumAlgorithm { get; set; }
+
     public override string ToString() => VersionId is null ? $"s3://{Bucket}/{Key}" : $"s3://{Bucket}/{Key}?versionId={VersionId}";
 }

@@ -43,6 +43,9 @@ public sealed class CompareResult : S3ObjectRecord
     public DateTime? SourceLastModified { get; set; }
     public DateTime? BackupLastModified { get; set; }
 
+    /// <summary>What Equal or Different rests on: Size, ETag, Checksum, or Unverifiable (neither could tell; a restore copies it).</summary>
+    public string? Reason { get; set; }
+
     /// <summary>Whether a restore has something to copy for this key.</summary>
     internal bool BackupHasWhatSourceLacks => State is "MissingInSource" or "Different";
 

@@ -29,6 +29,10 @@ public sealed class TransferSummary
     /// <summary>Archived objects that need restoring from Glacier first (Sync only).</summary>
     public long NeedsRestore { get; set; }
 
+    /// <summary>Objects -Mirror removed from the source (delete markers on a versioned bucket), and would remove under -WhatIf (Sync only).</summary>
+    public long Removed { get; set; }
+    public long WouldRemove { get; set; }
+
     /// <summary>Bytes transferred.</summary>
     public long Bytes { get; set; }
 

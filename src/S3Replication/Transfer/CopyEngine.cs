@@ -197,6 +197,7 @@ internal sealed class CopyEngine
             DestinationBucket = destinationBucket,
             DestinationKey = item.Key,
             CannedACL = _options.CannedAcl,
+            ChecksumAlgorithm = ChecksumOf(item),
         };
         var head = _options.Encryption == EncryptionMode.Preserve ? await HeadAsync(item, cancellationToken).ConfigureAwait(false) : null;
         (request.ServerSideEncryptionMethod, request.ServerSideEncryptionKeyManagementServiceKeyId) =
@@ -204,6 +205,13 @@ internal sealed class CopyEngine
         await _source.CopyObjectAsync(request, cancellationToken).ConfigureAwait(false);
         return new CopyOutcome(SyncAction.Copied, null, item.Size);
     }
+
+    /// <summary>
+    /// The backup object's additional checksum algorithm, so the restored object is checksummed the same way and
+    /// compares by checksum next time; none where the backup has none (servers such as Ceph RGW refuse the header).
+    /// </summary>
+    private static ChecksumAlgorithm? ChecksumOf(S3ObjectRecord item) =>
+        item.ChecksumAlgorithm is { Length: > 0 } algorithm ? ChecksumAlgorithm.FindValue(algorithm) : null;
 
     private Task<GetObjectMetadataResponse> HeadAsync(S3ObjectRecord item, CancellationToken cancellationToken) =>
         _backup.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId }, cancellationToken);
@@ -251,6 +259,7 @@ internal sealed class CopyEngine
             ContentType = response.Headers.ContentType,
             TagSet = tags.Count > 0 ? tags : null,
             CannedACL = _options.CannedAcl,
+            ChecksumAlgorithm = ChecksumOf(item),
         };
         (put.ServerSideEncryptionMethod, put.ServerSideEncryptionKeyManagementServiceKeyId) =
             EncryptionFor(response.ServerSideEncryptionMethod, response.ServerSideEncryptionKeyManagementServiceKeyId);
@@ -321,6 +330,7 @@ internal sealed class CopyEngine
             ContentType = head.Headers.ContentType,
             TagSet = tags.Count > 0 ? tags : null,
             CannedACL = _options.CannedAcl,
+            ChecksumAlgorithm = ChecksumOf(item),
         };
         (initiate.ServerSideEncryptionMethod, initiate.ServerSideEncryptionKeyManagementServiceKeyId) =
             EncryptionFor(head.ServerSideEncryptionMethod, head.ServerSideEncryptionKeyManagementServiceKeyId);

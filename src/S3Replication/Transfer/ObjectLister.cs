@@ -41,6 +41,7 @@ internal sealed class ObjectLister
                     ETag = item.ETag,
                     LastModified = item.LastModified?.ToUniversalTime(),
                     StorageClass = item.StorageClass?.Value,
+                    ChecksumAlgorithm = FirstAlgorithm(item.ChecksumAlgorithm),
                 };
             }
             request.ContinuationToken = page.NextContinuationToken;
@@ -82,6 +83,7 @@ internal sealed class ObjectLister
                     StorageClass = version.StorageClass?.Value,
                     IsLatest = version.IsLatest ?? false,
                     IsDeleteMarker = version.IsDeleteMarker ?? false,
+                    ChecksumAlgorithm = FirstAlgorithm(version.ChecksumAlgorithm),
                 };
             }
             if (page.IsTruncated != true)
@@ -92,4 +94,7 @@ internal sealed class ObjectLister
             request.VersionIdMarker = page.NextVersionIdMarker;
         }
     }
+
+    private static string? FirstAlgorithm(System.Collections.Generic.List<string>? algorithms) =>
+        algorithms is { Count: > 0 } ? algorithms[0] : null;
 }

@@ -11,6 +11,10 @@ internal enum SyncAction
     WouldCopy,
     Failed,
     NeedsRestore,
+
+    /// <summary>-Mirror removed the key from the source (a delete marker on a versioned bucket).</summary>
+    Deleted,
+    WouldDelete,
 }
 
 /// <summary>Why; the names are SyncResult.Reason's.</summary>
@@ -27,6 +31,11 @@ internal enum SyncReason
     /// <summary>-CompareBy Always.</summary>
     Always,
     Equal,
+    ChecksumEqual,
+    ChecksumDiffers,
+
+    /// <summary>-Mirror: the chosen backup state has no object under the key.</summary>
+    NotInBackup,
 
     /// <summary>A delete marker is not an object: nothing to restore.</summary>
     DeleteMarker,
@@ -44,11 +53,29 @@ internal enum PlanState
     Equal,
 }
 
-/// <summary>Copy or skip, and why.</summary>
-internal readonly record struct RestoreDecision(bool Copy, SyncReason Reason)
+/// <summary>What a comparison rested on; CompareResult.Reason's names.</summary>
+internal enum ComparisonBasis
 {
-    public static RestoreDecision CopyBecause(SyncReason reason) => new(true, reason);
-    public static RestoreDecision SkipBecause(SyncReason reason) => new(false, reason);
+    None,
+    Size,
+    ETag,
+    Checksum,
+
+    /// <summary>Neither ETags nor checksums could tell: the object counts as different and is copied.</summary>
+    Unverifiable,
+}
+
+/// <summary>
+/// Copy or skip, why, and on what basis; or pending, when the listings cannot tell and the objects' checksums must
+/// be read (<see cref="ContentCheck"/>).
+/// </summary>
+internal readonly record struct RestoreDecision(bool Copy, SyncReason Reason, ComparisonBasis Basis = ComparisonBasis.None, bool Pending = false)
+{
+    public static RestoreDecision CopyBecause(SyncReason reason, ComparisonBasis basis = ComparisonBasis.None) => new(true, reason, basis);
+    public static RestoreDecision SkipBecause(SyncReason reason, ComparisonBasis basis = ComparisonBasis.None) => new(false, reason, basis);
+
+    /// <summary>Same size, and the ETags cannot settle it: a HEAD of each side decides. Copy until it has.</summary>
+    public static readonly RestoreDecision NeedsContentCheck = new(true, SyncReason.Unverifiable, ComparisonBasis.Unverifiable, Pending: true);
 }
 
 /// <summary>
@@ -58,9 +85,10 @@ internal readonly record struct RestoreDecision(bool Copy, SyncReason Reason)
 internal static class RestoreDecider
 {
     /// <summary>
-    /// ETags are compared as S3 reports them (quotes and case ignored). A multipart ETag ("…-N") depends on the part
-    /// size used for the upload, so the same content can carry different ETags: such a pair counts as different and
-    /// is copied again. A restore never skips an object it cannot prove equal.
+    /// ETags are compared as S3 reports them (quotes and case ignored). With Auto (the default) equal ETags settle it
+    /// and different ones of the same size are left to the objects' checksums (<see cref="ContentComparer"/>): an
+    /// SSE-KMS or multipart ETag can differ for the same content. With ETag, a differing ETag is a difference. A
+    /// restore never skips an object it cannot prove equal.
     /// </summary>
     public static RestoreDecision Decide(S3ObjectRecord backup, S3ObjectRecord? source, CompareMode mode)
     {
@@ -78,19 +106,28 @@ internal static class RestoreDecider
         }
         if (backup.Size != source.Size)
         {
-            return RestoreDecision.CopyBecause(SyncReason.SizeDiffers);
+            return RestoreDecision.CopyBecause(SyncReason.SizeDiffers, ComparisonBasis.Size);
         }
         if (mode == CompareMode.Size)
         {
-            return RestoreDecision.SkipBecause(SyncReason.Equal);
+            return RestoreDecision.SkipBecause(SyncReason.Equal, ComparisonBasis.Size);
         }
-        if (string.IsNullOrEmpty(backup.ETag) || string.IsNullOrEmpty(source.ETag))
+        if (mode == CompareMode.Checksum)
         {
-            return RestoreDecision.CopyBecause(SyncReason.Unverifiable);
+            return RestoreDecision.NeedsContentCheck;
         }
-        return string.Equals(NormalizeETag(backup.ETag), NormalizeETag(source.ETag), StringComparison.OrdinalIgnoreCase)
-            ? RestoreDecision.SkipBecause(SyncReason.Equal)
-            : RestoreDecision.CopyBecause(SyncReason.ETagDiffers);
+        var known = !string.IsNullOrEmpty(backup.ETag) && !string.IsNullOrEmpty(source.ETag);
+        if (known && string.Equals(NormalizeETag(backup.ETag), NormalizeETag(source.ETag), StringComparison.OrdinalIgnoreCase))
+        {
+            return RestoreDecision.SkipBecause(SyncReason.Equal, ComparisonBasis.ETag);
+        }
+        if (mode == CompareMode.Auto)
+        {
+            return RestoreDecision.NeedsContentCheck;
+        }
+        return known
+            ? RestoreDecision.CopyBecause(SyncReason.ETagDiffers, ComparisonBasis.ETag)
+            : RestoreDecision.CopyBecause(SyncReason.Unverifiable, ComparisonBasis.Unverifiable);
     }
 
     public static string NormalizeETag(string? etag) => (etag ?? "").Trim().Trim('"');

@@ -40,6 +40,7 @@ internal sealed class RestoreService : IDisposable
     private readonly RestoreOptions _options;
     private readonly IRestoreReport _report;
     private readonly CopyEngine _engine;
+    private readonly ContentCheck _contentCheck;
     private readonly BoundedWorkers _workers;
     private readonly RepeatedDenial _denials = new();
     private long _planned;
@@ -52,6 +53,7 @@ internal sealed class RestoreService : IDisposable
         _report = report;
         ServerSide = ReferenceEquals(backup, source);
         _engine = new CopyEngine(backup.S3, source.S3, ServerSide, options.Copy);
+        _contentCheck = new ContentCheck(backup.S3, source.S3, options.SourceBucket, options.CompareBy);
         Concurrency = new AdaptiveConcurrency(options.MaxConcurrency);
         Concurrency.Cut += (from, to) => _ = _report.NoteAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture,
             "S3 asked to slow down: sending at most {0:N0} requests/s now (was {1:N0}).", to, from));
@@ -63,14 +65,17 @@ internal sealed class RestoreService : IDisposable
     /// <summary>One session reads the backup and writes the source: CopyObject, no bytes through this process.</summary>
     public bool ServerSide { get; }
 
-    public Tally Tally { get; } = new("objects", "copied", "skipped", "failed", "need restore from archive", "would be copied");
+    public Tally Tally { get; } = new("objects", "copied", "skipped", "failed", "need restore from archive", "would be copied", Tally.Removed, Tally.WouldRemove);
 
     public AdaptiveConcurrency Concurrency { get; }
 
     public BufferBudget Buffers => _engine.Buffers;
 
-    /// <summary>Restores what the merge-join of the two listings says differs; the keys only the source has are left alone.</summary>
-    public async Task RestorePlanAsync(IAsyncEnumerable<PlanItem> plan, CancellationToken cancellationToken)
+    /// <summary>
+    /// Restores what the merge-join of the two listings says differs. The keys only the source has are left alone,
+    /// or shown to <paramref name="mirror"/>, which decides their removal once the whole plan has gone by.
+    /// </summary>
+    public async Task RestorePlanAsync(IAsyncEnumerable<PlanItem> plan, MirrorPlan? mirror, CancellationToken cancellationToken)
     {
         await foreach (var item in plan.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
@@ -78,6 +83,7 @@ internal sealed class RestoreService : IDisposable
             {
                 return;
             }
+            mirror?.Observe(item);
             if (item is { Backup: { } backup, Decision: { } decision })
             {
                 Interlocked.Increment(ref _planned);
@@ -102,6 +108,10 @@ internal sealed class RestoreService : IDisposable
         {
             var current = _options.CompareBy == CompareMode.Always ? null : await HeadSourceAsync(item, cancellationToken).ConfigureAwait(false);
             var decision = RestoreDecider.Decide(item, current, _options.CompareBy);
+            if (decision.Pending)
+            {
+                decision = await _contentCheck.DecideAsync(item, item.Key, cancellationToken).ConfigureAwait(false);
+            }
             return decision.Copy ? await CopyAsync(item, decision.Reason, cancellationToken).ConfigureAwait(false) : Skipped(item, decision.Reason);
         }, cancellationToken);
         // A preview lists what would be copied in the order the objects came, so it runs one at a time.
@@ -139,6 +149,49 @@ internal sealed class RestoreService : IDisposable
         }
         return _workers.StartAsync(() => Guarded(item, () => CopyAsync(item, decision.Reason, cancellationToken), cancellationToken),
             cancellationToken);
+    }
+
+    /// <summary>
+    /// -Mirror's removals, after the copies: on a versioned source each is a delete marker, whose version id the
+    /// outcome carries, so removing the marker brings the object back.
+    /// </summary>
+    public async Task RemoveAsync(IReadOnlyList<S3ObjectRecord> removals, CancellationToken cancellationToken)
+    {
+        Tally.SetExpected(Interlocked.Read(ref _planned) + removals.Count);
+        foreach (var item in removals)
+        {
+            if (StopError is not null)
+            {
+                return;
+            }
+            if (!_options.Commit)
+            {
+                await ReportAsync(new RestoreOutcome(item, SyncAction.WouldDelete, SyncReason.NotInBackup, 0, TimeSpan.Zero)).ConfigureAwait(false);
+                continue;
+            }
+            await _workers.StartAsync(() => Guarded(item, async () =>
+            {
+                var watch = Stopwatch.StartNew();
+                try
+                {
+                    var removed = await RetryFor(item).RunAsync(token => _source.S3.DeleteObjectAsync(
+                        new DeleteObjectRequest { BucketName = item.Bucket, Key = item.Key }, token), cancellationToken).ConfigureAwait(false);
+                    return new RestoreOutcome(new S3ObjectRecord
+                    {
+                        Bucket = item.Bucket,
+                        Key = item.Key,
+                        VersionId = removed.VersionId,
+                        Size = item.Size,
+                        IsDeleteMarker = removed.VersionId is not null,
+                    }, SyncAction.Deleted, SyncReason.NotInBackup, 0, watch.Elapsed);
+                }
+                catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
+                {
+                    return new RestoreOutcome(item, SyncAction.Failed, SyncReason.NotInBackup, 0, watch.Elapsed, error as S3BackupException ??
+                        AwsErrors.ForFailure(error, "s3:DeleteObject", $"arn:aws:s3:::{item.Bucket}/{item.Key}", $"Removing {item} (-Mirror)", item));
+                }
+            }, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static RestoreOutcome WouldCopy(S3ObjectRecord item, SyncReason reason) => new(item, SyncAction.WouldCopy, reason, item.Size, TimeSpan.Zero);
@@ -245,6 +298,8 @@ internal sealed class RestoreService : IDisposable
         SyncAction.Skipped => "skipped",
         SyncAction.Failed => "failed",
         SyncAction.NeedsRestore => "need restore from archive",
+        SyncAction.Deleted => Tally.Removed,
+        SyncAction.WouldDelete => Tally.WouldRemove,
         _ => "would be copied",
     };
 

@@ -7,8 +7,17 @@ namespace S3Replication.Transfer;
 /// <summary>How Sync-S3BackupToSource decides that a source object differs from its backup.</summary>
 public enum CompareMode
 {
-    /// <summary>Size and ETag: a same-size change is restored.</summary>
+    /// <summary>
+    /// Size, then ETag where ETags are comparable, then the objects' additional checksums (one HEAD per side, only
+    /// for same-size objects whose ETags differ); copied where nothing can tell.
+    /// </summary>
+    Auto,
+
+    /// <summary>Size and ETag: a same-size change is restored; so is every SSE-KMS or re-uploaded multipart object.</summary>
     ETag,
+
+    /// <summary>Size, then the additional checksums only (a HEAD per side for every same-size pair).</summary>
+    Checksum,
 
     /// <summary>Size only (what aws s3 sync does, without its timestamp test).</summary>
     Size,

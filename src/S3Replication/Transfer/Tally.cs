@@ -84,6 +84,9 @@ internal sealed class Tally
 
     private const int AlwaysNamed = 3;
 
+    /// <summary>-Mirror's outcomes (Sync only).</summary>
+    public const string Removed = "removed", WouldRemove = "would be removed";
+
     /// <summary>
     /// The counts as a record: the first outcome of the order is what the run transfers; "skipped", "failed",
     /// "need restore from archive" and the "would be …" outcome keep their meaning across cmdlets.
@@ -91,7 +94,7 @@ internal sealed class Tally
     public Records.TransferSummary ToSummary(string activity, string target, bool stopped)
     {
         var seconds = Math.Max(Elapsed.TotalSeconds, 0.001);
-        var would = _counts.Keys.Where(outcome => outcome.StartsWith("would", StringComparison.Ordinal)).Sum(outcome => this[outcome]);
+        var would = _counts.Keys.Where(outcome => outcome.StartsWith("would", StringComparison.Ordinal) && outcome != WouldRemove).Sum(outcome => this[outcome]);
         return new Records.TransferSummary
         {
             Activity = activity,
@@ -102,6 +105,8 @@ internal sealed class Tally
             Failed = this["failed"],
             WouldTransfer = would,
             NeedsRestore = this["need restore from archive"],
+            Removed = this[Removed],
+            WouldRemove = this[WouldRemove],
             Bytes = Bytes,
             Elapsed = Elapsed,
             ItemsPerSecond = this[_order[0]] / seconds,

@@ -101,9 +101,15 @@ public class PlannerTests
     {
         var backup = new S3ObjectRecord { Key = "k", Size = 10, ETag = "\"aaaa\"" };
         var source = new S3ObjectRecord { Key = "k", Size = 10, ETag = "\"BBBB\"" };
-        Assert.Equal(RestoreDecision.CopyBecause(SyncReason.ETagDiffers), RestoreDecider.Decide(backup, source, CompareMode.ETag));
-        Assert.Equal(RestoreDecision.SkipBecause(SyncReason.Equal), RestoreDecider.Decide(backup, source, CompareMode.Size));
-        Assert.Equal(RestoreDecision.SkipBecause(SyncReason.Equal), RestoreDecider.Decide(backup, new S3ObjectRecord { Key = "k", Size = 10, ETag = "AAAA" }, CompareMode.ETag));
+        Assert.Equal(RestoreDecision.CopyBecause(SyncReason.ETagDiffers, ComparisonBasis.ETag), RestoreDecider.Decide(backup, source, CompareMode.ETag));
+        Assert.Equal(RestoreDecision.SkipBecause(SyncReason.Equal, ComparisonBasis.Size), RestoreDecider.Decide(backup, source, CompareMode.Size));
+        Assert.Equal(RestoreDecision.SkipBecause(SyncReason.Equal, ComparisonBasis.ETag), RestoreDecider.Decide(backup, new S3ObjectRecord { Key = "k", Size = 10, ETag = "AAAA" }, CompareMode.ETag));
+        // Auto and Checksum leave a same-size pair with different ETags to the objects' checksums; Auto settles equal ETags at once.
+        Assert.Equal(RestoreDecision.NeedsContentCheck, RestoreDecider.Decide(backup, source, CompareMode.Auto));
+        Assert.Equal(RestoreDecision.NeedsContentCheck, RestoreDecider.Decide(backup, source, CompareMode.Checksum));
+        Assert.Equal(RestoreDecision.SkipBecause(SyncReason.Equal, ComparisonBasis.ETag), RestoreDecider.Decide(backup, new S3ObjectRecord { Key = "k", Size = 10, ETag = "AAAA" }, CompareMode.Auto));
+        Assert.Equal(RestoreDecision.NeedsContentCheck, RestoreDecider.Decide(backup, new S3ObjectRecord { Key = "k", Size = 10, ETag = "AAAA" }, CompareMode.Checksum));
+        Assert.Equal(RestoreDecision.CopyBecause(SyncReason.SizeDiffers, ComparisonBasis.Size), RestoreDecider.Decide(backup, new S3ObjectRecord { Key = "k", Size = 11, ETag = "AAAA" }, CompareMode.Auto));
     }
 
     [Fact]

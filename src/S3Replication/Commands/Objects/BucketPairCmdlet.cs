@@ -54,7 +54,7 @@ public abstract class BucketPairCmdlet : S3BackupCmdlet
     public DateTime? AsOf { get; set; }
 
     [Parameter]
-    public CompareMode CompareBy { get; set; } = CompareMode.ETag;
+    public CompareMode CompareBy { get; set; } = CompareMode.Auto;
 
     /// <summary>The session that reads the backup bucket; by default the cmdlet's session.</summary>
     [Parameter]
@@ -88,15 +88,23 @@ public abstract class BucketPairCmdlet : S3BackupCmdlet
     /// <summary>What the backup listing of the last <see cref="Plan"/> gave and kept.</summary>
     private protected SelectionCount BackupSelection { get; } = new();
 
-    /// <summary>The merge-join of the (filtered) backup and source listings, one key at a time.</summary>
-    internal IAsyncEnumerable<PlanItem> Plan(AwsSession backup, AwsSession source, CancellationToken cancellationToken)
+    /// <summary>
+    /// The merge-join of the (filtered) backup and source listings, one key at a time, with the decisions the listings
+    /// could not settle settled by the objects' checksums. A <paramref name="keysOnly"/> plan (which keys are where,
+    /// nothing compared, nothing counted for the warning) is what -Mirror checks before anything is changed.
+    /// </summary>
+    internal IAsyncEnumerable<PlanItem> Plan(AwsSession backup, AwsSession source, CancellationToken cancellationToken, bool keysOnly = false)
     {
         var keys = new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase));
-        BackupSelection.Watch(keys);
-        return SyncPlanner.Join(
-            ObjectSelection.ListAsync(new ObjectLister(backup.S3), BackupBucket, Prefix, keys, AsOf, cancellationToken, BackupSelection),
+        if (!keysOnly)
+        {
+            BackupSelection.Watch(keys);
+        }
+        var joined = SyncPlanner.Join(
+            ObjectSelection.ListAsync(new ObjectLister(backup.S3), BackupBucket, Prefix, keys, AsOf, cancellationToken, keysOnly ? null : BackupSelection),
             ObjectSelection.ListAsync(new ObjectLister(source.S3), SourceBucket, Prefix, keys, asOf: null, cancellationToken),
-            CompareBy);
+            keysOnly ? CompareMode.Size : CompareBy);
+        return keysOnly ? joined : new ContentCheck(backup.S3, source.S3, SourceBucket, CompareBy).ResolveAsync(joined, cancellationToken);
     }
 
     /// <summary>After a plan: a warning when the backup side selected nothing and that looks like a mistake.</summary>

@@ -44,6 +44,8 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet
                 BackupETag = item.Backup?.ETag,
                 SourceLastModified = item.Source?.LastModified,
                 BackupLastModified = item.Backup?.LastModified,
+                Reason = item.State is PlanState.Equal or PlanState.Different && item.Decision is { Basis: not ComparisonBasis.None } decision
+                    ? decision.Basis.ToString() : null,
             }).ConfigureAwait(false);
         }
         await WarnIfNothingSelectedAsync().ConfigureAwait(false);

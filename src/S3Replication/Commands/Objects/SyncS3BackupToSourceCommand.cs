@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -79,9 +80,24 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
     [Parameter]
     public SwitchParameter Summary { get; set; }
 
-    /// <summary>Restore even though the replication configurations say the two buckets are the other way round.</summary>
+    /// <summary>
+    /// Restore even though the replication configurations say the two buckets are the other way round; with -Mirror,
+    /// also on a source without versioning, where a removal cannot be undone.
+    /// </summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
+
+    /// <summary>
+    /// Also remove from the source, within -Prefix and the filters, every key the chosen backup state does not have
+    /// (with -AsOf: the keys that did not exist then, or were deleted). On a versioned source a removal is a delete marker.
+    /// </summary>
+    [Parameter(ParameterSetName = BucketsSet)]
+    public SwitchParameter Mirror { get; set; }
+
+    /// <summary>The most objects -Mirror may remove in one run; above it nothing is removed.</summary>
+    [Parameter(ParameterSetName = BucketsSet)]
+    [ValidateRange(0, int.MaxValue)]
+    public int MaxDelete { get; set; } = MirrorPlan.DefaultMaxDelete;
 
     private (S3Replication.Session.AwsSession? Backup, S3Replication.Session.AwsSession? Source) _sides;
     private RestoreService? _restore;
@@ -105,10 +121,14 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
         {
             await RequireOrientationAsync(backup, source, cancellationToken).ConfigureAwait(false);
         }
+        if (Mirror)
+        {
+            await RequireUndoableRemovalsAsync(source, cancellationToken).ConfigureAwait(false);
+        }
         _target = SourceBucket;
-        var from = ParameterSetName == BucketsSet ? $"s3://{BackupBucket}/{Prefix}" + (AsOf is { } moment ? $" as of {PointInTime.Describe(moment)}" : "")
-            : InputObject is CompareResult ? "the piped compare results (MissingInSource and Different)" : "the piped backup objects";
-        var commit = await ShouldProcessAsync($"s3://{SourceBucket}", $"Restore what differs from {from}").ConfigureAwait(false);
+        var from = BackupDescription;
+        var commit = await ShouldProcessAsync($"s3://{SourceBucket}",
+            $"Restore what differs from {from}{(Mirror ? " and remove what it does not have" : "")}").ConfigureAwait(false);
         _restore = new RestoreService(backup, source, new RestoreOptions(SourceBucket, CompareBy, MaxConcurrency, commit, copy), this);
         _progress = new ProgressReporter("Restore", _restore.Tally);
         await WriteVerboseAsync($"Restoring {from} to s3://{SourceBucket}: " +
@@ -138,6 +158,27 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
             Orientation.Reversed => $"s3://{BackupBucket} replicates to s3://{SourceBucket}; restoring the other way round as -Force asks.",
             _ => "Neither bucket's replication configuration names the other (or it could not be read); the bucket roles are taken as given.",
         }).ConfigureAwait(false);
+    }
+
+    private string BackupDescription => ParameterSetName == BucketsSet
+        ? $"s3://{BackupBucket}/{Prefix}" + (AsOf is { } moment ? $" as of {PointInTime.Describe(moment)}" : "")
+        : InputObject is CompareResult ? "the piped compare results (MissingInSource and Different)" : "the piped backup objects";
+
+    /// <summary>-Mirror removes with delete markers, which can be removed again; without versioning a removal is final.</summary>
+    private async Task RequireUndoableRemovalsAsync(S3Replication.Session.AwsSession source, CancellationToken cancellationToken)
+    {
+        var versioning = await new ReplicationService(source.S3).GetVersioningAsync(SourceBucket, cancellationToken).ConfigureAwait(false);
+        if (versioning == "Enabled")
+        {
+            return;
+        }
+        if (!Force)
+        {
+            throw new S3BackupException(ErrorId.MirrorUnversionedSource, ErrorCategory.InvalidOperation,
+                $"s3://{SourceBucket} has versioning {(versioning == "Off" ? "never enabled" : versioning.ToLowerInvariant())}, so -Mirror's removals could not be undone. " +
+                $"Enable versioning on it (New-S3BackupReplicationRule -EnableVersioning does), or pass -Force to remove for good. Nothing was changed.", SourceBucket);
+        }
+        await WriteWarningAsync($"s3://{SourceBucket} is not versioned: -Mirror's removals are permanent (-Force).").ConfigureAwait(false);
     }
 
     private static async Task<Amazon.S3.Model.ReplicationConfiguration?> ConfigurationOrNullAsync(S3Replication.Session.AwsSession session, string bucket,
@@ -247,13 +288,22 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
             return;   // nothing was piped in
         }
         await StartOnceAsync(cancellationToken).ConfigureAwait(false);
+        var mirror = Mirror ? new MirrorPlan(MaxDelete) : null;
+        if (mirror is not null)
+        {
+            await PreflightMirrorAsync(cancellationToken).ConfigureAwait(false);
+        }
         if (ParameterSetName == BucketsSet)
         {
-            await _restore!.RestorePlanAsync(Plan(_sides.Backup!, _sides.Source!, cancellationToken), cancellationToken).ConfigureAwait(false);
+            await _restore!.RestorePlanAsync(Plan(_sides.Backup!, _sides.Source!, cancellationToken), mirror, cancellationToken).ConfigureAwait(false);
             await WarnIfNothingSelectedAsync().ConfigureAwait(false);
         }
         await _restore!.CompleteAsync().ConfigureAwait(false);
         await ThrowIfStoppedAsync().ConfigureAwait(false);
+        if (mirror is not null)
+        {
+            await RemoveAsync(mirror, cancellationToken).ConfigureAwait(false);
+        }
         await WriteProgressAsync(_progress!.Completed()).ConfigureAwait(false);
         if (_restore.SlowDownSummary() is { } slowed)
         {
@@ -266,6 +316,48 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
         }
         await ReportSummaryAsync(RunSummary(stopped: false), Summary).ConfigureAwait(false);
         _restore.Dispose();
+    }
+
+    /// <summary>
+    /// A refused -Mirror must change nothing, and whether it is refused depends on the whole plan: so the keys are
+    /// listed once first, comparing nothing, and a refusal ends the run before the first copy.
+    /// </summary>
+    private async Task PreflightMirrorAsync(CancellationToken cancellationToken)
+    {
+        var preflight = new MirrorPlan(MaxDelete);
+        await foreach (var item in Plan(_sides.Backup!, _sides.Source!, cancellationToken, keysOnly: true).ConfigureAwait(false))
+        {
+            preflight.Observe(item);
+        }
+        try
+        {
+            preflight.Release(BackupDescription, SourceBucket);
+        }
+        catch (S3BackupException)
+        {
+            _restore!.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>-Mirror's removals: only after every copy has finished, and all or none (<see cref="MirrorPlan.Release"/>).</summary>
+    private async Task RemoveAsync(MirrorPlan mirror, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<S3ObjectRecord> removals;
+        try
+        {
+            removals = mirror.Release(BackupDescription, SourceBucket);
+        }
+        catch (S3BackupException)
+        {
+            await ReportSummaryAsync(RunSummary(stopped: true), Summary).ConfigureAwait(false);
+            _restore!.Dispose();
+            throw;
+        }
+        await WriteVerboseAsync($"-Mirror: {removals.Count:N0} object(s) of s3://{SourceBucket} are not in {BackupDescription}.").ConfigureAwait(false);
+        await _restore!.RemoveAsync(removals, cancellationToken).ConfigureAwait(false);
+        await _restore.CompleteAsync().ConfigureAwait(false);
+        await ThrowIfStoppedAsync().ConfigureAwait(false);
     }
 
     private TransferSummary RunSummary(bool stopped) => _restore!.Tally.ToSummary("Restore", $"s3://{SourceBucket}", stopped);

@@ -1,0 +1,73 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Management.Automation;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+
+namespace S3Replication.Transfer;
+
+/// <summary>
+/// What <c>-Mirror</c> removes from the source: every key of the plan that only the source has (within the prefix
+/// and filters; with -AsOf, the keys that did not exist then or whose current version was a delete marker). It only
+/// watches the plan go by; the removals are released, all or none, once the whole plan has been seen, and never
+/// when that looks like a mistake. Pure: the cmdlet does the deleting.
+/// </summary>
+internal sealed class MirrorPlan
+{
+    /// <summary>The default -MaxDelete: a bad processing run's worth of files, well short of a whole bucket.</summary>
+    public const int DefaultMaxDelete = 1000;
+
+    private readonly List<S3ObjectRecord> _removals = new();
+    private readonly int _maxDelete;
+
+    public MirrorPlan(int maxDelete) => _maxDelete = maxDelete;
+
+    public long BackupObjects { get; private set; }
+    public long SourceObjects { get; private set; }
+    public long Removals { get; private set; }
+
+    public void Observe(PlanItem item)
+    {
+        if (item.Backup is { IsDeleteMarker: false })
+        {
+            BackupObjects++;
+        }
+        if (item.Source is null)
+        {
+            return;
+        }
+        SourceObjects++;
+        if (item.State == PlanState.MissingInBackup)
+        {
+            Removals++;
+            // Past the limit the run is refused anyway: count, but hold no more keys than could be removed.
+            if (_removals.Count < _maxDelete)
+            {
+                _removals.Add(item.Source);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The keys to remove, once the plan is complete; or the refusal, with nothing removed: the backup side empty
+    /// while the source is not (a wrong bucket, prefix or moment), or more removals than <c>-MaxDelete</c>.
+    /// </summary>
+    public IReadOnlyList<S3ObjectRecord> Release(string backupDescription, string sourceBucket)
+    {
+        if (BackupObjects == 0 && SourceObjects > 0)
+        {
+            throw new S3BackupException(ErrorId.MirrorBackupEmpty, ErrorCategory.InvalidOperation,
+                string.Format(CultureInfo.InvariantCulture,
+                    "-Mirror would remove all {0:N0} object(s) of s3://{1} in the selection, because {2} selected nothing: a wrong bucket, " +
+                    "prefix, filter or -AsOf? Nothing was removed.", SourceObjects, sourceBucket, backupDescription), sourceBucket);
+        }
+        if (Removals > _maxDelete)
+        {
+            throw new S3BackupException(ErrorId.MirrorTooManyRemovals, ErrorCategory.LimitsExceeded,
+                string.Format(CultureInfo.InvariantCulture,
+                    "-Mirror would remove {0:N0} object(s) from s3://{1}, more than -MaxDelete {2:N0}. Nothing was removed. Check the list " +
+                    "with -WhatIf, then pass -MaxDelete {0} to allow it.", Removals, sourceBucket, _maxDelete), sourceBucket);
+        }
+        return _removals;
+    }
+}
