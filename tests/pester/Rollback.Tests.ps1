@@ -1,0 +1,118 @@
+# Sync-S3BackupToSource -AsOf T -Mirror: an incident rolled back on the local server, and every refusal changing nothing.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $null = Set-AdminProfileFile
+    $PSDefaultParameterValues['*-S3Backup*:ProfileName'] = 'admin'
+    $PSDefaultParameterValues['Sync-S3BackupToSource:ProfileName'] = 'admin'
+
+    function Set-Text([string] $Bucket, [string] $Key, [string] $Text) { Write-TestObject -Bucket $Bucket -Key $Key -Bytes ([Text.Encoding]::UTF8.GetBytes($Text)) }
+    function Get-Text([string] $Bucket, [string] $Key) { [Text.Encoding]::UTF8.GetString((Get-TestObjectBytes -Bucket $Bucket -Key $Key)) }
+
+    # Every version and delete marker of a bucket: "nothing changed" means this is the same before and after.
+    function Get-VersionState([string] $Bucket) {
+        $client = New-LocalS3Client -Server $Server -ModulePath $ModulePath
+        try {
+            $response = $client.ListVersionsAsync($Bucket).GetAwaiter().GetResult()
+            ($response.Versions | ForEach-Object { "$($_.Key)@$($_.VersionId)$(if ($_.IsDeleteMarker) { '(marker)' })" } | Sort-Object) -join ';'
+        }
+        finally { $client.Dispose() }
+    }
+
+    function Remove-Version([string] $Bucket, [string] $Key, [string] $VersionId) {
+        $client = New-LocalS3Client -Server $Server -ModulePath $ModulePath
+        try { $null = $client.DeleteObjectAsync($Bucket, $Key, $VersionId).GetAwaiter().GetResult() } finally { $client.Dispose() }
+    }
+
+    $backup = New-TestName 'rollback-backup'
+    $source = New-TestName 'rollback-source'
+    New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $backup -Versioned
+    New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $source -Versioned
+    $beforeAnything = [DateTime]::UtcNow.AddSeconds(-5)
+
+    # The state at T: replication has copied every write into the backup.
+    foreach ($bucket in $backup, $source) {
+        Set-Text $bucket 'data/a.csv' 'a at T'
+        Set-Text $bucket 'data/b.csv' 'b at T'
+        Set-Text $bucket 'data/c.csv' 'c at T'
+        Set-Text $bucket 'other/keep.csv' 'outside the prefix'
+    }
+    Start-Sleep -Seconds 2
+    $T = [DateTime]::UtcNow
+    Start-Sleep -Seconds 2
+    # The incident: a bad run overwrites a, writes new files and deletes c; replication carries it all to the backup.
+    foreach ($bucket in $backup, $source) {
+        Set-Text $bucket 'data/a.csv' 'a overwritten by the bad run'
+        Set-Text $bucket 'data/new-1.csv' 'new 1'
+        Set-Text $bucket 'data/new-2.csv' 'new 2'
+        Remove-TestObject -Bucket $bucket -Key 'data/c.csv'
+        Set-Text $bucket 'other/new-outside.csv' 'outside the prefix, after T'
+    }
+}
+
+Describe 'Refusals change nothing' {
+    It 'refuses more removals than -MaxDelete before copying anything' {
+        $before = Get-VersionState $source
+        { Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -Prefix data/ -AsOf $T -Mirror -MaxDelete 1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MirrorTooManyRemovals,*'
+        $error[0].Exception.Message | Should -Match 'would remove 2 object\(s\).*more than -MaxDelete 1'
+        Get-VersionState $source | Should -Be $before
+    }
+
+    It 'refuses when the backup side selects nothing while the source has objects' {
+        $before = Get-VersionState $source
+        { Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -Prefix data/ -AsOf $beforeAnything -Mirror -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'MirrorBackupEmpty,*'
+        Get-VersionState $source | Should -Be $before
+    }
+
+    It 'refuses a source without versioning unless -Force' {
+        $unversioned = New-TestName 'rollback-unversioned'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $unversioned
+        Set-Text $unversioned 'data/only-here.csv' 'x'
+        { Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $unversioned -Prefix data/ -Mirror -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MirrorUnversionedSource,*'
+        (Get-S3BackupObject -Bucket $unversioned).Key | Should -Be 'data/only-here.csv'
+    }
+
+    It 'changes nothing with -WhatIf, and lists both the copies and the removals' {
+        $before = Get-VersionState $source
+        $preview = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -Prefix data/ -AsOf $T -Mirror -WhatIf
+        ($preview | Where-Object Action -EQ WouldCopy).Key | Sort-Object | Should -Be @('data/a.csv', 'data/c.csv')
+        ($preview | Where-Object Action -EQ WouldDelete).Key | Sort-Object | Should -Be @('data/new-1.csv', 'data/new-2.csv')
+        Get-VersionState $source | Should -Be $before
+    }
+}
+
+Describe 'Rolling the source back to T' {
+    BeforeAll {
+        $run = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -Prefix data/ -AsOf $T -Mirror
+    }
+
+    It 'copies back what changed or vanished, and removes what was written after T with delete markers' {
+        ($run | Where-Object Action -EQ Copied).Key | Sort-Object | Should -Be @('data/a.csv', 'data/c.csv')
+        $removed = $run | Where-Object Action -EQ Deleted
+        $removed.Key | Sort-Object | Should -Be @('data/new-1.csv', 'data/new-2.csv')
+        $removed.Reason | Select-Object -Unique | Should -Be 'NotInBackup'
+        $removed | ForEach-Object { $_.VersionId | Should -Not -BeNullOrEmpty }
+        Get-VersionState $source | Should -Match ([regex]::Escape("data/new-1.csv@$(($removed | Where-Object Key -EQ 'data/new-1.csv').VersionId)(marker)"))
+    }
+
+    It 'leaves the source listing exactly the backup''s keys at T, with their bodies, and the rest of the bucket alone' {
+        (Get-S3BackupObject -Bucket $source -Prefix data/).Key | Should -Be @('data/a.csv', 'data/b.csv', 'data/c.csv')
+        Get-Text $source 'data/a.csv' | Should -Be 'a at T'
+        Get-Text $source 'data/c.csv' | Should -Be 'c at T'
+        (Get-S3BackupObject -Bucket $source -Prefix other/).Key | Should -Be @('other/keep.csv', 'other/new-outside.csv')
+    }
+
+    It 'finds nothing to do when run again' {
+        $again = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -Prefix data/ -AsOf $T -Mirror -Summary
+        $again.Transferred | Should -Be 0
+        $again.Removed | Should -Be 0
+    }
+
+    It 'can be undone: removing a delete marker brings the object back' {
+        $marker = $run | Where-Object Key -EQ 'data/new-1.csv'
+        Remove-Version $source 'data/new-1.csv' $marker.VersionId
+        Get-Text $source 'data/new-1.csv' | Should -Be 'new 1'
+    }
+}
