@@ -69,3 +69,26 @@ public class ContentComparerTests
     public void Reads_the_part_count_of_an_etag(string etag, int parts) =>
         Assert.Equal(parts, new ContentFingerprint(1, etag, null, false, new Dictionary<string, string>(), null).ETagParts);
 }
+
+public class ContentFingerprintTests
+{
+    [Fact]
+    public void Reads_encryption_and_every_stored_checksum_from_a_head_answer()
+    {
+        var head = new Amazon.S3.Model.GetObjectMetadataResponse
+        {
+            ETag = "\"abc-4\"",
+            ServerSideEncryptionMethod = Amazon.S3.ServerSideEncryptionMethod.AWSKMS,
+            ChecksumCRC32 = "crc32=",
+            ChecksumSHA256 = "sha=-4",
+        };
+        head.ContentLength = 42;
+
+        var fingerprint = ContentFingerprint.Of(head);
+
+        Assert.Equal((42L, "aws:kms", 4), (fingerprint.Size, fingerprint.Encryption, fingerprint.ETagParts));
+        Assert.Equal(new Dictionary<string, string> { ["CRC32"] = "crc32=", ["SHA256"] = "sha=-4" }, fingerprint.Checksums);
+        Assert.False(fingerprint.ETagIsContentHash);
+        Assert.False(fingerprint.ETagIsPartHash);
+    }
+}
