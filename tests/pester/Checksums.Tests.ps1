@@ -10,6 +10,13 @@ BeforeAll {
     $null = Set-TestProfileFile -Folder (Join-Path $TestDrive 'aws') -Config "[profile moto]`nendpoint_url = $($moto.Endpoint)`nregion = us-east-1`n" `
         -Credentials "[moto]`naws_access_key_id = moto`naws_secret_access_key = moto`n"
 
+    # "Key" -> "State/Reason" (compare results) or "Action/Reason" (restore results).
+    function Get-OutcomeByKey($Results, [string] $What) {
+        $byKey = @{}
+        foreach ($result in $Results) { $byKey[$result.Key] = "$($result.$What)/$($result.Reason)" }
+        $byKey
+    }
+
     function Get-MotoChecksum([string] $Bucket, [string] $Key) {
         & python3 -c "import boto3,sys; h=boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='m', aws_secret_access_key='m').head_object(Bucket=sys.argv[2], Key=sys.argv[3], ChecksumMode='ENABLED'); print(h.get('ChecksumCRC32') or '')" $moto.Endpoint $Bucket $Key
     }
@@ -24,8 +31,7 @@ Describe 'Comparing by checksum where ETags cannot tell' {
     }
 
     It 'Compare-S3BackupBucket (Auto): equal by checksum, different by checksum, unverifiable, equal by ETag' {
-        $results = Compare-S3BackupBucket -ProfileName moto -SourceBucket $source -BackupBucket $backup -IncludeEqual
-        $byKey = @{}; foreach ($result in $results) { $byKey[$result.Key] = "$($result.State)/$($result.Reason)" }
+        $byKey = Get-OutcomeByKey (Compare-S3BackupBucket -ProfileName moto -SourceBucket $source -BackupBucket $backup -IncludeEqual) State
         $byKey['same-content.bin'] | Should -Be 'Equal/Checksum'
         $byKey['changed.bin'] | Should -Be 'Different/Checksum'
         $byKey['no-checksum.bin'] | Should -Be 'Different/Unverifiable'
@@ -44,8 +50,7 @@ Describe 'Comparing by checksum where ETags cannot tell' {
     }
 
     It 'a restore copies only what differs or cannot be verified, and the copies keep the checksum' {
-        $results = Sync-S3BackupToSource -ProfileName moto -BackupBucket $backup -SourceBucket $source -IncludeSkipped
-        $actions = @{}; foreach ($result in $results) { $actions[$result.Key] = "$($result.Action)/$($result.Reason)" }
+        $actions = Get-OutcomeByKey (Sync-S3BackupToSource -ProfileName moto -BackupBucket $backup -SourceBucket $source -IncludeSkipped) Action
         $actions['same-content.bin'] | Should -Be 'Skipped/ChecksumEqual'
         $actions['plain.bin'] | Should -Be 'Skipped/Equal'
         $actions['changed.bin'] | Should -Be 'Copied/ChecksumDiffers'
