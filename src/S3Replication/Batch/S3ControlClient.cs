@@ -1,0 +1,271 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using System.Xml.Linq;
+using Amazon.Runtime;
+using Amazon.Runtime.Signing;
+using S3Replication.Pipeline;
+using S3Replication.Session;
+
+namespace S3Replication.Batch;
+
+/// <summary>An error answer from S3 Control: its code, message and HTTP status.</summary>
+internal sealed class S3ControlException : Exception
+{
+    public S3ControlException(string code, string message, HttpStatusCode status, Exception? inner = null) : base(message, inner)
+    {
+        Code = code;
+        Status = status;
+    }
+
+    public string Code { get; }
+    public HttpStatusCode Status { get; }
+}
+
+/// <summary>
+/// The S3 Control calls of Batch Operations (AWSSDK.S3Control is not available here): REST-XML in the 2018-08-20
+/// namespace, signed with AWSSDK.Core's public SigV4 signer under the signing name s3, at
+/// <c>{account}.s3-control.{region}.amazonaws.com</c> with the <c>x-amz-account-id</c> header. Shapes follow botocore's
+/// service model; each attempt is signed afresh and retried under the module's retry policy.
+/// </summary>
+internal sealed class S3ControlClient : IDisposable
+{
+    public const string Namespace = "http://awss3control.amazonaws.com/doc/2018-08-20/";
+    private static readonly XNamespace Ns = Namespace;
+    private readonly AWSCredentials _credentials;
+    private readonly ClientSettings _settings;
+    private readonly HttpClient _http;
+    private readonly Func<DateTime> _clock;
+    private readonly Pipeline.RetryPolicy _retry;
+
+    public S3ControlClient(AWSCredentials credentials, ClientSettings settings, HttpMessageHandler? handler = null,
+        Func<DateTime>? clock = null, Func<TimeSpan, CancellationToken, Task>? delay = null)
+    {
+        _credentials = credentials;
+        _settings = settings;
+        _http = new HttpClient(handler ?? new HttpClientHandler { AllowAutoRedirect = false }, disposeHandler: handler is null);
+        _clock = clock ?? (() => DateTime.UtcNow);
+        _retry = new Pipeline.RetryPolicy(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), Classify) { Delay = delay ?? Task.Delay };
+    }
+
+    /// <summary>
+    /// The account's endpoint: the account id in front of the host (of AWS's, or of a configured endpoint), except
+    /// where the configured host is an IP address or localhost, which cannot take a prefix.
+    /// </summary>
+    public Uri EndpointFor(string accountId)
+    {
+        if (_settings.EndpointUrl is { } configured)
+        {
+            var uri = new Uri(configured);
+            if (uri.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 || uri.Host == "localhost")
+            {
+                return uri;
+            }
+            return new UriBuilder(uri) { Host = accountId + "." + uri.Host }.Uri;
+        }
+        var suffix = _settings.Region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
+        return new Uri($"https://{accountId}.s3-control.{_settings.Region}.{suffix}/");
+    }
+
+    public async Task<string> CreateJobAsync(string accountId, BatchJobRequest job, CancellationToken cancellationToken)
+    {
+        var operation = job.CopyTargetBucketArn is { } target
+            ? new XElement(Ns + "S3PutObjectCopy", new XElement(Ns + "TargetResource", target), new XElement(Ns + "MetadataDirective", "COPY"))
+            : new XElement(Ns + "S3ReplicateObject");
+        var location = new XElement(Ns + "Location", new XElement(Ns + "ObjectArn", job.Manifest.ObjectArn));
+        if (job.Manifest.ObjectVersionId is { } version)
+        {
+            location.Add(new XElement(Ns + "ObjectVersionId", version));
+        }
+        location.Add(new XElement(Ns + "ETag", job.Manifest.ETag));
+        var body = new XElement(Ns + "CreateJobRequest",
+            new XElement(Ns + "ConfirmationRequired", job.ConfirmationRequired ? "true" : "false"),
+            new XElement(Ns + "Operation", operation),
+            new XElement(Ns + "Report",
+                new XElement(Ns + "Bucket", job.ReportBucketArn),
+                new XElement(Ns + "Format", "Report_CSV_20180820"),
+                new XElement(Ns + "Enabled", "true"),
+                new XElement(Ns + "Prefix", job.ReportPrefix),
+                new XElement(Ns + "ReportScope", "FailedTasksOnly")),
+            new XElement(Ns + "ClientRequestToken", job.ClientRequestToken),
+            new XElement(Ns + "Manifest",
+                new XElement(Ns + "Spec",
+                    new XElement(Ns + "Format", "S3BatchOperations_CSV_20180820"),
+                    new XElement(Ns + "Fields", new[] { "Bucket", "Key", "VersionId" }.Select(field => new XElement(Ns + "member", field)))),
+                location),
+            new XElement(Ns + "Description", job.Description),
+            new XElement(Ns + "Priority", job.Priority.ToString(CultureInfo.InvariantCulture)),
+            new XElement(Ns + "RoleArn", job.RoleArn));
+        var response = await SendAsync(HttpMethod.Post, accountId, "/v20180820/jobs", null, body, cancellationToken).ConfigureAwait(false);
+        return Text(response, "JobId") ?? throw new S3ControlException("UnexpectedResponse", "CreateJob answered without a JobId.", HttpStatusCode.OK);
+    }
+
+    public async Task<BatchJob> DescribeJobAsync(string accountId, string jobId, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(HttpMethod.Get, accountId, "/v20180820/jobs/" + Uri.EscapeDataString(jobId), null, null, cancellationToken)
+            .ConfigureAwait(false);
+        var job = response.Element(Ns + "Job") ?? throw new S3ControlException("UnexpectedResponse", "DescribeJob answered without a Job.", HttpStatusCode.OK);
+        return JobFrom(job);
+    }
+
+    /// <summary>Every job of the account with one of the statuses (all statuses when none are given), following NextToken.</summary>
+    public async Task<IReadOnlyList<BatchJob>> ListJobsAsync(string accountId, IReadOnlyCollection<string> statuses, CancellationToken cancellationToken)
+    {
+        var jobs = new List<BatchJob>();
+        string? next = null;
+        do
+        {
+            var query = statuses.Select(status => ("jobStatuses", status)).ToList();
+            query.Add(("maxResults", "1000"));
+            if (next is not null)
+            {
+                query.Add(("nextToken", next));
+            }
+            var response = await SendAsync(HttpMethod.Get, accountId, "/v20180820/jobs", query, null, cancellationToken).ConfigureAwait(false);
+            jobs.AddRange((response.Element(Ns + "Jobs")?.Elements(Ns + "member") ?? Enumerable.Empty<XElement>()).Select(JobFrom));
+            next = Text(response, "NextToken");
+        }
+        while (!string.IsNullOrEmpty(next));
+        return jobs;
+    }
+
+    public async Task<string> UpdateJobStatusAsync(string accountId, string jobId, string requestedStatus, string? reason, CancellationToken cancellationToken)
+    {
+        var query = new List<(string, string)> { ("requestedJobStatus", requestedStatus) };
+        if (reason is not null)
+        {
+            query.Add(("statusUpdateReason", reason));
+        }
+        var response = await SendAsync(HttpMethod.Post, accountId, $"/v20180820/jobs/{Uri.EscapeDataString(jobId)}/status", query, null, cancellationToken)
+            .ConfigureAwait(false);
+        return Text(response, "Status") ?? requestedStatus;
+    }
+
+    public Task UpdateJobPriorityAsync(string accountId, string jobId, int priority, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, accountId, $"/v20180820/jobs/{Uri.EscapeDataString(jobId)}/priority",
+            new[] { ("priority", priority.ToString(CultureInfo.InvariantCulture)) }, null, cancellationToken);
+
+    private static BatchJob JobFrom(XElement job)
+    {
+        long? Number(XElement? parent, string name) =>
+            long.TryParse(parent?.Element(Ns + name)?.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+        DateTime? Time(string name) =>
+            DateTime.TryParse(job.Element(Ns + name)?.Value, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var value)
+                ? value : null;
+        var progress = job.Element(Ns + "ProgressSummary");
+        var report = job.Element(Ns + "Report");
+        return new BatchJob(
+            Text(job, "JobId") ?? "",
+            Text(job, "Status") ?? "",
+            job.Element(Ns + "Operation")?.Elements().FirstOrDefault()?.Name.LocalName ?? Text(job, "Operation"),
+            (int?)Number(job, "Priority"),
+            Text(job, "Description"),
+            Number(progress, "TotalNumberOfTasks"),
+            Number(progress, "NumberOfTasksSucceeded"),
+            Number(progress, "NumberOfTasksFailed"),
+            Number(progress?.Element(Ns + "Timers"), "ElapsedTimeInActiveSeconds"),
+            Time("CreationTime"),
+            Time("TerminationDate"),
+            job.Element(Ns + "Manifest")?.Element(Ns + "Location")?.Element(Ns + "ObjectArn")?.Value,
+            report?.Element(Ns + "Bucket")?.Value,
+            report?.Element(Ns + "Prefix")?.Value,
+            Text(job, "RoleArn"),
+            (job.Element(Ns + "FailureReasons")?.Elements(Ns + "member") ?? Enumerable.Empty<XElement>())
+                .Select(reason => $"{reason.Element(Ns + "FailureCode")?.Value}: {reason.Element(Ns + "FailureReason")?.Value}").ToList());
+    }
+
+    private static string? Text(XElement parent, string name) => parent.Element(Ns + name)?.Value;
+
+    private async Task<XElement> SendAsync(HttpMethod method, string accountId, string path, IReadOnlyList<(string Name, string Value)>? query, XElement? body,
+        CancellationToken cancellationToken)
+    {
+        var endpoint = EndpointFor(accountId);
+        var uri = new UriBuilder(endpoint)
+        {
+            Path = endpoint.AbsolutePath.TrimEnd('/') + path,
+            Query = query is null ? "" : string.Join("&", query.Select(pair => $"{Uri.EscapeDataString(pair.Name)}={Uri.EscapeDataString(pair.Value)}")),
+        }.Uri;
+        var bytes = body is null ? null : Encoding.UTF8.GetBytes(body.ToString(SaveOptions.DisableFormatting));
+        try
+        {
+            return await _retry.RunAsync(async token =>
+            {
+                using var request = await SignedAsync(method, uri, accountId, bytes, token).ConfigureAwait(false);
+                using var response = await _http.SendAsync(request, token).ConfigureAwait(false);
+                var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw ErrorFrom(text, response.StatusCode);
+                }
+                return text.Length == 0 ? new XElement(Ns + "Empty") : XDocument.Parse(text).Root!;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException error)
+        {
+            throw new S3ControlException("ConnectionFailed", $"Could not reach S3 Control at {endpoint}: {error.Message}", 0, error);
+        }
+    }
+
+    private async Task<HttpRequestMessage> SignedAsync(HttpMethod method, Uri uri, string accountId, byte[]? body, CancellationToken cancellationToken)
+    {
+        var signing = new AWSSigningRequest { HttpMethod = method, RequestUri = uri, Content = body ?? Array.Empty<byte>() };
+        signing.Headers["Host"] = uri.IsDefaultPort ? uri.Host : uri.Authority;
+        signing.Headers["x-amz-account-id"] = accountId;
+        if (body is not null)
+        {
+            signing.Headers["Content-Type"] = "application/xml";
+        }
+        var signature = await AWSSigV4Signer.SignAsync(signing, new AWSSigV4Parameters
+        {
+            Credentials = _credentials,
+            Region = Amazon.RegionEndpoint.GetBySystemName(_settings.Region),
+            Service = "s3",
+            SignedAt = _clock(),
+        }, cancellationToken).ConfigureAwait(false);
+
+        var request = new HttpRequestMessage(method, uri);
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/xml");
+        }
+        request.Headers.TryAddWithoutValidation("x-amz-account-id", accountId);
+        foreach (var header in signature.Headers)
+        {
+            request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+        return request;
+    }
+
+    internal static FailureKind Classify(Exception error, CancellationToken cancellationToken) => error switch
+    {
+        OperationCanceledException when cancellationToken.IsCancellationRequested => FailureKind.Fatal,
+        S3ControlException control when RetryPolicies.IsThrottling(control.Code, control.Status) => FailureKind.Throttled,
+        S3ControlException control => (int)control.Status >= 500 || control.Code is "InternalError" ? FailureKind.Transient : FailureKind.Permanent,
+        HttpRequestException or OperationCanceledException => FailureKind.Transient,
+        _ => FailureKind.Fatal,
+    };
+
+    /// <summary>S3 Control answers errors as <c>&lt;ErrorResponse&gt;&lt;Error&gt;</c> or as a bare <c>&lt;Error&gt;</c>; both are read.</summary>
+    internal static S3ControlException ErrorFrom(string text, HttpStatusCode status)
+    {
+        try
+        {
+            var error = XDocument.Parse(text).Descendants().FirstOrDefault(element => element.Name.LocalName == "Error");
+            string? Field(string name) => error?.Elements().FirstOrDefault(element => element.Name.LocalName == name)?.Value;
+            return new S3ControlException(Field("Code") ?? ((int)status).ToString(CultureInfo.InvariantCulture), Field("Message") ?? "", status);
+        }
+        catch (System.Xml.XmlException)
+        {
+            return new S3ControlException(((int)status).ToString(CultureInfo.InvariantCulture), text.Length > 200 ? text.Substring(0, 200) : text, status);
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,175 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Threading.Tasks;
+using System.Xml.Linq;
+using Amazon.Runtime;
+using S3Replication.Batch;
+using S3Replication.Session;
+using S3Replication.Tests.Support;
+using Xunit;
+
+namespace S3Replication.Tests.Batch;
+
+public class S3ControlClientTests
+{
+    private const string Account = "111122223333";
+    private const string Endpoint = "http://s3control.test:9000";
+
+    private static S3ControlClient Client(RecordingHandler http, string? endpoint = Endpoint, string region = "eu-west-2") =>
+        new(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new ClientSettings(region, endpoint, false, null, null, null, null), http,
+            delay: (_, _) => Task.CompletedTask);
+
+    private static readonly BatchJobRequest Job = new(
+        ClientRequestToken: "s3r-0123456789abcdef",
+        RoleArn: "arn:aws:iam::111122223333:role/BatchRestore",
+        Priority: 10,
+        ConfirmationRequired: true,
+        Description: "S3Replication restore of s3://sds-data-dev-backup/imap/ to s3://sds-data-dev",
+        Manifest: new BatchManifestLocation("arn:aws:s3:::work/s3replication/batch/r1/manifest.csv", "\"9e107d9d372bb6826bd81d3542a419d6\"", "v1"),
+        ReportBucketArn: "arn:aws:s3:::work",
+        ReportPrefix: "s3replication/batch/r1",
+        CopyTargetBucketArn: "arn:aws:s3:::sds-data-dev");
+
+    /// <summary>The same calls as botocore would make them, as the JSON its serialiser takes.</summary>
+    private static JsonArray BotocoreCalls() => new()
+    {
+        new JsonObject
+        {
+            ["operation"] = "CreateJob",
+            ["params"] = new JsonObject
+            {
+                ["AccountId"] = Account,
+                ["ConfirmationRequired"] = true,
+                ["Operation"] = new JsonObject { ["S3PutObjectCopy"] = new JsonObject { ["TargetResource"] = "arn:aws:s3:::sds-data-dev", ["MetadataDirective"] = "COPY" } },
+                ["Report"] = new JsonObject
+                {
+                    ["Bucket"] = "arn:aws:s3:::work", ["Format"] = "Report_CSV_20180820", ["Enabled"] = true,
+                    ["Prefix"] = "s3replication/batch/r1", ["ReportScope"] = "FailedTasksOnly",
+                },
+                ["ClientRequestToken"] = Job.ClientRequestToken,
+                ["Manifest"] = new JsonObject
+                {
+                    ["Spec"] = new JsonObject { ["Format"] = "S3BatchOperations_CSV_20180820", ["Fields"] = new JsonArray("Bucket", "Key", "VersionId") },
+                    ["Location"] = new JsonObject { ["ObjectArn"] = Job.Manifest.ObjectArn, ["ObjectVersionId"] = "v1", ["ETag"] = Job.Manifest.ETag },
+                },
+                ["Description"] = Job.Description,
+                ["Priority"] = 10,
+                ["RoleArn"] = Job.RoleArn,
+            },
+        },
+        new JsonObject { ["operation"] = "DescribeJob", ["params"] = new JsonObject { ["AccountId"] = Account, ["JobId"] = "job-00001" } },
+        new JsonObject { ["operation"] = "ListJobs", ["params"] = new JsonObject { ["AccountId"] = Account, ["JobStatuses"] = new JsonArray("Active", "Complete"), ["MaxResults"] = 1000 } },
+        new JsonObject { ["operation"] = "UpdateJobStatus", ["params"] = new JsonObject { ["AccountId"] = Account, ["JobId"] = "job-00001", ["RequestedJobStatus"] = "Cancelled", ["StatusUpdateReason"] = "stopped by ops" } },
+        new JsonObject { ["operation"] = "UpdateJobPriority", ["params"] = new JsonObject { ["AccountId"] = Account, ["JobId"] = "job-00001", ["Priority"] = 50 } },
+    };
+
+    private const string DescribeAnswer = $"""
+        <DescribeJobResult xmlns="{S3ControlClient.Namespace}">
+          <Job>
+            <JobId>job-00001</JobId><ConfirmationRequired>true</ConfirmationRequired><Description>d</Description>
+            <Status>Active</Status><Priority>10</Priority>
+            <Operation><S3PutObjectCopy><TargetResource>arn:aws:s3:::sds-data-dev</TargetResource></S3PutObjectCopy></Operation>
+            <ProgressSummary><TotalNumberOfTasks>1000</TotalNumberOfTasks><NumberOfTasksSucceeded>600</NumberOfTasksSucceeded><NumberOfTasksFailed>3</NumberOfTasksFailed>
+              <Timers><ElapsedTimeInActiveSeconds>42</ElapsedTimeInActiveSeconds></Timers></ProgressSummary>
+            <Manifest><Spec><Format>S3BatchOperations_CSV_20180820</Format></Spec><Location><ObjectArn>arn:aws:s3:::work/m.csv</ObjectArn><ETag>e</ETag></Location></Manifest>
+            <Report><Bucket>arn:aws:s3:::work</Bucket><Prefix>s3replication/batch/r1</Prefix><Enabled>true</Enabled></Report>
+            <FailureReasons><member><FailureCode>Code1</FailureCode><FailureReason>why</FailureReason></member></FailureReasons>
+            <CreationTime>2026-12-02T10:00:00Z</CreationTime><RoleArn>arn:aws:iam::111122223333:role/BatchRestore</RoleArn>
+          </Job>
+        </DescribeJobResult>
+        """;
+
+    [Fact]
+    public async Task Every_request_matches_what_botocore_sends_for_the_same_parameters()
+    {
+        var http = new RecordingHandler()
+            .Respond(HttpStatusCode.OK, $"<CreateJobResult xmlns=\"{S3ControlClient.Namespace}\"><JobId>job-00001</JobId></CreateJobResult>")
+            .Respond(HttpStatusCode.OK, DescribeAnswer)
+            .Respond(HttpStatusCode.OK, $"<ListJobsResult xmlns=\"{S3ControlClient.Namespace}\"><Jobs/></ListJobsResult>")
+            .Respond(HttpStatusCode.OK, $"<UpdateJobStatusResult xmlns=\"{S3ControlClient.Namespace}\"><JobId>job-00001</JobId><Status>Cancelled</Status></UpdateJobStatusResult>")
+            .Respond(HttpStatusCode.OK, $"<UpdateJobPriorityResult xmlns=\"{S3ControlClient.Namespace}\"><JobId>job-00001</JobId><Priority>50</Priority></UpdateJobPriorityResult>");
+        using var client = Client(http);
+
+        Assert.Equal("job-00001", await client.CreateJobAsync(Account, Job, default));
+        await client.DescribeJobAsync(Account, "job-00001", default);
+        await client.ListJobsAsync(Account, new[] { "Active", "Complete" }, default);
+        Assert.Equal("Cancelled", await client.UpdateJobStatusAsync(Account, "job-00001", "Cancelled", "stopped by ops", default));
+        await client.UpdateJobPriorityAsync(Account, "job-00001", 50, default);
+
+        var expected = Botocore.SerializeS3Control(Endpoint, "eu-west-2", BotocoreCalls());
+        Assert.Equal(expected.Count, http.Requests.Count);
+        foreach (var (ours, theirs) in http.Requests.Zip(expected, (ours, theirs) => (ours, (JsonObject)theirs!)))
+        {
+            var url = new Uri((string)theirs["url"]!);
+            Assert.Equal((string?)theirs["method"], ours.Method.Method);
+            Assert.Equal(url.Host, ours.Uri.Host);
+            Assert.Equal(url.AbsolutePath, ours.Uri.AbsolutePath);
+            Assert.Equal(Sorted(url.Query), Sorted(ours.Uri.Query));
+            Assert.Equal((string?)theirs["headers"]!["x-amz-account-id"], ours.Header("x-amz-account-id"));
+            var body = (string)theirs["body"]!;
+            if (body.Length == 0)
+            {
+                Assert.Equal("", ours.Body);
+            }
+            else
+            {
+                Assert.True(XNode.DeepEquals(XElement.Parse(body), XElement.Parse(ours.Body)), $"botocore: {body}\nours:     {ours.Body}");
+            }
+            var authorization = ours.Header("Authorization");
+            Assert.Contains("/eu-west-2/s3/aws4_request", authorization);
+            Assert.Contains("x-amz-account-id", authorization.Split("SignedHeaders=")[1].Split(',')[0]);
+            Assert.Contains("host", authorization.Split("SignedHeaders=")[1].Split(',')[0]);
+        }
+    }
+
+    private static string Sorted(string query) => string.Join("&", query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries).OrderBy(part => part, StringComparer.Ordinal));
+
+    [Fact]
+    public async Task A_described_job_carries_its_counts_report_and_failure_reasons()
+    {
+        using var client = Client(new RecordingHandler().Respond(HttpStatusCode.OK, DescribeAnswer));
+        var job = await client.DescribeJobAsync(Account, "job-00001", default);
+        Assert.Equal(("Active", "S3PutObjectCopy", 10, 1000L, 600L, 3L, 42L), (job.Status, job.Operation, job.Priority, job.TotalTasks, job.SucceededTasks, job.FailedTasks, job.ElapsedSeconds));
+        Assert.Equal(("arn:aws:s3:::work", "s3replication/batch/r1", "arn:aws:s3:::work/m.csv"), (job.ReportBucket, job.ReportPrefix, job.ManifestArn));
+        Assert.Equal(new[] { "Code1: why" }, job.FailureReasons);
+        Assert.Equal(new DateTime(2026, 12, 2, 10, 0, 0, DateTimeKind.Utc), job.CreationTime);
+    }
+
+    [Theory]
+    [InlineData(null, "eu-west-2", "https://111122223333.s3-control.eu-west-2.amazonaws.com/")]
+    [InlineData(null, "cn-north-1", "https://111122223333.s3-control.cn-north-1.amazonaws.com.cn/")]
+    [InlineData("http://s3control.test:9000", "eu-west-2", "http://111122223333.s3control.test:9000/")]
+    [InlineData("http://127.0.0.1:9000", "eu-west-2", "http://127.0.0.1:9000/")]
+    [InlineData("http://localhost:9000", "eu-west-2", "http://localhost:9000/")]
+    public void The_account_id_goes_in_front_of_the_host_unless_it_is_an_address(string? endpoint, string region, string expected)
+    {
+        using var client = Client(new RecordingHandler(), endpoint, region);
+        Assert.Equal(expected, client.EndpointFor(Account).AbsoluteUri);
+    }
+
+    [Theory]
+    [InlineData("<ErrorResponse><Error><Code>InvalidRequest</Code><Message>Manifest ETag mismatch</Message></Error><RequestId>r</RequestId></ErrorResponse>")]
+    [InlineData("<Error><Code>InvalidRequest</Code><Message>Manifest ETag mismatch</Message><RequestId>r</RequestId></Error>")]
+    public async Task Errors_are_read_from_both_body_shapes(string body)
+    {
+        using var client = Client(new RecordingHandler { Responder = _ => (HttpStatusCode.BadRequest, body) });
+        var error = await Assert.ThrowsAsync<S3ControlException>(() => client.CreateJobAsync(Account, Job, default));
+        Assert.Equal(("InvalidRequest", "Manifest ETag mismatch", HttpStatusCode.BadRequest), (error.Code, error.Message, error.Status));
+    }
+
+    [Fact]
+    public async Task Listing_follows_next_tokens()
+    {
+        var http = new RecordingHandler()
+            .Respond(HttpStatusCode.OK, $"<ListJobsResult xmlns=\"{S3ControlClient.Namespace}\"><NextToken>page2</NextToken><Jobs><member><JobId>job-1</JobId><Status>Complete</Status></member></Jobs></ListJobsResult>")
+            .Respond(HttpStatusCode.OK, $"<ListJobsResult xmlns=\"{S3ControlClient.Namespace}\"><Jobs><member><JobId>job-2</JobId><Status>Active</Status><Operation>S3PutObjectCopy</Operation></member></Jobs></ListJobsResult>");
+        using var client = Client(http);
+        var jobs = await client.ListJobsAsync(Account, Array.Empty<string>(), default);
+        Assert.Equal(new[] { "job-1", "job-2" }, jobs.Select(job => job.JobId));
+        Assert.Equal("S3PutObjectCopy", jobs[1].Operation);
+        Assert.Contains("nextToken=page2", http.Requests[1].Uri.Query);
+    }
+}
