@@ -38,6 +38,13 @@
         'Save-S3BackupObject'
         'Write-S3BackupObject'
         'Test-S3BackupAccess'
+        'Start-S3BackupBatchRestore'
+        'Get-S3BackupBatchJob'
+        'Approve-S3BackupBatchJob'
+        'Wait-S3BackupBatchJob'
+        'Stop-S3BackupBatchJob'
+        'Set-S3BackupBatchJob'
+        'Get-S3BackupBatchJobReport'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

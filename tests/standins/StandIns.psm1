@@ -34,10 +34,23 @@ function Start-IdentityCenterStandIn {
     )
     $portFile = Join-Path $Folder 'identity-center.port'
     $script = Join-Path $PSScriptRoot 'identity_center.py'
-    $server = Start-PythonServer 'identity-center' @($script, '--port-file', $portFile, '--sts-endpoint', $StsEndpoint,
+    Start-PythonServer 'identity-center' @($script, '--port-file', $portFile, '--sts-endpoint', $StsEndpoint,
         '--access-key', $User.AccessKey, '--secret-key', $User.SecretKey, '--role-arn', $RoleArn, '--account-id', $AccountId,
         '--container-token', $ContainerToken) $Folder $portFile
-    $server
+}
+
+function Start-S3ControlStandIn {
+    <#
+    .SYNOPSIS
+        Starts s3control.py on a free loopback port: Batch Operations jobs that copy on the given S3 server with the
+        given keys.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $S3Endpoint, [Parameter(Mandatory)] [string] $AccessKey, [Parameter(Mandatory)] [string] $SecretKey,
+        [Parameter(Mandatory)] [string] $Folder)
+    $portFile = Join-Path $Folder 's3control.port'
+    Start-PythonServer 's3control' @((Join-Path $PSScriptRoot 's3control.py'), '--port-file', $portFile, '--s3-endpoint', $S3Endpoint,
+        '--access-key', $AccessKey, '--secret-key', $SecretKey) $Folder $portFile
 }
 
 function Start-MotoServer {
@@ -100,4 +113,4 @@ function Set-StandInDeviceAnswer {
         -Body (@{ answers = @($Answer) } | ConvertTo-Json)
 }
 
-Export-ModuleMember -Function Start-IdentityCenterStandIn, Start-MotoServer, Stop-StandIn, Get-StandInLog, New-StandInSignIn, Set-StandInDeviceAnswer
+Export-ModuleMember -Function Start-IdentityCenterStandIn, Start-S3ControlStandIn, Start-MotoServer, Stop-StandIn, Get-StandInLog, New-StandInSignIn, Set-StandInDeviceAnswer

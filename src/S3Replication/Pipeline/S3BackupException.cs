@@ -54,6 +54,10 @@ public enum ErrorId
     MirrorBackupEmpty,
     MirrorTooManyRemovals,
     MirrorUnversionedSource,
+    BatchJobNotFound,
+    BatchRoleNotTrusted,
+    BatchManifestFailed,
+    BatchJobMismatch,
 }
 
 /// <summary>

@@ -62,6 +62,9 @@ internal sealed class AwsSession : IDisposable
     public ClientSettings IamSettings { get; }
     public HttpClientFactory? HttpClientFactory { get; }
 
+    /// <summary>S3 Control (Batch Operations): region and endpoint; the client is made per call, for the job's own region.</summary>
+    public ClientSettings? S3ControlSettings { get; init; }
+
     /// <summary>Where this session signs in when its chain starts at an IAM Identity Center profile.</summary>
     public IdentityCenterClients IdentityCenter { get; }
 

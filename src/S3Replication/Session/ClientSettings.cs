@@ -7,7 +7,7 @@ using S3Replication.Pipeline;
 namespace S3Replication.Session;
 
 /// <summary>The AWS services this module talks to.</summary>
-internal enum AwsService { S3, Sts, Iam, Sso, SsoOidc }
+internal enum AwsService { S3, Sts, Iam, Sso, SsoOidc, S3Control }
 
 /// <summary>The identifiers the shared endpoint settings use for each service (the SDKs' "service id" in snake case).</summary>
 internal static class AwsServiceIds
@@ -16,6 +16,7 @@ internal static class AwsServiceIds
     public static string ConfigKey(this AwsService service) => service switch
     {
         AwsService.SsoOidc => "sso_oidc",
+        AwsService.S3Control => "s3_control",
         _ => service.ToString().ToLowerInvariant(),
     };
 

@@ -16,11 +16,13 @@ internal static class SessionFactory
         var s3 = settings.Resolve(profileName, AwsService.S3, request.Region, request.EndpointUrl);
         var sts = settings.Resolve(profileName, AwsService.Sts, request.Region, request.EndpointUrl);
         var iam = settings.Resolve(profileName, AwsService.Iam, request.Region, request.EndpointUrl);
+        // -EndpointUrl names the S3 endpoint; S3 Control has its own settings (AWS_ENDPOINT_URL_S3_CONTROL, services s3_control).
+        var s3Control = settings.Resolve(profileName, AwsService.S3Control, request.Region, endpointOverride: null);
 
         var identityCenter = new IdentityCenterClients(settings, profileName, SsoTokenCache.For(environment), httpClientFactory);
         var builder = new CredentialBuilder(catalog, environment,
             source => new AmazonSecurityTokenServiceClient(source, AwsSession.StsConfig(sts, httpClientFactory)),
             () => Invocation.CurrentPrompt, identityCenter);
-        return new AwsSession(request, profileName, plan, builder.Build(plan), s3, sts, iam, httpClientFactory, identityCenter);
+        return new AwsSession(request, profileName, plan, builder.Build(plan), s3, sts, iam, httpClientFactory, identityCenter) { S3ControlSettings = s3Control };
     }
 }

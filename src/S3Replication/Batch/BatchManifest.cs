@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using S3Replication.Records;
+
+namespace S3Replication.Batch;
+
+/// <summary>
+/// The CSV manifest a Batch Operations copy job reads (S3BatchOperations_CSV_20180820 with Bucket,Key,VersionId, no
+/// header): keys URL-encoded with '/' kept, every row pinned to the version planned ("null" for a null version).
+/// </summary>
+internal static class BatchManifest
+{
+    /// <summary>The largest object S3PutObjectCopy copies (one CopyObject).</summary>
+    public const long MaxCopySize = 5L * 1024 * 1024 * 1024;
+
+    public static string Row(S3ObjectRecord item) =>
+        string.Join(",", item.Bucket, EncodeKey(item.Key), item.VersionId ?? "null") + "\n";
+
+    public static string EncodeKey(string key) => string.Join("/", key.Split('/').Select(Uri.EscapeDataString));
+
+    /// <summary>
+    /// The request token that makes a retried Start create no second job: the same manifest and parameters give the
+    /// same token (S3 Control keeps a token for the job it created).
+    /// </summary>
+    public static string ClientRequestToken(string manifestSha256, string sourceBucket, string roleArn, int priority, bool confirmationRequired, string reportPrefix)
+    {
+        using var sha = SHA256.Create();
+        var text = string.Join("\n", manifestSha256, sourceBucket, roleArn, priority.ToString(CultureInfo.InvariantCulture),
+            confirmationRequired ? "confirm" : "run", reportPrefix);
+        var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(text));
+        return "s3r-" + string.Concat(hash.Take(24).Select(value => value.ToString("x2", CultureInfo.InvariantCulture)));
+    }
+}
+
+/// <summary>One task of a completion report: a manifest row and what became of it.</summary>
+internal sealed record BatchTaskResult(string Bucket, string Key, string? VersionId, string TaskStatus, string? HttpStatusCode, string? ErrorCode, string? ResultMessage);
+
+/// <summary>
+/// Reads a Batch Operations completion report: <c>job-&lt;id&gt;/manifest.json</c> names the result files, whose rows
+/// are Bucket,Key,VersionId,TaskStatus,HTTPStatusCode,ErrorCode,ResultMessage (HTTPStatusCode before ErrorCode, keys
+/// URL-encoded, CRLF line ends, the message quoted when it holds a comma).
+/// </summary>
+internal static class BatchReport
+{
+    /// <summary>Where the report of a job lies: a prefix ending in '/' really gives "//job-", as S3 writes it.</summary>
+    public static string JobFolder(string reportPrefix, string jobId) => $"{reportPrefix}/job-{jobId}";
+
+    public static IReadOnlyList<string> ResultKeys(string manifestJson)
+    {
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(manifestJson);
+        return (manifest?["Results"]?.AsArray() ?? new System.Text.Json.Nodes.JsonArray())
+            .Select(result => (string?)result?["Key"]).Where(key => key is not null).Select(key => key!).ToList();
+    }
+
+    public static IEnumerable<BatchTaskResult> Rows(string csv)
+    {
+        foreach (var line in csv.Split('\n'))
+        {
+            var row = line.TrimEnd('\r');
+            if (row.Length == 0)
+            {
+                continue;
+            }
+            var fields = Fields(row);
+            string? Field(int index) => index < fields.Count && fields[index].Length > 0 ? fields[index] : null;
+            yield return new BatchTaskResult(fields[0], Uri.UnescapeDataString(Field(1) ?? ""), Field(2), Field(3) ?? "", Field(4), Field(5), Field(6));
+        }
+    }
+
+    /// <summary>RFC 4180 fields: quoted ones may hold commas and doubled quotes.</summary>
+    private static List<string> Fields(string row)
+    {
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        for (var index = 0; index < row.Length; index++)
+        {
+            var character = row[index];
+            if (quoted)
+            {
+                if (character == '"' && index + 1 < row.Length && row[index + 1] == '"')
+                {
+                    field.Append('"');
+                    index++;
+                }
+                else if (character == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    field.Append(character);
+                }
+            }
+            else if (character == '"')
+            {
+                quoted = true;
+            }
+            else if (character == ',')
+            {
+                fields.Add(field.ToString());
+                field.Clear();
+            }
+            else
+            {
+                field.Append(character);
+            }
+        }
+        fields.Add(field.ToString());
+        return fields;
+    }
+}

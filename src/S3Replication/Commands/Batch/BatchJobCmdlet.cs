@@ -1,0 +1,55 @@
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using S3Replication.Batch;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+
+namespace S3Replication.Commands.Batch;
+
+/// <summary>Cmdlets that act on one Batch Operations job, named by -JobId (and -AccountId) or piped as a job record.</summary>
+public abstract class BatchJobCmdlet : S3BackupCmdlet
+{
+    protected const string IdSet = "Id";
+    protected const string JobSet = "Job";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    [ValidatePattern("^[A-Za-z0-9_-]{5,36}$")]
+    public string JobId { get; set; } = "";
+
+    /// <summary>The account that owns the job; by default the session's, from STS GetCallerIdentity.</summary>
+    [Parameter(ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    [ValidatePattern("^[0-9]{12}$")]
+    public string? AccountId { get; set; }
+
+    /// <summary>A job record from Get-S3BackupBatchJob or Start-S3BackupBatchRestore; it carries its account and region.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = JobSet)]
+    [ValidateNotNull]
+    public S3BatchJobRecord? InputObject { get; set; }
+
+    /// <summary>The job's id, account and region, from the record or the parameters and session.</summary>
+    private protected async Task<(string JobId, string AccountId, string Region)> TargetAsync(CancellationToken cancellationToken)
+    {
+        if (InputObject is { } job)
+        {
+            return (job.JobId, job.AccountId, job.Region);
+        }
+        var session = ResolveSession();
+        var account = await BatchJobs.AccountAsync(session, AccountId, cancellationToken).ConfigureAwait(false);
+        return (JobId, account, (session.S3ControlSettings ?? session.S3Settings).Region);
+    }
+
+    private protected async Task<S3BatchJobRecord> DescribeAsync((string JobId, string AccountId, string Region) target, CancellationToken cancellationToken)
+    {
+        using var client = BatchJobs.Client(ResolveSession(), target.Region);
+        try
+        {
+            return BatchJobs.ToRecord(await client.DescribeJobAsync(target.AccountId, target.JobId, cancellationToken).ConfigureAwait(false),
+                target.AccountId, target.Region);
+        }
+        catch (S3ControlException error)
+        {
+            throw BatchJobs.Failure(error, $"Describing job {target.JobId} of account {target.AccountId}", target.JobId);
+        }
+    }
+}

@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""
+A loopback stand-in for the S3 Control Batch Operations API (no local server offers it), speaking botocore's
+s3control wire format (REST-XML, 2018-08-20 namespace), that really does the work: a Ready job's manifest is read from
+the local Ceph server and every row copied there with CopyObject (boto3), then a completion report of the failed tasks
+is written in the real format (manifest.json plus a results CSV: HTTPStatusCode before ErrorCode, URL-encoded keys,
+CRLF). Jobs go through Preparing, Suspended (awaiting confirmation), Ready, Active and Complete or Cancelled.
+
+Control (for the tests): POST /_standin/fail {"keys": [...]} makes those keys' tasks fail with 503 SlowDown;
+GET /_standin/requests lists method, path and account header of every request.
+"""
+import argparse
+import csv
+import hashlib
+import io
+import json
+import os
+import threading
+import uuid
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlparse
+
+import boto3
+from botocore.config import Config
+
+NS = "http://awss3control.amazonaws.com/doc/2018-08-20/"
+Q = "{%s}" % NS
+
+
+def now():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+class Jobs:
+    def __init__(self, s3):
+        self.s3 = s3
+        self.lock = threading.Lock()
+        self.jobs = {}
+        self.tokens = {}
+        self.failing = set()
+        self.requests = []
+
+    def create(self, account, request):
+        token = request.findtext(Q + "ClientRequestToken")
+        with self.lock:
+            if token in self.tokens:
+                return self.tokens[token]
+            job_id = str(uuid.uuid4())
+            self.tokens[token] = job_id
+            copy = request.find(Q + "Operation/" + Q + "S3PutObjectCopy")
+            location = request.find(Q + "Manifest/" + Q + "Location")
+            report = request.find(Q + "Report")
+            self.jobs[job_id] = {
+                "JobId": job_id, "Account": account, "Status": "Preparing",
+                "ConfirmationRequired": request.findtext(Q + "ConfirmationRequired") == "true",
+                "Description": request.findtext(Q + "Description") or "",
+                "Priority": int(request.findtext(Q + "Priority") or "0"),
+                "RoleArn": request.findtext(Q + "RoleArn"),
+                "Target": copy.findtext(Q + "TargetResource").split(":::")[1],
+                "ManifestArn": location.findtext(Q + "ObjectArn"), "ManifestETag": location.findtext(Q + "ETag"),
+                "ManifestVersion": location.findtext(Q + "ObjectVersionId"),
+                "ReportBucket": report.findtext(Q + "Bucket"), "ReportPrefix": report.findtext(Q + "Prefix") or "",
+                "Total": 0, "Succeeded": 0, "Failed": 0, "Created": now(), "Terminated": None, "Failures": [],
+            }
+        self.prepare(job_id)
+        return job_id
+
+    def prepare(self, job_id):
+        job = self.jobs[job_id]
+        bucket, key = job["ManifestArn"].split(":::")[1].split("/", 1)
+        extra = {"VersionId": job["ManifestVersion"]} if job["ManifestVersion"] else {}
+        manifest = self.s3.get_object(Bucket=bucket, Key=key, **extra)
+        if manifest["ETag"] != job["ManifestETag"]:
+            job.update(Status="Failed", Terminated=now(), Failures=[("ManifestETagMismatch", "The manifest's ETag is not the one given")])
+            return
+        rows = [row for row in csv.reader(io.StringIO(manifest["Body"].read().decode("utf-8"))) if row]
+        job.update(Rows=rows, Total=len(rows))
+        if job["ConfirmationRequired"]:
+            job["Status"] = "Suspended"
+        else:
+            self.start(job_id)
+
+    def start(self, job_id):
+        self.jobs[job_id]["Status"] = "Ready"
+        threading.Thread(target=self.run, args=(job_id,), daemon=True).start()
+
+    def run(self, job_id):
+        job = self.jobs[job_id]
+        job["Status"] = "Active"
+        failed = []
+        for bucket, encoded_key, version in job["Rows"]:
+            if job["Status"] == "Cancelled":
+                return
+            key = unquote(encoded_key)
+            if key in self.failing:
+                failed.append((bucket, encoded_key, version, "503", "SlowDown", "Please reduce your request rate."))
+                job["Failed"] += 1
+                continue
+            source = {"Bucket": bucket, "Key": key}
+            if version != "null":
+                source["VersionId"] = version
+            try:
+                self.s3.copy_object(CopySource=source, Bucket=job["Target"], Key=key, MetadataDirective="COPY")
+                job["Succeeded"] += 1
+            except self.s3.exceptions.ClientError as error:
+                status = str(error.response["ResponseMetadata"]["HTTPStatusCode"])
+                failed.append((bucket, encoded_key, version, status, error.response["Error"]["Code"], error.response["Error"].get("Message", "")))
+                job["Failed"] += 1
+        self.write_report(job, failed)
+        job.update(Status="Complete", Terminated=now())
+
+    def write_report(self, job, failed):
+        bucket = job["ReportBucket"].split(":::")[1]
+        folder = f"{job['ReportPrefix']}/job-{job['JobId']}"
+        results = []
+        if failed:
+            lines = io.StringIO(newline="")
+            writer = csv.writer(lines, lineterminator="\r\n")
+            for bucket_name, key, version, status, code, message in failed:
+                writer.writerow([bucket_name, key, version, "failed", status, code, message])
+            body = lines.getvalue().encode("utf-8")
+            result_key = f"{folder}/results/{uuid.uuid4()}.csv"
+            self.s3.put_object(Bucket=bucket, Key=result_key, Body=body)
+            results.append({"TaskExecutionStatus": "failed", "Bucket": bucket, "MD5Checksum": hashlib.md5(body).hexdigest(), "Key": result_key})
+        manifest = {"Format": "Report_CSV_20180820", "ReportCreationDate": now(), "Results": results,
+                    "ReportSchema": "Bucket, Key, VersionId, TaskStatus, HTTPStatusCode, ErrorCode, ResultMessage"}
+        self.s3.put_object(Bucket=bucket, Key=f"{folder}/manifest.json", Body=json.dumps(manifest).encode("utf-8"))
+
+
+def job_xml(parent, job, full):
+    def add(name, value):
+        if value is not None:
+            ET.SubElement(parent, Q + name).text = str(value)
+    add("JobId", job["JobId"])
+    add("Description", job["Description"])
+    add("Status", job["Status"])
+    add("Priority", job["Priority"])
+    add("CreationTime", job["Created"])
+    add("TerminationDate", job["Terminated"])
+    if full:
+        add("ConfirmationRequired", "true" if job["ConfirmationRequired"] else "false")
+        operation = ET.SubElement(ET.SubElement(parent, Q + "Operation"), Q + "S3PutObjectCopy")
+        ET.SubElement(operation, Q + "TargetResource").text = "arn:aws:s3:::" + job["Target"]
+        manifest = ET.SubElement(parent, Q + "Manifest")
+        ET.SubElement(ET.SubElement(manifest, Q + "Spec"), Q + "Format").text = "S3BatchOperations_CSV_20180820"
+        location = ET.SubElement(manifest, Q + "Location")
+        ET.SubElement(location, Q + "ObjectArn").text = job["ManifestArn"]
+        ET.SubElement(location, Q + "ETag").text = job["ManifestETag"]
+        report = ET.SubElement(parent, Q + "Report")
+        ET.SubElement(report, Q + "Bucket").text = job["ReportBucket"]
+        ET.SubElement(report, Q + "Prefix").text = job["ReportPrefix"]
+        ET.SubElement(report, Q + "Enabled").text = "true"
+        add("RoleArn", job["RoleArn"])
+        if job["Failures"]:
+            reasons = ET.SubElement(parent, Q + "FailureReasons")
+            for code, reason in job["Failures"]:
+                member = ET.SubElement(reasons, Q + "member")
+                ET.SubElement(member, Q + "FailureCode").text = code
+                ET.SubElement(member, Q + "FailureReason").text = reason
+    else:
+        ET.SubElement(parent, Q + "Operation").text = "S3PutObjectCopy"
+    progress = ET.SubElement(parent, Q + "ProgressSummary")
+    ET.SubElement(progress, Q + "TotalNumberOfTasks").text = str(job["Total"])
+    ET.SubElement(progress, Q + "NumberOfTasksSucceeded").text = str(job["Succeeded"])
+    ET.SubElement(progress, Q + "NumberOfTasksFailed").text = str(job["Failed"])
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    jobs: Jobs = None
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, root=None, body=None):
+        data = body if body is not None else (ET.tostring(root, encoding="utf-8", xml_declaration=True) if root is not None else b"")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml" if root is not None or status >= 300 else "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def error(self, status, code, message):
+        # S3 Control answers some errors bare (<Error>) and some wrapped (<ErrorResponse><Error>); this one wraps.
+        body = f"<ErrorResponse><Error><Code>{code}</Code><Message>{message}</Message></Error><RequestId>standin</RequestId></ErrorResponse>"
+        self.reply(status, body=body.encode())
+
+    def body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def route(self):
+        url = urlparse(self.path)
+        account = self.headers.get("x-amz-account-id")
+        with self.jobs.lock:
+            self.jobs.requests.append({"method": self.command, "path": url.path, "query": url.query, "account": account})
+        if url.path.startswith("/_standin/"):
+            return url, None
+        authorization = self.headers.get("Authorization", "")
+        if not account or "/s3/aws4_request" not in authorization or "x-amz-account-id" not in authorization:
+            self.error(403, "AccessDenied", "Requests must be SigV4-signed for s3 and sign x-amz-account-id")
+            return None, None
+        return url, account
+
+    def do_GET(self):
+        url, account = self.route()
+        if url is None:
+            return
+        if url.path == "/_standin/requests":
+            with self.jobs.lock:
+                return self.reply(200, body=json.dumps(self.jobs.requests).encode())
+        if url.path == "/v20180820/jobs":
+            statuses = parse_qs(url.query).get("jobStatuses", [])
+            root = ET.Element(Q + "ListJobsResult")
+            jobs = ET.SubElement(root, Q + "Jobs")
+            for job in self.jobs.jobs.values():
+                if job["Account"] == account and (not statuses or job["Status"] in statuses):
+                    job_xml(ET.SubElement(jobs, Q + "member"), job, full=False)
+            return self.reply(200, root)
+        if url.path.startswith("/v20180820/jobs/"):
+            job = self.find(url.path.split("/")[3], account)
+            if job:
+                root = ET.Element(Q + "DescribeJobResult")
+                job_xml(ET.SubElement(root, Q + "Job"), job, full=True)
+                self.reply(200, root)
+            return
+        self.error(404, "NotFound", url.path)
+
+    def do_POST(self):
+        url, account = self.route()
+        if url is None:
+            return
+        body = self.body()
+        if url.path == "/_standin/fail":
+            self.jobs.failing.update(json.loads(body)["keys"])
+            return self.reply(200, body=b"{}")
+        if url.path == "/v20180820/jobs":
+            try:
+                job_id = self.jobs.create(account, ET.fromstring(body))
+            except self.jobs.s3.exceptions.ClientError as error:
+                return self.error(400, "InvalidRequest", f"The manifest could not be read: {error}")
+            root = ET.Element(Q + "CreateJobResult")
+            ET.SubElement(root, Q + "JobId").text = job_id
+            return self.reply(200, root)
+        parts = url.path.split("/")
+        if len(parts) == 5 and parts[2] == "jobs":
+            job = self.find(parts[3], account)
+            if not job:
+                return
+            query = parse_qs(url.query)
+            if parts[4] == "status":
+                requested = query["requestedJobStatus"][0]
+                if requested == "Ready" and job["Status"] == "Suspended":
+                    self.jobs.start(job["JobId"])
+                elif requested == "Cancelled" and job["Status"] not in ("Complete", "Failed", "Cancelled"):
+                    job.update(Status="Cancelled", Terminated=now())
+                else:
+                    return self.error(400, "JobStatusException", f"Job is {job['Status']}; it cannot become {requested}")
+                root = ET.Element(Q + "UpdateJobStatusResult")
+                ET.SubElement(root, Q + "JobId").text = job["JobId"]
+                ET.SubElement(root, Q + "Status").text = job["Status"]
+                return self.reply(200, root)
+            if parts[4] == "priority":
+                job["Priority"] = int(query["priority"][0])
+                root = ET.Element(Q + "UpdateJobPriorityResult")
+                ET.SubElement(root, Q + "JobId").text = job["JobId"]
+                ET.SubElement(root, Q + "Priority").text = str(job["Priority"])
+                return self.reply(200, root)
+        self.error(404, "NotFound", url.path)
+
+    def find(self, job_id, account):
+        job = self.jobs.jobs.get(job_id)
+        if job is None or job["Account"] != account:
+            # A bare <Error>, the other shape S3 Control uses.
+            self.reply(404, body=f"<Error><Code>NoSuchJob</Code><Message>The specified job does not exist: {job_id}</Message></Error>".encode())
+            return None
+        return job
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port-file", required=True)
+    parser.add_argument("--s3-endpoint", required=True)
+    parser.add_argument("--access-key", required=True)
+    parser.add_argument("--secret-key", required=True)
+    args = parser.parse_args()
+    s3 = boto3.client("s3", endpoint_url=args.s3_endpoint, region_name="us-east-1", aws_access_key_id=args.access_key,
+                      aws_secret_access_key=args.secret_key,
+                      config=Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
+                                    response_checksum_validation="when_required"))
+    Handler.jobs = Jobs(s3)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with open(args.port_file + ".tmp", "w") as port_file:
+        port_file.write(str(server.server_address[1]))
+    os.replace(args.port_file + ".tmp", args.port_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
