@@ -16,16 +16,17 @@ Control (for the tests, under /_standin/):
 import argparse
 import hashlib
 import json
-import os
 import secrets
 import threading
 import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
 import boto3
 from botocore.config import Config
+
+from loopback import serve
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -270,11 +271,7 @@ def main():
     parser.add_argument("--container-token", required=True, help="the Authorization value the container endpoint expects")
     args = parser.parse_args()
     Handler.state = State(args)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    with open(args.port_file + ".tmp", "w") as port_file:
-        port_file.write(str(server.server_address[1]))
-    os.replace(args.port_file + ".tmp", args.port_file)
-    server.serve_forever()
+    serve(Handler, args.port_file)
 
 
 if __name__ == "__main__":

@@ -14,16 +14,17 @@ import csv
 import hashlib
 import io
 import json
-import os
 import threading
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlparse
 
 import boto3
 from botocore.config import Config
+
+from loopback import serve
 
 NS = "http://awss3control.amazonaws.com/doc/2018-08-20/"
 Q = "{%s}" % NS
@@ -291,11 +292,7 @@ def main():
                       config=Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
                                     response_checksum_validation="when_required"))
     Handler.jobs = Jobs(s3)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    with open(args.port_file + ".tmp", "w") as port_file:
-        port_file.write(str(server.server_address[1]))
-    os.replace(args.port_file + ".tmp", args.port_file)
-    server.serve_forever()
+    serve(Handler, args.port_file)
 
 
 if __name__ == "__main__":

@@ -16,16 +16,11 @@ using S3Replication.Session;
 namespace S3Replication.Batch;
 
 /// <summary>An error answer from S3 Control: its code, message and HTTP status.</summary>
-internal sealed class S3ControlException : Exception
+internal sealed class S3ControlException : AwsApiException
 {
-    public S3ControlException(string code, string message, HttpStatusCode status, Exception? inner = null) : base(message, inner)
+    public S3ControlException(string code, string message, HttpStatusCode status, Exception? inner = null) : base(code, message, status, inner)
     {
-        Code = code;
-        Status = status;
     }
-
-    public string Code { get; }
-    public HttpStatusCode Status { get; }
 }
 
 /// <summary>
@@ -51,7 +46,7 @@ internal sealed class S3ControlClient : IDisposable
         _settings = settings;
         _http = new HttpClient(handler ?? new HttpClientHandler { AllowAutoRedirect = false }, disposeHandler: handler is null);
         _clock = clock ?? (() => DateTime.UtcNow);
-        _retry = new Pipeline.RetryPolicy(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), Classify) { Delay = delay ?? Task.Delay };
+        _retry = new Pipeline.RetryPolicy(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), AwsApiException.Classify) { Delay = delay ?? Task.Delay };
     }
 
     /// <summary>
@@ -243,28 +238,11 @@ internal sealed class S3ControlClient : IDisposable
         return request;
     }
 
-    internal static FailureKind Classify(Exception error, CancellationToken cancellationToken) => error switch
-    {
-        OperationCanceledException when cancellationToken.IsCancellationRequested => FailureKind.Fatal,
-        S3ControlException control when RetryPolicies.IsThrottling(control.Code, control.Status) => FailureKind.Throttled,
-        S3ControlException control => (int)control.Status >= 500 || control.Code is "InternalError" ? FailureKind.Transient : FailureKind.Permanent,
-        HttpRequestException or OperationCanceledException => FailureKind.Transient,
-        _ => FailureKind.Fatal,
-    };
-
     /// <summary>S3 Control answers errors as <c>&lt;ErrorResponse&gt;&lt;Error&gt;</c> or as a bare <c>&lt;Error&gt;</c>; both are read.</summary>
     internal static S3ControlException ErrorFrom(string text, HttpStatusCode status)
     {
-        try
-        {
-            var error = XDocument.Parse(text).Descendants().FirstOrDefault(element => element.Name.LocalName == "Error");
-            string? Field(string name) => error?.Elements().FirstOrDefault(element => element.Name.LocalName == name)?.Value;
-            return new S3ControlException(Field("Code") ?? ((int)status).ToString(CultureInfo.InvariantCulture), Field("Message") ?? "", status);
-        }
-        catch (System.Xml.XmlException)
-        {
-            return new S3ControlException(((int)status).ToString(CultureInfo.InvariantCulture), text.Length > 200 ? text.Substring(0, 200) : text, status);
-        }
+        var (code, message) = AwsApiException.Parse(text, status);
+        return new S3ControlException(code, message, status);
     }
 
     public void Dispose() => _http.Dispose();

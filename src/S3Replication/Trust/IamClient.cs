@@ -18,16 +18,11 @@ namespace S3Replication.Trust;
 internal sealed record IamRole(string RoleName, string Arn, string? RoleId, string AssumeRolePolicyDocument);
 
 /// <summary>An error answer from IAM: its code, message and HTTP status (IAM's and Ceph RGW's error XML alike).</summary>
-internal sealed class IamException : Exception
+internal sealed class IamException : AwsApiException
 {
-    public IamException(string code, string message, HttpStatusCode status, Exception? inner = null) : base(message, inner)
+    public IamException(string code, string message, HttpStatusCode status, Exception? inner = null) : base(code, message, status, inner)
     {
-        Code = code;
-        Status = status;
     }
-
-    public string Code { get; }
-    public HttpStatusCode Status { get; }
 }
 
 /// <summary>
@@ -54,7 +49,7 @@ internal sealed class IamClient : IDisposable
         // No automatic redirects: a redirected request would carry a signature for another host.
         _http = new HttpClient(handler ?? new HttpClientHandler { AllowAutoRedirect = false }, disposeHandler: handler is null);
         _clock = clock ?? (() => DateTime.UtcNow);
-        _retry = new Pipeline.RetryPolicy(RequestAttempts, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), Classify) { Delay = delay ?? Task.Delay };
+        _retry = new Pipeline.RetryPolicy(RequestAttempts, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), AwsApiException.Classify) { Delay = delay ?? Task.Delay };
     }
 
     public Uri Endpoint { get; }
@@ -120,17 +115,6 @@ internal sealed class IamClient : IDisposable
         }
     }
 
-    /// <summary>Throttling, 5xx and connection failures are worth another attempt; IAM's other answers are final.</summary>
-    internal static FailureKind Classify(Exception error, CancellationToken cancellationToken) => error switch
-    {
-        OperationCanceledException when cancellationToken.IsCancellationRequested => FailureKind.Fatal,
-        IamException iam when RetryPolicies.IsThrottling(iam.Code, iam.Status) => FailureKind.Throttled,
-        IamException iam => iam.Code is "ServiceFailure" or "InternalFailure" or "InternalError" || (int)iam.Status >= 500
-            ? FailureKind.Transient : FailureKind.Permanent,
-        HttpRequestException or OperationCanceledException => FailureKind.Transient,
-        _ => FailureKind.Fatal,
-    };
-
     private async Task<HttpRequestMessage> SignedRequestAsync(string body, CancellationToken cancellationToken)
     {
         const string contentType = "application/x-www-form-urlencoded; charset=utf-8";
@@ -157,16 +141,8 @@ internal sealed class IamClient : IDisposable
 
     private static IamException ErrorFrom(string text, HttpStatusCode status)
     {
-        try
-        {
-            var error = XDocument.Parse(text).Descendants().FirstOrDefault(element => element.Name.LocalName == "Error");
-            string? Field(string name) => error?.Elements().FirstOrDefault(element => element.Name.LocalName == name)?.Value;
-            return new IamException(Field("Code") ?? ((int)status).ToString(CultureInfo.InvariantCulture), Field("Message") ?? "", status);
-        }
-        catch (System.Xml.XmlException)
-        {
-            return new IamException(((int)status).ToString(CultureInfo.InvariantCulture), text.Length > 200 ? text.Substring(0, 200) : text, status);
-        }
+        var (code, message) = AwsApiException.Parse(text, status);
+        return new IamException(code, message, status);
     }
 
     public void Dispose() => _http.Dispose();
