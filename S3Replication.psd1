@@ -39,6 +39,7 @@
         'Write-S3BackupObject'
         'Test-S3BackupAccess'
         'Start-S3BackupBatchRestore'
+        'Start-S3BackupBatchReplication'
         'Get-S3BackupBatchJob'
         'Approve-S3BackupBatchJob'
         'Wait-S3BackupBatchJob'

@@ -134,3 +134,66 @@ Describe 'Job cmdlets' {
         { Get-S3BackupBatchJob -AccountId $account -JobId 'no-such-job' -ErrorAction Stop } | Should -Throw -ErrorId 'BatchJobNotFound,*'
     }
 }
+
+Describe 'Start-S3BackupBatchReplication' {
+    BeforeAll {
+        # A replicated bucket whose objects all predate its rule (the runbook's "do not replicate existing objects").
+        $replicated = New-TestName 'batch-replicated'
+        $replica = New-TestName 'batch-replica'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $replicated -Versioned
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $replica -Versioned
+        foreach ($key in 'imap/old-1.cdf', 'imap/old-2.cdf', 'imap/sub dir/old-3.cdf', 'logs/not-covered.log') {
+            Write-TestObject -Bucket $replicated -Key $key -Bytes ([Text.Encoding]::UTF8.GetBytes("old $key"))
+        }
+        $null = New-S3BackupReplicationRule -SourceBucket $replicated -DestinationBucket $replica -DestinationAccountId $account `
+            -RoleArn $batchRole.Arn -RuleId ReplicateToBackup -Prefix imap/ -Confirm:$false
+    }
+
+    It 'refuses a bucket without a replication rule, creating nothing' {
+        { Start-S3BackupBatchReplication -SourceBucket $source -RoleArn $batchRole.Arn -WorkBucket $work -AccountId $account -ErrorAction Stop } |
+            Should -Throw -ErrorId 'RuleNotFound,*'
+    }
+
+    It 'backfills what the rule covers and never replicated, from a manifest S3 generates' {
+        $job = Start-S3BackupBatchReplication -SourceBucket $replicated -RoleArn $batchRole.Arn -WorkBucket $work -AccountId $account -NoConfirmation
+        $job.Operation | Should -Be 'S3ReplicateObject'
+        $done = $job | Wait-S3BackupBatchJob
+        $done.Status | Should -Be 'Complete'
+        $done.SucceededTasks | Should -Be 3
+        (Get-S3BackupObject -Bucket $replica).Key | Should -Be @('imap/old-1.cdf', 'imap/old-2.cdf', 'imap/sub dir/old-3.cdf')
+    }
+
+    It 'replicates exactly the MissingInBackup keys piped from Compare-S3BackupBucket' {
+        Write-TestObject -Bucket $replicated -Key 'imap/new-since.cdf' -Bytes ([Text.Encoding]::UTF8.GetBytes('new'))
+        $missing = Compare-S3BackupBucket -SourceBucket $replicated -BackupBucket $replica -Prefix imap/
+        ($missing | Where-Object State -EQ MissingInBackup).Key | Should -Be 'imap/new-since.cdf'
+        $job = $missing | Start-S3BackupBatchReplication -SourceBucket $replicated -RoleArn $batchRole.Arn -WorkBucket $work -AccountId $account
+        $job.ExpectedTasks | Should -Be 1
+        $done = $job | Approve-S3BackupBatchJob -Confirm:$false | Wait-S3BackupBatchJob
+        $done.SucceededTasks | Should -Be 1
+        Compare-S3BackupBucket -SourceBucket $replicated -BackupBucket $replica -Prefix imap/ | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'The stand-in speaks the real wire format' {
+    It 'answers botocore (the aws CLI''s library) for the jobs the module created' {
+        $script = @'
+import json, sys
+import botocore.session
+client = botocore.session.get_session().create_client("s3control", region_name="us-east-1", endpoint_url=sys.argv[1],
+    aws_access_key_id="a", aws_secret_access_key="b")
+# botocore puts the account in front of every S3 Control host, and "<account>.127.0.0.1" resolves nowhere:
+# send to the stand-in's address, with the request (and its signed Host header) exactly as botocore made it.
+def to_loopback(request, **_):
+    request.url = request.url.replace(sys.argv[2] + ".", "", 1)
+client.meta.events.register("before-send.s3-control.*", to_loopback)
+jobs = client.list_jobs(AccountId=sys.argv[2])["Jobs"]
+job = client.describe_job(AccountId=sys.argv[2], JobId=jobs[0]["JobId"])["Job"]
+print(json.dumps({"count": len(jobs), "status": job["Status"], "total": job["ProgressSummary"]["TotalNumberOfTasks"]}))
+'@
+        $seen = python3 -c $script $control.Endpoint $account | ConvertFrom-Json
+        $LASTEXITCODE | Should -Be 0
+        $seen.count | Should -Be @(Get-S3BackupBatchJob -AccountId $account).Count
+        $seen.status | Should -BeIn @('Complete', 'Cancelled', 'Suspended')
+    }
+}

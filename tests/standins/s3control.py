@@ -4,7 +4,9 @@ A loopback stand-in for the S3 Control Batch Operations API (no local server off
 s3control wire format (REST-XML, 2018-08-20 namespace), that really does the work: a Ready job's manifest is read from
 the local Ceph server and every row copied there with CopyObject (boto3), then a completion report of the failed tasks
 is written in the real format (manifest.json plus a results CSV: HTTPStatusCode before ErrorCode, URL-encoded keys,
-CRLF). Jobs go through Preparing, Suspended (awaiting confirmation), Ready, Active and Complete or Cancelled.
+CRLF). S3ReplicateObject jobs (Batch Replication) copy each object to the destination of the source bucket's matching
+replication rule, from a manifest or one the stand-in generates (S3JobManifestGenerator filters). Jobs go through
+Preparing, Suspended (awaiting confirmation), Ready, Active and Complete or Cancelled.
 
 Control (for the tests): POST /_standin/fail {"keys": [...]} makes those keys' tasks fail with 503 SlowDown;
 GET /_standin/requests lists method, path and account header of every request.
@@ -19,7 +21,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, quote, unquote, urlparse
 
 import boto3
 from botocore.config import Config
@@ -52,6 +54,7 @@ class Jobs:
             self.tokens[token] = job_id
             copy = request.find(Q + "Operation/" + Q + "S3PutObjectCopy")
             location = request.find(Q + "Manifest/" + Q + "Location")
+            generator = request.find(Q + "ManifestGenerator/" + Q + "S3JobManifestGenerator")
             report = request.find(Q + "Report")
             self.jobs[job_id] = {
                 "JobId": job_id, "Account": account, "Status": "Preparing",
@@ -59,9 +62,12 @@ class Jobs:
                 "Description": request.findtext(Q + "Description") or "",
                 "Priority": int(request.findtext(Q + "Priority") or "0"),
                 "RoleArn": request.findtext(Q + "RoleArn"),
-                "Target": copy.findtext(Q + "TargetResource").split(":::")[1],
-                "ManifestArn": location.findtext(Q + "ObjectArn"), "ManifestETag": location.findtext(Q + "ETag"),
-                "ManifestVersion": location.findtext(Q + "ObjectVersionId"),
+                "Operation": "S3PutObjectCopy" if copy is not None else "S3ReplicateObject",
+                "Target": copy.findtext(Q + "TargetResource").split(":::")[1] if copy is not None else None,
+                "ManifestArn": location.findtext(Q + "ObjectArn") if location is not None else None,
+                "ManifestETag": location.findtext(Q + "ETag") if location is not None else None,
+                "ManifestVersion": location.findtext(Q + "ObjectVersionId") if location is not None else None,
+                "Generator": generator,
                 "ReportBucket": report.findtext(Q + "Bucket"), "ReportPrefix": report.findtext(Q + "Prefix") or "",
                 "Total": 0, "Succeeded": 0, "Failed": 0, "Created": now(), "Terminated": None, "Failures": [],
             }
@@ -70,6 +76,10 @@ class Jobs:
 
     def prepare(self, job_id):
         job = self.jobs[job_id]
+        if job["Generator"] is not None:
+            rows = self.generate(job["Generator"])
+            job.update(Rows=rows, Total=len(rows))
+            return self.await_confirmation(job_id)
         bucket, key = job["ManifestArn"].split(":::")[1].split("/", 1)
         extra = {"VersionId": job["ManifestVersion"]} if job["ManifestVersion"] else {}
         manifest = self.s3.get_object(Bucket=bucket, Key=key, **extra)
@@ -78,6 +88,10 @@ class Jobs:
             return
         rows = [row for row in csv.reader(io.StringIO(manifest["Body"].read().decode("utf-8"))) if row]
         job.update(Rows=rows, Total=len(rows))
+        self.await_confirmation(job_id)
+
+    def await_confirmation(self, job_id):
+        job = self.jobs[job_id]
         if job["ConfirmationRequired"]:
             job["Status"] = "Suspended"
         else:
@@ -87,23 +101,68 @@ class Jobs:
         self.jobs[job_id]["Status"] = "Ready"
         threading.Thread(target=self.run, args=(job_id,), daemon=True).start()
 
+    def rules(self, bucket):
+        """The source bucket's enabled replication rules, as (prefix, destination bucket)."""
+        try:
+            configuration = self.s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+        except self.s3.exceptions.ClientError:
+            return []
+        rules = []
+        for rule in configuration["Rules"]:
+            if rule.get("Status") != "Enabled":
+                continue
+            prefix = rule.get("Prefix", rule.get("Filter", {}).get("Prefix", "")) or ""
+            rules.append((prefix, rule["Destination"]["Bucket"].split(":::")[1]))
+        return rules
+
+    def generate(self, generator):
+        """S3JobManifestGenerator: the source's objects its rules cover, by replication status, creation time and prefix."""
+        bucket = generator.findtext(Q + "SourceBucket").split(":::")[1]
+        found = generator.find(Q + "Filter")
+        statuses = [member.text for member in found.findall(Q + "ObjectReplicationStatuses/" + Q + "member")]
+        prefixes = [member.text for member in found.findall(Q + "KeyNameConstraint/" + Q + "MatchAnyPrefix/" + Q + "member")]
+        after, before = found.findtext(Q + "CreatedAfter"), found.findtext(Q + "CreatedBefore")
+        rules = self.rules(bucket)
+        rows = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                key, created = item["Key"], item["LastModified"].strftime("%Y-%m-%dT%H:%M:%SZ")
+                if prefixes and not any(key.startswith(prefix) for prefix in prefixes):
+                    continue
+                if (after and created <= after) or (before and created >= before):
+                    continue
+                if found.findtext(Q + "EligibleForReplication") == "true" and not any(key.startswith(prefix) for prefix, _ in rules):
+                    continue
+                status = self.s3.head_object(Bucket=bucket, Key=key).get("ReplicationStatus", "NONE")
+                if statuses and status not in statuses:
+                    continue
+                rows.append([bucket, quote(key, safe="/")])
+        return rows
+
     def run(self, job_id):
         job = self.jobs[job_id]
         job["Status"] = "Active"
         failed = []
-        for bucket, encoded_key, version in job["Rows"]:
+        for row in job["Rows"]:
             if job["Status"] == "Cancelled":
                 return
+            bucket, encoded_key = row[0], row[1]
+            version = row[2] if len(row) > 2 else ""
             key = unquote(encoded_key)
             if key in self.failing:
                 failed.append((bucket, encoded_key, version, "503", "SlowDown", "Please reduce your request rate."))
                 job["Failed"] += 1
                 continue
             source = {"Bucket": bucket, "Key": key}
-            if version != "null":
+            if version not in ("null", ""):
                 source["VersionId"] = version
+            # S3ReplicateObject: the object goes where the source bucket's matching rule sends it.
+            target = job["Target"] or next((destination for prefix, destination in self.rules(bucket) if key.startswith(prefix)), None)
             try:
-                self.s3.copy_object(CopySource=source, Bucket=job["Target"], Key=key, MetadataDirective="COPY")
+                if target is None:
+                    raise self.s3.exceptions.ClientError({"Error": {"Code": "NoMatchingRule", "Message": "No replication rule covers the key"},
+                                                          "ResponseMetadata": {"HTTPStatusCode": 400}}, "ReplicateObject")
+                self.s3.copy_object(CopySource=source, Bucket=target, Key=key, MetadataDirective="COPY")
                 job["Succeeded"] += 1
             except self.s3.exceptions.ClientError as error:
                 status = str(error.response["ResponseMetadata"]["HTTPStatusCode"])
@@ -142,13 +201,15 @@ def job_xml(parent, job, full):
     add("TerminationDate", job["Terminated"])
     if full:
         add("ConfirmationRequired", "true" if job["ConfirmationRequired"] else "false")
-        operation = ET.SubElement(ET.SubElement(parent, Q + "Operation"), Q + "S3PutObjectCopy")
-        ET.SubElement(operation, Q + "TargetResource").text = "arn:aws:s3:::" + job["Target"]
-        manifest = ET.SubElement(parent, Q + "Manifest")
-        ET.SubElement(ET.SubElement(manifest, Q + "Spec"), Q + "Format").text = "S3BatchOperations_CSV_20180820"
-        location = ET.SubElement(manifest, Q + "Location")
-        ET.SubElement(location, Q + "ObjectArn").text = job["ManifestArn"]
-        ET.SubElement(location, Q + "ETag").text = job["ManifestETag"]
+        operation = ET.SubElement(ET.SubElement(parent, Q + "Operation"), Q + job["Operation"])
+        if job["Target"]:
+            ET.SubElement(operation, Q + "TargetResource").text = "arn:aws:s3:::" + job["Target"]
+        if job["ManifestArn"]:
+            manifest = ET.SubElement(parent, Q + "Manifest")
+            ET.SubElement(ET.SubElement(manifest, Q + "Spec"), Q + "Format").text = "S3BatchOperations_CSV_20180820"
+            location = ET.SubElement(manifest, Q + "Location")
+            ET.SubElement(location, Q + "ObjectArn").text = job["ManifestArn"]
+            ET.SubElement(location, Q + "ETag").text = job["ManifestETag"]
         report = ET.SubElement(parent, Q + "Report")
         ET.SubElement(report, Q + "Bucket").text = job["ReportBucket"]
         ET.SubElement(report, Q + "Prefix").text = job["ReportPrefix"]
@@ -161,7 +222,7 @@ def job_xml(parent, job, full):
                 ET.SubElement(member, Q + "FailureCode").text = code
                 ET.SubElement(member, Q + "FailureReason").text = reason
     else:
-        ET.SubElement(parent, Q + "Operation").text = "S3PutObjectCopy"
+        ET.SubElement(parent, Q + "Operation").text = job["Operation"]
     progress = ET.SubElement(parent, Q + "ProgressSummary")
     ET.SubElement(progress, Q + "TotalNumberOfTasks").text = str(job["Total"])
     ET.SubElement(progress, Q + "NumberOfTasksSucceeded").text = str(job["Succeeded"])

@@ -73,12 +73,6 @@ internal sealed class S3ControlClient : IDisposable
         var operation = job.CopyTargetBucketArn is { } target
             ? new XElement(Ns + "S3PutObjectCopy", new XElement(Ns + "TargetResource", target), new XElement(Ns + "MetadataDirective", "COPY"))
             : new XElement(Ns + "S3ReplicateObject");
-        var location = new XElement(Ns + "Location", new XElement(Ns + "ObjectArn", job.Manifest.ObjectArn));
-        if (job.Manifest.ObjectVersionId is { } version)
-        {
-            location.Add(new XElement(Ns + "ObjectVersionId", version));
-        }
-        location.Add(new XElement(Ns + "ETag", job.Manifest.ETag));
         var body = new XElement(Ns + "CreateJobRequest",
             new XElement(Ns + "ConfirmationRequired", job.ConfirmationRequired ? "true" : "false"),
             new XElement(Ns + "Operation", operation),
@@ -89,16 +83,55 @@ internal sealed class S3ControlClient : IDisposable
                 new XElement(Ns + "Prefix", job.ReportPrefix),
                 new XElement(Ns + "ReportScope", "FailedTasksOnly")),
             new XElement(Ns + "ClientRequestToken", job.ClientRequestToken),
-            new XElement(Ns + "Manifest",
-                new XElement(Ns + "Spec",
-                    new XElement(Ns + "Format", "S3BatchOperations_CSV_20180820"),
-                    new XElement(Ns + "Fields", new[] { "Bucket", "Key", "VersionId" }.Select(field => new XElement(Ns + "member", field)))),
-                location),
+            job.Manifest is { } manifest ? ManifestXml(manifest) : null,
             new XElement(Ns + "Description", job.Description),
             new XElement(Ns + "Priority", job.Priority.ToString(CultureInfo.InvariantCulture)),
-            new XElement(Ns + "RoleArn", job.RoleArn));
+            new XElement(Ns + "RoleArn", job.RoleArn),
+            job.Generator is { } generator ? GeneratorXml(generator) : null);
         var response = await SendAsync(HttpMethod.Post, accountId, "/v20180820/jobs", null, body, cancellationToken).ConfigureAwait(false);
         return Text(response, "JobId") ?? throw new S3ControlException("UnexpectedResponse", "CreateJob answered without a JobId.", HttpStatusCode.OK);
+    }
+
+    private static XElement ManifestXml(BatchManifestLocation manifest)
+    {
+        var location = new XElement(Ns + "Location", new XElement(Ns + "ObjectArn", manifest.ObjectArn));
+        if (manifest.ObjectVersionId is { } version)
+        {
+            location.Add(new XElement(Ns + "ObjectVersionId", version));
+        }
+        location.Add(new XElement(Ns + "ETag", manifest.ETag));
+        return new XElement(Ns + "Manifest",
+            new XElement(Ns + "Spec",
+                new XElement(Ns + "Format", "S3BatchOperations_CSV_20180820"),
+                new XElement(Ns + "Fields", manifest.Fields.Select(field => new XElement(Ns + "member", field)))),
+            location);
+    }
+
+    private static XElement GeneratorXml(BatchManifestGenerator generator)
+    {
+        static string Time(DateTime value) => value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var filter = new XElement(Ns + "Filter", new XElement(Ns + "EligibleForReplication", "true"));
+        if (generator.CreatedAfter is { } after)
+        {
+            filter.Add(new XElement(Ns + "CreatedAfter", Time(after)));
+        }
+        if (generator.CreatedBefore is { } before)
+        {
+            filter.Add(new XElement(Ns + "CreatedBefore", Time(before)));
+        }
+        if (generator.ReplicationStatuses.Count > 0)
+        {
+            filter.Add(new XElement(Ns + "ObjectReplicationStatuses", generator.ReplicationStatuses.Select(status => new XElement(Ns + "member", status))));
+        }
+        if (!string.IsNullOrEmpty(generator.Prefix))
+        {
+            filter.Add(new XElement(Ns + "KeyNameConstraint", new XElement(Ns + "MatchAnyPrefix", new XElement(Ns + "member", generator.Prefix))));
+        }
+        return new XElement(Ns + "ManifestGenerator", new XElement(Ns + "S3JobManifestGenerator",
+            new XElement(Ns + "ExpectedBucketOwner", generator.ExpectedBucketOwner),
+            new XElement(Ns + "SourceBucket", generator.SourceBucketArn),
+            filter,
+            new XElement(Ns + "EnableManifestOutput", "false")));
     }
 
     public async Task<BatchJob> DescribeJobAsync(string accountId, string jobId, CancellationToken cancellationToken)

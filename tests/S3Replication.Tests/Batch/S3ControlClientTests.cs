@@ -28,7 +28,8 @@ public class S3ControlClientTests
         Priority: 10,
         ConfirmationRequired: true,
         Description: "S3Replication restore of s3://sds-data-dev-backup/imap/ to s3://sds-data-dev",
-        Manifest: new BatchManifestLocation("arn:aws:s3:::work/s3replication/batch/r1/manifest.csv", "\"9e107d9d372bb6826bd81d3542a419d6\"", "v1"),
+        Manifest: new BatchManifestLocation("arn:aws:s3:::work/s3replication/batch/r1/manifest.csv", "\"9e107d9d372bb6826bd81d3542a419d6\"", "v1", BatchManifestLocation.Versioned),
+        Generator: null,
         ReportBucketArn: "arn:aws:s3:::work",
         ReportPrefix: "s3replication/batch/r1",
         CopyTargetBucketArn: "arn:aws:s3:::sds-data-dev");
@@ -53,7 +54,7 @@ public class S3ControlClientTests
                 ["Manifest"] = new JsonObject
                 {
                     ["Spec"] = new JsonObject { ["Format"] = "S3BatchOperations_CSV_20180820", ["Fields"] = new JsonArray("Bucket", "Key", "VersionId") },
-                    ["Location"] = new JsonObject { ["ObjectArn"] = Job.Manifest.ObjectArn, ["ObjectVersionId"] = "v1", ["ETag"] = Job.Manifest.ETag },
+                    ["Location"] = new JsonObject { ["ObjectArn"] = Job.Manifest!.ObjectArn, ["ObjectVersionId"] = "v1", ["ETag"] = Job.Manifest!.ETag },
                 },
                 ["Description"] = Job.Description,
                 ["Priority"] = 10,
@@ -116,7 +117,7 @@ public class S3ControlClientTests
             }
             else
             {
-                Assert.True(XNode.DeepEquals(XElement.Parse(body), XElement.Parse(ours.Body)), $"botocore: {body}\nours:     {ours.Body}");
+                Assert.True(XNode.DeepEquals(Canonical(XElement.Parse(body)), Canonical(XElement.Parse(ours.Body))), $"botocore: {body}\nours:     {ours.Body}");
             }
             var authorization = ours.Header("Authorization");
             Assert.Contains("/eu-west-2/s3/aws4_request", authorization);
@@ -124,6 +125,82 @@ public class S3ControlClientTests
             Assert.Contains("host", authorization.Split("SignedHeaders=")[1].Split(',')[0]);
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_replication_job_with_a_generated_or_a_given_manifest_is_what_botocore_sends(bool generated)
+    {
+        var job = Job with
+        {
+            CopyTargetBucketArn = null,
+            Manifest = generated ? null : new BatchManifestLocation("arn:aws:s3:::work/m.csv", "\"e\"", null, BatchManifestLocation.Latest),
+            Generator = generated
+                ? new BatchManifestGenerator("arn:aws:s3:::sds-data-dev", Account, new[] { "NONE", "FAILED" },
+                    new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc), new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), "imap/")
+                : null,
+        };
+        var http = new RecordingHandler().Respond(HttpStatusCode.OK, $"<CreateJobResult xmlns=\"{S3ControlClient.Namespace}\"><JobId>job-00002</JobId></CreateJobResult>");
+        using var client = Client(http);
+        await client.CreateJobAsync(Account, job, default);
+
+        var parameters = new JsonObject
+        {
+            ["AccountId"] = Account,
+            ["ConfirmationRequired"] = true,
+            ["Operation"] = new JsonObject { ["S3ReplicateObject"] = new JsonObject() },
+            ["Report"] = new JsonObject
+            {
+                ["Bucket"] = "arn:aws:s3:::work", ["Format"] = "Report_CSV_20180820", ["Enabled"] = true,
+                ["Prefix"] = "s3replication/batch/r1", ["ReportScope"] = "FailedTasksOnly",
+            },
+            ["ClientRequestToken"] = Job.ClientRequestToken,
+            ["Description"] = Job.Description,
+            ["Priority"] = 10,
+            ["RoleArn"] = Job.RoleArn,
+        };
+        if (generated)
+        {
+            parameters["ManifestGenerator"] = new JsonObject
+            {
+                ["S3JobManifestGenerator"] = new JsonObject
+                {
+                    ["ExpectedBucketOwner"] = Account,
+                    ["SourceBucket"] = "arn:aws:s3:::sds-data-dev",
+                    ["Filter"] = new JsonObject
+                    {
+                        ["EligibleForReplication"] = true,
+                        ["CreatedAfter"] = "2026-01-02T03:04:05Z",
+                        ["CreatedBefore"] = "2026-12-01T00:00:00Z",
+                        ["ObjectReplicationStatuses"] = new JsonArray("NONE", "FAILED"),
+                        ["KeyNameConstraint"] = new JsonObject { ["MatchAnyPrefix"] = new JsonArray("imap/") },
+                    },
+                    ["EnableManifestOutput"] = false,
+                },
+            };
+        }
+        else
+        {
+            parameters["Manifest"] = new JsonObject
+            {
+                ["Spec"] = new JsonObject { ["Format"] = "S3BatchOperations_CSV_20180820", ["Fields"] = new JsonArray("Bucket", "Key") },
+                ["Location"] = new JsonObject { ["ObjectArn"] = "arn:aws:s3:::work/m.csv", ["ETag"] = "\"e\"" },
+            };
+        }
+        var expected = (JsonObject)Botocore.SerializeS3Control(Endpoint, "eu-west-2", new JsonArray(new JsonObject { ["operation"] = "CreateJob", ["params"] = parameters }))[0]!;
+        var body = (string)expected["body"]!;
+        Assert.True(XNode.DeepEquals(Canonical(XElement.Parse(body)), Canonical(XElement.Parse(Assert.Single(http.Requests).Body))), $"botocore: {body}\nours:     {http.Requests[0].Body}");
+    }
+
+    /// <summary>
+    /// The XML with sibling elements in name order (list members keep theirs): botocore writes a structure's members in
+    /// the order the caller gave them, and S3 Control reads them in any order.
+    /// </summary>
+    private static XElement Canonical(XElement element) => element.HasElements
+        ? new XElement(element.Name, element.Attributes(),
+            (element.Elements().All(child => child.Name.LocalName == "member") ? element.Elements() : element.Elements().OrderBy(child => child.Name.LocalName, StringComparer.Ordinal))
+                .Select(Canonical))
+        : new XElement(element);
 
     private static string Sorted(string query) => string.Join("&", query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries).OrderBy(part => part, StringComparer.Ordinal));
 

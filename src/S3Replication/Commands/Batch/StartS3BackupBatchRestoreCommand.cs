@@ -56,16 +56,13 @@ public sealed class StartS3BackupBatchRestoreCommand : BucketPairCmdlet
 
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
-        if (!AwsNames.IsRoleArn(RoleArn))
-        {
-            throw new S3BackupException(ErrorId.InvalidRoleArn, ErrorCategory.InvalidArgument,
-                $"'{RoleArn}' is not a role ARN (expected arn:aws:iam::<12-digit account>:role/<name>).", RoleArn);
-        }
+        BatchJobSetup.RequireRoleArn(RoleArn);
         ObjectSelection.RequireBucket(WorkBucket, "work");
         var (backup, source) = ResolveSides();
-        await RequireBatchTrustAsync(source, cancellationToken).ConfigureAwait(false);
+        var setup = new BatchJobSetup(source, WorkBucket, RoleArn, WriteWarningAsync);
+        await setup.RequireBatchTrustAsync(cancellationToken).ConfigureAwait(false);
         var account = await BatchJobs.AccountAsync(source, AccountId, cancellationToken).ConfigureAwait(false);
-        var region = await RegionOfAsync(source, SourceBucket, cancellationToken).ConfigureAwait(false);
+        var region = await setup.RegionOfAsync(SourceBucket, cancellationToken).ConfigureAwait(false);
         // Every manifest row names a version, so the backup is listed by version: as of -AsOf, or of now.
         AsOf ??= DateTime.UtcNow;
 
@@ -97,10 +94,11 @@ public sealed class StartS3BackupBatchRestoreCommand : BucketPairCmdlet
             {
                 return;
             }
-            var manifest = await UploadManifestAsync(source.S3, manifestFile, runFolder + "/manifest.csv", cancellationToken).ConfigureAwait(false);
+            var manifest = await setup.UploadManifestAsync(manifestFile, runFolder + "/manifest.csv", BatchManifestLocation.Versioned, cancellationToken)
+                .ConfigureAwait(false);
             var job = new BatchJobRequest(
                 BatchManifest.ClientRequestToken(plan.Sha256, SourceBucket, RoleArn, Priority, !NoConfirmation, runFolder),
-                RoleArn, Priority, !NoConfirmation, description, manifest, $"arn:aws:s3:::{WorkBucket}", runFolder, $"arn:aws:s3:::{SourceBucket}");
+                RoleArn, Priority, !NoConfirmation, description, manifest, null, $"arn:aws:s3:::{WorkBucket}", runFolder, $"arn:aws:s3:::{SourceBucket}");
             using var client = BatchJobs.Client(source, region);
             try
             {
@@ -155,94 +153,5 @@ public sealed class StartS3BackupBatchRestoreCommand : BucketPairCmdlet
         }
         sha.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
         return new ManifestPlan(objects, bytes, string.Concat(sha.Hash!.Select(value => value.ToString("x2", CultureInfo.InvariantCulture))), largeCount, large);
-    }
-
-    /// <summary>
-    /// Puts the manifest with SSE-S3 (Batch Operations cannot read a KMS-encrypted CSV manifest, so a work bucket's KMS
-    /// default must not apply) and reads it back: the job is created only for a manifest that is there, as written.
-    /// A server that offers no SSE-S3 (Ceph RGW without a key backend) gets the manifest without it, and a warning.
-    /// </summary>
-    private async Task<BatchManifestLocation> UploadManifestAsync(IAmazonS3 s3, string file, string key, CancellationToken cancellationToken)
-    {
-        try
-        {
-            PutObjectResponse put;
-            try
-            {
-                put = await PutManifestAsync(s3, file, key, ServerSideEncryptionMethod.AES256, cancellationToken).ConfigureAwait(false);
-            }
-            catch (AmazonS3Exception refused) when (refused.ErrorCode is "InvalidRequest" or "NotImplemented" or "InvalidArgument")
-            {
-                await WriteWarningAsync($"s3://{WorkBucket} refused SSE-S3 for the manifest ({refused.ErrorCode}); it is stored with the bucket's default " +
-                    "encryption. On AWS, a work bucket whose default is SSE-KMS would make the manifest unreadable to Batch Operations.").ConfigureAwait(false);
-                put = await PutManifestAsync(s3, file, key, null, cancellationToken).ConfigureAwait(false);
-            }
-            var head = await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = WorkBucket, Key = key, VersionId = put.VersionId }, cancellationToken)
-                .ConfigureAwait(false);
-            if (head.ETag != put.ETag || head.ContentLength != new FileInfo(file).Length)
-            {
-                throw new S3BackupException(ErrorId.BatchManifestFailed, ErrorCategory.WriteError,
-                    $"The manifest s3://{WorkBucket}/{key} did not read back as written (ETag {head.ETag}, {head.ContentLength:N0} bytes). No job was created.", key);
-            }
-            return new BatchManifestLocation($"arn:aws:s3:::{WorkBucket}/{key}", put.ETag, string.IsNullOrEmpty(put.VersionId) ? null : put.VersionId);
-        }
-        catch (AmazonS3Exception error)
-        {
-            throw AwsErrors.ForS3(error, "s3:PutObject", $"arn:aws:s3:::{WorkBucket}/{key}",
-                $"Writing the Batch Operations manifest to s3://{WorkBucket}/{key} (no job was created)", WorkBucket);
-        }
-    }
-
-    private Task<PutObjectResponse> PutManifestAsync(IAmazonS3 s3, string file, string key, ServerSideEncryptionMethod? encryption, CancellationToken cancellationToken) =>
-        RetryPolicies.S3.RunAsync(token => s3.PutObjectAsync(new PutObjectRequest
-        {
-            BucketName = WorkBucket,
-            Key = key,
-            FilePath = file,
-            ContentType = "text/csv",
-            ServerSideEncryptionMethod = encryption,
-        }, token), cancellationToken);
-
-    /// <summary>The job must run as a role Batch Operations may assume; a trust policy that cannot be read is said, not guessed.</summary>
-    private async Task RequireBatchTrustAsync(AwsSession session, CancellationToken cancellationToken)
-    {
-        var roleName = RoleArn.Substring(RoleArn.LastIndexOf('/') + 1);
-        TrustPolicyDocument policy;
-        try
-        {
-            policy = (await new TrustService(session.Iam, session.KnownIdentity?.Account, TrustService.DefaultSettleDelay).GetAsync(roleName, cancellationToken)
-                .ConfigureAwait(false)).Policy;
-        }
-        catch (S3BackupException error) when (error.ErrorId is ErrorId.AccessDenied)
-        {
-            await WriteWarningAsync($"The trust policy of {RoleArn} could not be read ({error.Message}); the job fails at once if the role does not trust " +
-                $"{BatchJobs.BatchServicePrincipal}.").ConfigureAwait(false);
-            return;
-        }
-        if (!policy.Principals.Any(principal => principal is { Type: "Service", Value: BatchJobs.BatchServicePrincipal, Effect: "Allow", IsNotPrincipal: false }))
-        {
-            throw new S3BackupException(ErrorId.BatchRoleNotTrusted, ErrorCategory.PermissionDenied,
-                $"Role {RoleArn} does not trust {BatchJobs.BatchServicePrincipal}, so Batch Operations cannot run as it. Add it with: " +
-                $"Add-BackupRoleTrustPrincipal -RoleName {roleName} -PrincipalArn {BatchJobs.BatchServicePrincipal}. Nothing was created.", RoleArn);
-        }
-    }
-
-    /// <summary>Jobs run in the source bucket's region; a server that names no location (us-east-1, Ceph RGW) keeps the session's.</summary>
-    private static async Task<string> RegionOfAsync(AwsSession session, string bucket, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var location = (await session.S3.GetBucketLocationAsync(new GetBucketLocationRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false)).Location?.Value;
-            return location switch
-            {
-                null or "" or "US" => (session.S3ControlSettings ?? session.S3Settings).Region,
-                "EU" => "eu-west-1",
-                _ => location,
-            };
-        }
-        catch (AmazonS3Exception)
-        {
-            return (session.S3ControlSettings ?? session.S3Settings).Region;
-        }
     }
 }

@@ -1,0 +1,173 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using S3Replication.Batch;
+using S3Replication.Commands.Objects;
+using S3Replication.Pipeline;
+using S3Replication.Records;
+using S3Replication.Replication;
+using S3Replication.Transfer;
+
+namespace S3Replication.Commands.Batch;
+
+/// <summary>
+/// Backfills the backup with S3 Batch Replication (S3ReplicateObject): the objects older than the replication rule,
+/// which the rule never copies. S3 lists them itself (a generated manifest), or Compare-S3BackupBucket's
+/// MissingInBackup results piped in are the manifest.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "S3BackupBatchReplication", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = GeneratedSet)]
+[OutputType(typeof(S3BatchJobRecord))]
+public sealed class StartS3BackupBatchReplicationCommand : S3BackupCmdlet
+{
+    private const string GeneratedSet = "Generated";
+    private const string ComparedSet = "Compared";
+    private readonly List<string> _keys = new();
+
+    /// <summary>The replicated bucket; its replication rules say where each object goes.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BucketNameCompleter))]
+    public string SourceBucket { get; set; } = "";
+
+    [Parameter(Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string RoleArn { get; set; } = "";
+
+    [Parameter(Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BucketNameCompleter))]
+    public string WorkBucket { get; set; } = "";
+
+    [Parameter(ParameterSetName = GeneratedSet)]
+    [AllowEmptyString]
+    public string? Prefix { get; set; }
+
+    /// <summary>Which objects S3 selects by their replication status: NONE (never replicated, e.g. older than the rule) and FAILED by default.</summary>
+    [Parameter(ParameterSetName = GeneratedSet)]
+    [ValidateSet("NONE", "FAILED", "COMPLETED", "REPLICA")]
+    public string[] ReplicationStatus { get; set; } = { "NONE", "FAILED" };
+
+    [Parameter(ParameterSetName = GeneratedSet)]
+    [PointInTime]
+    public DateTime? CreatedAfter { get; set; }
+
+    [Parameter(ParameterSetName = GeneratedSet)]
+    [PointInTime]
+    public DateTime? CreatedBefore { get; set; }
+
+    /// <summary>Compare-S3BackupBucket results; their MissingInBackup keys are replicated.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ComparedSet)]
+    [ValidateNotNull]
+    public CompareResult? InputObject { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int Priority { get; set; } = 10;
+
+    [Parameter]
+    [ValidatePattern("^[0-9]{12}$")]
+    public string? AccountId { get; set; }
+
+    [Parameter]
+    public SwitchParameter NoConfirmation { get; set; }
+
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        if (InputObject is { State: "MissingInBackup" } missing)
+        {
+            if (missing.SourceBucket.Length > 0 && missing.SourceBucket != SourceBucket)
+            {
+                throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                    $"The compare result for '{missing.Key}' is of s3://{missing.SourceBucket}, not s3://{SourceBucket}: one source bucket per run.", missing);
+            }
+            _keys.Add(missing.Key);
+        }
+        return Task.CompletedTask;
+    }
+
+    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    {
+        BatchJobSetup.RequireRoleArn(RoleArn);
+        ObjectSelection.RequireBucket(SourceBucket, "source");
+        ObjectSelection.RequireBucket(WorkBucket, "work");
+        if (ParameterSetName == ComparedSet && _keys.Count == 0)
+        {
+            await WriteInformationAsync("No MissingInBackup results were piped in: nothing to replicate, no job was created.", "S3Replication.Summary").ConfigureAwait(false);
+            return;
+        }
+        var session = ResolveSession();
+        var setup = new BatchJobSetup(session, WorkBucket, RoleArn, WriteWarningAsync);
+        if (await new ReplicationService(session.S3).GetAsync(SourceBucket, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new S3BackupException(ErrorId.RuleNotFound, ErrorCategory.ObjectNotFound,
+                $"s3://{SourceBucket} has no replication configuration, so Batch Replication has nowhere to copy to: add the rule first " +
+                "(New-S3BackupReplicationRule). Nothing was created.", SourceBucket);
+        }
+        await setup.RequireBatchTrustAsync(cancellationToken).ConfigureAwait(false);
+        var account = await BatchJobs.AccountAsync(session, AccountId, cancellationToken).ConfigureAwait(false);
+        var region = await setup.RegionOfAsync(SourceBucket, cancellationToken).ConfigureAwait(false);
+
+        var manifestText = string.Concat(_keys.Select(key => $"{SourceBucket},{BatchManifest.EncodeKey(key)}\n"));
+        var identity = ParameterSetName == ComparedSet
+            ? Sha256(manifestText)
+            : Sha256(string.Join("\n", Prefix, string.Join(",", ReplicationStatus), CreatedAfter?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
+                CreatedBefore?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)));
+        var runFolder = $"s3replication/batch/{identity.Substring(0, 16)}";
+        var selection = ParameterSetName == ComparedSet
+            ? $"{_keys.Count:N0} object(s) missing from the backup (piped compare results)"
+            : $"the objects of s3://{SourceBucket}/{Prefix} its rules cover with replication status {string.Join(" or ", ReplicationStatus)}" +
+              (CreatedAfter is { } after ? $", created after {PointInTime.Describe(after)}" : "") +
+              (CreatedBefore is { } before ? $", created before {PointInTime.Describe(before)}" : "");
+        if (!await ShouldProcessAsync($"s3://{SourceBucket}", $"Replicate through S3 Batch Operations (S3ReplicateObject in account {account}, {region}): {selection}")
+            .ConfigureAwait(false))
+        {
+            return;
+        }
+
+        BatchManifestLocation? manifest = null;
+        if (ParameterSetName == ComparedSet)
+        {
+            var file = Path.GetTempFileName();
+            try
+            {
+                File.WriteAllText(file, manifestText, new UTF8Encoding(false));
+                manifest = await setup.UploadManifestAsync(file, runFolder + "/manifest.csv", BatchManifestLocation.Latest, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                File.Delete(file);
+            }
+        }
+        var generator = manifest is null
+            ? new BatchManifestGenerator($"arn:aws:s3:::{SourceBucket}", account, ReplicationStatus, CreatedAfter, CreatedBefore, Prefix)
+            : null;
+        var job = new BatchJobRequest(BatchManifest.ClientRequestToken(identity, SourceBucket, RoleArn, Priority, !NoConfirmation, runFolder),
+            RoleArn, Priority, !NoConfirmation, $"S3Replication backfill of s3://{SourceBucket}: {selection}", manifest, generator,
+            $"arn:aws:s3:::{WorkBucket}", runFolder, CopyTargetBucketArn: null);
+        using var client = BatchJobs.Client(session, region);
+        try
+        {
+            var jobId = await client.CreateJobAsync(account, job, cancellationToken).ConfigureAwait(false);
+            var record = BatchJobs.ToRecord(await client.DescribeJobAsync(account, jobId, cancellationToken).ConfigureAwait(false), account, region);
+            record.ExpectedTasks = manifest is null ? null : _keys.Count;
+            await WriteObjectAsync(record).ConfigureAwait(false);
+        }
+        catch (S3ControlException error)
+        {
+            throw BatchJobs.Failure(error, $"Creating the Batch Replication job in account {account}", SourceBucket);
+        }
+    }
+
+    private static string Sha256(string text)
+    {
+        using var sha = SHA256.Create();
+        return string.Concat(sha.ComputeHash(Encoding.UTF8.GetBytes(text)).Select(value => value.ToString("x2", CultureInfo.InvariantCulture)));
+    }
+}
