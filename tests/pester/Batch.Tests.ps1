@@ -100,6 +100,19 @@ Describe 'Start-S3BackupBatchRestore' {
         Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup | Where-Object State -NE MissingInBackup | Should -BeNullOrEmpty
     }
 
+    It 'restores piped backup objects, each pinned to the version a HEAD found' {
+        Write-TestObject -Bucket $backup -Key 'piped/one.csv' -Bytes ([Text.Encoding]::UTF8.GetBytes('piped one'))
+        foreach ($bucket in $backup, $source) { Write-TestObject -Bucket $bucket -Key 'piped/two.csv' -Bytes ([Text.Encoding]::UTF8.GetBytes('piped two')) }
+        $job = Get-S3BackupObject -Bucket $backup -Prefix piped/ -Include '*one.csv' |
+            Start-S3BackupBatchRestore -SourceBucket $source -WorkBucket $work -RoleArn $batchRole.Arn -AccountId $account -NoConfirmation
+        $job.ExpectedTasks | Should -Be 1
+        ($job | Wait-S3BackupBatchJob).SucceededTasks | Should -Be 1
+        (Get-S3BackupObject -Bucket $source -Prefix piped/).Key | Should -Be @('piped/one.csv', 'piped/two.csv')
+        $manifest = Get-WorkObject | Where-Object Key -Like '*/manifest.csv' | Sort-Object LastModified | Select-Object -Last 1
+        $version = (Get-S3BackupObject -Bucket $backup -Prefix piped/one.csv -AllVersions).VersionId
+        [Text.Encoding]::UTF8.GetString((Get-TestObjectBytes -Bucket $work -Key $manifest.Key)) | Should -Be "$backup,piped/one.csv,$version`n"
+    }
+
     It 'says so and creates no job when nothing differs' {
         $before = @(Get-S3BackupBatchJob -AccountId $account).Count
         Start-S3BackupBatchRestore -BackupBucket $backup -SourceBucket $source -WorkBucket $work -RoleArn $batchRole.Arn -AccountId $account -InformationVariable said -InformationAction SilentlyContinue |
