@@ -240,36 +240,9 @@ internal sealed class S3ControlClient : IDisposable
         }
     }
 
-    private async Task<HttpRequestMessage> SignedAsync(HttpMethod method, Uri uri, string accountId, byte[]? body, CancellationToken cancellationToken)
-    {
-        var signing = new AWSSigningRequest { HttpMethod = method, RequestUri = uri, Content = body ?? Array.Empty<byte>() };
-        signing.Headers["Host"] = uri.IsDefaultPort ? uri.Host : uri.Authority;
-        signing.Headers["x-amz-account-id"] = accountId;
-        if (body is not null)
-        {
-            signing.Headers["Content-Type"] = "application/xml";
-        }
-        var signature = await AWSSigV4Signer.SignAsync(signing, new AWSSigV4Parameters
-        {
-            Credentials = _credentials,
-            Region = Amazon.RegionEndpoint.GetBySystemName(_settings.Region),
-            Service = "s3",
-            SignedAt = _clock(),
-        }, cancellationToken).ConfigureAwait(false);
-
-        var request = new HttpRequestMessage(method, uri);
-        if (body is not null)
-        {
-            request.Content = new ByteArrayContent(body);
-            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/xml");
-        }
-        request.Headers.TryAddWithoutValidation("x-amz-account-id", accountId);
-        foreach (var header in signature.Headers)
-        {
-            request.Headers.TryAddWithoutValidation(header.Key, header.Value);
-        }
-        return request;
-    }
+    private Task<HttpRequestMessage> SignedAsync(HttpMethod method, Uri uri, string accountId, byte[]? body, CancellationToken cancellationToken) =>
+        SignedRequest.CreateAsync(method, uri, new Dictionary<string, string> { ["x-amz-account-id"] = accountId }, body is null ? null : "application/xml",
+            body, _credentials, _settings.Region, "s3", _clock(), cancellationToken);
 
     /// <summary>S3 Control answers errors as <c>&lt;ErrorResponse&gt;&lt;Error&gt;</c> or as a bare <c>&lt;Error&gt;</c>; both are read.</summary>
     internal static S3ControlException ErrorFrom(string text, HttpStatusCode status)

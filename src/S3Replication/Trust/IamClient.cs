@@ -115,29 +115,9 @@ internal sealed class IamClient : IDisposable
         }
     }
 
-    private async Task<HttpRequestMessage> SignedRequestAsync(string body, CancellationToken cancellationToken)
-    {
-        const string contentType = "application/x-www-form-urlencoded; charset=utf-8";
-        var bytes = Encoding.UTF8.GetBytes(body);
-        var signing = new AWSSigningRequest { HttpMethod = HttpMethod.Post, RequestUri = Endpoint, Content = bytes };
-        signing.Headers["Content-Type"] = contentType;
-        signing.Headers["Host"] = Endpoint.IsDefaultPort ? Endpoint.Host : Endpoint.Authority;
-        var signature = await AWSSigV4Signer.SignAsync(signing, new AWSSigV4Parameters
-        {
-            Credentials = _credentials,
-            Region = Amazon.RegionEndpoint.GetBySystemName(SigningRegion),
-            Service = "iam",
-            SignedAt = _clock(),
-        }, cancellationToken).ConfigureAwait(false);
-
-        var request = new HttpRequestMessage(HttpMethod.Post, Endpoint) { Content = new ByteArrayContent(bytes) };
-        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
-        foreach (var header in signature.Headers)
-        {
-            request.Headers.TryAddWithoutValidation(header.Key, header.Value);
-        }
-        return request;
-    }
+    private Task<HttpRequestMessage> SignedRequestAsync(string body, CancellationToken cancellationToken) =>
+        SignedRequest.CreateAsync(HttpMethod.Post, Endpoint, new Dictionary<string, string>(), "application/x-www-form-urlencoded; charset=utf-8",
+            Encoding.UTF8.GetBytes(body), _credentials, SigningRegion, "iam", _clock(), cancellationToken);
 
     private static IamException ErrorFrom(string text, HttpStatusCode status)
     {

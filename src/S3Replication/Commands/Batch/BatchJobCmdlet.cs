@@ -39,6 +39,29 @@ public abstract class BatchJobCmdlet : S3BackupCmdlet
         return (JobId, account, (session.S3ControlSettings ?? session.S3Settings).Region);
     }
 
+    /// <summary>Asks ShouldProcess, makes one S3 Control change to the job, and writes the job as S3 then describes it.</summary>
+    private protected async Task UpdateAsync(string action, string what, System.Func<S3ControlClient, (string JobId, string AccountId, string Region), Task> change,
+        CancellationToken cancellationToken)
+    {
+        var target = await TargetAsync(cancellationToken).ConfigureAwait(false);
+        if (!await ShouldProcessAsync($"job {target.JobId}", action).ConfigureAwait(false))
+        {
+            return;
+        }
+        using (var client = BatchJobs.Client(ResolveSession(), target.Region))
+        {
+            try
+            {
+                await change(client, target).ConfigureAwait(false);
+            }
+            catch (S3ControlException error)
+            {
+                throw BatchJobs.Failure(error, $"{what} job {target.JobId}", target.JobId);
+            }
+        }
+        await WriteObjectAsync(await DescribeAsync(target, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
     private protected async Task<S3BatchJobRecord> DescribeAsync((string JobId, string AccountId, string Region) target, CancellationToken cancellationToken)
     {
         using var client = BatchJobs.Client(ResolveSession(), target.Region);
