@@ -131,4 +131,22 @@ internal sealed class BatchJobSetup
             ContentType = "text/csv",
             ServerSideEncryptionMethod = encryption,
         }, token), cancellationToken);
+
+    /// <summary>Creates the job and returns it as S3 then describes it, with the tasks planned where they are known.</summary>
+    public async Task<Records.S3BatchJobRecord> CreateJobAsync(string accountId, string region, BatchJobRequest job, long? expectedTasks, string kind,
+        string bucket, CancellationToken cancellationToken)
+    {
+        using var client = BatchJobs.Client(_session, region);
+        try
+        {
+            var jobId = await client.CreateJobAsync(accountId, job, cancellationToken).ConfigureAwait(false);
+            var record = BatchJobs.ToRecord(await client.DescribeJobAsync(accountId, jobId, cancellationToken).ConfigureAwait(false), accountId, region);
+            record.ExpectedTasks = expectedTasks;
+            return record;
+        }
+        catch (S3ControlException error)
+        {
+            throw BatchJobs.Failure(error, $"Creating the {kind} job in account {accountId}", bucket);
+        }
+    }
 }

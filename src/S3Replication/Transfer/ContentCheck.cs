@@ -23,14 +23,14 @@ internal sealed class ContentCheck
     private readonly IAmazonS3 _backup;
     private readonly IAmazonS3 _source;
     private readonly string _sourceBucket;
-    private readonly bool _checksumOnly;
+    private readonly CompareMode _mode;
 
     public ContentCheck(IAmazonS3 backup, IAmazonS3 source, string sourceBucket, CompareMode mode)
     {
         _backup = backup;
         _source = source;
         _sourceBucket = sourceBucket;
-        _checksumOnly = mode == CompareMode.Checksum;
+        _mode = mode;
     }
 
     /// <summary>The plan with every pending decision settled, in the order the plan came.</summary>
@@ -55,22 +55,32 @@ internal sealed class ContentCheck
 
     private async Task<PlanItem> SettleAsync(PlanItem item, S3ObjectRecord backup, S3ObjectRecord source, CancellationToken cancellationToken)
     {
-        var decision = await DecideAsync(backup, source.Key, cancellationToken).ConfigureAwait(false);
+        var decision = await CompareContentAsync(backup, source.Key, cancellationToken).ConfigureAwait(false);
         return item with { Decision = decision, State = decision.Copy ? PlanState.Different : PlanState.Equal };
+    }
+
+    /// <summary>
+    /// The restore decision for one backup object (a piped record) against what the source holds under its key
+    /// (<paramref name="current"/>, null: nothing), settled by the objects' checksums where size and ETag cannot.
+    /// </summary>
+    public async Task<RestoreDecision> DecideAsync(S3ObjectRecord backup, S3ObjectRecord? current, CancellationToken cancellationToken)
+    {
+        var decision = RestoreDecider.Decide(backup, current, _mode);
+        return decision.Pending ? await CompareContentAsync(backup, backup.Key, cancellationToken).ConfigureAwait(false) : decision;
     }
 
     /// <summary>
     /// Compares one backup object with the source's object under its key by their HEADs. A HEAD that fails (or a key
     /// that vanished meanwhile) proves nothing, so the object counts as unverifiable and is copied.
     /// </summary>
-    public async Task<RestoreDecision> DecideAsync(S3ObjectRecord backup, string sourceKey, CancellationToken cancellationToken)
+    private async Task<RestoreDecision> CompareContentAsync(S3ObjectRecord backup, string sourceKey, CancellationToken cancellationToken)
     {
         var backupHead = HeadAsync(_backup, backup.Bucket, backup.Key, backup.VersionId, cancellationToken);
         var sourceHead = HeadAsync(_source, _sourceBucket, sourceKey, null, cancellationToken);
         var (ours, theirs) = (await backupHead.ConfigureAwait(false), await sourceHead.ConfigureAwait(false));
         return ours is null || theirs is null
             ? RestoreDecision.CopyBecause(SyncReason.Unverifiable, ComparisonBasis.Unverifiable)
-            : ContentComparer.Compare(ours, theirs, _checksumOnly);
+            : ContentComparer.Compare(ours, theirs, _mode == CompareMode.Checksum);
     }
 
     private static async Task<ContentFingerprint?> HeadAsync(IAmazonS3 s3, string bucket, string key, string? versionId, CancellationToken cancellationToken)

@@ -55,7 +55,7 @@ internal static class ETags
         {
             using var md5 = MD5.Create();
             await HashAsync(content, md5, long.MaxValue, cancellationToken).ConfigureAwait(false);
-            return Hex(md5.Hash!);
+            return Pipeline.Hex.Of(md5.Hash!);
         }
         using var combined = MD5.Create();
         var parts = 0;
@@ -75,7 +75,7 @@ internal static class ETags
             }
         }
         combined.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
-        return $"{Hex(combined.Hash!)}-{parts}";
+        return $"{Pipeline.Hex.Of(combined.Hash!)}-{parts}";
     }
 
     /// <summary>True or false when the file's content can be compared with the ETag; null when the ETag is not one this can compute.</summary>
@@ -122,6 +122,4 @@ internal static class ETags
         hash.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
         return total;
     }
-
-    private static string Hex(byte[] bytes) => string.Concat(bytes.Select(value => value.ToString("x2", CultureInfo.InvariantCulture)));
 }

@@ -190,7 +190,7 @@ internal sealed class FileTransfer
     {
         using var sha = SHA256.Create();
         var identity = sha.ComputeHash(Encoding.UTF8.GetBytes($"{Path.GetFileName(path)}\n{ETags.Normalize(expected.ETag)}\n{expected.VersionId}\n{expected.Size}"));
-        var tag = string.Concat(identity.Take(8).Select(value => value.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+        var tag = Pipeline.Hex.Of(identity.Take(8));
         return Path.Combine(Path.GetDirectoryName(path)!, PartialPrefix + tag);
     }
 

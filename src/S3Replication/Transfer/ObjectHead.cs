@@ -21,4 +21,10 @@ internal static class ObjectHead
             return null;
         }
     }
+
+    /// <summary>What the restore decision needs of the object under a key (size and ETag), or null where there is none.</summary>
+    public static async Task<Records.S3ObjectRecord?> RecordOrNullAsync(this IAmazonS3 s3, string bucket, string key, CancellationToken cancellationToken) =>
+        await s3.HeadOrNullAsync(bucket, key, cancellationToken).ConfigureAwait(false) is { } head
+            ? new Records.S3ObjectRecord { Bucket = bucket, Key = key, Size = head.ContentLength, ETag = head.ETag }
+            : null;
 }

@@ -106,12 +106,9 @@ internal sealed class RestoreService : IDisposable
         }
         Task Restore() => Guarded(item, async () =>
         {
-            var current = _options.CompareBy == CompareMode.Always ? null : await HeadSourceAsync(item, cancellationToken).ConfigureAwait(false);
-            var decision = RestoreDecider.Decide(item, current, _options.CompareBy);
-            if (decision.Pending)
-            {
-                decision = await _contentCheck.DecideAsync(item, item.Key, cancellationToken).ConfigureAwait(false);
-            }
+            var current = _options.CompareBy == CompareMode.Always ? null
+                : await RetryFor(item).RunAsync(token => _source.S3.RecordOrNullAsync(_options.SourceBucket, item.Key, token), cancellationToken).ConfigureAwait(false);
+            var decision = await _contentCheck.DecideAsync(item, current, cancellationToken).ConfigureAwait(false);
             return decision.Copy ? await CopyAsync(item, decision.Reason, cancellationToken).ConfigureAwait(false) : Skipped(item, decision.Reason);
         }, cancellationToken);
         // A preview lists what would be copied in the order the objects came, so it runs one at a time.
@@ -302,11 +299,6 @@ internal sealed class RestoreService : IDisposable
         SyncAction.WouldDelete => Tally.WouldRemove,
         _ => "would be copied",
     };
-
-    private async Task<S3ObjectRecord?> HeadSourceAsync(S3ObjectRecord item, CancellationToken cancellationToken) =>
-        await RetryFor(item).RunAsync(token => _source.S3.HeadOrNullAsync(_options.SourceBucket, item.Key, token), cancellationToken).ConfigureAwait(false) is { } head
-            ? new S3ObjectRecord { Bucket = _options.SourceBucket, Key = item.Key, Size = head.ContentLength, ETag = head.ETag }
-            : null;
 
     public void Dispose()
     {

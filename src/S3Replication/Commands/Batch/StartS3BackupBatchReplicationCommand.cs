@@ -4,7 +4,6 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
-using System.Security.Cryptography;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -116,8 +115,8 @@ public sealed class StartS3BackupBatchReplicationCommand : S3BackupCmdlet
 
         var manifestText = string.Concat(_keys.Select(key => $"{SourceBucket},{BatchManifest.EncodeKey(key)}\n"));
         var identity = ParameterSetName == ComparedSet
-            ? Sha256(manifestText)
-            : Sha256(string.Join("\n", Prefix, string.Join(",", ReplicationStatus), CreatedAfter?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
+            ? Hex.Sha256(manifestText)
+            : Hex.Sha256(string.Join("\n", Prefix, string.Join(",", ReplicationStatus), CreatedAfter?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
                 CreatedBefore?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)));
         var runFolder = $"s3replication/batch/{identity.Substring(0, 16)}";
         var selection = ParameterSetName == ComparedSet
@@ -151,23 +150,7 @@ public sealed class StartS3BackupBatchReplicationCommand : S3BackupCmdlet
         var job = new BatchJobRequest(BatchManifest.ClientRequestToken(identity, SourceBucket, RoleArn, Priority, !NoConfirmation, runFolder),
             RoleArn, Priority, !NoConfirmation, $"S3Replication backfill of s3://{SourceBucket}: {selection}", manifest, generator,
             $"arn:aws:s3:::{WorkBucket}", runFolder, CopyTargetBucketArn: null);
-        using var client = BatchJobs.Client(session, region);
-        try
-        {
-            var jobId = await client.CreateJobAsync(account, job, cancellationToken).ConfigureAwait(false);
-            var record = BatchJobs.ToRecord(await client.DescribeJobAsync(account, jobId, cancellationToken).ConfigureAwait(false), account, region);
-            record.ExpectedTasks = manifest is null ? null : _keys.Count;
-            await WriteObjectAsync(record).ConfigureAwait(false);
-        }
-        catch (S3ControlException error)
-        {
-            throw BatchJobs.Failure(error, $"Creating the Batch Replication job in account {account}", SourceBucket);
-        }
-    }
-
-    private static string Sha256(string text)
-    {
-        using var sha = SHA256.Create();
-        return string.Concat(sha.ComputeHash(Encoding.UTF8.GetBytes(text)).Select(value => value.ToString("x2", CultureInfo.InvariantCulture)));
+        await WriteObjectAsync(await setup.CreateJobAsync(account, region, job, manifest is null ? null : _keys.Count, "Batch Replication", SourceBucket,
+            cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
     }
 }

@@ -136,19 +136,9 @@ public sealed class StartS3BackupBatchRestoreCommand : BucketPairCmdlet
             var job = new BatchJobRequest(
                 BatchManifest.ClientRequestToken(plan.Sha256, SourceBucket, RoleArn, Priority, !NoConfirmation, runFolder),
                 RoleArn, Priority, !NoConfirmation, description, manifest, null, $"arn:aws:s3:::{WorkBucket}", runFolder, $"arn:aws:s3:::{SourceBucket}");
-            using var client = BatchJobs.Client(source, region);
-            try
-            {
-                var jobId = await client.CreateJobAsync(account, job, cancellationToken).ConfigureAwait(false);
-                var record = BatchJobs.ToRecord(await client.DescribeJobAsync(account, jobId, cancellationToken).ConfigureAwait(false), account, region);
-                record.ExpectedTasks = plan.Objects;
-                await WriteVerboseAsync($"Created job {jobId}: {what}.").ConfigureAwait(false);
-                await WriteObjectAsync(record).ConfigureAwait(false);
-            }
-            catch (S3ControlException error)
-            {
-                throw BatchJobs.Failure(error, $"Creating the Batch Operations job in account {account}", SourceBucket);
-            }
+            var record = await setup.CreateJobAsync(account, region, job, plan.Objects, "Batch Operations", SourceBucket, cancellationToken).ConfigureAwait(false);
+            await WriteVerboseAsync($"Created job {record.JobId}: {what}.").ConfigureAwait(false);
+            await WriteObjectAsync(record).ConfigureAwait(false);
         }
         finally
         {
@@ -192,14 +182,8 @@ public sealed class StartS3BackupBatchRestoreCommand : BucketPairCmdlet
                 Size = head.ContentLength, ETag = head.ETag, LastModified = head.LastModified?.ToUniversalTime(), StorageClass = item.StorageClass,
             };
             var current = CompareBy == CompareMode.Always ? null
-                : await RetryPolicies.S3.RunAsync(token => source.S3.HeadOrNullAsync(SourceBucket, item.Key, token), cancellationToken).ConfigureAwait(false) is { } found
-                    ? new S3ObjectRecord { Bucket = SourceBucket, Key = item.Key, Size = found.ContentLength, ETag = found.ETag }
-                    : null;
-            var decision = RestoreDecider.Decide(pinned, current, CompareBy);
-            if (decision.Pending)
-            {
-                decision = await check.DecideAsync(pinned, item.Key, cancellationToken).ConfigureAwait(false);
-            }
+                : await RetryPolicies.S3.RunAsync(token => source.S3.RecordOrNullAsync(SourceBucket, item.Key, token), cancellationToken).ConfigureAwait(false);
+            var decision = await check.DecideAsync(pinned, current, cancellationToken).ConfigureAwait(false);
             if (decision.Copy)
             {
                 yield return pinned;
@@ -234,6 +218,6 @@ public sealed class StartS3BackupBatchRestoreCommand : BucketPairCmdlet
             }
         }
         sha.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
-        return new ManifestPlan(objects, bytes, string.Concat(sha.Hash!.Select(value => value.ToString("x2", CultureInfo.InvariantCulture))), largeCount, large);
+        return new ManifestPlan(objects, bytes, Hex.Of(sha.Hash!), largeCount, large);
     }
 }

@@ -29,13 +29,7 @@ internal sealed class SsoTokenCache
     public static string FileNameFor(string cacheKeySource)
     {
         using var sha1 = SHA1.Create();
-        var hash = sha1.ComputeHash(Encoding.UTF8.GetBytes(cacheKeySource));
-        var name = new StringBuilder(hash.Length * 2 + 5);
-        foreach (var value in hash)
-        {
-            name.Append(value.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
-        }
-        return name.Append(".json").ToString();
+        return Hex.Of(sha1.ComputeHash(Encoding.UTF8.GetBytes(cacheKeySource))) + ".json";
     }
 
     public string PathFor(SsoProfile profile) => Path.Combine(Folder, FileNameFor(profile.CacheKeySource));
