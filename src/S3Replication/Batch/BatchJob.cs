@@ -17,10 +17,23 @@ internal sealed record BatchManifestLocation(string ObjectArn, string ETag, stri
 internal sealed record BatchManifestGenerator(string SourceBucketArn, string ExpectedBucketOwner, IReadOnlyList<string> ReplicationStatuses,
     DateTime? CreatedAfter, DateTime? CreatedBefore, string? Prefix);
 
+/// <summary>What a job does to each object of its manifest.</summary>
+internal abstract record BatchOperation;
+
 /// <summary>
-/// What CreateJob is asked for: an S3PutObjectCopy job into <see cref="CopyTargetBucketArn"/>, or (without one) an
-/// S3ReplicateObject job; its objects come from <see cref="Manifest"/> or <see cref="Generator"/>.
+/// S3PutObjectCopy into <paramref name="TargetBucketArn"/>, keeping each object's metadata, with the same ACL,
+/// encryption and checksum choices as a local restore's CopyObject: a canned ACL (null: none), SSE-KMS with a key of
+/// the source side (null: the bucket's default), an additional checksum algorithm (null: none).
 /// </summary>
+internal sealed record BatchCopy(string TargetBucketArn, string? CannedAcl, string? KmsKeyId, string? ChecksumAlgorithm) : BatchOperation;
+
+/// <summary>S3ReplicateObject: replicate each object under the source bucket's replication rules (a backfill).</summary>
+internal sealed record BatchReplicate : BatchOperation;
+
+/// <summary>S3InitiateRestoreObject: restore each archived object from Glacier for <paramref name="Days"/> days (BULK or STANDARD).</summary>
+internal sealed record BatchInitiateRestore(int Days, string Tier) : BatchOperation;
+
+/// <summary>What CreateJob is asked for: the operation, and where its objects come from (<see cref="Manifest"/> or <see cref="Generator"/>).</summary>
 internal sealed record BatchJobRequest(
     string ClientRequestToken,
     string RoleArn,
@@ -31,7 +44,7 @@ internal sealed record BatchJobRequest(
     BatchManifestGenerator? Generator,
     string ReportBucketArn,
     string ReportPrefix,
-    string? CopyTargetBucketArn);
+    BatchOperation Operation);
 
 /// <summary>A job as DescribeJob and ListJobs report it (ListJobs gives fewer fields; the rest stay null).</summary>
 internal sealed record BatchJob(

@@ -7,9 +7,10 @@ using System.Threading;
 using System.Threading.Tasks;
 using Amazon.S3;
 using Amazon.S3.Model;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Session;
 using S3Replication.Trust;
+using S3Replication.Records;
 
 namespace S3Replication.Batch;
 
@@ -133,7 +134,7 @@ internal sealed class BatchJobSetup
         }, token), cancellationToken);
 
     /// <summary>Creates the job and returns it as S3 then describes it, with the tasks planned where they are known.</summary>
-    public async Task<Records.S3BatchJobRecord> CreateJobAsync(string accountId, string region, BatchJobRequest job, long? expectedTasks, string kind,
+    public async Task<S3BatchJobRecord> CreateJobAsync(string accountId, string region, BatchJobRequest job, long? expectedTasks, string kind,
         string bucket, CancellationToken cancellationToken)
     {
         using var client = BatchJobs.Client(_session, region);

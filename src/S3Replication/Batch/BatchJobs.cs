@@ -4,7 +4,7 @@ using System.Management.Automation;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
 using S3Replication.Session;
 

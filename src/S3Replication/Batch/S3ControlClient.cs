@@ -10,7 +10,7 @@ using System.Threading.Tasks;
 using System.Xml.Linq;
 using Amazon.Runtime;
 using Amazon.Runtime.Signing;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Session;
 
 namespace S3Replication.Batch;
@@ -37,7 +37,7 @@ internal sealed class S3ControlClient : IDisposable
     private readonly ClientSettings _settings;
     private readonly HttpClient _http;
     private readonly Func<DateTime> _clock;
-    private readonly Pipeline.RetryPolicy _retry;
+    private readonly Core.RetryPolicy _retry;
 
     public S3ControlClient(AWSCredentials credentials, ClientSettings settings, HttpMessageHandler? handler = null,
         Func<DateTime>? clock = null, Func<TimeSpan, CancellationToken, Task>? delay = null)
@@ -46,7 +46,7 @@ internal sealed class S3ControlClient : IDisposable
         _settings = settings;
         _http = new HttpClient(handler ?? new HttpClientHandler { AllowAutoRedirect = false }, disposeHandler: handler is null);
         _clock = clock ?? (() => DateTime.UtcNow);
-        _retry = new Pipeline.RetryPolicy(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), AwsApiException.Classify) { Delay = delay ?? Task.Delay };
+        _retry = new Core.RetryPolicy(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), AwsApiException.Classify) { Delay = delay ?? Task.Delay };
     }
 
     /// <summary>
@@ -70,12 +70,9 @@ internal sealed class S3ControlClient : IDisposable
 
     public async Task<string> CreateJobAsync(string accountId, BatchJobRequest job, CancellationToken cancellationToken)
     {
-        var operation = job.CopyTargetBucketArn is { } target
-            ? new XElement(Ns + "S3PutObjectCopy", new XElement(Ns + "TargetResource", target), new XElement(Ns + "MetadataDirective", "COPY"))
-            : new XElement(Ns + "S3ReplicateObject");
         var body = new XElement(Ns + "CreateJobRequest",
             new XElement(Ns + "ConfirmationRequired", job.ConfirmationRequired ? "true" : "false"),
-            new XElement(Ns + "Operation", operation),
+            new XElement(Ns + "Operation", OperationXml(job.Operation)),
             new XElement(Ns + "Report",
                 new XElement(Ns + "Bucket", job.ReportBucketArn),
                 new XElement(Ns + "Format", "Report_CSV_20180820"),
@@ -91,6 +88,22 @@ internal sealed class S3ControlClient : IDisposable
         var response = await SendAsync(HttpMethod.Post, accountId, "/v20180820/jobs", null, body, cancellationToken).ConfigureAwait(false);
         return Text(response, "JobId") ?? throw new S3ControlException("UnexpectedResponse", "CreateJob answered without a JobId.", HttpStatusCode.OK);
     }
+
+    /// <summary>The operation's members in the order of the service model (botocore serialises them so).</summary>
+    private static XElement OperationXml(BatchOperation operation) => operation switch
+    {
+        BatchCopy copy => new XElement(Ns + "S3PutObjectCopy",
+            new XElement(Ns + "TargetResource", copy.TargetBucketArn),
+            copy.CannedAcl is { } acl ? new XElement(Ns + "CannedAccessControlList", acl) : null,
+            new XElement(Ns + "MetadataDirective", "COPY"),
+            copy.KmsKeyId is not null ? new XElement(Ns + "NewObjectMetadata", new XElement(Ns + "SSEAlgorithm", "KMS")) : null,
+            copy.KmsKeyId is { } key ? new XElement(Ns + "SSEAwsKmsKeyId", key) : null,
+            copy.ChecksumAlgorithm is { } algorithm ? new XElement(Ns + "ChecksumAlgorithm", algorithm) : null),
+        BatchInitiateRestore restore => new XElement(Ns + "S3InitiateRestoreObject",
+            new XElement(Ns + "ExpirationInDays", restore.Days.ToString(CultureInfo.InvariantCulture)),
+            new XElement(Ns + "GlacierJobTier", restore.Tier)),
+        _ => new XElement(Ns + "S3ReplicateObject"),
+    };
 
     private static XElement ManifestXml(BatchManifestLocation manifest)
     {

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Session;
 
 namespace S3Replication.Commands;

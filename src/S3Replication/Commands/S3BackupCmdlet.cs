@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading.Tasks;
+using S3Replication.Core;
 using S3Replication.Pipeline;
 using S3Replication.Records;
 using S3Replication.Session;
@@ -119,10 +120,10 @@ public abstract class S3BackupCmdlet : AsyncPSCmdlet, IMfaCodeSource
             argument.StartsWith("-noni", StringComparison.OrdinalIgnoreCase) && "-noninteractive".StartsWith(argument, StringComparison.OrdinalIgnoreCase))
         || Host.Name is "Default Host" or "ServerRemoteHost";
 
-    /// <summary>A session given as a record (-Session, -BackupSession, -SourceSession): its live session, or rebuilt from its settings.</summary>
+    /// <summary>A session given as a record (-Session, -BackupSession, -SourceSession): the one it describes (<see cref="SessionStore.Find"/>).</summary>
     internal AwsSession FromRecord(S3BackupSession record)
     {
-        var session = record.Live ?? Store.GetOrCreate(new SessionRequest(record.ProfileName, record.Region, record.Endpoint), ProcessEnvironment.Instance);
+        var session = Store.Find(record, ProcessEnvironment.Instance);
         _used.Add(session);
         return session;
     }

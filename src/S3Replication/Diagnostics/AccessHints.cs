@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using System.Text.RegularExpressions;
+using S3Replication.Core;
 
 namespace S3Replication.Diagnostics;
 
@@ -21,9 +22,9 @@ internal static class AccessHints
     {
         var code = string.IsNullOrEmpty(errorCode) ? ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture) : errorCode!;
         var text = message ?? "";
-        if (Pipeline.AwsErrors.IsChecksumRejection(code, text))
+        if (AwsErrors.IsChecksumRejection(code, text))
         {
-            return new AccessVerdict("Error", code, Pipeline.AwsErrors.ChecksumHint);
+            return new AccessVerdict("Error", code, AwsErrors.ChecksumHint);
         }
         switch (code)
         {

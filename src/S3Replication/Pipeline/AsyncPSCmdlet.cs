@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using S3Replication.Core;
 
 namespace S3Replication.Pipeline;
 
@@ -14,6 +15,10 @@ namespace S3Replication.Pipeline;
 /// phase runs next, EndProcessing at the latest.
 /// </summary>
 /// <remarks>
+/// A command returns only when its own requests are done: every task it starts (each phase's work, and through
+/// <see cref="Work"/> every item its runs start) is tracked, and a stop — Ctrl+C (<see cref="StopProcessing"/>), or a
+/// downstream command that needs no more (Select-Object -First, which stops the pipeline from inside a write) — cancels
+/// them and waits until none is running before the cmdlet gives the pipeline back; only then does it tell what was done.
 /// There is one write path: every Write…Async queues its call and completes as soon as the queue has room (order
 /// kept; a worker waits only when the pipeline lags by <see cref="OutputQueueCapacity"/> writes). Calls that need the
 /// pipeline thread's answer (ShouldProcess, a prompt) complete with that answer.
@@ -29,6 +34,9 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline is stopped.</summary>
     protected CancellationToken PipelineStopping => _stopping.Token;
+
+    /// <summary>Everything this invocation has started and not seen end; a stop waits for all of it.</summary>
+    private protected InFlight Work { get; } = new();
 
     protected virtual Task BeginProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     protected virtual Task ProcessRecordAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -54,13 +62,13 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         // a fresh object so each phase has its own delegate (a non-capturing lambda would be one cached instance).
         var phase = new object();
         Action endOfPhase = () => GC.KeepAlive(phase);
-        var running = Task.Run(async () =>
+        var running = Work.Track(Task.Run(async () =>
         {
             using (EnterInvocation())
             {
                 await work(PipelineStopping).ConfigureAwait(false);
             }
-        });
+        }));
         running.ContinueWith(_ => TryAdd(endOfPhase), TaskScheduler.Default);
 
         try
@@ -76,14 +84,21 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         }
         catch (PipelineStoppedException)
         {
-            // A write that was under way when Ctrl+C came is refused by PowerShell itself.
-            TellWhatWasDone();
+            // Ctrl+C refused a write under way, or a downstream command (Select-Object -First) has all it wants and stops
+            // the pipeline from inside our write: either way nothing of ours may go on running.
+            StopAndWait();
+            throw;
+        }
+        catch (Exception)
+        {
+            // A write that failed on the pipeline thread ends the command: its work must not outlive it.
+            StopAndWait(tell: false);
             throw;
         }
 
         if (PipelineStopping.IsCancellationRequested)
         {
-            TellWhatWasDone();
+            StopAndWait();
             throw new PipelineStoppedException();
         }
         try
@@ -92,7 +107,36 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         }
         catch (S3BackupException failure)
         {
+            StopAndWait(tell: false);
             ThrowTerminatingError(failure.ToErrorRecord());
+        }
+        catch (OperationCanceledException) when (PipelineStopping.IsCancellationRequested)
+        {
+            StopAndWait();
+            throw new PipelineStoppedException();
+        }
+        catch (Exception)
+        {
+            StopAndWait(tell: false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Stops everything this invocation started and waits, on the pipeline thread, until none of it is running (the
+    /// requests are cancelled, so that is soon); then says what was done, which is now exactly what was done.
+    /// </summary>
+    private void StopAndWait(bool tell = true)
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            _stopping.Cancel();
+        }
+        _pending.CompleteAdding();
+        Work.WhenAllEndedAsync().GetAwaiter().GetResult();
+        if (tell)
+        {
+            TellWhatWasDone();
         }
     }
 
@@ -165,6 +209,8 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         }
 
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // A stop drops whatever is still queued: the answer will never come, so the worker is told at once.
+        using var stopped = PipelineStopping.Register(() => completion.TrySetCanceled());
         var queued = await EnqueueAsync(() =>
         {
             try { completion.SetResult(action()); }
@@ -225,8 +271,17 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     protected Task<bool> ShouldProcessAsync(string description, string warning, string caption) =>
         OnPipeline(() => ShouldProcess(description, warning, caption));
 
+    /// <summary>
+    /// PowerShell disposes every command of a pipeline before the pipeline returns, also when it was stopped while this
+    /// command was not in one of its phases (Ctrl+C while the command before it produced input): work still running
+    /// from earlier phases is stopped and waited for here.
+    /// </summary>
     public void Dispose()
     {
+        if (Work.Count > 0)
+        {
+            StopAndWait(tell: _stopping.IsCancellationRequested);
+        }
         _stopping.Dispose();
         _room.Dispose();
         GC.SuppressFinalize(this);

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using S3Replication.Session;
 
 namespace S3Replication.Records;
 
@@ -7,7 +6,8 @@ namespace S3Replication.Records;
 public sealed class AwsProfileRecord
 {
     public string Name { get; set; } = "";
-    public CredentialKind Kind { get; set; }
+    /// <summary>How the profile gets credentials: Static, Session, AssumeRole, WebIdentity, Sso, Process, Environment, InstanceMetadata, Container or None.</summary>
+    public string Kind { get; set; } = "None";
     public string? RoleArn { get; set; }
     public string? SourceProfile { get; set; }
     public string? CredentialSource { get; set; }
@@ -24,7 +24,8 @@ public sealed class AwsProfileRecord
     public string? SsoRoleName { get; set; }
 
     /// <summary>The cached sign-in's state (null for profiles that do not sign in); the token itself is never read out.</summary>
-    public SsoTokenState? TokenState { get; set; }
+    /// <summary>Valid, Refreshable, Expired or None.</summary>
+    public string? TokenState { get; set; }
 
     /// <summary>When the cached access token expires (local time).</summary>
     public System.DateTime? TokenExpiresAt { get; set; }
@@ -33,13 +34,13 @@ public sealed class AwsProfileRecord
     public string? SignIn => TokenState switch
     {
         null => null,
-        SsoTokenState.Valid => $"valid until {TokenExpiresAt:g}",
-        SsoTokenState.Refreshable => "expired, refreshable",
-        SsoTokenState.Expired => $"expired {TokenExpiresAt:g}",
+        "Valid" => $"valid until {TokenExpiresAt:g}",
+        "Refreshable" => "expired, refreshable",
+        "Expired" => $"expired {TokenExpiresAt:g}",
         _ => "none",
     };
 
-    public override string ToString() => Kind == CredentialKind.Sso
+    public override string ToString() => Kind == "Sso"
         ? $"{Name} (Sso {SsoRoleName} in {SsoAccountId}, sign-in {SignIn})"
         : RoleArn is null ? $"{Name} ({Kind})" : $"{Name} ({Kind} {RoleArn} via {SourceProfile ?? CredentialSource})";
 }

@@ -2,23 +2,51 @@ using System;
 
 namespace S3Replication.Records;
 
-/// <summary>What a restore did with one object: Copied, Skipped, WouldCopy, Failed or NeedsRestore.</summary>
+/// <summary>
+/// What a restore did (or would do) with one key, with everything needed to account for it and to undo it: both
+/// buckets, the backup version read, the source version written (or the delete marker -Mirror added), when, and the
+/// moment of the backup restored. Rows bind back: piped, or read with Import-Csv or Import-Clixml, into
+/// Sync-S3BackupToSource (a reviewed plan, pinned to its versions) and Undo-S3BackupRestore.
+/// </summary>
 public sealed class SyncResult
 {
     public string Key { get; set; } = "";
-    public string? VersionId { get; set; }
+
+    /// <summary>Copied, Skipped, WouldCopy, Failed, NeedsRestore, TooLarge, Deleted or WouldDelete.</summary>
     public string Action { get; set; } = "";
 
-    /// <summary>Why: Missing, SizeDiffers, ETagDiffers, Unverifiable, Always; Equal, DeleteMarker (skipped); Archived, RestoreStarted, RestoreInProgress.</summary>
+    /// <summary>
+    /// Why, in the vocabulary Compare-S3BackupBucket shares: MissingInSource, SizeDiffers, ETagDiffers, ChecksumDiffers,
+    /// Unverifiable, Always (copied); SameSize, SameETag, SameChecksum, DeleteMarker, NotFound (skipped); Archived,
+    /// RestoreStarted, RestoreInProgress (needs restore); MissingInBackup (-Mirror's removals).
+    /// </summary>
     public string? Reason { get; set; }
 
-    /// <summary>The backup object's size.</summary>
+    public string BackupBucket { get; set; } = "";
+
+    /// <summary>The backup version read (or that would be), where the backup is versioned.</summary>
+    public string? BackupVersionId { get; set; }
+
+    public string SourceBucket { get; set; } = "";
+
+    /// <summary>The source version the restore created (Copied), or the delete marker -Mirror added (Deleted), where the source is versioned.</summary>
+    public string? SourceVersionId { get; set; }
+
+    /// <summary>The backup object's size (for a removal, the source object's).</summary>
     public long Size { get; set; }
 
-    /// <summary>Bytes copied (Copied), or that would be (WouldCopy) or needed no copy (Skipped); 0 when Failed.</summary>
+    /// <summary>Bytes copied (Copied), or that would be (WouldCopy) or needed no copy (Skipped); 0 otherwise.</summary>
     public long Bytes { get; set; }
 
-    public TimeSpan Duration { get; set; }
+    /// <summary>When this happened (UTC).</summary>
+    public DateTime Time { get; set; }
+
+    /// <summary>The moment of the backup the run restored (-AsOf, UTC); empty for its current state.</summary>
+    public DateTime? AsOf { get; set; }
+
+    /// <summary>How long the copy or removal took, in seconds.</summary>
+    public double Seconds { get; set; }
+
     public string? Error { get; set; }
 
     public override string ToString() => $"{Action} {Key}" + (Reason is null ? "" : $" ({Reason})") + (Error is null ? "" : $": {Error}");
@@ -43,11 +71,11 @@ public sealed class CompareResult : S3ObjectRecord
     public DateTime? SourceLastModified { get; set; }
     public DateTime? BackupLastModified { get; set; }
 
-    /// <summary>What Equal or Different rests on: Size, ETag, Checksum, or Unverifiable (neither could tell; a restore copies it).</summary>
+    /// <summary>
+    /// Why, in the vocabulary SyncResult shares: MissingInSource, MissingInBackup; SizeDiffers, ETagDiffers, ChecksumDiffers,
+    /// Unverifiable (neither could tell: a restore copies it), Always (Different); SameSize, SameETag, SameChecksum (Equal).
+    /// </summary>
     public string? Reason { get; set; }
-
-    /// <summary>Whether a restore has something to copy for this key.</summary>
-    internal bool BackupHasWhatSourceLacks => State is "MissingInSource" or "Different";
 
     public override string ToString() => $"{State} {Key}";
 }

@@ -1,5 +1,3 @@
-using System;
-
 namespace S3Replication.Records;
 
 /// <summary>What Save-S3BackupObject or Write-S3BackupObject did with one file: Downloaded, Uploaded, Skipped, Failed, WouldDownload or WouldUpload.</summary>
@@ -20,7 +18,8 @@ public sealed class TransferResult
     /// <summary>Bytes moved by this run (a resumed download counts only the rest).</summary>
     public long Bytes { get; set; }
 
-    public TimeSpan Duration { get; set; }
+    /// <summary>How long the transfer took, in seconds.</summary>
+    public double Seconds { get; set; }
     public string? Error { get; set; }
 
     public override string ToString() => $"{Action} s3://{Bucket}/{Key} <-> {Path}" + (Reason is null ? "" : $" ({Reason})") + (Error is null ? "" : $": {Error}");

@@ -1,5 +1,3 @@
-using System;
-
 namespace S3Replication.Records;
 
 /// <summary>
@@ -26,8 +24,11 @@ public sealed class TransferSummary
     /// <summary>What a -WhatIf run (or a declined -Confirm) would have transferred.</summary>
     public long WouldTransfer { get; set; }
 
-    /// <summary>Archived objects that need restoring from Glacier first (Sync only).</summary>
+    /// <summary>Archived objects that need restoring from Glacier first (restores only).</summary>
     public long NeedsRestore { get; set; }
+
+    /// <summary>Objects above what the run's path copies (Batch Operations: 5 GiB), left for a local restore.</summary>
+    public long TooLarge { get; set; }
 
     /// <summary>Objects -Mirror removed from the source (delete markers on a versioned bucket), and would remove under -WhatIf (Sync only).</summary>
     public long Removed { get; set; }
@@ -36,7 +37,8 @@ public sealed class TransferSummary
     /// <summary>Bytes transferred.</summary>
     public long Bytes { get; set; }
 
-    public TimeSpan Elapsed { get; set; }
+    /// <summary>How long the run took, in seconds.</summary>
+    public double Seconds { get; set; }
     public double ItemsPerSecond { get; set; }
     public double BytesPerSecond { get; set; }
 

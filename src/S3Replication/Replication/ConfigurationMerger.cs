@@ -5,7 +5,7 @@ using System.Linq;
 using System.Management.Automation;
 using Amazon.S3;
 using Amazon.S3.Model;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 
 namespace S3Replication.Replication;
 

@@ -5,7 +5,7 @@ using System.Management.Automation;
 using System.Text.RegularExpressions;
 using Amazon.S3;
 using Amazon.S3.Model;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Session;
 
 namespace S3Replication.Replication;

@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 using Amazon.Runtime;
 using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 
 namespace S3Replication.Session;
 
@@ -112,7 +112,7 @@ internal sealed class AssumeRoleCredentials : RefreshingAWSCredentials
         return new S3BackupException(
             denied ? ErrorId.AccessDenied : ErrorId.CredentialsFailed,
             denied ? ErrorCategory.PermissionDenied : ErrorCategory.AuthenticationError,
-            $"Could not assume role {_hop.RoleArn} for profile '{_hop.ProfileName}': {Pipeline.AwsErrors.CodeAndMessage(error)}.{advice}",
+            $"Could not assume role {_hop.RoleArn} for profile '{_hop.ProfileName}': {AwsErrors.CodeAndMessage(error)}.{advice}",
             _hop.RoleArn, error);
     }
 

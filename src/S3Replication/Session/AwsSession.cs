@@ -7,9 +7,8 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
-using S3Replication.Trust;
 
 
 namespace S3Replication.Session;
@@ -70,13 +69,10 @@ internal sealed class AwsSession : IDisposable
 
     public IAmazonS3 S3 => _s3.Client.Value;
 
-    /// <summary>Where a running restore paces this session's S3 requests (with the module's own connection pool).</summary>
-    public RequestPacer Pacer { get; } = new();
-
     /// <summary>A new S3 client with its own connection pool (tests give their recording factory instead).</summary>
     private (Lazy<AmazonS3Client> Client, SessionHttpClientFactory? Pool) NewS3Client()
     {
-        var pool = HttpClientFactory is null ? new SessionHttpClientFactory(Pacer) : null;
+        var pool = HttpClientFactory is null ? new SessionHttpClientFactory() : null;
         return (new Lazy<AmazonS3Client>(() =>
         {
             var client = new AmazonS3Client(Credentials, S3Config(S3Settings, HttpClientFactory ?? pool));
@@ -171,7 +167,7 @@ internal sealed class AwsSession : IDisposable
         ProfileName = ProfileName,
         Region = S3Settings.Region,
         Endpoint = S3Settings.EndpointUrl,
-        CredentialKind = Plan.Kind,
+        CredentialKind = Plan.Kind.ToString(),
         RoleArn = Plan.RoleArn,
         Account = _identity?.Account,
         Arn = _identity?.Arn,
@@ -179,7 +175,6 @@ internal sealed class AwsSession : IDisposable
         Expiration = Expiration,
         CredentialChain = Plan.Describe(),
         IsDefault = isDefault,
-        Live = this,
     };
 
     private static void Dispose((Lazy<AmazonS3Client> Client, SessionHttpClientFactory? Pool) s3)

@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 using Amazon.Runtime;
 using Amazon.Runtime.CredentialManagement;
 using Amazon.SecurityToken;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 
 namespace S3Replication.Session;
 

@@ -4,7 +4,7 @@ using System.Linq;
 namespace S3Replication.Session;
 
 /// <summary>What kind of credentials a profile holds, as <c>Get-AwsConfigProfile</c> and sessions report it.</summary>
-public enum CredentialKind
+internal enum CredentialKind
 {
     None,
     Static,

@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using Amazon.Runtime.CredentialManagement;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 
 namespace S3Replication.Session;
 

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using S3Replication.Records;
+using S3Replication.Core;
 
 namespace S3Replication.Session;
 
@@ -17,7 +18,7 @@ internal static class ProfileLister
         var record = new AwsProfileRecord
         {
             Name = name,
-            Kind = options is null ? CredentialKind.None : KindOf(options),
+            Kind = (options is null ? CredentialKind.None : KindOf(options)).ToString(),
             RoleArn = Empty(options?.RoleArn),
             SourceProfile = Empty(options?.SourceProfile),
             CredentialSource = Empty(options?.CredentialSource),
@@ -36,7 +37,7 @@ internal static class ProfileLister
     /// <summary>The SSO settings and the cached token's state; a profile whose SSO settings are incomplete shows what it has.</summary>
     private static void DescribeSignIn(AwsProfileRecord record, ProfileCatalog catalog, string name, SsoTokenCache tokens)
     {
-        record.Kind = CredentialKind.Sso;
+        record.Kind = nameof(CredentialKind.Sso);
         record.SsoSession = catalog.RawValue(name, "sso_session");
         record.SsoAccountId = catalog.RawValue(name, "sso_account_id");
         record.SsoRoleName = catalog.RawValue(name, "sso_role_name");
@@ -47,14 +48,14 @@ internal static class ProfileLister
         {
             sso = SsoProfile.Read(catalog, name);
         }
-        catch (Pipeline.S3BackupException)
+        catch (S3BackupException)
         {
             return;
         }
         record.SsoStartUrl = sso.StartUrl;
         record.SsoRegion = sso.Region;
         var token = tokens.Read(sso);
-        record.TokenState = token?.StateAt(System.DateTimeOffset.UtcNow, sso.IsRefreshable) ?? SsoTokenState.None;
+        record.TokenState = (token?.StateAt(System.DateTimeOffset.UtcNow, sso.IsRefreshable) ?? SsoTokenState.None).ToString();
         record.TokenExpiresAt = token?.ExpiresAt?.LocalDateTime;
     }
 
@@ -67,7 +68,7 @@ internal static class ProfileLister
         return new AwsProfileRecord
         {
             Name = name,
-            Kind = CredentialKind.AssumeRole,
+            Kind = nameof(CredentialKind.AssumeRole),
             RoleArn = Value("role_arn"),
             SourceProfile = Value("source_profile"),
             MfaSerial = Value("mfa_serial"),

@@ -1,45 +1,68 @@
+using System;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
-using S3Replication.Transfer;
 
 namespace S3Replication.Session;
 
-/// <summary>
-/// A session's hook below the SDK, where every request passes, retries included: while a restore runs, its
-/// <see cref="AdaptiveConcurrency"/> is attached here, paces each request and hears each answer (HTTP 503 and 429 are
-/// throttling). Below the SDK's own retries, so every refusal is heard at once, and the SDK's retries are paced too.
-/// </summary>
-internal sealed class RequestPacer
+/// <summary>What paces one run's requests below the SDK: a restore's adaptive rate (the Transfer area implements it).</summary>
+internal interface IRequestPacing
 {
-    private AdaptiveConcurrency? _limit;
+    /// <summary>Waits until one more request may be sent.</summary>
+    Task PaceAsync(CancellationToken cancellationToken);
 
-    public void Attach(AdaptiveConcurrency limit) => Volatile.Write(ref _limit, limit);
+    /// <summary>The answer to a paced request arrived: how long it took, and whether it asked us to slow down (HTTP 503 or 429).</summary>
+    void Answered(TimeSpan roundTrip, bool throttled);
+}
 
-    public void Detach(AdaptiveConcurrency limit) => Interlocked.CompareExchange(ref _limit, null, limit);
+/// <summary>
+/// The hook below the SDK where every request of a session passes, retries included. A run leases its pacing to the
+/// work it starts (<see cref="Lease"/>): the requests made from that work, and only those, are paced and heard, so two
+/// runs on one session never share a rate, and the session itself holds none. Below the SDK's own retries, so every
+/// refusal is heard at once and the SDK's retries are paced too.
+/// </summary>
+internal static class RequestPacer
+{
+    private static readonly AsyncLocal<IRequestPacing?> Current = new();
 
-    /// <summary>The HTTP handler that paces requests through this pacer.</summary>
-    public DelegatingHandler Handler(HttpMessageHandler inner) => new Pacing(this, inner);
+    /// <summary>Paces every request made from the calling flow (and the tasks it starts) until disposed.</summary>
+    public static IDisposable Lease(IRequestPacing pacing)
+    {
+        var previous = Current.Value;
+        Current.Value = pacing;
+        return new Release(previous);
+    }
+
+    /// <summary>The HTTP handler that paces requests by the lease of the flow that sends them.</summary>
+    public static DelegatingHandler Handler(HttpMessageHandler inner) => new Pacing(inner);
+
+    private sealed class Release : IDisposable
+    {
+        private readonly IRequestPacing? _previous;
+
+        public Release(IRequestPacing? previous) => _previous = previous;
+
+        public void Dispose() => Current.Value = _previous;
+    }
 
     private sealed class Pacing : DelegatingHandler
     {
-        private readonly RequestPacer _pacer;
-
-        public Pacing(RequestPacer pacer, HttpMessageHandler inner) : base(inner) => _pacer = pacer;
+        public Pacing(HttpMessageHandler inner) : base(inner)
+        {
+        }
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            var limit = Volatile.Read(ref _pacer._limit);
-            if (limit is null)
+            if (Current.Value is not { } pacing)
             {
                 return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             }
-            await limit.PaceAsync(cancellationToken).ConfigureAwait(false);
+            await pacing.PaceAsync(cancellationToken).ConfigureAwait(false);
             var watch = Stopwatch.StartNew();
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            limit.Answered(watch.Elapsed, response.StatusCode is HttpStatusCode.ServiceUnavailable or (HttpStatusCode)429);
+            pacing.Answered(watch.Elapsed, response.StatusCode is HttpStatusCode.ServiceUnavailable or (HttpStatusCode)429);
             return response;
         }
     }

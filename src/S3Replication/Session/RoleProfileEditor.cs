@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 
 namespace S3Replication.Session;
 

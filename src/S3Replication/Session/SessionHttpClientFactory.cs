@@ -16,8 +16,8 @@ internal sealed class SessionHttpClientFactory : HttpClientFactory, IDisposable
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromMinutes(15);
     private readonly Lazy<HttpClient> _client;
 
-    public SessionHttpClientFactory(RequestPacer pacer) =>
-        _client = new Lazy<HttpClient>(() => new HttpClient(pacer.Handler(new HttpClientHandler
+    public SessionHttpClientFactory() =>
+        _client = new Lazy<HttpClient>(() => new HttpClient(RequestPacer.Handler(new HttpClientHandler
         {
             // The SDK follows S3's redirects itself, re-signing for the new host.
             AllowAutoRedirect = false,

@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Concurrent;
 using System.IO;
+using System.Linq;
 using System.Management.Automation.Runspaces;
+using S3Replication.Records;
 
 namespace S3Replication.Session;
 
@@ -67,6 +69,22 @@ internal sealed class SessionStore
                 request.ProfileName ?? fallback.Request.ProfileName,
                 request.Region ?? fallback.Request.Region,
                 request.EndpointUrl ?? fallback.Request.EndpointUrl), environment);
+    }
+
+    /// <summary>
+    /// The session a record describes: the default session or a cached one with its profile, region and endpoint (so its
+    /// role credentials and connections are reused), else one made from those settings.
+    /// </summary>
+    public AwsSession Find(S3BackupSession record, IEnvironmentReader environment)
+    {
+        bool Described(AwsSession session) => session.ProfileName == record.ProfileName && session.S3Settings.Region == record.Region
+            && session.S3Settings.EndpointUrl == record.Endpoint;
+        if (Default is { } fallback && Described(fallback))
+        {
+            return fallback;
+        }
+        return _cache.Values.FirstOrDefault(Described)
+            ?? GetOrCreate(new SessionRequest(record.ProfileName, record.Region, record.Endpoint), environment);
     }
 
     /// <summary>Builds a fresh session (Connect-S3Backup re-reads profiles and re-assumes roles) and caches it.</summary>

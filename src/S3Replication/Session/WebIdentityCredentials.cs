@@ -7,7 +7,7 @@ using System.Threading.Tasks;
 using Amazon.Runtime;
 using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 
 namespace S3Replication.Session;
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
+using S3Replication.Session;
 
 namespace S3Replication.Transfer;
 
@@ -15,7 +16,7 @@ namespace S3Replication.Transfer;
 /// throttled and probes above it only slowly, so the run settles just under what S3 accepts instead of spending its
 /// requests on refusals. Answers to requests already in flight belong to the same episode: at most one cut per round trip.
 /// </summary>
-internal sealed class AdaptiveConcurrency
+internal sealed class AdaptiveConcurrency : IRequestPacing
 {
     public const int InitialWindow = 8;
     private const double Beta = 0.7;

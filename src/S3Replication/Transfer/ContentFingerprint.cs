@@ -35,7 +35,7 @@ internal sealed record ContentFingerprint(long Size, string? ETag, string? Encry
     }
 
     /// <summary>The part count of a multipart ETag ("…-N"), or 0 for a single-part one.</summary>
-    public int ETagParts => PartsOf(RestoreDecider.NormalizeETag(ETag));
+    public int ETagParts => PartsOf(ETags.Normalize(ETag));
 
     /// <summary>
     /// An ETag is the MD5 of the content only for a single-part object stored unencrypted or with SSE-S3; SSE-KMS and
@@ -55,29 +55,30 @@ internal sealed record ContentFingerprint(long Size, string? ETag, string? Encry
 }
 
 /// <summary>
-/// Decides "same content?" for two objects of the same size from their fingerprints, exactly where that is possible:
+/// Decides "same content?" for two objects of the same size from their fingerprints (SameETag, SameChecksum,
+/// ETagDiffers, ChecksumDiffers or Unverifiable), exactly where that is possible:
 /// equal ETags, or ETags that are content hashes; otherwise a checksum both sides have with the same algorithm
 /// (a composite multipart checksum only with the same part count); otherwise it cannot be told, and the object is
 /// copied. Pure.
 /// </summary>
 internal static class ContentComparer
 {
-    public static RestoreDecision Compare(ContentFingerprint backup, ContentFingerprint source, bool checksumOnly)
+    public static SyncReason Compare(ContentFingerprint backup, ContentFingerprint source, bool checksumOnly)
     {
         if (backup.Size != source.Size)
         {
-            return RestoreDecision.CopyBecause(SyncReason.SizeDiffers, ComparisonBasis.Size);
+            return SyncReason.SizeDiffers;
         }
         if (!checksumOnly)
         {
-            var sameETag = string.Equals(RestoreDecider.NormalizeETag(backup.ETag), RestoreDecider.NormalizeETag(source.ETag), StringComparison.OrdinalIgnoreCase);
+            var sameETag = string.Equals(ETags.Normalize(backup.ETag), ETags.Normalize(source.ETag), StringComparison.OrdinalIgnoreCase);
             if (sameETag && !string.IsNullOrEmpty(backup.ETag))
             {
-                return RestoreDecision.SkipBecause(SyncReason.Equal, ComparisonBasis.ETag);
+                return SyncReason.SameETag;
             }
             if (backup.ETagIsContentHash && source.ETagIsContentHash)
             {
-                return RestoreDecision.CopyBecause(SyncReason.ETagDiffers, ComparisonBasis.ETag);
+                return SyncReason.ETagDiffers;
             }
         }
         foreach (var algorithm in ContentFingerprint.Algorithms)
@@ -92,13 +93,13 @@ internal static class ContentComparer
                 continue;
             }
             return string.Equals(ours, theirs, StringComparison.Ordinal)
-                ? RestoreDecision.SkipBecause(SyncReason.ChecksumEqual, ComparisonBasis.Checksum)
-                : RestoreDecision.CopyBecause(SyncReason.ChecksumDiffers, ComparisonBasis.Checksum);
+                ? SyncReason.SameChecksum
+                : SyncReason.ChecksumDiffers;
         }
         if (!checksumOnly && backup.ETagIsPartHash && source.ETagIsPartHash && backup.ETagParts == source.ETagParts)
         {
-            return RestoreDecision.CopyBecause(SyncReason.ETagDiffers, ComparisonBasis.ETag);
+            return SyncReason.ETagDiffers;
         }
-        return RestoreDecision.CopyBecause(SyncReason.Unverifiable, ComparisonBasis.Unverifiable);
+        return SyncReason.Unverifiable;
     }
 }

@@ -9,8 +9,9 @@ using System.Threading.Tasks;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
+using RetryPolicy = S3Replication.Core.RetryPolicy;
 
 namespace S3Replication.Transfer;
 
@@ -74,6 +75,10 @@ internal sealed record CopyOptions
     public int RestoreDays { get; init; } = 7;
     public string RestoreTier { get; init; } = "Standard";
 
+    /// <summary>The additional checksum algorithm of a copy: the backup object's, so the restored object compares by checksum next time.</summary>
+    public static ChecksumAlgorithm? ChecksumOf(S3ObjectRecord item) =>
+        item.ChecksumAlgorithm is { Length: > 0 } algorithm ? ChecksumAlgorithm.FindValue(algorithm) : null;
+
     /// <summary>The part size for an object: the configured one, or larger when S3's 10,000-part limit needs it.</summary>
     public long PartSizeFor(long size) => PartSizeFor(size, PartSize);
 
@@ -82,20 +87,25 @@ internal sealed record CopyOptions
     private static long PartSizeFor(long size, long configured) => Math.Max(configured, (size + MaxParts - 1) / MaxParts);
 }
 
-/// <summary>What happened to one object.</summary>
-internal sealed record CopyOutcome(SyncAction Action, SyncReason? Reason, long Bytes);
+/// <summary>What became of one copy: Copied (the versions read and written, where the buckets are versioned) or NeedsRestore.</summary>
+internal sealed record CopyOutcome(SyncAction Action, long Bytes, string? VersionRead = null, string? VersionCreated = null)
+{
+    public static readonly CopyOutcome Archived = new(SyncAction.NeedsRestore, 0);
+}
 
 /// <summary>
 /// Copies one backup object to the source bucket: server-side CopyObject up to the multipart threshold, parallel
 /// UploadPartCopy above it, or GET → PUT streamed through this process when the two sides need different
 /// credentials (ranged GETs and parallel UploadParts above the threshold, within the run's buffer budget). Content
 /// type, user metadata, cache/encoding headers and tags are kept on every path, and every path encrypts by the same
-/// rule (<see cref="EncryptionMode"/>). A multipart upload that fails or is cancelled is aborted, so no partial object
-/// ever appears under the key; a part that fails stops its siblings.
+/// rule (<see cref="EncryptionMode"/>). Each request is retried on its own under the run's policy (a streamed GET and
+/// its PUT together, since the body cannot be sent twice), never the object as a whole on top. A multipart upload that
+/// fails or is cancelled is aborted, so no partial object ever appears under the key; a part that fails stops its siblings.
+/// Which objects to copy, and whether an archived one can be, is the decision's (<see cref="RestoreDecider"/>): the
+/// engine only reports an archived object the record did not say was archived.
 /// </summary>
 internal sealed class CopyEngine
 {
-    private static readonly HashSet<string> ArchiveClasses = new(StringComparer.Ordinal) { "GLACIER", "DEEP_ARCHIVE" };
     private readonly IAmazonS3 _backup;
     private readonly IAmazonS3 _source;
     private readonly bool _serverSide;
@@ -117,59 +127,38 @@ internal sealed class CopyEngine
     /// <summary>The run's streamed-part buffers (exposed for the memory figures in tests and verbose output).</summary>
     public BufferBudget Buffers { get; }
 
-    public async Task<CopyOutcome> CopyAsync(S3ObjectRecord item, string destinationBucket, CancellationToken cancellationToken)
+    public async Task<CopyOutcome> CopyAsync(S3ObjectRecord item, string destinationBucket, RetryPolicy retry, CancellationToken cancellationToken)
     {
-        if (item.StorageClass is { } storageClass && ArchiveClasses.Contains(storageClass))
-        {
-            var archived = await ArchivedStateAsync(item, cancellationToken).ConfigureAwait(false);
-            if (archived is not null)
-            {
-                return archived;
-            }
-        }
         try
         {
-            return _serverSide ? await ServerSideAsync(item, destinationBucket, cancellationToken).ConfigureAwait(false)
-                : await StreamAsync(item, destinationBucket, cancellationToken).ConfigureAwait(false);
+            return _serverSide ? await ServerSideAsync(item, destinationBucket, retry, cancellationToken).ConfigureAwait(false)
+                : await StreamAsync(item, destinationBucket, retry, cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonS3Exception error) when (error.ErrorCode == "InvalidObjectState")
         {
-            // An archived object the listing did not mark (records from elsewhere carry no storage class).
-            return new CopyOutcome(SyncAction.NeedsRestore, SyncReason.Archived, 0);
+            // An archived object the record did not say was archived (a row from a file carries no storage class).
+            return CopyOutcome.Archived;
         }
     }
 
-    /// <summary>Null when the archived object has a restored copy to read; otherwise NeedsRestore, starting a restore if asked.</summary>
-    private async Task<CopyOutcome?> ArchivedStateAsync(S3ObjectRecord item, CancellationToken cancellationToken)
+    /// <summary>Starts the restore of an archived backup object from Glacier (-RestoreArchived): RestoreStarted, or RestoreInProgress where one runs already.</summary>
+    public async Task<SyncReason> StartArchiveRestoreAsync(S3ObjectRecord item, RetryPolicy retry, CancellationToken cancellationToken)
     {
-        var head = await HeadAsync(item, cancellationToken).ConfigureAwait(false);
-        if (head.RestoreInProgress == true)
-        {
-            return new CopyOutcome(SyncAction.NeedsRestore, SyncReason.RestoreInProgress, 0);
-        }
-        if (head.RestoreExpiration is not null)
-        {
-            return null;
-        }
-        if (!_options.RestoreArchived)
-        {
-            return new CopyOutcome(SyncAction.NeedsRestore, SyncReason.Archived, 0);
-        }
         try
         {
-            await _backup.RestoreObjectAsync(new RestoreObjectRequest
+            await retry.RunAsync(token => _backup.RestoreObjectAsync(new RestoreObjectRequest
             {
                 BucketName = item.Bucket,
                 Key = item.Key,
                 VersionId = item.VersionId,
                 Days = _options.RestoreDays,
                 Tier = GlacierJobTier.FindValue(_options.RestoreTier),
-            }, cancellationToken).ConfigureAwait(false);
-            return new CopyOutcome(SyncAction.NeedsRestore, SyncReason.RestoreStarted, 0);
+            }, token), cancellationToken).ConfigureAwait(false);
+            return SyncReason.RestoreStarted;
         }
         catch (AmazonS3Exception error) when (error.ErrorCode == "RestoreAlreadyInProgress")
         {
-            return new CopyOutcome(SyncAction.NeedsRestore, SyncReason.RestoreInProgress, 0);
+            return SyncReason.RestoreInProgress;
         }
     }
 
@@ -183,11 +172,11 @@ internal sealed class CopyEngine
             _ => (null, null),
         };
 
-    private async Task<CopyOutcome> ServerSideAsync(S3ObjectRecord item, string destinationBucket, CancellationToken cancellationToken)
+    private async Task<CopyOutcome> ServerSideAsync(S3ObjectRecord item, string destinationBucket, RetryPolicy retry, CancellationToken cancellationToken)
     {
         if (item.Size > _options.MultipartThreshold)
         {
-            return await MultipartCopyAsync(item, destinationBucket, cancellationToken).ConfigureAwait(false);
+            return await MultipartCopyAsync(item, destinationBucket, retry, cancellationToken).ConfigureAwait(false);
         }
         var request = new CopyObjectRequest
         {
@@ -197,34 +186,32 @@ internal sealed class CopyEngine
             DestinationBucket = destinationBucket,
             DestinationKey = item.Key,
             CannedACL = _options.CannedAcl,
-            ChecksumAlgorithm = ChecksumOf(item),
+            ChecksumAlgorithm = CopyOptions.ChecksumOf(item),
         };
-        var head = _options.Encryption == EncryptionMode.Preserve ? await HeadAsync(item, cancellationToken).ConfigureAwait(false) : null;
+        var head = _options.Encryption == EncryptionMode.Preserve ? await HeadAsync(item, retry, cancellationToken).ConfigureAwait(false) : null;
         (request.ServerSideEncryptionMethod, request.ServerSideEncryptionKeyManagementServiceKeyId) =
             EncryptionFor(head?.ServerSideEncryptionMethod, head?.ServerSideEncryptionKeyManagementServiceKeyId);
-        await _source.CopyObjectAsync(request, cancellationToken).ConfigureAwait(false);
-        return new CopyOutcome(SyncAction.Copied, null, item.Size);
+        var copied = await retry.RunAsync(token => _source.CopyObjectAsync(request, token), cancellationToken).ConfigureAwait(false);
+        return new CopyOutcome(SyncAction.Copied, item.Size, VersionOr(copied.SourceVersionId, item.VersionId), VersionOr(copied.VersionId));
     }
 
-    /// <summary>
-    /// The backup object's additional checksum algorithm, so the restored object is checksummed the same way and
-    /// compares by checksum next time; none where the backup has none (servers such as Ceph RGW refuse the header).
-    /// </summary>
-    private static ChecksumAlgorithm? ChecksumOf(S3ObjectRecord item) =>
-        item.ChecksumAlgorithm is { Length: > 0 } algorithm ? ChecksumAlgorithm.FindValue(algorithm) : null;
+    /// <summary>A version id as S3 reports it; an unversioned bucket reports none (or "null").</summary>
+    private static string? VersionOr(string? reported, string? known = null) =>
+        string.IsNullOrEmpty(reported) || reported == "null" ? (string.IsNullOrEmpty(known) ? null : known) : reported;
 
-    private Task<GetObjectMetadataResponse> HeadAsync(S3ObjectRecord item, CancellationToken cancellationToken) =>
-        _backup.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId }, cancellationToken);
+    private Task<GetObjectMetadataResponse> HeadAsync(S3ObjectRecord item, RetryPolicy retry, CancellationToken cancellationToken) =>
+        retry.RunAsync(token => _backup.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId },
+            token), cancellationToken);
 
-    private async Task<CopyOutcome> MultipartCopyAsync(S3ObjectRecord item, string destinationBucket, CancellationToken cancellationToken)
+    private async Task<CopyOutcome> MultipartCopyAsync(S3ObjectRecord item, string destinationBucket, RetryPolicy retry, CancellationToken cancellationToken)
     {
-        var head = await HeadAsync(item, cancellationToken).ConfigureAwait(false);
-        return await MultipartAsync(item, destinationBucket, head, _options.PartSizeFor(head.ContentLength), (uploadId, partNumber, start, length, token) =>
-            RetryPolicies.S3.RunAsync(async attempt => (await _source.CopyPartAsync(new CopyPartRequest
+        var head = await HeadAsync(item, retry, cancellationToken).ConfigureAwait(false);
+        return await MultipartAsync(item, destinationBucket, head, _options.PartSizeFor(head.ContentLength), retry, (uploadId, partNumber, start, length, token) =>
+            retry.RunAsync(async attempt => (await _source.CopyPartAsync(new CopyPartRequest
             {
                 SourceBucket = item.Bucket,
                 SourceKey = item.Key,
-                SourceVersionId = item.VersionId,
+                SourceVersionId = VersionOr(head.VersionId, item.VersionId),
                 DestinationBucket = destinationBucket,
                 DestinationKey = item.Key,
                 UploadId = uploadId,
@@ -235,48 +222,53 @@ internal sealed class CopyEngine
     }
 
     /// <summary>GET from the backup with its credentials, PUT to the source with the other; large objects part by part.</summary>
-    private async Task<CopyOutcome> StreamAsync(S3ObjectRecord item, string destinationBucket, CancellationToken cancellationToken)
+    private async Task<CopyOutcome> StreamAsync(S3ObjectRecord item, string destinationBucket, RetryPolicy retry, CancellationToken cancellationToken)
     {
         if (item.Size > _options.MultipartThreshold)
         {
-            return await StreamMultipartAsync(item, destinationBucket, cancellationToken).ConfigureAwait(false);
+            return await StreamMultipartAsync(item, destinationBucket, retry, cancellationToken).ConfigureAwait(false);
         }
-        using var response = await _backup.GetObjectAsync(new GetObjectRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId },
-            cancellationToken).ConfigureAwait(false);
-        var size = response.ContentLength;
-        if (size > _options.MultipartThreshold)
+        // The GET and its PUT are one attempt: the body cannot be sent again without reading it again.
+        var streamed = await retry.RunAsync(async token =>
         {
-            // A record that did not know its size (piped from elsewhere): the object is larger than one streamed PUT should be.
-            return await StreamMultipartAsync(item, destinationBucket, cancellationToken).ConfigureAwait(false);
-        }
-        var tags = (response.TagCount ?? 0) > 0 ? await TagsAsync(item, cancellationToken).ConfigureAwait(false) : new List<Tag>();
-        var put = new PutObjectRequest
-        {
-            BucketName = destinationBucket,
-            Key = item.Key,
-            InputStream = response.ResponseStream,
-            AutoCloseStream = false,
-            ContentType = response.Headers.ContentType,
-            TagSet = tags.Count > 0 ? tags : null,
-            CannedACL = _options.CannedAcl,
-            ChecksumAlgorithm = ChecksumOf(item),
-        };
-        (put.ServerSideEncryptionMethod, put.ServerSideEncryptionKeyManagementServiceKeyId) =
-            EncryptionFor(response.ServerSideEncryptionMethod, response.ServerSideEncryptionKeyManagementServiceKeyId);
-        CopyHeaders(response.Headers, put.Headers);
-        put.Headers.ContentLength = size;
-        CopyMetadata(response.Metadata, put.Metadata);
-        await _source.PutObjectAsync(put, cancellationToken).ConfigureAwait(false);
-        return new CopyOutcome(SyncAction.Copied, null, size);
+            using var response = await _backup.GetObjectAsync(new GetObjectRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId },
+                token).ConfigureAwait(false);
+            var size = response.ContentLength;
+            if (size > _options.MultipartThreshold)
+            {
+                // A record that did not know its size (a row from a file): the object is larger than one streamed PUT should be.
+                return null;
+            }
+            var tags = (response.TagCount ?? 0) > 0 ? await TagsAsync(item, token).ConfigureAwait(false) : new List<Tag>();
+            var put = new PutObjectRequest
+            {
+                BucketName = destinationBucket,
+                Key = item.Key,
+                InputStream = response.ResponseStream,
+                AutoCloseStream = false,
+                ContentType = response.Headers.ContentType,
+                TagSet = tags.Count > 0 ? tags : null,
+                CannedACL = _options.CannedAcl,
+                ChecksumAlgorithm = CopyOptions.ChecksumOf(item),
+            };
+            (put.ServerSideEncryptionMethod, put.ServerSideEncryptionKeyManagementServiceKeyId) =
+                EncryptionFor(response.ServerSideEncryptionMethod, response.ServerSideEncryptionKeyManagementServiceKeyId);
+            CopyHeaders(response.Headers, put.Headers);
+            put.Headers.ContentLength = size;
+            CopyMetadata(response.Metadata, put.Metadata);
+            var written = await _source.PutObjectAsync(put, token).ConfigureAwait(false);
+            return new CopyOutcome(SyncAction.Copied, size, VersionOr(response.VersionId, item.VersionId), VersionOr(written.VersionId));
+        }, cancellationToken).ConfigureAwait(false);
+        return streamed ?? await StreamMultipartAsync(item, destinationBucket, retry, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Ranged GETs of the pinned version (or, unversioned, of the ETag planned), each part held in a buffer of the run's
     /// budget from its GET until its UploadPart has gone, parts of one object in parallel.
     /// </summary>
-    private async Task<CopyOutcome> StreamMultipartAsync(S3ObjectRecord item, string destinationBucket, CancellationToken cancellationToken)
+    private async Task<CopyOutcome> StreamMultipartAsync(S3ObjectRecord item, string destinationBucket, RetryPolicy retry, CancellationToken cancellationToken)
     {
-        var head = await HeadAsync(item, cancellationToken).ConfigureAwait(false);
+        var head = await HeadAsync(item, retry, cancellationToken).ConfigureAwait(false);
         var partSize = _options.StreamPartSizeFor(head.ContentLength);
         if (partSize > Buffers.Limit)
         {
@@ -284,9 +276,9 @@ internal sealed class CopyEngine
                 $"{item} ({head.ContentLength:N0} bytes) is streamed in parts of {partSize:N0} bytes (S3 allows 10,000 parts), which do not fit " +
                 $"the buffer limit of {Buffers.Limit:N0} bytes: raise -MaxBufferSize to at least that.", item);
         }
-        var version = item.VersionId ?? head.VersionId;
-        return await MultipartAsync(item, destinationBucket, head, partSize, (uploadId, partNumber, start, length, token) =>
-            RetryPolicies.S3.RunAsync(async attempt =>
+        var version = VersionOr(head.VersionId, item.VersionId);
+        return await MultipartAsync(item, destinationBucket, head, partSize, retry, (uploadId, partNumber, start, length, token) =>
+            retry.RunAsync(async attempt =>
             {
                 using var lease = await Buffers.RentAsync((int)length, attempt).ConfigureAwait(false);
                 using (var part = await _backup.GetObjectAsync(new GetObjectRequest
@@ -318,10 +310,10 @@ internal sealed class CopyEngine
     }
 
     /// <summary>The multipart frame both multipart paths share: initiate with the object's headers, send the parts, complete, or abort.</summary>
-    private async Task<CopyOutcome> MultipartAsync(S3ObjectRecord item, string destinationBucket, GetObjectMetadataResponse head, long partSize,
+    private async Task<CopyOutcome> MultipartAsync(S3ObjectRecord item, string destinationBucket, GetObjectMetadataResponse head, long partSize, RetryPolicy retry,
         Func<string, int, long, long, CancellationToken, Task<string>> sendPart, CancellationToken cancellationToken)
     {
-        var tags = await TagsAsync(item, cancellationToken).ConfigureAwait(false);
+        var tags = await retry.RunAsync(token => TagsAsync(item, token), cancellationToken).ConfigureAwait(false);
         await MultipartParts.AbortAbandonedAsync(_source, destinationBucket, item.Key, _started, cancellationToken).ConfigureAwait(false);
         var initiate = new InitiateMultipartUploadRequest
         {
@@ -330,32 +322,33 @@ internal sealed class CopyEngine
             ContentType = head.Headers.ContentType,
             TagSet = tags.Count > 0 ? tags : null,
             CannedACL = _options.CannedAcl,
-            ChecksumAlgorithm = ChecksumOf(item),
+            ChecksumAlgorithm = CopyOptions.ChecksumOf(item),
         };
         (initiate.ServerSideEncryptionMethod, initiate.ServerSideEncryptionKeyManagementServiceKeyId) =
             EncryptionFor(head.ServerSideEncryptionMethod, head.ServerSideEncryptionKeyManagementServiceKeyId);
         CopyHeaders(head.Headers, initiate.Headers);
         CopyMetadata(head.Metadata, initiate.Metadata);
-        var upload = await _source.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false);
+        var upload = await retry.RunAsync(token => _source.InitiateMultipartUploadAsync(initiate, token), cancellationToken).ConfigureAwait(false);
+        CompleteMultipartUploadResponse completed;
         try
         {
             var parts = await MultipartParts.SendAsync(head.ContentLength, partSize, _options.PartConcurrency,
                 (partNumber, start, length, token) => sendPart(upload.UploadId, partNumber, start, length, token), cancellationToken).ConfigureAwait(false);
-            await _source.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            completed = await retry.RunAsync(token => _source.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = destinationBucket,
                 Key = item.Key,
                 UploadId = upload.UploadId,
                 PartETags = parts,
-            }, cancellationToken).ConfigureAwait(false);
+            }, token), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             await MultipartParts.AbortAsync(_source, destinationBucket, item.Key, upload.UploadId).ConfigureAwait(false);
             throw;
         }
-        await KeepTagsAsync(destinationBucket, item.Key, tags, cancellationToken).ConfigureAwait(false);
-        return new CopyOutcome(SyncAction.Copied, null, head.ContentLength);
+        await retry.RunAsync(token => KeepTagsAsync(destinationBucket, item.Key, tags, token), cancellationToken).ConfigureAwait(false);
+        return new CopyOutcome(SyncAction.Copied, head.ContentLength, VersionOr(head.VersionId, item.VersionId), VersionOr(completed.VersionId));
     }
 
     /// <summary>

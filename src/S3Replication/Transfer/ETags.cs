@@ -6,6 +6,7 @@ using System.Linq;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
+using S3Replication.Core;
 
 namespace S3Replication.Transfer;
 
@@ -21,7 +22,7 @@ internal static class ETags
     private static readonly long[] CommonPartSizes = { 5 * MiB, 8 * MiB, 16 * MiB, 32 * MiB, 64 * MiB, 100 * MiB, 128 * MiB, 256 * MiB, 512 * MiB, 1024 * MiB };
     private const int MaxCandidates = 3;
 
-    public static string Normalize(string? etag) => (etag ?? "").Trim('"');
+    public static string Normalize(string? etag) => (etag ?? "").Trim().Trim('"');
 
     /// <summary>The number of parts of a multipart ETag; 1 for a plain MD5; null for anything else.</summary>
     public static int? PartCount(string etag)
@@ -55,7 +56,7 @@ internal static class ETags
         {
             using var md5 = MD5.Create();
             await HashAsync(content, md5, long.MaxValue, cancellationToken).ConfigureAwait(false);
-            return Pipeline.Hex.Of(md5.Hash!);
+            return Hex.Of(md5.Hash!);
         }
         using var combined = MD5.Create();
         var parts = 0;
@@ -75,7 +76,7 @@ internal static class ETags
             }
         }
         combined.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
-        return $"{Pipeline.Hex.Of(combined.Hash!)}-{parts}";
+        return $"{Hex.Of(combined.Hash!)}-{parts}";
     }
 
     /// <summary>True or false when the file's content can be compared with the ETag; null when the ETag is not one this can compute.</summary>

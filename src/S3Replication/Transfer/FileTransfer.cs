@@ -9,7 +9,7 @@ using System.Threading.Tasks;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.S3.Util;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
 
 namespace S3Replication.Transfer;
@@ -28,13 +28,28 @@ internal sealed record TransferOptions(long MultipartThreshold, long PartSize, i
     public long PartSizeFor(long size) => Math.Max(PartSize, (size + CopyOptions.MaxParts - 1) / CopyOptions.MaxParts);
 }
 
-/// <summary>What happened to one file.</summary>
-internal sealed record TransferOutcome(string Action, string? Reason, long Bytes, string? VersionId = null);
+/// <summary>Why a file was transferred or not; TransferResult.Reason's names.</summary>
+internal enum TransferReason
+{
+    Missing,
+    Different,
+    Resumed,
+    Identical,
+    FolderMarker,
+    DeleteMarker,
+}
+
+/// <summary>What happened to one file: transferred (or skipped as identical), why, the bytes moved and the object version.</summary>
+internal sealed record TransferOutcome(bool Transferred, TransferReason? Reason, long Bytes, string? VersionId = null)
+{
+    public static TransferOutcome Identical(string? versionId) => new(false, TransferReason.Identical, 0, versionId);
+}
 
 /// <summary>
 /// Downloads objects to files and uploads files to objects. Downloads land in a hidden partial file next to the
 /// final one and are renamed into place only when complete and verified, so an interrupted run never leaves a
-/// truncated file under the final name; the next run resumes the partial file where the object is unchanged.
+/// truncated file under the final name; the next run resumes the partial file where the object is unchanged. Each
+/// request is retried on its own under the run's policy; a download attempt resumes where the last one stopped.
 /// </summary>
 internal sealed class FileTransfer
 {
@@ -52,14 +67,14 @@ internal sealed class FileTransfer
 
     public static bool IsPartialFile(string path) => Path.GetFileName(path).StartsWith(PartialPrefix, StringComparison.Ordinal);
 
-    public async Task<TransferOutcome> DownloadAsync(S3ObjectRecord item, string path, bool force, CancellationToken cancellationToken)
+    public async Task<TransferOutcome> DownloadAsync(S3ObjectRecord item, string path, bool force, RetryPolicy retry, CancellationToken cancellationToken)
     {
-        var expected = item.ETag is null || item.LastModified is null ? await HeadAsync(item, cancellationToken).ConfigureAwait(false) : item;
+        var expected = item.ETag is null || item.LastModified is null ? await retry.RunAsync(token => HeadAsync(item, token), cancellationToken).ConfigureAwait(false) : item;
         if (File.Exists(path))
         {
             if (await IsSameFileAsync(path, expected, cancellationToken).ConfigureAwait(false))
             {
-                return new TransferOutcome("Skipped", "Identical", 0, item.VersionId);
+                return TransferOutcome.Identical(item.VersionId);
             }
             if (!force)
             {
@@ -69,6 +84,12 @@ internal sealed class FileTransfer
         }
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var partial = PartialPathFor(path, expected);
+        // One attempt reads from where the partial file ends, so a retry after a dropped connection resumes.
+        return await retry.RunAsync(token => DownloadOnceAsync(item, expected, path, partial, token), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<TransferOutcome> DownloadOnceAsync(S3ObjectRecord item, S3ObjectRecord expected, string path, string partial, CancellationToken cancellationToken)
+    {
         var resumeAt = File.Exists(partial) ? new FileInfo(partial).Length : 0;
         if (resumeAt > expected.Size)
         {
@@ -113,7 +134,7 @@ internal sealed class FileTransfer
         {
             File.Move(partial, path);
         }
-        return new TransferOutcome("Downloaded", resumeAt > 0 ? "Resumed" : null, size - resumeAt, response.VersionId);
+        return new TransferOutcome(true, resumeAt > 0 ? TransferReason.Resumed : null, size - resumeAt, response.VersionId);
     }
 
     private Task<GetObjectResponse> GetAsync(S3ObjectRecord item, S3ObjectRecord expected, long resumeAt, CancellationToken cancellationToken) =>
@@ -190,34 +211,39 @@ internal sealed class FileTransfer
     {
         using var sha = SHA256.Create();
         var identity = sha.ComputeHash(Encoding.UTF8.GetBytes($"{Path.GetFileName(path)}\n{ETags.Normalize(expected.ETag)}\n{expected.VersionId}\n{expected.Size}"));
-        var tag = Pipeline.Hex.Of(identity.Take(8));
+        var tag = Hex.Of(identity.Take(8));
         return Path.Combine(Path.GetDirectoryName(path)!, PartialPrefix + tag);
     }
 
-    public async Task<TransferOutcome> UploadAsync(string path, string bucket, string key, CancellationToken cancellationToken)
+    public async Task<TransferOutcome> UploadAsync(string path, string bucket, string key, RetryPolicy retry, CancellationToken cancellationToken)
     {
         var size = new FileInfo(path).Length;
-        var existing = await _s3.HeadOrNullAsync(bucket, key, cancellationToken).ConfigureAwait(false);
+        var existing = await retry.RunAsync(token => _s3.HeadOrNullAsync(bucket, key, token), cancellationToken).ConfigureAwait(false);
         if (existing is not null && existing.ContentLength == size
             && await ETags.FileMatchesAsync(path, existing.ETag, new[] { _options.PartSizeFor(size) }, cancellationToken).ConfigureAwait(false) == true)
         {
-            return new TransferOutcome("Skipped", "Identical", 0, existing.VersionId);
+            return TransferOutcome.Identical(existing.VersionId);
         }
+        var reason = existing is null ? TransferReason.Missing : TransferReason.Different;
         var contentType = AmazonS3Util.MimeTypeFromExtension(Path.GetExtension(path));
         if (size <= _options.MultipartThreshold)
         {
-            var put = await _s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, FilePath = path, ContentType = contentType, CannedACL = _options.CannedAcl },
-                cancellationToken).ConfigureAwait(false);
-            return new TransferOutcome("Uploaded", existing is null ? "Missing" : "Different", size, put.VersionId);
+            var put = await retry.RunAsync(token => _s3.PutObjectAsync(new PutObjectRequest
+            {
+                BucketName = bucket, Key = key, FilePath = path, ContentType = contentType, CannedACL = _options.CannedAcl,
+            }, token), cancellationToken).ConfigureAwait(false);
+            return new TransferOutcome(true, reason, size, put.VersionId);
         }
 
         await MultipartParts.AbortAbandonedAsync(_s3, bucket, key, _started, cancellationToken).ConfigureAwait(false);
-        var upload = await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = key, ContentType = contentType, CannedACL = _options.CannedAcl },
-            cancellationToken).ConfigureAwait(false);
+        var upload = await retry.RunAsync(token => _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+        {
+            BucketName = bucket, Key = key, ContentType = contentType, CannedACL = _options.CannedAcl,
+        }, token), cancellationToken).ConfigureAwait(false);
         try
         {
             var parts = await MultipartParts.SendAsync(size, _options.PartSizeFor(size), _options.PartConcurrency, async (partNumber, start, length, token) =>
-                (await RetryPolicies.S3.RunAsync(attempt => _s3.UploadPartAsync(new UploadPartRequest
+                (await retry.RunAsync(attempt => _s3.UploadPartAsync(new UploadPartRequest
                 {
                     BucketName = bucket,
                     Key = key,
@@ -227,11 +253,11 @@ internal sealed class FileTransfer
                     FilePosition = start,
                     PartSize = length,
                 }, attempt), token).ConfigureAwait(false)).ETag, cancellationToken).ConfigureAwait(false);
-            var completed = await _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            var completed = await retry.RunAsync(token => _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = bucket, Key = key, UploadId = upload.UploadId, PartETags = parts,
-            }, cancellationToken).ConfigureAwait(false);
-            return new TransferOutcome("Uploaded", existing is null ? "Missing" : "Different", size, completed.VersionId);
+            }, token), cancellationToken).ConfigureAwait(false);
+            return new TransferOutcome(true, reason, size, completed.VersionId);
         }
         catch
         {

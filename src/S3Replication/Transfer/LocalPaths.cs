@@ -6,7 +6,7 @@ using System.Management.Automation;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 
 namespace S3Replication.Transfer;
 

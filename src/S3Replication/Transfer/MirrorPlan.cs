@@ -1,16 +1,16 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
 
 namespace S3Replication.Transfer;
 
 /// <summary>
-/// What <c>-Mirror</c> removes from the source: every key of the plan that only the source has (within the prefix
-/// and filters; with -AsOf, the keys that did not exist then or whose current version was a delete marker). It only
-/// watches the plan go by; the removals are released, all or none, once the whole plan has been seen, and never
-/// when that looks like a mistake. Pure: the cmdlet does the deleting.
+/// What <c>-Mirror</c> removes from the source: every key the decision says to remove (only the source has it, within
+/// the prefix and filters; with -AsOf, the keys that did not exist then or whose current version was a delete marker;
+/// piped rows that name a removal). It only watches the decisions go by; the removals are released, all or none, once
+/// every key has been seen, and never when that looks like a mistake. Pure: the sink does the deleting.
 /// </summary>
 internal sealed class MirrorPlan
 {
@@ -26,24 +26,28 @@ internal sealed class MirrorPlan
     public long SourceObjects { get; private set; }
     public long Removals { get; private set; }
 
-    public void Observe(PlanItem item)
+    public void Observe(Decided item) =>
+        Observe(item.Candidate.Backup is { IsDeleteMarker: false }, item.Candidate.Source, item.Decision.Verdict == Verdict.Remove && item.Failure is null);
+
+    /// <summary>One key: whether the backup state has an object, the source's object (null: none), and whether it is to be removed.</summary>
+    public void Observe(bool inBackup, S3ObjectRecord? source, bool remove)
     {
-        if (item.Backup is { IsDeleteMarker: false })
+        if (inBackup)
         {
             BackupObjects++;
         }
-        if (item.Source is null)
+        if (source is null)
         {
             return;
         }
         SourceObjects++;
-        if (item.State == PlanState.MissingInBackup)
+        if (remove)
         {
             Removals++;
             // Past the limit the run is refused anyway: count, but hold no more keys than could be removed.
             if (_removals.Count < _maxDelete)
             {
-                _removals.Add(item.Source);
+                _removals.Add(source);
             }
         }
     }

@@ -5,7 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Amazon.S3;
 using Amazon.S3.Model;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
 
 namespace S3Replication.Transfer;

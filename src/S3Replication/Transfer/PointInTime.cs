@@ -2,7 +2,7 @@ using System;
 using System.Globalization;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 
 namespace S3Replication.Transfer;
 

@@ -3,7 +3,7 @@ using S3Replication.Records;
 
 namespace S3Replication.Transfer;
 
-/// <summary>What a restore did, or would do, with one object; the names are SyncResult.Action's.</summary>
+/// <summary>What a restore did, or would do, with one key; the names are SyncResult.Action's.</summary>
 internal enum SyncAction
 {
     Copied,
@@ -12,39 +12,49 @@ internal enum SyncAction
     Failed,
     NeedsRestore,
 
+    /// <summary>Larger than the path the run takes can copy (a Batch Operations copy: 5 GiB).</summary>
+    TooLarge,
+
     /// <summary>-Mirror removed the key from the source (a delete marker on a versioned bucket).</summary>
     Deleted,
     WouldDelete,
 }
 
-/// <summary>Why; the names are SyncResult.Reason's.</summary>
+/// <summary>
+/// Why: one vocabulary for Compare-S3BackupBucket's Reason, Sync-S3BackupToSource's and the Batch cmdlets', so one
+/// difference has one name everywhere.
+/// </summary>
 internal enum SyncReason
 {
     /// <summary>The source has no object under the key.</summary>
-    Missing,
+    MissingInSource,
+
+    /// <summary>The chosen backup state has no object under the key (-Mirror removes the source's).</summary>
+    MissingInBackup,
     SizeDiffers,
     ETagDiffers,
+    ChecksumDiffers,
 
-    /// <summary>The sizes match but an ETag is unknown (a record from elsewhere), so equality cannot be proven.</summary>
+    /// <summary>The sizes match but neither ETags nor checksums can prove the content equal: a restore copies it.</summary>
     Unverifiable,
 
     /// <summary>-CompareBy Always.</summary>
     Always,
-    Equal,
-    ChecksumEqual,
-    ChecksumDiffers,
-
-    /// <summary>-Mirror: the chosen backup state has no object under the key.</summary>
-    NotInBackup,
+    SameSize,
+    SameETag,
+    SameChecksum,
 
     /// <summary>A delete marker is not an object: nothing to restore.</summary>
     DeleteMarker,
+
+    /// <summary>Neither side has the key any more (a removal row whose key is already gone).</summary>
+    NotFound,
     Archived,
     RestoreStarted,
     RestoreInProgress,
 }
 
-/// <summary>How a key of the merge-join stands between the backup and the source.</summary>
+/// <summary>How a key stands between the backup and the source; CompareResult.State's names.</summary>
 internal enum PlanState
 {
     MissingInSource,
@@ -53,82 +63,213 @@ internal enum PlanState
     Equal,
 }
 
-/// <summary>What a comparison rested on; CompareResult.Reason's names.</summary>
-internal enum ComparisonBasis
+/// <summary>What the decision says to do with a key.</summary>
+internal enum Verdict
+{
+    Copy,
+    Skip,
+
+    /// <summary>Archived in the backup: the object must be restored from Glacier before it can be copied.</summary>
+    NeedsRestore,
+
+    /// <summary>To be copied, but larger than the path the run takes can copy.</summary>
+    TooLarge,
+
+    /// <summary>-Mirror: only the source has the key, so it is removed.</summary>
+    Remove,
+
+    /// <summary>Only the source has the key and nothing removes it: a restore leaves it alone.</summary>
+    Leave,
+}
+
+/// <summary>A fact the decision needs before it can be made, fetched by <see cref="FactResolver"/>.</summary>
+internal enum Need
 {
     None,
-    Size,
-    ETag,
-    Checksum,
 
-    /// <summary>Neither ETags nor checksums could tell: the object counts as different and is copied.</summary>
-    Unverifiable,
+    /// <summary>What the source holds under the key now (a piped row knows only the backup's side).</summary>
+    SourceHead,
+
+    /// <summary>The backup object itself: its version (a Batch manifest pins every row), size and ETag, storage class and restore state.</summary>
+    BackupHead,
+
+    /// <summary>Both objects' checksums: same size, and the ETags cannot settle it.</summary>
+    Content,
 }
 
-/// <summary>
-/// Copy or skip, why, and on what basis; or pending, when the listings cannot tell and the objects' checksums must
-/// be read (<see cref="ContentCheck"/>).
-/// </summary>
-internal readonly record struct RestoreDecision(bool Copy, SyncReason Reason, ComparisonBasis Basis = ComparisonBasis.None, bool Pending = false)
+/// <summary>Whether an archived object can be read now.</summary>
+internal enum ArchiveState
 {
-    public static RestoreDecision CopyBecause(SyncReason reason, ComparisonBasis basis = ComparisonBasis.None) => new(true, reason, basis);
-    public static RestoreDecision SkipBecause(SyncReason reason, ComparisonBasis basis = ComparisonBasis.None) => new(false, reason, basis);
+    NotRestored,
+    RestoreInProgress,
+    Restored,
+}
 
-    /// <summary>Same size, and the ETags cannot settle it: a HEAD of each side decides. Copy until it has.</summary>
-    public static readonly RestoreDecision NeedsContentCheck = new(true, SyncReason.Unverifiable, ComparisonBasis.Unverifiable, Pending: true);
+/// <summary>What a HEAD of the backup object told.</summary>
+internal sealed record BackupHead(string? VersionId, long Size, string? ETag, string? StorageClass, ArchiveState Archive);
+
+/// <summary>
+/// One key a restore considers, from whichever plan source: the backup's object (null: the backup state has none) and
+/// the source's (null: none), and the facts fetched about them so far.
+/// </summary>
+internal sealed record Candidate(string Key, S3ObjectRecord? Backup, S3ObjectRecord? Source)
+{
+    /// <summary>False for a piped row until a HEAD has told what the source holds under the key.</summary>
+    public bool SourceKnown { get; init; } = true;
+
+    public BackupHead? BackupHead { get; init; }
+
+    /// <summary>What comparing both objects' HEADs said: SameETag, SameChecksum, ETagDiffers, ChecksumDiffers or Unverifiable.</summary>
+    public SyncReason? Content { get; init; }
+
+    /// <summary>The backup object as the copy should read it: pinned to the version a HEAD found, when one was made.</summary>
+    public S3ObjectRecord? PinnedBackup => Backup is null || BackupHead is not { } head ? Backup : new S3ObjectRecord
+    {
+        Bucket = Backup.Bucket,
+        Key = Backup.Key,
+        VersionId = head.VersionId ?? Backup.VersionId,
+        Size = head.Size,
+        ETag = head.ETag,
+        LastModified = Backup.LastModified,
+        StorageClass = head.StorageClass ?? Backup.StorageClass,
+        ChecksumAlgorithm = Backup.ChecksumAlgorithm,
+    };
+}
+
+/// <summary>What the run asks of the decision: how to compare, and what its path can and may do.</summary>
+internal sealed record DecisionPolicy(CompareMode Mode)
+{
+    /// <summary>-Mirror: keys only the source has are removed.</summary>
+    public bool Mirror { get; init; }
+
+    /// <summary>The largest object the run's path copies (Batch Operations: 5 GiB); null: no limit.</summary>
+    public long? MaxCopySize { get; init; }
+
+    /// <summary>Whether archived objects are told apart (a copy path); a compare does not care.</summary>
+    public bool CheckArchive { get; init; } = true;
+
+    /// <summary>Every copy names the version it reads (a Batch manifest): a row without one is pinned by a HEAD.</summary>
+    public bool PinVersions { get; init; }
+}
+
+/// <summary>A verdict, why, or the fact still needed to reach one.</summary>
+internal readonly record struct RestoreDecision(Verdict Verdict, SyncReason Reason, Need Need = Need.None)
+{
+    public static RestoreDecision Needs(Need need) => new(Verdict.Copy, SyncReason.Unverifiable, need);
+
+    /// <summary>Compare-S3BackupBucket's State for the key.</summary>
+    public PlanState StateOf(Candidate candidate) => candidate switch
+    {
+        { Backup: null } => PlanState.MissingInBackup,
+        { Source: null, SourceKnown: true } => PlanState.MissingInSource,
+        _ => Verdict is Verdict.Skip ? PlanState.Equal : PlanState.Different,
+    };
 }
 
 /// <summary>
-/// The restore's one decision, for planned listings and piped records alike. Pure: it sees the backup object and
-/// what the source holds under its key (null: nothing), nothing else.
+/// The restore's one decision, for every plan source and every sink: pure, it sees the candidate and the policy and
+/// says copy, skip, needs restore, too large, remove or leave — or which fact it needs first.
 /// </summary>
 internal static class RestoreDecider
 {
+    private static readonly string[] ArchiveClasses = { "GLACIER", "DEEP_ARCHIVE" };
+
     /// <summary>
     /// ETags are compared as S3 reports them (quotes and case ignored). With Auto (the default) equal ETags settle it
-    /// and different ones of the same size are left to the objects' checksums (<see cref="ContentComparer"/>): an
-    /// SSE-KMS or multipart ETag can differ for the same content. With ETag, a differing ETag is a difference. A
-    /// restore never skips an object it cannot prove equal.
+    /// and different ones of the same size are left to the objects' checksums (<see cref="ContentComparer"/>): an SSE-KMS
+    /// or multipart ETag can differ for the same content. A restore never skips an object it cannot prove equal.
     /// </summary>
-    public static RestoreDecision Decide(S3ObjectRecord backup, S3ObjectRecord? source, CompareMode mode)
+    public static RestoreDecision Decide(Candidate candidate, DecisionPolicy policy)
     {
-        if (backup.IsDeleteMarker)
+        if (candidate.Backup is null)
         {
-            return RestoreDecision.SkipBecause(SyncReason.DeleteMarker);
+            return !policy.Mirror ? new(Verdict.Leave, SyncReason.MissingInBackup)
+                : !candidate.SourceKnown ? RestoreDecision.Needs(Need.SourceHead)
+                : candidate.Source is null ? new(Verdict.Skip, SyncReason.NotFound)
+                : new(Verdict.Remove, SyncReason.MissingInBackup);
         }
-        if (source is null)
+        if (candidate.Backup.IsDeleteMarker)
         {
-            return RestoreDecision.CopyBecause(SyncReason.Missing);
+            return new(Verdict.Skip, SyncReason.DeleteMarker);
         }
+        var compared = Compare(candidate, policy.Mode);
+        return compared.Verdict != Verdict.Copy || compared.Need != Need.None ? compared : Copy(candidate, compared.Reason, policy);
+    }
+
+    /// <summary>Copy or skip by content, or the fact still needed to tell.</summary>
+    private static RestoreDecision Compare(Candidate candidate, CompareMode mode)
+    {
+        var backup = candidate.Backup!;
         if (mode == CompareMode.Always)
         {
-            return RestoreDecision.CopyBecause(SyncReason.Always);
+            return new(Verdict.Copy, SyncReason.Always);
         }
-        if (backup.Size != source.Size)
+        if (!candidate.SourceKnown)
         {
-            return RestoreDecision.CopyBecause(SyncReason.SizeDiffers, ComparisonBasis.Size);
+            return RestoreDecision.Needs(Need.SourceHead);
+        }
+        if (candidate.Source is not { } source)
+        {
+            return new(Verdict.Copy, SyncReason.MissingInSource);
+        }
+        if (string.IsNullOrEmpty(backup.ETag) && candidate.BackupHead is null)
+        {
+            // A row from a file names the object, not its size and ETag: read them before comparing.
+            return RestoreDecision.Needs(Need.BackupHead);
+        }
+        var size = candidate.BackupHead?.Size ?? backup.Size;
+        if (size != source.Size)
+        {
+            return new(Verdict.Copy, SyncReason.SizeDiffers);
         }
         if (mode == CompareMode.Size)
         {
-            return RestoreDecision.SkipBecause(SyncReason.Equal, ComparisonBasis.Size);
+            return new(Verdict.Skip, SyncReason.SameSize);
+        }
+        if (candidate.Content is { } content)
+        {
+            return new(content is SyncReason.SameETag or SyncReason.SameChecksum ? Verdict.Skip : Verdict.Copy, content);
         }
         if (mode == CompareMode.Checksum)
         {
-            return RestoreDecision.NeedsContentCheck;
+            return RestoreDecision.Needs(Need.Content);
         }
-        var known = !string.IsNullOrEmpty(backup.ETag) && !string.IsNullOrEmpty(source.ETag);
-        if (known && string.Equals(NormalizeETag(backup.ETag), NormalizeETag(source.ETag), StringComparison.OrdinalIgnoreCase))
+        var etag = candidate.BackupHead?.ETag ?? backup.ETag;
+        var known = !string.IsNullOrEmpty(etag) && !string.IsNullOrEmpty(source.ETag);
+        if (known && string.Equals(ETags.Normalize(etag), ETags.Normalize(source.ETag), StringComparison.OrdinalIgnoreCase))
         {
-            return RestoreDecision.SkipBecause(SyncReason.Equal, ComparisonBasis.ETag);
+            return new(Verdict.Skip, SyncReason.SameETag);
         }
         if (mode == CompareMode.Auto)
         {
-            return RestoreDecision.NeedsContentCheck;
+            return RestoreDecision.Needs(Need.Content);
         }
-        return known
-            ? RestoreDecision.CopyBecause(SyncReason.ETagDiffers, ComparisonBasis.ETag)
-            : RestoreDecision.CopyBecause(SyncReason.Unverifiable, ComparisonBasis.Unverifiable);
+        return new(Verdict.Copy, known ? SyncReason.ETagDiffers : SyncReason.Unverifiable);
     }
 
-    public static string NormalizeETag(string? etag) => (etag ?? "").Trim().Trim('"');
+    /// <summary>A key to copy, as far as the run's path can: pinned where it must be, archived objects restored first, sizes in bounds.</summary>
+    private static RestoreDecision Copy(Candidate candidate, SyncReason reason, DecisionPolicy policy)
+    {
+        var backup = candidate.Backup!;
+        if (policy.PinVersions && string.IsNullOrEmpty(backup.VersionId) && candidate.BackupHead is null)
+        {
+            return RestoreDecision.Needs(Need.BackupHead);
+        }
+        if (policy.CheckArchive && IsArchived(candidate.BackupHead?.StorageClass ?? backup.StorageClass))
+        {
+            switch (candidate.BackupHead?.Archive)
+            {
+                case null:
+                    return RestoreDecision.Needs(Need.BackupHead);
+                case ArchiveState.NotRestored:
+                    return new(Verdict.NeedsRestore, SyncReason.Archived);
+                case ArchiveState.RestoreInProgress:
+                    return new(Verdict.NeedsRestore, SyncReason.RestoreInProgress);
+            }
+        }
+        var size = candidate.BackupHead?.Size ?? backup.Size;
+        return policy.MaxCopySize is { } limit && size > limit ? new(Verdict.TooLarge, reason) : new(Verdict.Copy, reason);
+    }
+
+    public static bool IsArchived(string? storageClass) => storageClass is not null && Array.IndexOf(ArchiveClasses, storageClass) >= 0;
 }

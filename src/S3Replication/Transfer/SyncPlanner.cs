@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Threading.Tasks;
 using S3Replication.Records;
 
 namespace S3Replication.Transfer;
@@ -26,20 +25,14 @@ public enum CompareMode
     Always,
 }
 
-/// <summary>One key of the merge-join of the backup listing with the source listing.</summary>
-internal sealed record PlanItem(string Key, S3ObjectRecord? Backup, S3ObjectRecord? Source, PlanState State)
-{
-    /// <summary>The restore's decision for this key (null for a key only the source has: a restore leaves it alone).</summary>
-    public RestoreDecision? Decision { get; init; }
-}
-
 /// <summary>
-/// Merge-joins two listings that arrive in S3's key order, one item at a time, so planning a restore or a compare
-/// holds two records in memory whatever the bucket size. Pure: no I/O.
+/// Merge-joins two listings that arrive in S3's key order, one key at a time, so planning a restore or a compare holds
+/// two records in memory whatever the bucket size: each key once, with the backup's object, the source's, or both.
+/// Pure: no I/O.
 /// </summary>
 internal static class SyncPlanner
 {
-    public static async IAsyncEnumerable<PlanItem> Join(IAsyncEnumerable<S3ObjectRecord> backup, IAsyncEnumerable<S3ObjectRecord> source, CompareMode mode)
+    public static async IAsyncEnumerable<Candidate> Join(IAsyncEnumerable<S3ObjectRecord> backup, IAsyncEnumerable<S3ObjectRecord> source)
     {
         var backupItems = backup.GetAsyncEnumerator();
         var sourceItems = source.GetAsyncEnumerator();
@@ -50,27 +43,16 @@ internal static class SyncPlanner
             while (backupHas || sourceHas)
             {
                 var order = !backupHas ? 1 : !sourceHas ? -1 : KeyOrder.Instance.Compare(backupItems.Current.Key, sourceItems.Current.Key);
-                if (order < 0)
+                var (key, ours, theirs) = order < 0 ? (backupItems.Current.Key, backupItems.Current, null)
+                    : order > 0 ? (sourceItems.Current.Key, null, sourceItems.Current)
+                    : (backupItems.Current.Key, backupItems.Current, sourceItems.Current);
+                yield return new Candidate(key, ours, theirs);
+                if (order <= 0)
                 {
-                    yield return new PlanItem(backupItems.Current.Key, backupItems.Current, null, PlanState.MissingInSource)
-                    {
-                        Decision = RestoreDecider.Decide(backupItems.Current, null, mode),
-                    };
                     backupHas = await backupItems.MoveNextAsync().ConfigureAwait(false);
                 }
-                else if (order > 0)
+                if (order >= 0)
                 {
-                    yield return new PlanItem(sourceItems.Current.Key, null, sourceItems.Current, PlanState.MissingInBackup);
-                    sourceHas = await sourceItems.MoveNextAsync().ConfigureAwait(false);
-                }
-                else
-                {
-                    var decision = RestoreDecider.Decide(backupItems.Current, sourceItems.Current, mode);
-                    yield return new PlanItem(backupItems.Current.Key, backupItems.Current, sourceItems.Current, decision.Copy ? PlanState.Different : PlanState.Equal)
-                    {
-                        Decision = decision,
-                    };
-                    backupHas = await backupItems.MoveNextAsync().ConfigureAwait(false);
                     sourceHas = await sourceItems.MoveNextAsync().ConfigureAwait(false);
                 }
             }

@@ -1,45 +1,68 @@
 using System;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
+using S3Replication.Records;
 
 namespace S3Replication.Transfer;
 
+/// <summary>What became of one item of a run: the tally's categories, whatever the run does to its items.</summary>
+internal enum ItemOutcome
+{
+    /// <summary>Copied, downloaded, uploaded or checked.</summary>
+    Done,
+    Skipped,
+    Failed,
+
+    /// <summary>Archived: a restore from Glacier comes first.</summary>
+    NeedsRestore,
+
+    /// <summary>Larger than the path the run takes can copy (Batch Operations: 5 GiB).</summary>
+    TooLarge,
+
+    /// <summary>What -WhatIf (or a declined -Confirm) would have done.</summary>
+    Would,
+    Removed,
+    WouldRemove,
+}
+
 /// <summary>
-/// Counts what a long-running cmdlet did with its items, by outcome, with the bytes moved and the time taken; the one
-/// source of its progress line and its closing summary. Thread-safe: workers add, the pipeline thread reads.
+/// Counts what a long-running cmdlet did with its items, by <see cref="ItemOutcome"/>, with the bytes moved and the time
+/// taken; the one source of its progress line and its closing summary. Thread-safe: workers add, the pipeline thread
+/// reads. The words are only for the text.
 /// </summary>
 internal sealed class Tally
 {
-    private readonly string[] _order;
-    private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
+    private static readonly ItemOutcome[] Order = (ItemOutcome[])Enum.GetValues(typeof(ItemOutcome));
+    private readonly long[] _counts = new long[Order.Length];
+    private readonly string[] _words;
     private readonly Stopwatch _elapsed = Stopwatch.StartNew();
     private long _bytes;
+    private long _expected = -1;
 
     /// <param name="unit">What an item is, for the rate ("objects", "files").</param>
-    /// <param name="order">The outcomes always named in the summary, the first one with bytes and rate.</param>
-    public Tally(string unit, params string[] order)
+    /// <param name="done">What <see cref="ItemOutcome.Done"/> is called ("copied", "downloaded").</param>
+    /// <param name="failed">What <see cref="ItemOutcome.Failed"/> is called ("failed", "unreadable").</param>
+    /// <param name="would">What <see cref="ItemOutcome.Would"/> is called; "would be" and the done word by default.</param>
+    public Tally(string unit, string done, string failed = "failed", string? would = null)
     {
         Unit = unit;
-        _order = order;
+        _words = new[] { done, "skipped", failed, "need restore from archive", "too large for this path", would ?? "would be " + done, "removed", "would be removed" };
     }
 
     public string Unit { get; }
 
-    public long this[string outcome] => _counts.TryGetValue(outcome, out var count) ? count : 0;
+    public long this[ItemOutcome outcome] => Interlocked.Read(ref _counts[(int)outcome]);
 
-    public long Total => _counts.Values.Sum();
+    public long Total => Order.Sum(outcome => this[outcome]);
 
     public long Bytes => Interlocked.Read(ref _bytes);
 
     public TimeSpan Elapsed => _elapsed.Elapsed;
 
-    /// <summary>How many items the run has, once its listing is complete (null while it is still listing, or for piped input).</summary>
+    /// <summary>How many items the run has, once its input is complete (null while it is still listing or reading input).</summary>
     public long? Expected => Interlocked.Read(ref _expected) is var expected and >= 0 ? expected : null;
-
-    private long _expected = -1;
 
     public void SetExpected(long count) => Interlocked.Exchange(ref _expected, count);
 
@@ -60,56 +83,50 @@ internal sealed class Tally
         }
     }
 
-    public void Add(string outcome, long bytes = 0)
+    public void Add(ItemOutcome outcome, long bytes = 0)
     {
-        _counts.AddOrUpdate(outcome, 1, (_, count) => count + 1);
+        Interlocked.Increment(ref _counts[(int)outcome]);
         Interlocked.Add(ref _bytes, bytes);
     }
 
     /// <summary>
-    /// "2,000 copied (2.0 MiB, 690 objects/s), 3 skipped, 0 failed in 2.9 s": the first three outcomes of the order
-    /// always, any other only when it happened.
+    /// "2,000 copied (2.0 MiB, 690 objects/s), 3 skipped, 0 failed in 2.9 s": done, skipped and failed always, any other
+    /// outcome only when it happened.
     /// </summary>
     public string Summary()
     {
         var seconds = Math.Max(Elapsed.TotalSeconds, 0.001);
-        var parts = _order.Select((outcome, index) => index == 0
-                ? string.Format(CultureInfo.InvariantCulture, "{0:N0} {1} ({2}, {3:N0} {4}/s)", this[outcome], outcome, Records.ByteSize.Format(Bytes), this[outcome] / seconds, Unit)
-                : index < AlwaysNamed || this[outcome] > 0 ? string.Format(CultureInfo.InvariantCulture, "{0:N0} {1}", this[outcome], outcome) : null)
-            .Concat(_counts.Keys.Except(_order).OrderBy(outcome => outcome, StringComparer.Ordinal)
-                .Select(outcome => string.Format(CultureInfo.InvariantCulture, "{0:N0} {1}", this[outcome], outcome)))
+        var parts = Order.Select(outcome => outcome switch
+            {
+                ItemOutcome.Done => string.Format(CultureInfo.InvariantCulture, "{0:N0} {1} ({2}, {3:N0} {4}/s)",
+                    this[outcome], _words[(int)outcome], ByteSize.Format(Bytes), this[outcome] / seconds, Unit),
+                _ when outcome <= ItemOutcome.Failed || this[outcome] > 0 => string.Format(CultureInfo.InvariantCulture, "{0:N0} {1}", this[outcome], _words[(int)outcome]),
+                _ => null,
+            })
             .Where(part => part is not null);
         return string.Join(", ", parts) + string.Format(CultureInfo.InvariantCulture, " in {0:N1} s", seconds);
     }
 
-    private const int AlwaysNamed = 3;
-
-    /// <summary>-Mirror's outcomes (Sync only).</summary>
-    public const string Removed = "removed", WouldRemove = "would be removed";
-
-    /// <summary>
-    /// The counts as a record: the first outcome of the order is what the run transfers; "skipped", "failed",
-    /// "need restore from archive" and the "would be …" outcome keep their meaning across cmdlets.
-    /// </summary>
-    public Records.TransferSummary ToSummary(string activity, string target, bool stopped)
+    /// <summary>The counts as a record, with the sentence shown at the end of the run.</summary>
+    public TransferSummary ToSummary(string activity, string target, bool stopped)
     {
         var seconds = Math.Max(Elapsed.TotalSeconds, 0.001);
-        var would = _counts.Keys.Where(outcome => outcome.StartsWith("would", StringComparison.Ordinal) && outcome != WouldRemove).Sum(outcome => this[outcome]);
-        return new Records.TransferSummary
+        return new TransferSummary
         {
             Activity = activity,
             Target = target,
             Total = Total,
-            Transferred = this[_order[0]],
-            Skipped = this["skipped"],
-            Failed = this["failed"],
-            WouldTransfer = would,
-            NeedsRestore = this["need restore from archive"],
-            Removed = this[Removed],
-            WouldRemove = this[WouldRemove],
+            Transferred = this[ItemOutcome.Done],
+            Skipped = this[ItemOutcome.Skipped],
+            Failed = this[ItemOutcome.Failed],
+            WouldTransfer = this[ItemOutcome.Would],
+            NeedsRestore = this[ItemOutcome.NeedsRestore],
+            TooLarge = this[ItemOutcome.TooLarge],
+            Removed = this[ItemOutcome.Removed],
+            WouldRemove = this[ItemOutcome.WouldRemove],
             Bytes = Bytes,
-            Elapsed = Elapsed,
-            ItemsPerSecond = this[_order[0]] / seconds,
+            Seconds = Math.Round(Elapsed.TotalSeconds, 3),
+            ItemsPerSecond = this[ItemOutcome.Done] / seconds,
             BytesPerSecond = Bytes / seconds,
             Stopped = stopped,
             Text = $"{activity} to {target}{(stopped ? " (stopped early)" : "")}: {Summary()}",

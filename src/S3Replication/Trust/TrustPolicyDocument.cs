@@ -4,7 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 
 namespace S3Replication.Trust;
 

@@ -4,8 +4,9 @@ using System.Management.Automation;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
+using S3Replication.Session;
 
 namespace S3Replication.Trust;
 

@@ -32,7 +32,7 @@ public class S3ControlClientTests
         Generator: null,
         ReportBucketArn: "arn:aws:s3:::work",
         ReportPrefix: "s3replication/batch/r1",
-        CopyTargetBucketArn: "arn:aws:s3:::sds-data-dev");
+        Operation: new BatchCopy("arn:aws:s3:::sds-data-dev", null, null, null));
 
     /// <summary>The same calls as botocore would make them, as the JSON its serialiser takes.</summary>
     private static JsonArray BotocoreCalls() => new()
@@ -133,7 +133,7 @@ public class S3ControlClientTests
     {
         var job = Job with
         {
-            CopyTargetBucketArn = null,
+            Operation = new BatchReplicate(),
             Manifest = generated ? null : new BatchManifestLocation("arn:aws:s3:::work/m.csv", "\"e\"", null, BatchManifestLocation.Latest),
             Generator = generated
                 ? new BatchManifestGenerator("arn:aws:s3:::sds-data-dev", Account, new[] { "NONE", "FAILED" },

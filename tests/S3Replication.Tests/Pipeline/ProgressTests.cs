@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using S3Replication.Core;
 using S3Replication.Pipeline;
 using S3Replication.Records;
 using S3Replication.Transfer;
@@ -9,16 +10,16 @@ namespace S3Replication.Tests.Pipeline;
 /// <summary>The closing sentence, the summary record and the progress bar of a long run.</summary>
 public class ProgressTests
 {
-    private static Tally Restore() => new("objects", "copied", "skipped", "failed", "need restore from archive", "would be copied");
+    private static Tally Restore() => new("objects", "copied");
 
     [Fact]
     public void The_sentence_names_the_main_outcomes_always_and_the_others_only_when_they_happened()
     {
         var tally = Restore();
-        tally.Add("copied", 14336);
-        tally.Add("skipped");
+        tally.Add(ItemOutcome.Done, 14336);
+        tally.Add(ItemOutcome.Skipped);
         Assert.Matches(@"^1 copied \(14\.0 KiB, [\d,]+ objects/s\), 1 skipped, 0 failed in \d+\.\d s$", tally.Summary());
-        tally.Add("need restore from archive");
+        tally.Add(ItemOutcome.NeedsRestore);
         Assert.Contains(", 0 failed, 1 need restore from archive in ", tally.Summary());
         Assert.DoesNotContain("would be copied", tally.Summary());
     }
@@ -29,10 +30,10 @@ public class ProgressTests
         var tally = Restore();
         for (var index = 0; index < 3; index++)
         {
-            tally.Add("copied", 1024);
+            tally.Add(ItemOutcome.Done, 1024);
         }
-        tally.Add("failed");
-        tally.Add("would be copied");
+        tally.Add(ItemOutcome.Failed);
+        tally.Add(ItemOutcome.Would);
         var summary = tally.ToSummary("Restore", "s3://sds-data-dev", stopped: true);
         Assert.Equal((5L, 3L, 0L, 1L, 1L, 0L, 3072L), (summary.Total, summary.Transferred, summary.Skipped, summary.Failed, summary.WouldTransfer, summary.NeedsRestore, summary.Bytes));
         Assert.True(summary.Stopped);
@@ -43,7 +44,7 @@ public class ProgressTests
     public void Progress_has_no_share_or_time_left_until_the_total_is_known()
     {
         var progress = new ProgressReporter("Restore", Restore());
-        progress.Tally.Add("copied");
+        progress.Tally.Add(ItemOutcome.Done);
         var listing = progress.Current();
         Assert.Equal(-1, listing.PercentComplete);
         Assert.Equal(-1, listing.SecondsRemaining);
@@ -56,7 +57,7 @@ public class ProgressTests
         var progress = new ProgressReporter("Restore", Restore());
         for (var index = 0; index < 25; index++)
         {
-            progress.Tally.Add(index % 5 == 0 ? "skipped" : "copied", 10);
+            progress.Tally.Add(index % 5 == 0 ? ItemOutcome.Skipped : ItemOutcome.Done, 10);
         }
         System.Threading.Thread.Sleep(20);
         progress.Tally.SetExpected(100);

@@ -4,7 +4,7 @@ using System.Linq;
 using Amazon.S3;
 using Amazon.S3.Model;
 using CsCheck;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Replication;
 using Xunit;
 using static S3Replication.Tests.Support.Generators;

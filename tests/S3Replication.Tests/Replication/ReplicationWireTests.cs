@@ -8,7 +8,7 @@ using System.Xml.Linq;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Replication;
 using S3Replication.Session;
 using S3Replication.Tests.Support;

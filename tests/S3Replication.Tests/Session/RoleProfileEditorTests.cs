@@ -1,6 +1,6 @@
 using System.IO;
 using System.Linq;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Session;
 using S3Replication.Tests.Support;
 using Xunit;

@@ -25,7 +25,7 @@ public class SessionRecordTests
     public void Describes_the_session_without_network_calls()
     {
         var record = Record();
-        Assert.Equal(("ops", "eu-west-2", "http://127.0.0.1:9", CredentialKind.Session, "Session (profile ops)", "Unknown"),
+        Assert.Equal(("ops", "eu-west-2", "http://127.0.0.1:9", "Session", "Session (profile ops)", "Unknown"),
             (record.ProfileName, record.Region, record.Endpoint, record.CredentialKind, record.CredentialChain, record.IdentitySource));
         Assert.Equal("ops as unknown identity in eu-west-2 at http://127.0.0.1:9", record.ToString());
     }

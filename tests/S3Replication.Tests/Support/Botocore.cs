@@ -13,7 +13,7 @@ internal static class Botocore
 {
     public static JsonArray SerializeS3Control(string endpoint, string region, JsonArray calls)
     {
-        var script = Path.Combine(RepositoryRoot(), "tests", "standins", "botocore_s3control.py");
+        var script = Path.Combine(Repository.Root, "tests", "standins", "botocore_s3control.py");
         var start = new ProcessStartInfo("python3", $"\"{script}\"")
         {
             RedirectStandardInput = true,
@@ -31,17 +31,5 @@ internal static class Botocore
             throw new InvalidOperationException($"botocore could not serialise the calls: {errors}");
         }
         return (JsonArray)JsonNode.Parse(output)!;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "S3Replication.psd1")) && Directory.Exists(Path.Combine(folder.FullName, "tests")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new DirectoryNotFoundException("The repository root (with S3Replication.psd1) is not above the test assembly.");
     }
 }

@@ -24,43 +24,37 @@ public class ContentComparerTests
     public static IEnumerable<object[]> Matrix => new[]
     {
         // Plain and SSE-S3 single-part: the ETag is the MD5, and settles it either way.
-        new object[] { Object(Md5A), Object(Md5A), false, "Equal", "ETag" },
-        new object[] { Object(Md5A), Object(Md5B), false, "ETagDiffers", "ETag" },
-        new object[] { Object(Md5A, "AES256"), Object(Md5B, "AES256"), false, "ETagDiffers", "ETag" },
+        new object[] { Object(Md5A), Object(Md5A), false, "SameETag" },
+        new object[] { Object(Md5A), Object(Md5B), false, "ETagDiffers" },
+        new object[] { Object(Md5A, "AES256"), Object(Md5B, "AES256"), false, "ETagDiffers" },
         // SSE-KMS and SSE-C: the ETag is not the content's; the checksum decides, or nothing can.
-        new object[] { Object(Md5A, "aws:kms", checksums: ("CRC32", "AAAAAA==")), Object(Md5B, "aws:kms", checksums: ("CRC32", "AAAAAA==")), false, "ChecksumEqual", "Checksum" },
-        new object[] { Object(Md5A, "aws:kms", checksums: ("CRC32", "AAAAAA==")), Object(Md5B, "aws:kms", checksums: ("CRC32", "BBBBBB==")), false, "ChecksumDiffers", "Checksum" },
-        new object[] { Object(Md5A, "aws:kms"), Object(Md5B, "aws:kms"), false, "Unverifiable", "Unverifiable" },
-        new object[] { Object(Md5A, customerKey: true, checksums: ("SHA256", "s=")), Object(Md5B, customerKey: true, checksums: ("SHA256", "s=")), false, "ChecksumEqual", "Checksum" },
-        new object[] { Object(Md5A, customerKey: true), Object(Md5B), false, "Unverifiable", "Unverifiable" },
+        new object[] { Object(Md5A, "aws:kms", checksums: ("CRC32", "AAAAAA==")), Object(Md5B, "aws:kms", checksums: ("CRC32", "AAAAAA==")), false, "SameChecksum" },
+        new object[] { Object(Md5A, "aws:kms", checksums: ("CRC32", "AAAAAA==")), Object(Md5B, "aws:kms", checksums: ("CRC32", "BBBBBB==")), false, "ChecksumDiffers" },
+        new object[] { Object(Md5A, "aws:kms"), Object(Md5B, "aws:kms"), false, "Unverifiable" },
+        new object[] { Object(Md5A, customerKey: true, checksums: ("SHA256", "s=")), Object(Md5B, customerKey: true, checksums: ("SHA256", "s=")), false, "SameChecksum" },
+        new object[] { Object(Md5A, customerKey: true), Object(Md5B), false, "Unverifiable" },
         // Multipart with different part sizes: a full-object CRC speaks regardless; a composite one only for the same part count.
-        new object[] { Object("\"aa-3\"", checksums: ("CRC64NVME", "x=")), Object("\"bb-5\"", checksums: ("CRC64NVME", "x=")), false, "ChecksumEqual", "Checksum" },
-        new object[] { Object("\"aa-3\"", checksums: ("SHA256", "c=-3")), Object("\"bb-5\"", checksums: ("SHA256", "d=-5")), false, "Unverifiable", "Unverifiable" },
-        new object[] { Object("\"aa-3\"", checksums: ("SHA256", "c=-3")), Object("\"bb-3\"", checksums: ("SHA256", "c=-3")), false, "ChecksumEqual", "Checksum" },
-        new object[] { Object("\"aa-3\""), Object("\"bb-3\""), false, "ETagDiffers", "ETag" },
-        new object[] { Object("\"aa-3\""), Object("\"bb-5\""), false, "Unverifiable", "Unverifiable" },
-        new object[] { Object("\"aa-3\""), Object("\"aa-3\""), false, "Equal", "ETag" },
+        new object[] { Object("\"aa-3\"", checksums: ("CRC64NVME", "x=")), Object("\"bb-5\"", checksums: ("CRC64NVME", "x=")), false, "SameChecksum" },
+        new object[] { Object("\"aa-3\"", checksums: ("SHA256", "c=-3")), Object("\"bb-5\"", checksums: ("SHA256", "d=-5")), false, "Unverifiable" },
+        new object[] { Object("\"aa-3\"", checksums: ("SHA256", "c=-3")), Object("\"bb-3\"", checksums: ("SHA256", "c=-3")), false, "SameChecksum" },
+        new object[] { Object("\"aa-3\""), Object("\"bb-3\""), false, "ETagDiffers" },
+        new object[] { Object("\"aa-3\""), Object("\"bb-5\""), false, "Unverifiable" },
+        new object[] { Object("\"aa-3\""), Object("\"aa-3\""), false, "SameETag" },
         // Each algorithm, and different algorithms on the two sides (nothing in common: cannot tell).
-        new object[] { Object(Md5A, "aws:kms", checksums: ("CRC32C", "q=")), Object(Md5B, "aws:kms", checksums: ("CRC32C", "q=")), false, "ChecksumEqual", "Checksum" },
-        new object[] { Object(Md5A, "aws:kms", checksums: ("SHA1", "h=")), Object(Md5B, "aws:kms", checksums: ("SHA1", "i=")), false, "ChecksumDiffers", "Checksum" },
-        new object[] { Object(Md5A, "aws:kms", checksums: ("CRC32", "a=")), Object(Md5B, "aws:kms", checksums: ("SHA256", "a=")), false, "Unverifiable", "Unverifiable" },
+        new object[] { Object(Md5A, "aws:kms", checksums: ("CRC32C", "q=")), Object(Md5B, "aws:kms", checksums: ("CRC32C", "q=")), false, "SameChecksum" },
+        new object[] { Object(Md5A, "aws:kms", checksums: ("SHA1", "h=")), Object(Md5B, "aws:kms", checksums: ("SHA1", "i=")), false, "ChecksumDiffers" },
+        new object[] { Object(Md5A, "aws:kms", checksums: ("CRC32", "a=")), Object(Md5B, "aws:kms", checksums: ("SHA256", "a=")), false, "Unverifiable" },
         // Sizes first, whatever else.
-        new object[] { Object(Md5A), Object(Md5A, size: 101), false, "SizeDiffers", "Size" },
+        new object[] { Object(Md5A), Object(Md5A, size: 101), false, "SizeDiffers" },
         // -CompareBy Checksum ignores ETags, even equal ones.
-        new object[] { Object(Md5A), Object(Md5A), true, "Unverifiable", "Unverifiable" },
-        new object[] { Object(Md5A, checksums: ("CRC32", "a=")), Object(Md5B, checksums: ("CRC32", "a=")), true, "ChecksumEqual", "Checksum" },
+        new object[] { Object(Md5A), Object(Md5A), true, "Unverifiable" },
+        new object[] { Object(Md5A, checksums: ("CRC32", "a=")), Object(Md5B, checksums: ("CRC32", "a=")), true, "SameChecksum" },
     };
 
     [Theory]
     [MemberData(nameof(Matrix))]
-    public void Decides_exactly_where_the_fingerprints_allow(object backup, object source, bool checksumOnly, string reason, string basis)
-    {
-        var decision = ContentComparer.Compare((ContentFingerprint)backup, (ContentFingerprint)source, checksumOnly);
-
-        Assert.Equal((reason, basis), (decision.Reason.ToString(), decision.Basis.ToString()));
-        Assert.Equal(reason is not ("Equal" or "ChecksumEqual"), decision.Copy);
-        Assert.False(decision.Pending);
-    }
+    public void Decides_exactly_where_the_fingerprints_allow(object backup, object source, bool checksumOnly, string reason) =>
+        Assert.Equal(reason, ContentComparer.Compare((ContentFingerprint)backup, (ContentFingerprint)source, checksumOnly).ToString());
 
     [Theory]
     [InlineData("\"abc\"", 0)]

@@ -17,6 +17,7 @@ using Xunit;
 namespace S3Replication.Tests.Transfer;
 
 /// <summary>Copy-engine paths the local Ceph server cannot show (archive storage classes), checked on the wire.</summary>
+/// <remarks>Whether an archived object can be copied is the decision's: <see cref="FactResolver"/> reads its restore state with one HEAD.</remarks>
 public class CopyEngineWireTests
 {
     private static HttpResponseMessage Xml(string body, HttpStatusCode status = HttpStatusCode.OK) => FakeS3.Xml(body, status);
@@ -47,16 +48,22 @@ public class CopyEngineWireTests
     private static S3ObjectRecord Archived(string storageClass = "DEEP_ARCHIVE", long size = 1024) =>
         new() { Bucket = "backup", Key = "imap/mag/a.cdf", Size = size, StorageClass = storageClass, VersionId = "v1" };
 
+    private static readonly Core.RetryPolicy Once = Core.RetryPolicies.S3 with { Attempts = 1 };
+
+    private static Task<Decided> DecideAsync(FakeS3 s3, S3ObjectRecord backup, S3ObjectRecord? source) =>
+        new FactResolver(s3.Client(), s3.Client(), "source", new DecisionPolicy(CompareMode.Auto), _ => Once, new Core.InFlight())
+            .DecideAsync(new Candidate(backup.Key, backup, source), default);
+
     [Theory]
     [InlineData("GLACIER", null, "Archived")]
     [InlineData("DEEP_ARCHIVE", null, "Archived")]
     [InlineData("DEEP_ARCHIVE", "ongoing-request=\"true\"", "RestoreInProgress")]
-    public async Task An_archived_object_without_a_restored_copy_needs_restore_and_is_not_copied(string storageClass, string? restore, string reason)
+    public async Task An_archived_object_without_a_restored_copy_needs_restore_and_only_a_head_is_sent(string storageClass, string? restore, string reason)
     {
-        var (engine, s3) = Engine(sent => sent.Method == HttpMethod.Head ? Head(storageClass, restore) : Xml("<Error><Code>Unexpected</Code></Error>", HttpStatusCode.BadRequest));
-        var outcome = await engine.CopyAsync(Archived(storageClass), "source", default);
-        Assert.Equal(new CopyOutcome(SyncAction.NeedsRestore, Enum.Parse<SyncReason>(reason), 0), outcome);
-        Assert.All(s3.Requests, request => Assert.Equal(HttpMethod.Head, request.Method));
+        var s3 = new FakeS3(sent => sent.Method == HttpMethod.Head ? Head(storageClass, restore) : Xml("<Error><Code>Unexpected</Code></Error>", HttpStatusCode.BadRequest));
+        var decided = await DecideAsync(s3, Archived(storageClass), null);
+        Assert.Equal(new RestoreDecision(Verdict.NeedsRestore, Enum.Parse<SyncReason>(reason)), decided.Decision);
+        Assert.Equal(HttpMethod.Head, Assert.Single(s3.Requests).Method);
     }
 
     [Fact]
@@ -64,8 +71,7 @@ public class CopyEngineWireTests
     {
         var (engine, s3) = Engine(sent => sent.Method == HttpMethod.Head ? Head("DEEP_ARCHIVE", null) : new HttpResponseMessage(HttpStatusCode.Accepted),
             CopyOptions.Default with { RestoreArchived = true, RestoreDays = 3, RestoreTier = "Bulk" });
-        var outcome = await engine.CopyAsync(Archived(), "source", default);
-        Assert.Equal(SyncReason.RestoreStarted, outcome.Reason);
+        Assert.Equal(SyncReason.RestoreStarted, await engine.StartArchiveRestoreAsync(Archived(), Once, default));
         var restore = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Post);
         Assert.Contains("?restore", restore.PathAndQuery);
         Assert.Contains("versionId=v1", restore.PathAndQuery);
@@ -74,16 +80,26 @@ public class CopyEngineWireTests
     }
 
     [Fact]
-    public async Task A_restored_archive_copy_is_copied_by_version()
+    public async Task A_restored_archive_copy_is_decided_a_copy_and_copied_by_version()
     {
         var (engine, s3) = Engine(sent => sent.Method == HttpMethod.Head
             ? Head("GLACIER", "ongoing-request=\"false\", expiry-date=\"Fri, 21 Dec 2040 00:00:00 GMT\"")
             : Xml("<CopyObjectResult><ETag>\"abc\"</ETag><LastModified>2025-01-01T00:00:00.000Z</LastModified></CopyObjectResult>"));
-        var outcome = await engine.CopyAsync(Archived("GLACIER"), "source", default);
+        var decided = await DecideAsync(s3, Archived("GLACIER"), null);
+        Assert.Equal(new RestoreDecision(Verdict.Copy, SyncReason.MissingInSource), decided.Decision);
+        var outcome = await engine.CopyAsync(decided.Candidate.PinnedBackup!, "source", Once, default);
         Assert.Equal(SyncAction.Copied, outcome.Action);
+        Assert.Equal("v1", outcome.VersionRead);
         var copy = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Put);
         Assert.Equal("/source/imap/mag/a.cdf", copy.PathAndQuery);
         Assert.Equal("backup/imap/mag/a.cdf?versionId=v1", Uri.UnescapeDataString(copy.Headers["x-amz-copy-source"]));
+    }
+
+    [Fact]
+    public async Task An_archived_object_the_record_did_not_mark_needs_restore_when_S3_says_so()
+    {
+        var (engine, _) = Engine(_ => Xml("<Error><Code>InvalidObjectState</Code><Message>archived</Message></Error>", HttpStatusCode.Forbidden));
+        Assert.Equal(CopyOutcome.Archived, await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "row-from-a-file.cdf", Size = 10 }, "source", Once, default));
     }
 
     [Fact]
@@ -103,9 +119,9 @@ public class CopyEngineWireTests
             _ => Xml("<Error><Code>Unexpected</Code></Error>", HttpStatusCode.BadRequest),
         }, CopyOptions.Default with { MultipartThreshold = 5L * 1024 * 1024, PartSize = 5L * 1024 * 1024 });
 
-        var outcome = await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "big.cdf", Size = size }, "source", default);
+        var outcome = await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "big.cdf", Size = size }, "source", Once, default);
 
-        Assert.Equal(new CopyOutcome(SyncAction.Copied, null, size), outcome);
+        Assert.Equal(new CopyOutcome(SyncAction.Copied, size), outcome);
         var initiate = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Post && request.PathAndQuery.Contains("?uploads"));
         Assert.Equal("application/x-cdf", initiate.Headers["content-type"]);
         Assert.Equal("mag", initiate.Headers["x-amz-meta-instrument"]);
@@ -141,7 +157,7 @@ public class CopyEngineWireTests
             _ => Xml("<Error><Code>Unexpected</Code></Error>", HttpStatusCode.BadRequest),
         }, CopyOptions.Default with { MultipartThreshold = 5L * 1024 * 1024, PartSize = 5L * 1024 * 1024 });
 
-        await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "big.cdf", Size = size }, "source", default);
+        await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "big.cdf", Size = size }, "source", Once, default);
 
         var aborted = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Delete);
         Assert.Contains("uploadId=abandoned", aborted.PathAndQuery);
@@ -165,7 +181,7 @@ public class CopyEngineWireTests
             _ => Xml("<Error><Code>Unexpected</Code></Error>", HttpStatusCode.BadRequest),
         }, CopyOptions.Default with { MultipartThreshold = 5L * 1024 * 1024, PartSize = 5L * 1024 * 1024 });
 
-        await Assert.ThrowsAsync<AmazonS3Exception>(() => engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "big.cdf", Size = size }, "source", default));
+        await Assert.ThrowsAsync<AmazonS3Exception>(() => engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "big.cdf", Size = size }, "source", Once, default));
 
         var abort = Assert.Single(s3.Requests, request => request.Method == HttpMethod.Delete);
         Assert.Contains("uploadId=u-2", abort.PathAndQuery);

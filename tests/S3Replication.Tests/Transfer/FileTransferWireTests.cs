@@ -6,7 +6,7 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Threading.Tasks;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
 using S3Replication.Tests.Support;
 using S3Replication.Transfer;
@@ -17,6 +17,9 @@ namespace S3Replication.Tests.Transfer;
 /// <summary>Download paths that need a server to misbehave on cue: resuming a partial file, a changed object, a damaged body.</summary>
 public sealed class FileTransferWireTests : IDisposable
 {
+    /// <summary>One attempt per request: what a single attempt leaves behind is what these tests look at.</summary>
+    private static readonly RetryPolicy Once = RetryPolicies.S3 with { Attempts = 1 };
+
     private static readonly DateTime Modified = new(2025, 1, 7, 12, 0, 0, DateTimeKind.Utc);
     private readonly string _folder = Directory.CreateTempSubdirectory("s3r-download-").FullName;
     private readonly byte[] _content = RandomNumberGenerator.GetBytes(100);
@@ -56,11 +59,11 @@ public sealed class FileTransferWireTests : IDisposable
 
         if (skipped)
         {
-            Assert.Equal("Skipped", (await transfer.DownloadAsync(Record(), FinalPath, force: false, default)).Action);
+            Assert.False((await transfer.DownloadAsync(Record(), FinalPath, force: false, Once, default)).Transferred);
         }
         else
         {
-            var refused = await Assert.ThrowsAsync<S3BackupException>(() => transfer.DownloadAsync(Record(), FinalPath, force: false, default));
+            var refused = await Assert.ThrowsAsync<S3BackupException>(() => transfer.DownloadAsync(Record(), FinalPath, force: false, Once, default));
             Assert.Equal(ErrorId.FileExists, refused.ErrorId);
         }
         Assert.Empty(fake.Requests);
@@ -74,9 +77,9 @@ public sealed class FileTransferWireTests : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(FinalPath)!);
         await File.WriteAllBytesAsync(FileTransfer.PartialPathFor(FinalPath, Record()), _content[..40]);
 
-        var outcome = await transfer.DownloadAsync(Record(), FinalPath, force: false, default);
+        var outcome = await transfer.DownloadAsync(Record(), FinalPath, force: false, Once, default);
 
-        Assert.Equal(new TransferOutcome("Downloaded", "Resumed", 60), outcome with { VersionId = null });
+        Assert.Equal(new TransferOutcome(true, TransferReason.Resumed, 60), outcome with { VersionId = null });
         Assert.Equal(_content, await File.ReadAllBytesAsync(FinalPath));
         Assert.Equal(Modified, File.GetLastWriteTimeUtc(FinalPath));
         var get = Assert.Single(fake.Requests);
@@ -95,9 +98,9 @@ public sealed class FileTransferWireTests : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(FinalPath)!);
         await File.WriteAllBytesAsync(FileTransfer.PartialPathFor(FinalPath, Record()), RandomNumberGenerator.GetBytes(40));
 
-        var outcome = await transfer.DownloadAsync(Record(), FinalPath, force: false, default);
+        var outcome = await transfer.DownloadAsync(Record(), FinalPath, force: false, Once, default);
 
-        Assert.Equal(("Downloaded", 100L), (outcome.Action, outcome.Bytes));
+        Assert.Equal((true, 100L), (outcome.Transferred, outcome.Bytes));
         Assert.Equal(_content, await File.ReadAllBytesAsync(FinalPath));
         Assert.Equal(2, fake.Requests.Count);
     }
@@ -110,7 +113,7 @@ public sealed class FileTransferWireTests : IDisposable
         var fake = new FakeS3(sent => Body(damaged, 0, HttpStatusCode.OK));
         var transfer = new FileTransfer(fake.Client(), TransferOptions.Default);
 
-        var failure = await Assert.ThrowsAnyAsync<Exception>(() => transfer.DownloadAsync(Record(), FinalPath, force: false, default));
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => transfer.DownloadAsync(Record(), FinalPath, force: false, Once, default));
 
         Assert.Equal(FailureKind.Transient, RetryPolicies.ClassifyS3(failure, default));
         Assert.False(File.Exists(FinalPath));
@@ -127,7 +130,7 @@ public sealed class FileTransferWireTests : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(FinalPath)!);
         await File.WriteAllBytesAsync(FileTransfer.PartialPathFor(FinalPath, Record()), _content[..40]);
 
-        var failure = await Assert.ThrowsAsync<IOException>(() => transfer.DownloadAsync(Record(), FinalPath, force: false, default));
+        var failure = await Assert.ThrowsAsync<IOException>(() => transfer.DownloadAsync(Record(), FinalPath, force: false, Once, default));
 
         Assert.Contains("does not match the object's MD5", failure.Message);
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(FinalPath)!));
@@ -142,9 +145,9 @@ public sealed class FileTransferWireTests : IDisposable
         var mine = RandomNumberGenerator.GetBytes(100);
         await File.WriteAllBytesAsync(FinalPath, mine);
 
-        var refusal = await Assert.ThrowsAsync<S3Replication.Pipeline.S3BackupException>(() => transfer.DownloadAsync(Record(), FinalPath, force: false, default));
+        var refusal = await Assert.ThrowsAsync<S3Replication.Core.S3BackupException>(() => transfer.DownloadAsync(Record(), FinalPath, force: false, Once, default));
 
-        Assert.Equal(S3Replication.Pipeline.ErrorId.FileExists, refusal.ErrorId);
+        Assert.Equal(S3Replication.Core.ErrorId.FileExists, refusal.ErrorId);
         Assert.Equal(mine, await File.ReadAllBytesAsync(FinalPath));
         Assert.Empty(fake.Requests);
     }

@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using CsCheck;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Tests.Support;
 using S3Replication.Transfer;
 using Xunit;

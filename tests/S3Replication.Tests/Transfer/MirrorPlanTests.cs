@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading.Tasks;
 using CsCheck;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
 using S3Replication.Transfer;
 using Xunit;
@@ -31,18 +31,20 @@ public class MirrorPlanTests
         }
     }
 
-    private static (MirrorPlan Mirror, List<PlanItem> Plan) Run(IEnumerable<S3ObjectRecord[]> backup, IEnumerable<S3ObjectRecord> source, DateTime instant, int maxDelete)
+    private static (MirrorPlan Mirror, List<Decided> Plan) Run(IEnumerable<S3ObjectRecord[]> backup, IEnumerable<S3ObjectRecord> source, DateTime instant, int maxDelete)
     {
         var versions = backup.OrderBy(history => history[0].Key, KeyOrder.Instance).SelectMany(history => history);
-        var plan = new List<PlanItem>();
+        var plan = new List<Decided>();
         var mirror = new MirrorPlan(maxDelete);
-        var join = SyncPlanner.Join(VersionSelector.AsOf(Listing(versions), instant), Listing(source.OrderBy(item => item.Key, KeyOrder.Instance)), CompareMode.ETag);
+        var policy = new DecisionPolicy(CompareMode.ETag) { Mirror = true };
+        var join = SyncPlanner.Join(VersionSelector.AsOf(Listing(versions), instant), Listing(source.OrderBy(item => item.Key, KeyOrder.Instance)));
         Task.Run(async () =>
         {
-            await foreach (var item in join)
+            await foreach (var candidate in join)
             {
-                mirror.Observe(item);
-                plan.Add(item);
+                var decided = new Decided(candidate, RestoreDecider.Decide(candidate, policy));
+                mirror.Observe(decided);
+                plan.Add(decided);
             }
         }).GetAwaiter().GetResult();
         return (mirror, plan);
@@ -77,7 +79,7 @@ public class MirrorPlanTests
             }
             var removals = mirror.Release("the backup", "source").Select(item => item.Key).ToHashSet();
             Assert.Equal(expectedRemovals, removals);
-            var copies = plan.Where(item => item.Decision is { Copy: true }).Select(item => item.Key);
+            var copies = plan.Where(item => item.Decision.Verdict == Verdict.Copy).Select(item => item.Candidate.Key);
             var after = source.Select(item => item.Key).Except(removals).Union(copies).ToHashSet();
             Assert.Equal(atMoment, after);
         }, iter: 3000);

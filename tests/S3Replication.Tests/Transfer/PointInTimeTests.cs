@@ -1,5 +1,5 @@
 using System;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Transfer;
 using Xunit;
 

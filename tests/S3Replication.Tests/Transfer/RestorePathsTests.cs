@@ -123,7 +123,7 @@ public class RestorePathsTests
         var buckets = new Buckets(("imap/a.cdf", (int)(12 * MiB)));
         var options = CopyOptions.Default with { MultipartThreshold = multipart ? 5 * MiB : CopyOptions.FiveGiB, PartSize = 5 * MiB, StreamPartSize = 5 * MiB };
 
-        await Engine(buckets, serverSide, options).CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "imap/a.cdf", Size = 12 * MiB }, "source", default);
+        await Engine(buckets, serverSide, options).CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "imap/a.cdf", Size = 12 * MiB }, "source", S3Replication.Core.RetryPolicies.S3, default);
 
         var write = Writing(buckets.Source, multipart);
         Assert.False(write.Headers.ContainsKey("x-amz-server-side-encryption"), $"no SSE header on {write.Method} {write.PathAndQuery}");
@@ -141,7 +141,7 @@ public class RestorePathsTests
             MultipartThreshold = multipart ? 5 * MiB : CopyOptions.FiveGiB, PartSize = 5 * MiB, StreamPartSize = 5 * MiB, CannedAcl = ObjectAcl.FromParameter("None"),
         };
 
-        await Engine(buckets, serverSide, options).CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "imap/a.cdf", Size = 12 * MiB }, "source", default);
+        await Engine(buckets, serverSide, options).CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "imap/a.cdf", Size = 12 * MiB }, "source", S3Replication.Core.RetryPolicies.S3, default);
 
         Assert.DoesNotContain(buckets.Source.Requests, request => request.Headers.ContainsKey("x-amz-acl"));
     }
@@ -157,7 +157,7 @@ public class RestorePathsTests
             Encryption = EncryptionMode.KmsKey, KmsKeyId = SourceKey,
         };
 
-        await Engine(buckets, serverSide, options).CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "imap/a.cdf", Size = 12 * MiB }, "source", default);
+        await Engine(buckets, serverSide, options).CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "imap/a.cdf", Size = 12 * MiB }, "source", S3Replication.Core.RetryPolicies.S3, default);
 
         var write = Writing(buckets.Source, multipart);
         Assert.Equal("aws:kms", write.Header("x-amz-server-side-encryption"));
@@ -174,7 +174,7 @@ public class RestorePathsTests
             MultipartThreshold = multipart ? 5 * MiB : CopyOptions.FiveGiB, PartSize = 5 * MiB, StreamPartSize = 5 * MiB, Encryption = EncryptionMode.Preserve,
         };
 
-        await Engine(buckets, serverSide, options).CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "imap/a.cdf", Size = 12 * MiB }, "source", default);
+        await Engine(buckets, serverSide, options).CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "imap/a.cdf", Size = 12 * MiB }, "source", S3Replication.Core.RetryPolicies.S3, default);
 
         var write = Writing(buckets.Source, multipart);
         Assert.Equal("aws:kms", write.Header("x-amz-server-side-encryption"));
@@ -189,7 +189,7 @@ public class RestorePathsTests
         var options = CopyOptions.Default with { MultipartThreshold = 5 * MiB, StreamPartSize = 5 * MiB, BufferLimit = 12 * MiB, PartConcurrency = 8 };
         var engine = Engine(buckets, serverSide: false, options);
 
-        await Task.WhenAll(keys.Select(key => engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = key.Item1, Size = key.Item2 }, "source", default)));
+        await Task.WhenAll(keys.Select(key => engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = key.Item1, Size = key.Item2 }, "source", S3Replication.Core.RetryPolicies.S3, default)));
 
         Assert.InRange(engine.Buffers.PeakInUse, 5 * MiB, 12 * MiB);
         Assert.InRange(engine.Buffers.Allocated, 0, 12 * MiB);
@@ -236,8 +236,8 @@ public class RestorePathsTests
         var buckets = new Buckets(("a.cdf", (int)(6 * MiB)), ("b.cdf", (int)(6 * MiB))) { SourceKeepsMultipartTags = true };
         var engine = Engine(buckets, serverSide: true, CopyOptions.Default with { MultipartThreshold = 5 * MiB, PartSize = 5 * MiB });
 
-        await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "a.cdf", Size = 6 * MiB }, "source", default);
-        await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "b.cdf", Size = 6 * MiB }, "source", default);
+        await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "a.cdf", Size = 6 * MiB }, "source", S3Replication.Core.RetryPolicies.S3, default);
+        await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "b.cdf", Size = 6 * MiB }, "source", S3Replication.Core.RetryPolicies.S3, default);
 
         Assert.Single(buckets.Source.Requests, request => request.Method == HttpMethod.Get && request.Uri.AbsolutePath.StartsWith("/source/") && request.Uri.Query.Contains("tagging"));
         Assert.DoesNotContain(buckets.Source.Requests, request => request.Method == HttpMethod.Put && request.Uri.Query.Contains("tagging"));
@@ -249,8 +249,8 @@ public class RestorePathsTests
         var buckets = new Buckets(("a.cdf", (int)(6 * MiB)), ("b.cdf", (int)(6 * MiB)));
         var engine = Engine(buckets, serverSide: true, CopyOptions.Default with { MultipartThreshold = 5 * MiB, PartSize = 5 * MiB });
 
-        await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "a.cdf", Size = 6 * MiB }, "source", default);
-        await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "b.cdf", Size = 6 * MiB }, "source", default);
+        await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "a.cdf", Size = 6 * MiB }, "source", S3Replication.Core.RetryPolicies.S3, default);
+        await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "b.cdf", Size = 6 * MiB }, "source", S3Replication.Core.RetryPolicies.S3, default);
 
         Assert.Single(buckets.Source.Requests, request => request.Method == HttpMethod.Get && request.Uri.AbsolutePath.StartsWith("/source/") && request.Uri.Query.Contains("tagging"));
         Assert.Equal(2, buckets.Source.Requests.Count(request => request.Method == HttpMethod.Put && request.Uri.Query.Contains("tagging")));

@@ -6,7 +6,7 @@ using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon.Runtime;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Session;
 using S3Replication.Tests.Support;
 using S3Replication.Trust;

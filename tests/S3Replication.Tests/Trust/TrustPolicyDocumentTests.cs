@@ -1,6 +1,6 @@
 using System;
 using System.Linq;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Tests.Support;
 using S3Replication.Trust;
 using Xunit;

@@ -4,7 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Amazon.S3;
 using S3Replication.Batch;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
 
 namespace S3Replication.Commands.Batch;

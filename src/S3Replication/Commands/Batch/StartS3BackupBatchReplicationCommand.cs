@@ -9,7 +9,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using S3Replication.Batch;
 using S3Replication.Commands.Objects;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
 using S3Replication.Replication;
 using S3Replication.Transfer;
@@ -23,7 +23,7 @@ namespace S3Replication.Commands.Batch;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "S3BackupBatchReplication", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = GeneratedSet)]
 [OutputType(typeof(S3BatchJobRecord))]
-public sealed class StartS3BackupBatchReplicationCommand : S3BackupCmdlet
+public sealed class StartS3BackupBatchReplicationCommand : S3BackupCmdlet, IDynamicParameters
 {
     private const string GeneratedSet = "Generated";
     private const string ComparedSet = "Compared";
@@ -35,14 +35,7 @@ public sealed class StartS3BackupBatchReplicationCommand : S3BackupCmdlet
     [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string SourceBucket { get; set; } = "";
 
-    [Parameter(Mandatory = true)]
-    [ValidateNotNullOrEmpty]
-    public string RoleArn { get; set; } = "";
 
-    [Parameter(Mandatory = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(BucketNameCompleter))]
-    public string WorkBucket { get; set; } = "";
 
     [Parameter(ParameterSetName = GeneratedSet)]
     [AllowEmptyString]
@@ -66,16 +59,13 @@ public sealed class StartS3BackupBatchReplicationCommand : S3BackupCmdlet
     [ValidateNotNull]
     public CompareResult? InputObject { get; set; }
 
-    [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int Priority { get; set; } = 10;
 
-    [Parameter]
-    [ValidatePattern("^[0-9]{12}$")]
-    public string? AccountId { get; set; }
 
-    [Parameter]
-    public SwitchParameter NoConfirmation { get; set; }
+
+    private readonly BatchJobParameters _job = new();
+
+    /// <summary>-WorkBucket, -RoleArn, -Priority, -AccountId, -NoConfirmation: the job's settings, declared once for both Start cmdlets.</summary>
+    public object GetDynamicParameters() => _job;
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
@@ -93,16 +83,15 @@ public sealed class StartS3BackupBatchReplicationCommand : S3BackupCmdlet
 
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
-        BatchJobSetup.RequireRoleArn(RoleArn);
+        _job.Require();
         ObjectSelection.RequireBucket(SourceBucket, "source");
-        ObjectSelection.RequireBucket(WorkBucket, "work");
         if (ParameterSetName == ComparedSet && _keys.Count == 0)
         {
             await WriteInformationAsync("No MissingInBackup results were piped in: nothing to replicate, no job was created.", "S3Replication.Summary").ConfigureAwait(false);
             return;
         }
         var session = ResolveSession();
-        var setup = new BatchJobSetup(session, WorkBucket, RoleArn, WriteWarningAsync);
+        var setup = new BatchJobSetup(session, _job.WorkBucket, _job.RoleArn, WriteWarningAsync);
         if (await new ReplicationService(session.S3).GetAsync(SourceBucket, cancellationToken).ConfigureAwait(false) is null)
         {
             throw new S3BackupException(ErrorId.RuleNotFound, ErrorCategory.ObjectNotFound,
@@ -110,7 +99,7 @@ public sealed class StartS3BackupBatchReplicationCommand : S3BackupCmdlet
                 "(New-S3BackupReplicationRule). Nothing was created.", SourceBucket);
         }
         await setup.RequireBatchTrustAsync(cancellationToken).ConfigureAwait(false);
-        var account = await BatchJobs.AccountAsync(session, AccountId, cancellationToken).ConfigureAwait(false);
+        var account = await BatchJobs.AccountAsync(session, _job.AccountId, cancellationToken).ConfigureAwait(false);
         var region = await setup.RegionOfAsync(SourceBucket, cancellationToken).ConfigureAwait(false);
 
         var manifestText = string.Concat(_keys.Select(key => $"{SourceBucket},{BatchManifest.EncodeKey(key)}\n"));
@@ -147,9 +136,9 @@ public sealed class StartS3BackupBatchReplicationCommand : S3BackupCmdlet
         var generator = manifest is null
             ? new BatchManifestGenerator($"arn:aws:s3:::{SourceBucket}", account, ReplicationStatus, CreatedAfter, CreatedBefore, Prefix)
             : null;
-        var job = new BatchJobRequest(BatchManifest.ClientRequestToken(identity, SourceBucket, RoleArn, Priority, !NoConfirmation, runFolder),
-            RoleArn, Priority, !NoConfirmation, $"S3Replication backfill of s3://{SourceBucket}: {selection}", manifest, generator,
-            $"arn:aws:s3:::{WorkBucket}", runFolder, CopyTargetBucketArn: null);
+        var job = new BatchJobRequest(BatchManifest.ClientRequestToken(identity, SourceBucket, _job.RoleArn, _job.Priority, !_job.NoConfirmation, runFolder),
+            _job.RoleArn, _job.Priority, !_job.NoConfirmation, $"S3Replication backfill of s3://{SourceBucket}: {selection}", manifest, generator,
+            $"arn:aws:s3:::{_job.WorkBucket}", runFolder, new BatchReplicate());
         await WriteObjectAsync(await setup.CreateJobAsync(account, region, job, manifest is null ? null : _keys.Count, "Batch Replication", SourceBucket,
             cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
     }

@@ -1,223 +1,160 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
 using System.Linq;
 using System.Management.Automation;
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using Amazon.S3;
-using Amazon.S3.Model;
 using S3Replication.Batch;
 using S3Replication.Commands.Objects;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
-using S3Replication.Session;
 using S3Replication.Transfer;
-using S3Replication.Trust;
 
 namespace S3Replication.Commands.Batch;
 
 /// <summary>
-/// Hands a restore to S3 Batch Operations: plans with the same merge-join and decision as Sync-S3BackupToSource,
-/// writes the manifest of exactly what differs (each row pinned to its version) to the work bucket, and creates an
-/// S3PutObjectCopy job into the source bucket.
+/// Hands a restore to S3 Batch Operations: the same run as Sync-S3BackupToSource (the same entrances, guards and
+/// decision), whose sink writes the manifest of exactly what differs (each row pinned to its version) to the work
+/// bucket and creates an S3PutObjectCopy job into the source bucket with the same ACL, encryption and checksum choices.
+/// Archived objects never go into the copy manifest (with -RestoreArchived, into an S3InitiateRestoreObject job);
+/// objects above 5 GiB are reported, or copied here with -CopyLargeObjectsLocally.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "S3BackupBatchRestore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = BucketsSet)]
-[OutputType(typeof(S3BatchJobRecord))]
-public sealed class StartS3BackupBatchRestoreCommand : BucketPairCmdlet
+[OutputType(typeof(S3BatchJobRecord), typeof(SyncResult))]
+public sealed class StartS3BackupBatchRestoreCommand : RestoreCmdlet, IDynamicParameters
 {
-    private const int LargeObjectsShown = 20;
-    private const string ObjectsSet = "Objects";
-    private readonly List<S3ObjectRecord> _piped = new();
+    private readonly BatchJobParameters _job = new();
+    private BatchSink? _sink;
+    private BatchJobSetup? _setup;
+    private string _account = "";
+    private string _region = "";
 
-    /// <summary>
-    /// Backup objects to restore (e.g. from Get-S3BackupObject): each is pinned to its version (the current one, by a
-    /// HEAD, where the record names none) and kept when the source lacks it or differs.
-    /// </summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectsSet)]
-    [ValidateNotNull]
-    public S3ObjectRecord? InputObject { get; set; }
-
-    /// <summary>Where the manifest and the completion report go (s3replication/batch/&lt;run&gt;/).</summary>
-    [Parameter(Mandatory = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(BucketNameCompleter))]
-    public string WorkBucket { get; set; } = "";
-
-    /// <summary>The role the job runs as: trusted by batchoperations.s3.amazonaws.com, allowed to read the backup and write the source.</summary>
-    [Parameter(Mandatory = true)]
-    [ValidateNotNullOrEmpty]
-    public string RoleArn { get; set; } = "";
-
+    /// <summary>Copy the objects above 5 GiB, which one Batch Operations copy cannot, here with multipart copies (after the job is created).</summary>
     [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int Priority { get; set; } = 10;
+    public SwitchParameter CopyLargeObjectsLocally { get; set; }
 
-    [Parameter]
-    [ValidatePattern("^[0-9]{12}$")]
-    public string? AccountId { get; set; }
+    /// <summary>-WorkBucket, -RoleArn, -Priority, -AccountId, -NoConfirmation: the job's settings, declared once for both Start cmdlets.</summary>
+    public object GetDynamicParameters() => _job;
 
-    /// <summary>Let the job run as soon as it is ready, instead of waiting for Approve-S3BackupBatchJob.</summary>
-    [Parameter]
-    public SwitchParameter NoConfirmation { get; set; }
+    private protected override string Activity => "Batch restore";
 
-    protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
+    private protected override Tally NewTally() => new("objects", "copied here", would: "in the copy job");
+
+    private protected override RunSettings Settings()
     {
-        if (InputObject is { } item)
+        if (RestoreTier == "Expedited")
         {
-            ObjectSelection.RequireBucket(item);
-            _piped.Add(item);
+            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                "Batch Operations restores from Glacier in the Bulk or Standard tier only: give -RestoreTier Bulk (the default) or Standard.", RestoreTier);
         }
-        return Task.CompletedTask;
+        return new RunSettings(new DecisionPolicy(CompareBy) { PinVersions = true, MaxCopySize = BatchManifest.MaxCopySize }, MaxConcurrency)
+        {
+            Force = Force,
+            AsOf = AsOf?.ToUniversalTime(),
+            Copy = CopyChoices(defaultTier: "Bulk"),
+        };
     }
 
-    /// <summary>What the job restores from, for messages and its description.</summary>
-    private string From => ParameterSetName == BucketsSet
-        ? $"s3://{BackupBucket}/{Prefix} as of {PointInTime.Describe(AsOf!.Value)}"
-        : $"{_piped.Count:N0} piped backup object(s) of s3://{string.Join(", s3://", _piped.Select(item => item.Bucket).Distinct())}";
-
-    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    /// <summary>What a job needs, checked before the plan: the role Batch Operations assumes, the account and the region.</summary>
+    private protected override async Task<bool> ConfirmAsync(RestoreRun run)
     {
-        if (ParameterSetName == ObjectsSet && _piped.Count == 0)
+        _job.Require();
+        _setup = new BatchJobSetup(run.SourceSession, _job.WorkBucket, _job.RoleArn, WriteWarningAsync);
+        await _setup.RequireBatchTrustAsync(run.Runner.Token).ConfigureAwait(false);
+        _account = await BatchJobs.AccountAsync(run.SourceSession, _job.AccountId, run.Runner.Token).ConfigureAwait(false);
+        _region = await _setup.RegionOfAsync(run.Pair!.Source, run.Runner.Token).ConfigureAwait(false);
+        // The job itself is confirmed once it is planned (CompleteAsync), when what it would copy is known; planning changes nothing.
+        return true;
+    }
+
+    private protected override IRestoreSink SinkFor(RestoreRun run) =>
+        _sink = new BatchSink(run, this, RestoreArchived, CopyLargeObjectsLocally);
+
+    private protected override async Task WriteOutcomeAsync(RestoreOutcome outcome)
+    {
+        if (outcome.Failure is { } failure)
+        {
+            await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
+        }
+        if (outcome.Action is SyncAction.Copied or SyncAction.Failed)
+        {
+            await WriteObjectAsync(SyncResults.Of(outcome, Run!.Settings.AsOf)).ConfigureAwait(false);
+        }
+        await ReportProgressAsync().ConfigureAwait(false);
+    }
+
+    private protected override async Task CompleteAsync(RestoreRun run, CancellationToken cancellationToken)
+    {
+        using var sink = _sink!;
+        await CompleteProgressAsync().ConfigureAwait(false);
+        var pair = run.Pair!;
+        if (sink.LargeLeftOutCount > 0)
+        {
+            await WriteWarningAsync(string.Format(CultureInfo.InvariantCulture,
+                "{0:N0} object(s) above 5 GiB, the largest Batch Operations copies, are left out of the job ({1}{2}). Copy them here with " +
+                "-CopyLargeObjectsLocally, or: Get-S3BackupObject -Bucket {3} -Prefix <key> | Sync-S3BackupToSource -SourceBucket {4} (multipart copies)",
+                sink.LargeLeftOutCount, string.Join(", ", sink.LargeLeftOut), sink.LargeLeftOutCount > sink.LargeLeftOut.Count ? ", ..." : "", pair.Backup, pair.Source))
+                .ConfigureAwait(false);
+        }
+        var archived = run.Runner.Tally[ItemOutcome.NeedsRestore];
+        if (archived > 0 && sink.Restores is null)
+        {
+            await WriteWarningAsync($"{archived:N0} object(s) are archived (Glacier, Deep Archive) and were left out of the copy job: they need a restore from " +
+                "archive first. Add -RestoreArchived to start one (an S3InitiateRestoreObject job), then run this again once they are restored.").ConfigureAwait(false);
+        }
+        if (sink.Copies.Rows == 0 && sink.Restores is null && sink.Large.Count == 0)
+        {
+            await WriteInformationAsync($"Nothing to restore: s3://{pair.Source} already has everything in {BackupDescription} that a Batch copy can restore. " +
+                "No job was created.", "S3Replication.Summary").ConfigureAwait(false);
+            return;
+        }
+        var what = Describe(sink, pair);
+        if (!await ShouldProcessAsync($"s3://{pair.Source}", $"Restore through S3 Batch Operations: {what}").ConfigureAwait(false))
         {
             return;
         }
-        BatchJobSetup.RequireRoleArn(RoleArn);
-        ObjectSelection.RequireBucket(WorkBucket, "work");
-        var (backup, source) = ResolveSides();
-        var setup = new BatchJobSetup(source, WorkBucket, RoleArn, WriteWarningAsync);
-        await setup.RequireBatchTrustAsync(cancellationToken).ConfigureAwait(false);
-        var account = await BatchJobs.AccountAsync(source, AccountId, cancellationToken).ConfigureAwait(false);
-        var region = await setup.RegionOfAsync(SourceBucket, cancellationToken).ConfigureAwait(false);
-        // Every manifest row names a version, so the backup is listed by version: as of -AsOf, or of now.
-        if (ParameterSetName == BucketsSet)
+        if (sink.Copies.Rows > 0)
         {
-            AsOf ??= DateTime.UtcNow;
+            await CreateJobAsync(sink.Copies, "manifest.csv", sink.CopyOperation(), "restore", pair, cancellationToken).ConfigureAwait(false);
         }
-
-        var manifestFile = Path.GetTempFileName();
-        try
+        if (sink.Restores is { } restores)
         {
-            var copies = ParameterSetName == BucketsSet ? CopiesOf(Plan(backup, source, cancellationToken)) : PipedCopiesAsync(backup, source, cancellationToken);
-            var plan = await WriteManifestAsync(copies, manifestFile, cancellationToken).ConfigureAwait(false);
-            if (ParameterSetName == BucketsSet)
+            await CreateJobAsync(restores, "restore-manifest.csv", new BatchInitiateRestore(run.Settings.Copy.RestoreDays, run.Settings.Copy.RestoreTier.ToUpperInvariant()),
+                "restore from archive", pair, cancellationToken).ConfigureAwait(false);
+        }
+        if (sink.Large.Count > 0)
+        {
+            await WriteVerboseAsync($"Copying {sink.Large.Count:N0} object(s) above 5 GiB here (multipart copies).").ConfigureAwait(false);
+            var local = new CopySink(run, this, null, BackupDescription);
+            foreach (var large in sink.Large)
             {
-                await WarnIfNothingSelectedAsync().ConfigureAwait(false);
-            }
-            if (plan.LargeObjects.Count > 0)
-            {
-                await WriteWarningAsync(string.Format(CultureInfo.InvariantCulture,
-                    "{0:N0} object(s) above 5 GiB, the largest Batch Operations copies, are left out of the job ({1}{2}). Copy them here with: " +
-                    "Get-S3BackupObject -Bucket {3} -Prefix <key> | Sync-S3BackupToSource -SourceBucket {4} (multipart copies)",
-                    plan.LargeCount, string.Join(", ", plan.LargeObjects), plan.LargeCount > plan.LargeObjects.Count ? ", ..." : "",
-                    ParameterSetName == BucketsSet ? BackupBucket : _piped[0].Bucket, SourceBucket))
+                await local.TakeAsync(new Decided(large, new RestoreDecision(Verdict.Copy, RestoreDecider.Decide(large, run.Settings.Policy).Reason)), cancellationToken)
                     .ConfigureAwait(false);
             }
-            if (plan.Objects == 0)
-            {
-                await WriteInformationAsync($"Nothing to restore: s3://{SourceBucket} already has everything in {From}. No job was created.",
-                    "S3Replication.Summary").ConfigureAwait(false);
-                return;
-            }
-            var runFolder = $"s3replication/batch/{plan.Sha256.Substring(0, 16)}";
-            var description = $"S3Replication restore of {From} to s3://{SourceBucket}";
-            var what = string.Format(CultureInfo.InvariantCulture, "{0:N0} object(s), {1}, copied by an S3PutObjectCopy job in account {2} ({3}) as {4}, " +
-                "manifest and report in s3://{5}/{6}/, {7}", plan.Objects, ByteSize.Format(plan.Bytes), account, region, RoleArn, WorkBucket, runFolder,
-                NoConfirmation ? "running as soon as it is ready" : "waiting for Approve-S3BackupBatchJob");
-            if (!await ShouldProcessAsync($"s3://{SourceBucket}", $"Restore through S3 Batch Operations: {what}").ConfigureAwait(false))
-            {
-                return;
-            }
-            var manifest = await setup.UploadManifestAsync(manifestFile, runFolder + "/manifest.csv", BatchManifestLocation.Versioned, cancellationToken)
-                .ConfigureAwait(false);
-            var job = new BatchJobRequest(
-                BatchManifest.ClientRequestToken(plan.Sha256, SourceBucket, RoleArn, Priority, !NoConfirmation, runFolder),
-                RoleArn, Priority, !NoConfirmation, description, manifest, null, $"arn:aws:s3:::{WorkBucket}", runFolder, $"arn:aws:s3:::{SourceBucket}");
-            var record = await setup.CreateJobAsync(account, region, job, plan.Objects, "Batch Operations", SourceBucket, cancellationToken).ConfigureAwait(false);
-            await WriteVerboseAsync($"Created job {record.JobId}: {what}.").ConfigureAwait(false);
-            await WriteObjectAsync(record).ConfigureAwait(false);
+            await local.FinishAsync(cancellationToken).ConfigureAwait(false);
         }
-        finally
-        {
-            File.Delete(manifestFile);
-        }
+        await ReportSummaryAsync(RunSummary(stopped: false), asRecord: false).ConfigureAwait(false);
     }
 
-    private sealed record ManifestPlan(long Objects, long Bytes, string Sha256, long LargeCount, IReadOnlyList<string> LargeObjects);
+    private string Describe(BatchSink sink, BucketPair pair) => string.Format(CultureInfo.InvariantCulture,
+        "{0:N0} object(s), {1}, copied by an S3PutObjectCopy job{2}{3} in account {4} ({5}) as {6}, manifests and reports in s3://{7}/s3replication/batch/, {8}",
+        sink.Copies.Rows, ByteSize.Format(sink.Copies.Bytes),
+        sink.Restores is { } restores ? $"; {restores.Rows:N0} archived object(s) restored from Glacier by an S3InitiateRestoreObject job" : "",
+        sink.Large.Count > 0 ? $"; {sink.Large.Count:N0} object(s) above 5 GiB copied here" : "",
+        _account, _region, _job.RoleArn, _job.WorkBucket, _job.NoConfirmation ? "running as soon as ready" : "waiting for Approve-S3BackupBatchJob");
 
-    private static async IAsyncEnumerable<S3ObjectRecord> CopiesOf(IAsyncEnumerable<PlanItem> plan)
+    /// <summary>One job over one manifest: uploaded to the run's folder (named by the manifest's digest), then created and described.</summary>
+    private async Task CreateJobAsync(ManifestFile manifestFile, string name, BatchOperation operation, string kind, BucketPair pair, CancellationToken cancellationToken)
     {
-        await foreach (var item in plan.ConfigureAwait(false))
-        {
-            if (item is { Backup: { } copy, Decision.Copy: true })
-            {
-                yield return copy;
-            }
-        }
+        var runFolder = $"s3replication/batch/{manifestFile.Sha256.Substring(0, 16)}";
+        var manifest = await _setup!.UploadManifestAsync(manifestFile.Path, $"{runFolder}/{name}", BatchManifestLocation.Versioned, cancellationToken).ConfigureAwait(false);
+        var job = new BatchJobRequest(
+            BatchManifest.ClientRequestToken(manifestFile.Sha256, pair.Source, _job.RoleArn, _job.Priority, !_job.NoConfirmation, runFolder),
+            _job.RoleArn, _job.Priority, !_job.NoConfirmation, $"S3Replication {kind} of {BackupDescription} to s3://{pair.Source}", manifest, null,
+            $"arn:aws:s3:::{_job.WorkBucket}", runFolder, operation);
+        var record = await _setup.CreateJobAsync(_account, _region, job, manifestFile.Rows, "Batch Operations", pair.Source, cancellationToken).ConfigureAwait(false);
+        await WriteVerboseAsync($"Created job {record.JobId} ({kind}): {manifestFile.Rows:N0} object(s), manifest s3://{_job.WorkBucket}/{runFolder}/{name}.").ConfigureAwait(false);
+        await WriteObjectAsync(record).ConfigureAwait(false);
     }
 
-    /// <summary>The piped objects the source lacks or holds differently, each pinned to the version a HEAD finds.</summary>
-    private async IAsyncEnumerable<S3ObjectRecord> PipedCopiesAsync(AwsSession backup, AwsSession source,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var check = new ContentCheck(backup.S3, source.S3, SourceBucket, CompareBy);
-        foreach (var item in _piped.Where(item => !item.IsDeleteMarker))
-        {
-            GetObjectMetadataResponse head;
-            try
-            {
-                head = await RetryPolicies.S3.RunAsync(token => backup.S3.GetObjectMetadataAsync(
-                    new GetObjectMetadataRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId }, token), cancellationToken).ConfigureAwait(false);
-            }
-            catch (AmazonS3Exception error)
-            {
-                throw AwsErrors.ForS3(error, "s3:GetObject", $"arn:aws:s3:::{item.Bucket}/{item.Key}", $"Reading the piped backup object {item}", item);
-            }
-            var pinned = new S3ObjectRecord
-            {
-                Bucket = item.Bucket, Key = item.Key, VersionId = string.IsNullOrEmpty(head.VersionId) ? item.VersionId : head.VersionId,
-                Size = head.ContentLength, ETag = head.ETag, LastModified = head.LastModified?.ToUniversalTime(), StorageClass = item.StorageClass,
-            };
-            var current = CompareBy == CompareMode.Always ? null
-                : await RetryPolicies.S3.RunAsync(token => source.S3.RecordOrNullAsync(SourceBucket, item.Key, token), cancellationToken).ConfigureAwait(false);
-            var decision = await check.DecideAsync(pinned, current, cancellationToken).ConfigureAwait(false);
-            if (decision.Copy)
-            {
-                yield return pinned;
-            }
-        }
-    }
-
-    /// <summary>The manifest rows of what differs, written to a local file as the plan streams by, with its SHA-256.</summary>
-    private async Task<ManifestPlan> WriteManifestAsync(IAsyncEnumerable<S3ObjectRecord> copies, string path, CancellationToken cancellationToken)
-    {
-        long objects = 0, bytes = 0, largeCount = 0;
-        var large = new List<string>();
-        using var sha = SHA256.Create();
-        using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
-        {
-            await foreach (var copy in copies.ConfigureAwait(false))
-            {
-                if (copy.Size > BatchManifest.MaxCopySize)
-                {
-                    largeCount++;
-                    if (large.Count < LargeObjectsShown)
-                    {
-                        large.Add(copy.Key);
-                    }
-                    continue;
-                }
-                var row = Encoding.UTF8.GetBytes(BatchManifest.Row(copy));
-                sha.TransformBlock(row, 0, row.Length, null, 0);
-                await file.WriteAsync(row, 0, row.Length, cancellationToken).ConfigureAwait(false);
-                objects++;
-                bytes += copy.Size;
-            }
-        }
-        sha.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
-        return new ManifestPlan(objects, bytes, Hex.Of(sha.Hash!), largeCount, large);
-    }
+    private protected override string StopAdvice => ". No job was created.";
 }

@@ -4,8 +4,8 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using S3Replication.Core;
 using S3Replication.Diagnostics;
-using S3Replication.Pipeline;
 using S3Replication.Records;
 
 namespace S3Replication.Commands.Diagnostics;
@@ -60,7 +60,7 @@ public sealed class TestS3BackupAccessCommand : S3BackupCmdlet
             {
                 try
                 {
-                    Objects.ObjectSelection.RequireBucket(bucket, "");
+                    Transfer.ObjectSelection.RequireBucket(bucket, "");
                 }
                 catch (S3BackupException)
                 {

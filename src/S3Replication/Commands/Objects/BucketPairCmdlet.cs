@@ -1,8 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
 using System.Threading;
+using System.Threading.Channels;
 using System.Threading.Tasks;
+using S3Replication.Core;
 using S3Replication.Pipeline;
 using S3Replication.Records;
 using S3Replication.Session;
@@ -10,21 +13,39 @@ using S3Replication.Transfer;
 
 namespace S3Replication.Commands.Objects;
 
-/// <summary>Cmdlets that compare or sync a backup bucket with its source, each side with its own session if needed.</summary>
-public abstract class BucketPairCmdlet : S3BackupCmdlet
+/// <summary>
+/// The entrances of one restore run (<see cref="RestoreRun"/>): Sync-S3BackupToSource, Compare-S3BackupBucket and
+/// Start-S3BackupBatchRestore, by bucket names or by piped rows (objects, compare results, Batch report tasks, restore
+/// records, rows from Import-Csv or Import-Clixml), each side with its own session if needed. The run owns every rule;
+/// this binds, starts it the same way for every entrance, and writes what it reports.
+/// </summary>
+public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
 {
     protected const string BucketsSet = "Buckets";
+    protected const string ObjectsSet = "Objects";
 
+    /// <summary>With piped rows: optional, and every row must be of this bucket.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = BucketsSet)]
+    [Parameter(Position = 0, ParameterSetName = ObjectsSet)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(BucketNameCompleter))]
-    public string BackupBucket { get; set; } = "";
+    public string? BackupBucket { get; set; }
 
-    /// <summary>Bound from piped compare results by property name too.</summary>
+    /// <summary>Bound from piped compare results and restore records by property name too.</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string SourceBucket { get; set; } = "";
+
+    /// <summary>
+    /// Rows to restore (or compare) instead of whole buckets: backup objects from Get-S3BackupObject, compare results,
+    /// Batch report tasks, or the records a restore wrote (also from Import-Csv and Import-Clixml). Each is decided against
+    /// what the source holds under its key now.
+    /// </summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectsSet)]
+    [ValidateNotNull]
+    [RestoreInput]
+    public S3ObjectRecord? InputObject { get; set; }
 
     [Parameter(ParameterSetName = BucketsSet)]
     [AllowEmptyString]
@@ -66,49 +87,221 @@ public abstract class BucketPairCmdlet : S3BackupCmdlet
     [ValidateNotNull]
     public S3BackupSession? SourceSession { get; set; }
 
-    internal (AwsSession Backup, AwsSession Source) ResolveSides()
+    private RestoreRun? _run;
+    private Channel<Candidate>? _piped;
+    private Task? _pipedRun;
+    private ProgressReporter? _progress;
+
+    /// <summary>The run, once started (at the first piped row, or at the end for buckets).</summary>
+    private protected RestoreRun? Run => _run;
+
+    /// <summary>What the backup listing gave and kept (bucket plans), for the empty-selection warning.</summary>
+    private protected SelectionCount BackupSelection { get; } = new();
+
+    /// <summary>"Restore", "Compare" or "Batch restore": the progress activity and the summary's first word.</summary>
+    private protected abstract string Activity { get; }
+
+    /// <summary>What the run is asked to do (policy, copy options); whether it changes anything is the confirmation's.</summary>
+    private protected abstract RunSettings Settings();
+
+    /// <summary>The tally of this cmdlet's outcomes, with its own words.</summary>
+    private protected abstract Tally NewTally();
+
+    /// <summary>Where the run's decisions go.</summary>
+    private protected abstract IRestoreSink SinkFor(RestoreRun run);
+
+    /// <summary>
+    /// Asked once, before anything is changed, on the pipeline thread: ShouldProcess where the cmdlet changes something
+    /// right away; true where it asks later (a Batch job, once planned) or changes nothing (a compare).
+    /// </summary>
+    private protected abstract Task<bool> ConfirmAsync(RestoreRun run);
+
+    /// <summary>After the run: the summary, the warnings, what the sink has left to do.</summary>
+    private protected abstract Task CompleteAsync(RestoreRun run, CancellationToken cancellationToken);
+
+    /// <summary>One outcome of the run: its record, error and progress.</summary>
+    private protected abstract Task WriteOutcomeAsync(RestoreOutcome outcome);
+
+    /// <summary>-Mirror (Sync only): piped rows are all read first, so a refusal changes nothing.</summary>
+    private protected virtual MirrorPlan? NewMirrorPlan() => null;
+
+    /// <summary>What the backup side is, for messages: the bucket, prefix and moment, or the piped rows.</summary>
+    private protected string BackupDescription => ParameterSetName == BucketsSet
+        ? $"s3://{BackupBucket}/{Prefix}" + (AsOf is { } moment ? $" as of {PointInTime.Describe(moment)}" : "")
+        : $"the rows piped from s3://{_run?.Pair?.Backup ?? BackupBucket}";
+
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        ObjectSelection.RequireBucket(SourceBucket, "source");
+        if (InputObject is not { } row)
+        {
+            return;
+        }
+        if (_run is null)
+        {
+            // The first row names the pair unless the names do; it must fit them before anything is asked or done.
+            var pair = new BucketPair(BackupBucket ?? PlanSources.BucketsOf(row).Backup, SourceBucket);
+            PlanSources.Piped(row, pair);
+            await StartAsync(pair, cancellationToken).ConfigureAwait(false);
+        }
+        Candidate candidate;
+        try
+        {
+            candidate = _run!.Admit(row);
+        }
+        catch (S3BackupException refused)
+        {
+            // Rows already admitted finish; nothing after this one is done.
+            await EndPipedAsync(cancellationToken).ConfigureAwait(false);
+            throw refused;
+        }
+        if (_pipedRun is null)
+        {
+            _pipedMirror!.Add(candidate);
+            return;
+        }
+        await _piped!.Writer.WriteAsync(candidate, cancellationToken).ConfigureAwait(false);
+    }
+
+    private List<Candidate>? _pipedMirror;
+
+    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    {
         if (ParameterSetName == BucketsSet)
         {
-            ObjectSelection.RequireBucket(BackupBucket, "backup");
-            ObjectSelection.RequirePast(AsOf);
-            if (BackupBucket == SourceBucket)
+            await StartAsync(new BucketPair(BackupBucket!, SourceBucket), cancellationToken).ConfigureAwait(false);
+            if (_run is null)
             {
-                throw new S3BackupException(ErrorId.SameBucket, ErrorCategory.InvalidArgument,
-                    $"-BackupBucket and -SourceBucket are both '{SourceBucket}': name the backup bucket and the bucket it backs up. Nothing was changed.",
-                    SourceBucket);
+                return;
             }
+            var selection = new Selection(Prefix, new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase)), AsOf)
+            {
+                Pinned = PinsVersions(_run),
+            };
+            BackupSelection.Watch(selection.Keys);
+            await _run.RunAsync(PlanSources.Listings(_run.Backup.S3, _run.SourceSession.S3, _run.Pair!, selection, BackupSelection, _run.Runner.Token), SinkFor(_run))
+                .ConfigureAwait(false);
+            if (ObjectSelection.EmptySelectionWarning(BackupSelection, BackupBucket!, Prefix, AsOf, Include, Exclude) is { } warning)
+            {
+                await WriteWarningAsync(warning).ConfigureAwait(false);
+            }
+        }
+        else if (_run is null)
+        {
+            return;   // nothing was piped in
+        }
+        else
+        {
+            await EndPipedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            await CompleteAsync(_run, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _run.Dispose();
+        }
+    }
+
+    /// <summary>Whether a bucket plan lists the backup by version even without -AsOf, so each row names the version it means.</summary>
+    private protected virtual bool PinsVersions(RestoreRun run) => !run.Settings.Commit || run.Settings.Policy.PinVersions;
+
+    /// <summary>
+    /// The run, for the pair the names (or the first piped row) give: the guards, the one confirmation, then (piped) the
+    /// run taking rows as they come. A guard's refusal or a declined confirmation changes nothing.
+    /// </summary>
+    private async Task StartAsync(BucketPair pair, CancellationToken cancellationToken)
+    {
+        var (backup, source) = ResolveSides();
+        var run = new RestoreRun(backup, source, Settings(), this, NewTally(), Work, cancellationToken);
+        await run.BeginAsync(pair, cancellationToken).ConfigureAwait(false);
+        run.Confirm(await ConfirmAsync(run).ConfigureAwait(false));
+        _run = run;
+        _progress = new ProgressReporter(Activity, run.Runner.Tally);
+        if (ParameterSetName == ObjectsSet)
+        {
+            if (NewMirrorPlan() is not null)
+            {
+                _pipedMirror = new List<Candidate>();   // read every row first; the run starts at the end
+                return;
+            }
+            StartPipedRun();
+        }
+    }
+
+    private void StartPipedRun()
+    {
+        _piped = Channel.CreateBounded<Candidate>(new BoundedChannelOptions(FactResolver.MaxInFlight * 4) { SingleReader = true, SingleWriter = true });
+        var run = _run!;
+        _pipedRun = Work.Track(Task.Run(() => run.RunAsync(ReadAllAsync(_piped.Reader, run.Runner.Token), SinkFor(run))));
+    }
+
+    private static async IAsyncEnumerable<Candidate> ReadAllAsync(ChannelReader<Candidate> reader, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var candidate))
+            {
+                yield return candidate;
+            }
+        }
+    }
+
+    /// <summary>All rows are in: the run finishes them (with -Mirror, checks them all first, then runs).</summary>
+    private async Task EndPipedAsync(CancellationToken cancellationToken)
+    {
+        if (_pipedMirror is { } rows)
+        {
+            var preflight = NewMirrorPlan()!;
+            foreach (var row in rows)
+            {
+                preflight.Observe(row.Backup is { IsDeleteMarker: false }, row.Backup is null ? row.Source : null, remove: row.Backup is null);
+            }
+            preflight.Release(BackupDescription, SourceBucket);
+            _pipedMirror = null;
+            StartPipedRun();
+            foreach (var row in rows)
+            {
+                await _piped!.Writer.WriteAsync(row, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        _piped?.Writer.TryComplete();
+        if (_pipedRun is not null)
+        {
+            await _pipedRun.ConfigureAwait(false);
+        }
+    }
+
+    internal (AwsSession Backup, AwsSession Source) ResolveSides()
+    {
+        if (ParameterSetName == BucketsSet)
+        {
+            ObjectSelection.RequirePast(AsOf);
         }
         var backup = BackupSession is null ? ResolveSession() : FromRecord(BackupSession);
         var source = SourceSession is null ? ResolveSession() : FromRecord(SourceSession);
         return (backup, source);
     }
 
-    /// <summary>What the backup listing of the last <see cref="Plan"/> gave and kept.</summary>
-    private protected SelectionCount BackupSelection { get; } = new();
+    private protected string RunSummaryText(bool stopped) => _run is null ? "" : RunSummary(stopped).Text;
 
-    /// <summary>
-    /// The merge-join of the (filtered) backup and source listings, one key at a time, with the decisions the listings
-    /// could not settle settled by the objects' checksums. A <paramref name="keysOnly"/> plan (which keys are where,
-    /// nothing compared, nothing counted for the warning) is what -Mirror checks before anything is changed.
-    /// </summary>
-    internal IAsyncEnumerable<PlanItem> Plan(AwsSession backup, AwsSession source, CancellationToken cancellationToken, bool keysOnly = false)
-    {
-        var keys = new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase));
-        if (!keysOnly)
-        {
-            BackupSelection.Watch(keys);
-        }
-        var joined = SyncPlanner.Join(
-            ObjectSelection.ListAsync(new ObjectLister(backup.S3), BackupBucket, Prefix, keys, AsOf, cancellationToken, keysOnly ? null : BackupSelection),
-            ObjectSelection.ListAsync(new ObjectLister(source.S3), SourceBucket, Prefix, keys, asOf: null, cancellationToken),
-            keysOnly ? CompareMode.Size : CompareBy);
-        return keysOnly ? joined : new ContentCheck(backup.S3, source.S3, SourceBucket, CompareBy).ResolveAsync(joined, cancellationToken);
-    }
+    private protected TransferSummary RunSummary(bool stopped) =>
+        _run!.Runner.Tally.ToSummary(Activity, $"s3://{_run.Pair?.Source ?? SourceBucket}", stopped);
 
-    /// <summary>After a plan: a warning when the backup side selected nothing and that looks like a mistake.</summary>
-    private protected Task WarnIfNothingSelectedAsync() =>
-        ObjectSelection.EmptySelectionWarning(BackupSelection, BackupBucket, Prefix, AsOf, Include, Exclude) is { } warning
-            ? WriteWarningAsync(warning) : Task.CompletedTask;
+    private protected override string? DescribeStop() => _run is null ? null : RunSummaryText(stopped: true) + StopAdvice;
+
+    /// <summary>What to do after a stop, after the summary of what was done.</summary>
+    private protected virtual string StopAdvice => "";
+
+    /// <summary>Progress at most once a second, with the share done once the input is complete.</summary>
+    private protected Task ReportProgressAsync() =>
+        _progress?.Due() is { } progress ? WriteProgressAsync(progress) : Task.CompletedTask;
+
+    private protected Task CompleteProgressAsync() => _progress is null ? Task.CompletedTask : WriteProgressAsync(_progress.Completed());
+
+    Task IRunReport.OutcomeAsync(RestoreOutcome outcome) => WriteOutcomeAsync(outcome);
+
+    void IRunReport.Note(string message) => _ = WriteVerboseAsync(message);
+
+    Task IRunReport.WarnAsync(string message) => WriteWarningAsync(message);
 }

@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
@@ -8,7 +7,7 @@ using S3Replication.Transfer;
 
 namespace S3Replication.Commands.Objects;
 
-/// <summary>What is not backed up, and what a restore would change: the source and backup listings side by side.</summary>
+/// <summary>What is not backed up, and what a restore would change: the source and backup listings side by side, or piped backup objects against the source.</summary>
 [Cmdlet(VerbsData.Compare, "S3BackupBucket", DefaultParameterSetName = BucketsSet)]
 [OutputType(typeof(CompareResult))]
 public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet
@@ -16,40 +15,61 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet
     [Parameter]
     public SwitchParameter IncludeEqual { get; set; }
 
-    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    private CompareSink? _sink;
+
+    private protected override string Activity => "Compare";
+
+    private protected override Tally NewTally() => new("objects", "compared");
+
+    /// <summary>A compare writes nothing: it decides as a restore would, without the archive and size limits of a copy path.</summary>
+    private protected override RunSettings Settings() => new(new DecisionPolicy(CompareBy) { CheckArchive = false }, MaxConcurrency) { Writes = false };
+
+    private protected override Task<bool> ConfirmAsync(RestoreRun run) => Task.FromResult(true);
+
+    private protected override IRestoreSink SinkFor(RestoreRun run) => _sink = new CompareSink(WriteAsync);
+
+    private async Task WriteAsync(Decided item, PlanState state)
     {
-        var (backup, source) = ResolveSides();
-        var counts = new Dictionary<PlanState, long>();
-        await foreach (var item in Plan(backup, source, cancellationToken).ConfigureAwait(false))
+        Run!.Runner.Record(ItemOutcome.Done);
+        if (item.Failure is { } failure)
         {
-            counts[item.State] = counts.TryGetValue(item.State, out var count) ? count + 1 : 1;
-            if (item.State == PlanState.Equal && !IncludeEqual)
-            {
-                continue;
-            }
-            await WriteObjectAsync(new CompareResult
-            {
-                SourceBucket = SourceBucket,
-                Bucket = BackupBucket,
-                VersionId = item.Backup?.VersionId,
-                Size = item.Backup?.Size ?? 0,
-                ETag = item.Backup?.ETag,
-                LastModified = item.Backup?.LastModified,
-                StorageClass = item.Backup?.StorageClass,
-                Key = item.Key,
-                State = item.State.ToString(),
-                SourceSize = item.Source?.Size,
-                BackupSize = item.Backup?.Size,
-                SourceETag = item.Source?.ETag,
-                BackupETag = item.Backup?.ETag,
-                SourceLastModified = item.Source?.LastModified,
-                BackupLastModified = item.Backup?.LastModified,
-                Reason = item.State is PlanState.Equal or PlanState.Different && item.Decision is { Basis: not ComparisonBasis.None } decision
-                    ? decision.Basis.ToString() : null,
-            }).ConfigureAwait(false);
+            await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
+            return;
         }
-        await WarnIfNothingSelectedAsync().ConfigureAwait(false);
-        await WriteVerboseAsync($"Compared s3://{SourceBucket} with s3://{BackupBucket}/{Prefix}: " +
-            (counts.Count == 0 ? "no objects" : string.Join(", ", counts.OrderBy(entry => entry.Key).Select(entry => $"{entry.Value} {entry.Key}")))).ConfigureAwait(false);
+        if (state == PlanState.Equal && !IncludeEqual)
+        {
+            return;
+        }
+        var (backup, source) = (item.Candidate.PinnedBackup, item.Candidate.Source);
+        await WriteObjectAsync(new CompareResult
+        {
+            SourceBucket = Run.Pair!.Source,
+            Bucket = Run.Pair.Backup,
+            VersionId = backup?.VersionId,
+            Size = backup?.Size ?? 0,
+            ETag = backup?.ETag,
+            LastModified = backup?.LastModified,
+            StorageClass = backup?.StorageClass,
+            ChecksumAlgorithm = backup?.ChecksumAlgorithm,
+            Key = item.Candidate.Key,
+            State = state.ToString(),
+            SourceSize = source?.Size,
+            BackupSize = backup?.Size,
+            SourceETag = source?.ETag,
+            BackupETag = backup?.ETag,
+            SourceLastModified = source?.LastModified,
+            BackupLastModified = backup?.LastModified,
+            Reason = item.Decision.Reason.ToString(),
+        }).ConfigureAwait(false);
+        await ReportProgressAsync().ConfigureAwait(false);
+    }
+
+    private protected override Task WriteOutcomeAsync(RestoreOutcome outcome) => Task.CompletedTask;
+
+    private protected override async Task CompleteAsync(RestoreRun run, CancellationToken cancellationToken)
+    {
+        await CompleteProgressAsync().ConfigureAwait(false);
+        await WriteVerboseAsync($"Compared s3://{run.Pair!.Source} with {BackupDescription}: " + (_sink!.Counts.Count == 0 ? "no objects"
+            : string.Join(", ", _sink.Counts.OrderBy(entry => entry.Key).Select(entry => $"{entry.Value} {entry.Key}")))).ConfigureAwait(false);
     }
 }

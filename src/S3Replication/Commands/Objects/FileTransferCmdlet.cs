@@ -1,10 +1,10 @@
 using System;
 using System.Diagnostics;
-using System.Globalization;
 using System.IO;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using S3Replication.Core;
 using S3Replication.Pipeline;
 using S3Replication.Records;
 using S3Replication.Transfer;
@@ -12,15 +12,12 @@ using S3Replication.Transfer;
 namespace S3Replication.Commands.Objects;
 
 /// <summary>
-/// What Save- and Write-S3BackupObject share: bounded parallel transfers with whole-file retries, one result per
-/// file, failures as non-terminating errors while the rest goes on, and progress with counts, bytes and rate.
+/// What Save- and Write-S3BackupObject share: transfers through the one item runner (bounded, paced, each request
+/// retried, counted, stopped as one), one result per file, failures as non-terminating errors while the rest goes on,
+/// and progress with counts, bytes and rate.
 /// </summary>
-public abstract class FileTransferCmdlet : S3BackupCmdlet
+public abstract class FileTransferCmdlet : ParallelCmdlet
 {
-    [Parameter]
-    [ValidateRange(1, 256)]
-    public int MaxConcurrency { get; set; } = 16;
-
     /// <summary>Also write a result for each file that needed no transfer.</summary>
     [Parameter]
     public SwitchParameter IncludeSkipped { get; set; }
@@ -29,15 +26,15 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
     [Parameter]
     public SwitchParameter Summary { get; set; }
 
-    private BoundedWorkers? _workers;
+    private ItemRunner? _runner;
     private bool? _commit;
     private long _planned;
-    private readonly RepeatedDenial _denials = new();
     private ProgressReporter? _progress;
 
     /// <summary>"Download" or "Upload": the progress activity and the verb of the summary.</summary>
     private protected abstract string Activity { get; }
 
+    /// <summary>"Downloaded" or "Uploaded": the result's Action, and (in lower case) the tally's word.</summary>
     private protected abstract string DoneAction { get; }
 
     /// <summary>The IAM action a denial of one transfer points at.</summary>
@@ -53,22 +50,24 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
     private protected void StartTransfers(TransferOptions options)
     {
         Transfer = new FileTransfer(ResolveSession().S3, options);
-        _workers = new BoundedWorkers(MaxConcurrency);
-        _progress = new ProgressReporter(Activity, new Tally("files", DoneAction.ToLowerInvariant(), "skipped", "failed"));
+        var done = DoneAction.ToLowerInvariant();
+        _runner = new ItemRunner(MaxConcurrency, new Tally("files", done), message => _ = WriteVerboseAsync(message), Work, PipelineStopping);
+        _progress = new ProgressReporter(Activity, _runner.Tally);
     }
 
-    /// <summary>Queues one transfer; waits only for a free worker. Ends the run once the first transfers were all denied the same permission.</summary>
-    private protected async Task EnqueueAsync(TransferResult result, Func<CancellationToken, Task<TransferOutcome>> work, CancellationToken cancellationToken)
+    /// <summary>Starts one transfer once a worker is free. Ends the run once the first transfers were all denied the same permission.</summary>
+    private protected async Task EnqueueAsync(TransferResult result, Func<RetryPolicy, CancellationToken, Task<TransferOutcome>> work)
     {
         await ThrowIfStoppedAsync().ConfigureAwait(false);
-        await _workers!.StartAsync(() => RunAsync(result, work, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var what = $"{Activity} of s3://{result.Bucket}/{result.Key} ({result.Path})";
+        await _runner!.StartAsync(token => RunAsync(result, what, retry => work(retry, token), token)).ConfigureAwait(false);
     }
 
     private async Task ThrowIfStoppedAsync()
     {
-        if (_denials.StopError is { } stop)
+        if (_runner!.StopError is { } stop)
         {
-            await _workers!.WhenAllAsync().ConfigureAwait(false);
+            await _runner.CompleteAsync().ConfigureAwait(false);
             await ReportSummaryAsync(RunSummary(stopped: true), Summary).ConfigureAwait(false);
             throw stop;
         }
@@ -78,7 +77,7 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
     private protected void Planned() => Interlocked.Increment(ref _planned);
 
     /// <summary>Every item is known (the listing or the input has ended): progress can show a share and the time left.</summary>
-    private protected void AllPlanned() => _progress!.Tally.SetExpected(Interlocked.Read(ref _planned));
+    private protected void AllPlanned() => _runner!.Tally.SetExpected(Interlocked.Read(ref _planned));
 
     /// <summary>
     /// -WhatIf/-Confirm, asked once for the run (not once per file, which would bury a long run's log); when declined, a
@@ -91,7 +90,7 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
         {
             return true;
         }
-        _progress!.Tally.Add("would be " + DoneAction.ToLowerInvariant());
+        _runner!.Record(ItemOutcome.Would);
         result.Action = "Would" + Activity;
         result.Bytes = result.Size;
         await WriteResultAsync(result).ConfigureAwait(false);
@@ -100,16 +99,16 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
 
     private Task WriteResultAsync(TransferResult result) => Summary ? Task.CompletedTask : WriteObjectAsync(result);
 
-    private TransferSummary RunSummary(bool stopped) => _progress!.Tally.ToSummary(Activity, RunTarget, stopped);
+    private TransferSummary RunSummary(bool stopped) => _runner!.Tally.ToSummary(Activity, RunTarget, stopped);
 
-    private protected override string? DescribeStop() => _progress is null ? null
+    private protected override string? DescribeStop() => _runner is null ? null
         : RunSummary(stopped: true).Text + ". Running the same command again transfers the rest; what is complete is skipped.";
 
-    private protected async Task SkipAsync(TransferResult result, string reason)
+    private protected async Task SkipAsync(TransferResult result, TransferReason reason)
     {
-        _progress!.Tally.Add("skipped");
+        _runner!.Record(ItemOutcome.Skipped);
         result.Action = "Skipped";
-        result.Reason = reason;
+        result.Reason = reason.ToString();
         if (IncludeSkipped)
         {
             await WriteResultAsync(result).ConfigureAwait(false);
@@ -118,7 +117,7 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
 
     private protected async Task FailAsync(TransferResult result, S3BackupException failure)
     {
-        _progress!.Tally.Add("failed");
+        _runner!.Record(ItemOutcome.Failed, 0, failure);
         await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
         result.Action = "Failed";
         result.Error = failure.Message;
@@ -127,37 +126,35 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
 
     private protected async Task FinishTransfersAsync()
     {
-        if (_workers is not null)
+        if (_runner is null)
         {
-            AllPlanned();
-            await _workers.WhenAllAsync().ConfigureAwait(false);
-            await ThrowIfStoppedAsync().ConfigureAwait(false);
+            return;
         }
-        if (_progress is not null)
-        {
-            await WriteProgressAsync(_progress.Completed()).ConfigureAwait(false);
-            await ReportSummaryAsync(RunSummary(stopped: false), Summary).ConfigureAwait(false);
-        }
+        AllPlanned();
+        await _runner.CompleteAsync().ConfigureAwait(false);
+        await ThrowIfStoppedAsync().ConfigureAwait(false);
+        await WriteProgressAsync(_progress!.Completed()).ConfigureAwait(false);
+        await ReportSummaryAsync(RunSummary(stopped: false), Summary).ConfigureAwait(false);
+        _runner.Dispose();
     }
 
-    private async Task RunAsync(TransferResult result, Func<CancellationToken, Task<TransferOutcome>> work, CancellationToken cancellationToken)
+    private async Task RunAsync(TransferResult result, string what, Func<RetryPolicy, Task<TransferOutcome>> work, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         S3BackupException? failure = null;
         try
         {
-            var outcome = await RetryPolicies.S3.RunAsync(work, cancellationToken).ConfigureAwait(false);
-            result.Duration = watch.Elapsed;
+            var outcome = await work(_runner!.RetryFor(what)).ConfigureAwait(false);
+            result.Seconds = Math.Round(watch.Elapsed.TotalSeconds, 3);
             result.VersionId = outcome.VersionId ?? result.VersionId;
-            if (outcome.Action == "Skipped")
+            if (!outcome.Transferred)
             {
-                await SkipAsync(result, outcome.Reason ?? "Identical").ConfigureAwait(false);
+                await SkipAsync(result, outcome.Reason ?? TransferReason.Identical).ConfigureAwait(false);
             }
             else
             {
-                _denials.Observe(null);
-                _progress!.Tally.Add(DoneAction.ToLowerInvariant(), outcome.Bytes);
-                (result.Action, result.Reason, result.Bytes) = (outcome.Action, outcome.Reason, outcome.Bytes);
+                _runner.Record(ItemOutcome.Done, outcome.Bytes);
+                (result.Action, result.Reason, result.Bytes) = (DoneAction, outcome.Reason?.ToString(), outcome.Bytes);
                 await WriteResultAsync(result).ConfigureAwait(false);
             }
         }
@@ -167,19 +164,17 @@ public abstract class FileTransferCmdlet : S3BackupCmdlet
         }
         catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
         {
-            result.Duration = watch.Elapsed;
-            var what = $"{Activity} of s3://{result.Bucket}/{result.Key} ({result.Path})";
+            result.Seconds = Math.Round(watch.Elapsed.TotalSeconds, 3);
             failure = AwsErrors.ForFailure(error, IamAction, $"arn:aws:s3:::{result.Bucket}/{result.Key}", what, result,
                 error is UnauthorizedAccessException or IOException ? ErrorCategory.WriteError : ErrorCategory.ConnectionError);
         }
         if (failure is not null)
         {
-            _denials.Observe(failure);
             await FailAsync(result, failure).ConfigureAwait(false);
         }
-        await ReportProgressAsync().ConfigureAwait(false);
+        if (_progress!.Due() is { } progress)
+        {
+            await WriteProgressAsync(progress).ConfigureAwait(false);
+        }
     }
-
-    private Task ReportProgressAsync() =>
-        _progress!.Due() is { } progress ? WriteProgressAsync(progress) : Task.CompletedTask;
 }

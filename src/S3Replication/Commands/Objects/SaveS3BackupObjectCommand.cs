@@ -3,7 +3,7 @@ using System.IO;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
 using S3Replication.Transfer;
 
@@ -81,7 +81,7 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
     }
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken) =>
-        InputObject is { } item ? SaveAsync(item, cancellationToken) : Task.CompletedTask;
+        InputObject is { } item ? SaveAsync(item) : Task.CompletedTask;
 
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
@@ -93,7 +93,7 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
             count.Watch(filter);
             await foreach (var item in ObjectSelection.ListAsync(lister, Bucket, Prefix, filter, null, cancellationToken, count).ConfigureAwait(false))
             {
-                await SaveAsync(item, cancellationToken).ConfigureAwait(false);
+                await SaveAsync(item).ConfigureAwait(false);
             }
             AllPlanned();
             if (ObjectSelection.EmptySelectionWarning(count, Bucket, Prefix, null, Include, Exclude) is { } warning)
@@ -104,13 +104,13 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
         await FinishTransfersAsync().ConfigureAwait(false);
     }
 
-    private async Task SaveAsync(S3ObjectRecord item, CancellationToken cancellationToken)
+    private async Task SaveAsync(S3ObjectRecord item)
     {
         Planned();
         var result = new TransferResult { Bucket = item.Bucket, Key = item.Key, VersionId = item.VersionId, Size = item.Size };
         if (item.IsDeleteMarker || LocalPaths.IsFolderMarker(item.Key))
         {
-            await SkipAsync(result, item.IsDeleteMarker ? "DeleteMarker" : "FolderMarker").ConfigureAwait(false);
+            await SkipAsync(result, item.IsDeleteMarker ? TransferReason.DeleteMarker : TransferReason.FolderMarker).ConfigureAwait(false);
             return;
         }
         try
@@ -128,6 +128,6 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
         {
             return;
         }
-        await EnqueueAsync(result, token => Transfer!.DownloadAsync(item, result.Path, Force, token), cancellationToken).ConfigureAwait(false);
+        await EnqueueAsync(result, (retry, token) => Transfer!.DownloadAsync(item, result.Path, Force, retry, token)).ConfigureAwait(false);
     }
 }

@@ -1,11 +1,9 @@
 using System;
-using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
-using S3Replication.Replication;
 using S3Replication.Transfer;
 
 namespace S3Replication.Commands.Objects;
@@ -13,23 +11,8 @@ namespace S3Replication.Commands.Objects;
 /// <summary>Restores objects from the backup bucket to the source bucket: only what differs, in parallel, server-side when possible.</summary>
 [Cmdlet(VerbsData.Sync, "S3BackupToSource", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = BucketsSet)]
 [OutputType(typeof(SyncResult), typeof(TransferSummary))]
-public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreReport
+public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
 {
-    private const string ObjectsSet = "Objects";
-
-    /// <summary>
-    /// Backup objects to restore, e.g. from Get-S3BackupObject; each is copied unless the source already has it. Compare
-    /// results are backup objects too: their MissingInSource and Different ones are restored.
-    /// </summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectsSet)]
-    [ValidateNotNull]
-    public S3ObjectRecord? InputObject { get; set; }
-
-    /// <summary>The most copies at once; fewer while S3 answers SlowDown. 128 measured fastest with the AWS SDK client here (64: 25% slower).</summary>
-    [Parameter]
-    [ValidateRange(1, 512)]
-    public int MaxConcurrency { get; set; } = 128;
-
     [Parameter]
     [ValidateRange(5L * 1024 * 1024, CopyOptions.FiveGiB)]
     public long MultipartThreshold { get; set; } = CopyOptions.Default.MultipartThreshold;
@@ -48,29 +31,11 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
     [ValidateRange(5L * 1024 * 1024, 64L * 1024 * 1024 * 1024)]
     public long MaxBufferSize { get; set; } = CopyOptions.Default.BufferLimit;
 
-    /// <summary>SSE-KMS with this key of the source side (key id, ARN or alias) instead of the source bucket's default encryption.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? KmsKeyId { get; set; }
 
-    [Parameter]
-    public SwitchParameter PreserveEncryption { get; set; }
 
-    /// <summary>The ACL restored objects get: bucket-owner-full-control (so the bucket's owner can use them), or None.</summary>
-    [Parameter]
-    [ValidateSet("BucketOwnerFullControl", "None")]
-    public string Acl { get; set; } = "BucketOwnerFullControl";
 
-    [Parameter]
-    public SwitchParameter RestoreArchived { get; set; }
 
-    [Parameter]
-    [ValidateRange(1, 365)]
-    public int RestoreDays { get; set; } = CopyOptions.Default.RestoreDays;
 
-    [Parameter]
-    [ValidateSet("Standard", "Bulk", "Expedited")]
-    public string RestoreTier { get; set; } = CopyOptions.Default.RestoreTier;
 
     /// <summary>Also write a record for each object that needed no copy.</summary>
     [Parameter]
@@ -80,292 +45,92 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
     [Parameter]
     public SwitchParameter Summary { get; set; }
 
-    /// <summary>
-    /// Restore even though the replication configurations say the two buckets are the other way round; with -Mirror,
-    /// also on a source without versioning, where a removal cannot be undone.
-    /// </summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
 
     /// <summary>
-    /// Also remove from the source, within -Prefix and the filters, every key the chosen backup state does not have
-    /// (with -AsOf: the keys that did not exist then, or were deleted). On a versioned source a removal is a delete marker.
+    /// Also remove from the source every key the chosen backup state does not have: within -Prefix and the filters for
+    /// buckets (with -AsOf: the keys that did not exist then, or were deleted), or the removal rows piped in (compare results
+    /// MissingInBackup, restore records Deleted or WouldDelete). On a versioned source a removal is a delete marker.
     /// </summary>
-    [Parameter(ParameterSetName = BucketsSet)]
+    [Parameter]
     public SwitchParameter Mirror { get; set; }
 
     /// <summary>The most objects -Mirror may remove in one run; above it nothing is removed.</summary>
-    [Parameter(ParameterSetName = BucketsSet)]
+    [Parameter]
     [ValidateRange(0, int.MaxValue)]
     public int MaxDelete { get; set; } = MirrorPlan.DefaultMaxDelete;
 
-    private (S3Replication.Session.AwsSession? Backup, S3Replication.Session.AwsSession? Source) _sides;
-    private RestoreService? _restore;
-    private string _target = "";
-    private ProgressReporter? _progress;
+    private CopySink? _sink;
 
-    /// <summary>
-    /// Plans, asks ShouldProcess and starts the restore service, once: at the first record, or at the end for buckets.
-    /// Not earlier, since piped compare results bind -SourceBucket only with the first of them.
-    /// </summary>
-    private async Task StartOnceAsync(CancellationToken cancellationToken)
+    private protected override string Activity => "Restore";
+
+    private protected override Tally NewTally() => new("objects", "copied");
+
+    private protected override RunSettings Settings()
     {
-        if (_restore is not null)
-        {
-            return;
-        }
-        var copy = CopyOptionsFromParameters();
-        var (backup, source) = ResolveSides();
-        _sides = (backup, source);
-        if (ParameterSetName == BucketsSet)
-        {
-            await RequireOrientationAsync(backup, source, cancellationToken).ConfigureAwait(false);
-        }
-        if (Mirror)
-        {
-            await RequireUndoableRemovalsAsync(source, cancellationToken).ConfigureAwait(false);
-        }
-        _target = SourceBucket;
-        var from = BackupDescription;
-        var commit = await ShouldProcessAsync($"s3://{SourceBucket}",
-            $"Restore what differs from {from}{(Mirror ? " and remove what it does not have" : "")}").ConfigureAwait(false);
-        _restore = new RestoreService(backup, source, new RestoreOptions(SourceBucket, CompareBy, MaxConcurrency, commit, copy), this);
-        _progress = new ProgressReporter("Restore", _restore.Tally);
-        await WriteVerboseAsync($"Restoring {from} to s3://{SourceBucket}: " +
-            (_restore.ServerSide ? "server-side copies" : $"streamed through this process (two sessions; at most {MaxBufferSize / (1024 * 1024):N0} MiB buffered)") +
-            $", up to {MaxConcurrency} at once, compare by {CompareBy}, encryption: {Describe(copy)}.").ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Swapped bucket names would write into the backup: refused when the replication configurations show the
-    /// "backup" replicating to the "source", unless -Force. A configuration that cannot be read says nothing.
-    /// </summary>
-    private async Task RequireOrientationAsync(S3Replication.Session.AwsSession backup, S3Replication.Session.AwsSession source, CancellationToken cancellationToken)
-    {
-        var orientation = BucketOrientation.Of(BackupBucket, SourceBucket,
-            await ConfigurationOrNullAsync(backup, BackupBucket, cancellationToken).ConfigureAwait(false),
-            await ConfigurationOrNullAsync(source, SourceBucket, cancellationToken).ConfigureAwait(false));
-        if (orientation == Orientation.Reversed && !Force)
-        {
-            throw new S3BackupException(ErrorId.BucketsReversed, ErrorCategory.InvalidArgument,
-                $"s3://{BackupBucket} replicates to s3://{SourceBucket}, so '{BackupBucket}' is the source and '{SourceBucket}' its backup: " +
-                $"this restore would write into the backup. Swap -BackupBucket and -SourceBucket, or pass -Force if this is really meant. Nothing was changed.",
-                BackupBucket);
-        }
-        await WriteVerboseAsync(orientation switch
-        {
-            Orientation.AsGiven => $"s3://{SourceBucket} replicates to s3://{BackupBucket}: the restore goes the right way.",
-            Orientation.Reversed => $"s3://{BackupBucket} replicates to s3://{SourceBucket}; restoring the other way round as -Force asks.",
-            _ => "Neither bucket's replication configuration names the other (or it could not be read); the bucket roles are taken as given.",
-        }).ConfigureAwait(false);
-    }
-
-    private string BackupDescription => ParameterSetName == BucketsSet
-        ? $"s3://{BackupBucket}/{Prefix}" + (AsOf is { } moment ? $" as of {PointInTime.Describe(moment)}" : "")
-        : InputObject is CompareResult ? "the piped compare results (MissingInSource and Different)" : "the piped backup objects";
-
-    /// <summary>-Mirror removes with delete markers, which can be removed again; without versioning a removal is final.</summary>
-    private async Task RequireUndoableRemovalsAsync(S3Replication.Session.AwsSession source, CancellationToken cancellationToken)
-    {
-        var versioning = await new ReplicationService(source.S3).GetVersioningAsync(SourceBucket, cancellationToken).ConfigureAwait(false);
-        if (versioning == "Enabled")
-        {
-            return;
-        }
-        if (!Force)
-        {
-            throw new S3BackupException(ErrorId.MirrorUnversionedSource, ErrorCategory.InvalidOperation,
-                $"s3://{SourceBucket} has versioning {(versioning == "Off" ? "never enabled" : versioning.ToLowerInvariant())}, so -Mirror's removals could not be undone. " +
-                $"Enable versioning on it (New-S3BackupReplicationRule -EnableVersioning does), or pass -Force to remove for good. Nothing was changed.", SourceBucket);
-        }
-        await WriteWarningAsync($"s3://{SourceBucket} is not versioned: -Mirror's removals are permanent (-Force).").ConfigureAwait(false);
-    }
-
-    private static async Task<Amazon.S3.Model.ReplicationConfiguration?> ConfigurationOrNullAsync(S3Replication.Session.AwsSession session, string bucket,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await new ReplicationService(session.S3).GetAsync(bucket, cancellationToken).ConfigureAwait(false);
-        }
-        catch (S3BackupException)
-        {
-            return null;
-        }
-    }
-
-    private CopyOptions CopyOptionsFromParameters()
-    {
-        if (KmsKeyId is not null && PreserveEncryption)
-        {
-            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
-                "-KmsKeyId picks a key of the source side and -PreserveEncryption keeps the backup's: give one of them, not both.", KmsKeyId);
-        }
         if (StreamPartSize > MaxBufferSize)
         {
             throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
                 $"-StreamPartSize {StreamPartSize:N0} does not fit -MaxBufferSize {MaxBufferSize:N0}: a streamed part is held in memory whole.", StreamPartSize);
         }
-        return new CopyOptions
+        return new RunSettings(new DecisionPolicy(CompareBy) { Mirror = Mirror }, MaxConcurrency)
         {
-            MultipartThreshold = MultipartThreshold,
-            PartSize = PartSize,
-            StreamPartSize = StreamPartSize,
-            BufferLimit = MaxBufferSize,
-            PartConcurrency = Math.Min(8, MaxConcurrency),
-            Encryption = KmsKeyId is not null ? EncryptionMode.KmsKey : PreserveEncryption ? EncryptionMode.Preserve : EncryptionMode.SourceDefault,
-            KmsKeyId = KmsKeyId,
-            CannedAcl = ObjectAcl.FromParameter(Acl),
-            RestoreArchived = RestoreArchived,
-            RestoreDays = RestoreDays,
-            RestoreTier = RestoreTier,
+            Force = Force,
+            AsOf = AsOf?.ToUniversalTime(),
+            Copy = CopyChoices(defaultTier: "Standard") with
+            {
+                MultipartThreshold = MultipartThreshold,
+                PartSize = PartSize,
+                StreamPartSize = StreamPartSize,
+                BufferLimit = MaxBufferSize,
+                PartConcurrency = Math.Min(8, MaxConcurrency),
+            },
         };
     }
 
-    private static string Describe(CopyOptions copy) => copy.Encryption switch
-    {
-        EncryptionMode.KmsKey => $"SSE-KMS with key {copy.KmsKeyId}",
-        EncryptionMode.Preserve => "as in the backup (method and KMS key id)",
-        _ => "the source bucket's default",
-    };
-
-    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
-    {
-        if (InputObject is null)
-        {
-            return;
-        }
-        await StartOnceAsync(cancellationToken).ConfigureAwait(false);
-        await ThrowIfStoppedAsync().ConfigureAwait(false);
-        await PerItemAsync(() => RestorePipedAsync(cancellationToken)).ConfigureAwait(false);
-    }
-
-    /// <summary>Ends the run (a terminating error) once the first copies were all denied the same permission, after the copies in flight.</summary>
-    private async Task ThrowIfStoppedAsync()
-    {
-        if (_restore!.StopError is { } stop)
-        {
-            await _restore.CompleteAsync().ConfigureAwait(false);
-            await ReportSummaryAsync(RunSummary(stopped: true), Summary).ConfigureAwait(false);
-            _restore.Dispose();
-            throw stop;
-        }
-    }
-
-    private Task RestorePipedAsync(CancellationToken cancellationToken)
-    {
-        if (InputObject is CompareResult compared)
-        {
-            if (compared.SourceBucket.Length > 0 && compared.SourceBucket != _target)
-            {
-                throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
-                    $"The compare result for '{compared.Key}' is of s3://{compared.SourceBucket}, but this restore writes into s3://{_target}: " +
-                    "restore each source bucket's results in a pipeline of their own. It was left alone.", compared);
-            }
-            if (!compared.BackupHasWhatSourceLacks)
-            {
-                return Task.CompletedTask;   // MissingInBackup and Equal: nothing to restore
-            }
-        }
-        return RestoreOneAsync(InputObject!, cancellationToken);
-    }
-
-    private Task RestoreOneAsync(S3ObjectRecord item, CancellationToken cancellationToken)
-    {
-        ObjectSelection.RequireBucket(item);
-        if (item.Bucket == _target)
-        {
-            throw new S3BackupException(ErrorId.SameBucket, ErrorCategory.InvalidArgument,
-                $"The piped object '{item.Key}' is already in s3://{_target}, the bucket to restore into: pipe objects of the backup bucket. It was left alone.", item);
-        }
-        return _restore!.RestoreRecordAsync(item, cancellationToken);
-    }
-
-    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
-    {
-        if (_restore is null && ParameterSetName != BucketsSet)
-        {
-            return;   // nothing was piped in
-        }
-        await StartOnceAsync(cancellationToken).ConfigureAwait(false);
-        var mirror = Mirror ? new MirrorPlan(MaxDelete) : null;
-        if (mirror is not null)
-        {
-            await PreflightMirrorAsync(cancellationToken).ConfigureAwait(false);
-        }
-        if (ParameterSetName == BucketsSet)
-        {
-            await _restore!.RestorePlanAsync(Plan(_sides.Backup!, _sides.Source!, cancellationToken), mirror, cancellationToken).ConfigureAwait(false);
-            await WarnIfNothingSelectedAsync().ConfigureAwait(false);
-        }
-        await _restore!.CompleteAsync().ConfigureAwait(false);
-        await ThrowIfStoppedAsync().ConfigureAwait(false);
-        if (mirror is not null)
-        {
-            await RemoveAsync(mirror, cancellationToken).ConfigureAwait(false);
-        }
-        await WriteProgressAsync(_progress!.Completed()).ConfigureAwait(false);
-        if (_restore.SlowDownSummary() is { } slowed)
-        {
-            await WriteVerboseAsync(slowed).ConfigureAwait(false);
-        }
-        if (!_restore.ServerSide && _restore.Buffers.PeakInUse > 0)
-        {
-            await WriteVerboseAsync($"Streamed parts held at most {_restore.Buffers.PeakInUse / (1024 * 1024.0):N1} MiB at once (limit {MaxBufferSize / (1024 * 1024):N0} MiB).")
-                .ConfigureAwait(false);
-        }
-        await ReportSummaryAsync(RunSummary(stopped: false), Summary).ConfigureAwait(false);
-        _restore.Dispose();
-    }
+    private protected override MirrorPlan? NewMirrorPlan() => Mirror ? new MirrorPlan(MaxDelete) : null;
 
     /// <summary>
-    /// A refused -Mirror must change nothing, and whether it is refused depends on the whole plan: so the keys are
-    /// listed once first, comparing nothing, and a refusal ends the run before the first copy.
+    /// One confirmation for the run. For buckets, a -Mirror run first lists the keys of both sides, comparing nothing:
+    /// whether it is refused depends on the whole plan, and a refused -Mirror must change nothing.
     /// </summary>
-    private async Task PreflightMirrorAsync(CancellationToken cancellationToken)
+    private protected override async Task<bool> ConfirmAsync(RestoreRun run)
     {
+        var pair = run.Pair!;
+        if (Mirror && ParameterSetName == BucketsSet)
+        {
+            await PreflightMirrorAsync(run).ConfigureAwait(false);
+        }
+        var commit = await ShouldProcessAsync($"s3://{pair.Source}",
+            $"Restore what differs from {BackupDescriptionOf(pair)}{(Mirror ? " and remove what it does not have" : "")}").ConfigureAwait(false);
+        await WriteVerboseAsync($"Restoring {BackupDescriptionOf(pair)} to s3://{pair.Source}: " +
+            (run.ServerSide ? "server-side copies" : $"streamed through this process (two sessions; at most {MaxBufferSize / (1024 * 1024):N0} MiB buffered)") +
+            $", up to {MaxConcurrency} at once, compare by {CompareBy}, encryption: {DescribeEncryption()}.").ConfigureAwait(false);
+        return commit;
+    }
+
+    private string BackupDescriptionOf(BucketPair pair) => ParameterSetName == BucketsSet ? BackupDescription : $"the rows piped from s3://{pair.Backup}";
+
+    /// <summary>The keys only, compared by nothing: the removals -Mirror would make, refused here before anything is changed.</summary>
+    private async Task PreflightMirrorAsync(RestoreRun run)
+    {
+        var keysOnly = new DecisionPolicy(CompareMode.Size) { Mirror = true, CheckArchive = false };
         var preflight = new MirrorPlan(MaxDelete);
-        await foreach (var item in Plan(_sides.Backup!, _sides.Source!, cancellationToken, keysOnly: true).ConfigureAwait(false))
+        var keys = new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase));
+        using (run.Runner.Pace())
         {
-            preflight.Observe(item);
+            await foreach (var candidate in PlanSources.Listings(run.Backup.S3, run.SourceSession.S3, run.Pair!, new Selection(Prefix, keys, AsOf), null, run.Runner.Token)
+                .ConfigureAwait(false))
+            {
+                preflight.Observe(new Decided(candidate, RestoreDecider.Decide(candidate, keysOnly)));
+            }
         }
-        try
-        {
-            preflight.Release(BackupDescription, SourceBucket);
-        }
-        catch (S3BackupException)
-        {
-            _restore!.Dispose();
-            throw;
-        }
+        preflight.Release(BackupDescription, SourceBucket);
     }
 
-    /// <summary>-Mirror's removals: only after every copy has finished, and all or none (<see cref="MirrorPlan.Release"/>).</summary>
-    private async Task RemoveAsync(MirrorPlan mirror, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<S3ObjectRecord> removals;
-        try
-        {
-            removals = mirror.Release(BackupDescription, SourceBucket);
-        }
-        catch (S3BackupException)
-        {
-            await ReportSummaryAsync(RunSummary(stopped: true), Summary).ConfigureAwait(false);
-            _restore!.Dispose();
-            throw;
-        }
-        await WriteVerboseAsync($"-Mirror: {removals.Count:N0} object(s) of s3://{SourceBucket} are not in {BackupDescription}.").ConfigureAwait(false);
-        await _restore!.RemoveAsync(removals, cancellationToken).ConfigureAwait(false);
-        await _restore.CompleteAsync().ConfigureAwait(false);
-        await ThrowIfStoppedAsync().ConfigureAwait(false);
-    }
+    private protected override IRestoreSink SinkFor(RestoreRun run) =>
+        _sink = new CopySink(run, this, NewMirrorPlan(), BackupDescriptionOf(run.Pair!));
 
-    private TransferSummary RunSummary(bool stopped) => _restore!.Tally.ToSummary("Restore", $"s3://{SourceBucket}", stopped);
-
-    private protected override string? DescribeStop() => _restore is null ? null
-        : RunSummary(stopped: true).Text + ". Running the same command again copies the rest; what was copied is skipped.";
-
-    async Task IRestoreReport.OutcomeAsync(RestoreOutcome outcome)
+    private protected override async Task WriteOutcomeAsync(RestoreOutcome outcome)
     {
         if (outcome.Failure is { } failure)
         {
@@ -373,29 +138,31 @@ public sealed class SyncS3BackupToSourceCommand : BucketPairCmdlet, IRestoreRepo
         }
         if (!Summary && (outcome.Action != SyncAction.Skipped || IncludeSkipped))
         {
-            await WriteObjectAsync(new SyncResult
-            {
-                Key = outcome.Item.Key,
-                VersionId = outcome.Item.VersionId,
-                Action = outcome.Action.ToString(),
-                Reason = outcome.Reason?.ToString(),
-                Size = outcome.Item.Size,
-                Bytes = outcome.Bytes,
-                Duration = outcome.Duration,
-                Error = outcome.Failure?.Message,
-            }).ConfigureAwait(false);
+            await WriteObjectAsync(SyncResults.Of(outcome, Run!.Settings.AsOf)).ConfigureAwait(false);
         }
-        if (_progress!.Due() is { } progress)
-        {
-            await WriteProgressAsync(progress).ConfigureAwait(false);
-        }
+        await ReportProgressAsync().ConfigureAwait(false);
     }
 
-    Task IRestoreReport.NoteAsync(string message) => WriteVerboseAsync(message);
-
-    protected override void StopProcessing()
+    private protected override async Task CompleteAsync(RestoreRun run, CancellationToken cancellationToken)
     {
-        base.StopProcessing();
-        _restore?.Dispose();
+        await CompleteProgressAsync().ConfigureAwait(false);
+        if (run.Runner.SlowDownSummary() is { } slowed)
+        {
+            await WriteVerboseAsync(slowed).ConfigureAwait(false);
+        }
+        var engine = _sink?.Engine;
+        if (!run.ServerSide && engine?.Buffers.PeakInUse > 0)
+        {
+            await WriteVerboseAsync($"Streamed parts held at most {engine.Buffers.PeakInUse / (1024 * 1024.0):N1} MiB at once (limit {MaxBufferSize / (1024 * 1024):N0} MiB).")
+                .ConfigureAwait(false);
+        }
+        var stopped = run.Runner.StopError;
+        await ReportSummaryAsync(RunSummary(stopped is not null), Summary).ConfigureAwait(false);
+        if (stopped is not null)
+        {
+            throw stopped;
+        }
     }
+
+    private protected override string StopAdvice => ". Running the same command again copies the rest; what was copied is skipped.";
 }

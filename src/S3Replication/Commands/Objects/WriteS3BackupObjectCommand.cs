@@ -4,7 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
 using S3Replication.Transfer;
 
@@ -88,7 +88,7 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
                 var files = isFolder ? LocalPaths.FilesUnder(found) : new[] { found };
                 foreach (var file in files.Where(file => !FileTransfer.IsPartialFile(file)))
                 {
-                    await UploadAsync(root, file, cancellationToken).ConfigureAwait(false);
+                    await UploadAsync(root, file).ConfigureAwait(false);
                 }
             }
         }
@@ -96,7 +96,7 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
 
     protected override Task EndProcessingAsync(CancellationToken cancellationToken) => FinishTransfersAsync();
 
-    private async Task UploadAsync(string root, string file, CancellationToken cancellationToken)
+    private async Task UploadAsync(string root, string file)
     {
         Planned();
         var result = new TransferResult { Bucket = Bucket, Path = file, Size = new FileInfo(file) is { Exists: true } info ? info.Length : 0 };
@@ -113,7 +113,7 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
         {
             return;
         }
-        await EnqueueAsync(result, token => Transfer!.UploadAsync(file, Bucket, result.Key, token), cancellationToken).ConfigureAwait(false);
+        await EnqueueAsync(result, (retry, token) => Transfer!.UploadAsync(file, Bucket, result.Key, retry, token)).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -8,6 +8,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Amazon.S3;
 using Amazon.S3.Model;
+using S3Replication.Core;
 using S3Replication.Pipeline;
 using S3Replication.Records;
 using S3Replication.Replication;
@@ -19,7 +20,7 @@ namespace S3Replication.Commands.Replication;
 /// <summary>Reports each object's replication status from HeadObject, with a count per status at the end.</summary>
 [Cmdlet(VerbsCommon.Get, "S3ReplicationStatus", DefaultParameterSetName = ObjectSet)]
 [OutputType(typeof(ReplicationStatusRecord), typeof(ReplicationStatusSummary))]
-public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
+public sealed class GetS3ReplicationStatusCommand : ParallelCmdlet
 {
     private const string ObjectSet = "Object";
     private const string ListingSet = "Listing";
@@ -41,16 +42,13 @@ public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
     [Parameter]
     public SwitchParameter Summary { get; set; }
 
-    [Parameter]
-    [ValidateRange(1, 256)]
-    public int MaxConcurrency { get; set; } = 16;
 
     /// <summary>The status counted for an object whose metadata could not be read (denied, deleted meanwhile).</summary>
     internal const string Unreadable = "UNREADABLE";
 
     private readonly ConcurrentDictionary<(string Bucket, string Status), long> _counts = new();
-    private readonly ProgressReporter _progress = new("Replication status", new Tally("objects", "checked", "unreadable"));
-    private BoundedWorkers? _workers;
+    private ProgressReporter? _progress;
+    private ItemRunner? _runner;
     private AwsSession? _session;
 
     protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
@@ -60,7 +58,8 @@ public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
             ReplicationRuleSpec.RequireBucket(Bucket, "source");
         }
         _session = ResolveSession();
-        _workers = new BoundedWorkers(MaxConcurrency);
+        _runner = new ItemRunner(MaxConcurrency, new Tally("objects", "checked", "unreadable"), message => _ = WriteVerboseAsync(message), Work, cancellationToken);
+        _progress = new ProgressReporter("Replication status", _runner.Tally);
         return Task.CompletedTask;
     }
 
@@ -68,7 +67,7 @@ public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
     {
         if (InputObject is { } record)
         {
-            await _workers!.StartAsync(() => CheckAsync(record, cancellationToken), cancellationToken).ConfigureAwait(false);
+            await _runner!.StartAsync(token => CheckAsync(record, token)).ConfigureAwait(false);
         }
     }
 
@@ -76,16 +75,20 @@ public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
     {
         if (Bucket is not null)
         {
-            await foreach (var record in new ObjectLister(_session!.S3).ListAsync(Bucket, Prefix, cancellationToken).ConfigureAwait(false))
+            using (_runner!.Pace())
             {
-                await _workers!.StartAsync(() => CheckAsync(record, cancellationToken), cancellationToken).ConfigureAwait(false);
+                await foreach (var record in new ObjectLister(_session!.S3).ListAsync(Bucket, Prefix, _runner.Token).ConfigureAwait(false))
+                {
+                    await _runner.StartAsync(token => CheckAsync(record, token)).ConfigureAwait(false);
+                }
             }
         }
-        await _workers!.WhenAllAsync().ConfigureAwait(false);
-        await WriteProgressAsync(_progress.Completed()).ConfigureAwait(false);
+        _runner!.Tally.SetExpected(_runner.Started);
+        await _runner.CompleteAsync().ConfigureAwait(false);
+        await WriteProgressAsync(_progress!.Completed()).ConfigureAwait(false);
 
         var counts = _counts.OrderBy(entry => entry.Key.Bucket, StringComparer.Ordinal).ThenBy(entry => entry.Key.Status, StringComparer.Ordinal).ToList();
-        await WriteVerboseAsync($"Replication status: {_progress.Tally.Summary()}: " +
+        await WriteVerboseAsync($"Replication status: {_runner.Tally.Summary()}: " +
             (counts.Count == 0 ? "none checked" : string.Join(", ", counts.Select(entry => $"{entry.Key.Bucket} {entry.Key.Status} {entry.Value}")))).ConfigureAwait(false);
         if (Summary)
         {
@@ -106,13 +109,13 @@ public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
         catch (S3BackupException)
         {
             // Counted, so that a summary never looks complete while objects were left out of it.
-            _progress.Tally.Add("unreadable");
+            _runner!.Tally.Add(ItemOutcome.Failed);
             _counts.AddOrUpdate((record.Bucket, Unreadable), 1, (_, count) => count + 1);
             throw;
         }
         _counts.AddOrUpdate((record.Bucket, status), 1, (_, count) => count + 1);
-        _progress.Tally.Add("checked");
-        if (_progress.Due() is { } progress)
+        _runner!.Tally.Add(ItemOutcome.Done);
+        if (_progress!.Due() is { } progress)
         {
             await WriteProgressAsync(progress).ConfigureAwait(false);
         }
@@ -127,8 +130,8 @@ public sealed class GetS3ReplicationStatusCommand : S3BackupCmdlet
     {
         try
         {
-            var response = await _session!.S3.GetObjectMetadataAsync(
-                new GetObjectMetadataRequest { BucketName = record.Bucket, Key = record.Key, VersionId = record.VersionId }, cancellationToken).ConfigureAwait(false);
+            var response = await _runner!.RetryFor($"Reading the replication status of {record}").RunAsync(token => _session!.S3.GetObjectMetadataAsync(
+                new GetObjectMetadataRequest { BucketName = record.Bucket, Key = record.Key, VersionId = record.VersionId }, token), cancellationToken).ConfigureAwait(false);
             return NormalizeStatus(response.ReplicationStatus?.Value);
         }
         catch (AmazonS3Exception error) when (error.StatusCode == HttpStatusCode.NotFound)

@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
 using S3Replication.Session;
 

@@ -2,6 +2,7 @@ using System.Linq;
 using System.Management.Automation;
 using S3Replication.Records;
 using S3Replication.Session;
+using S3Replication.Core;
 
 namespace S3Replication.Commands.Session;
 
@@ -25,7 +26,7 @@ public sealed class GetAwsConfigProfileCommand : PSCmdlet
         {
             _catalog = ProfileCatalog.Load(ProfileFiles.Locate(ProcessEnvironment.Instance));
         }
-        catch (Pipeline.S3BackupException failure)
+        catch (S3BackupException failure)
         {
             ThrowTerminatingError(failure.ToErrorRecord());
         }
@@ -45,7 +46,7 @@ public sealed class GetAwsConfigProfileCommand : PSCmdlet
             var matches = catalog.ProfileNames.Where(matcher.IsMatch).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(pattern))
             {
-                WriteError(new Pipeline.S3BackupException(Pipeline.ErrorId.ProfileNotFound, ErrorCategory.ObjectNotFound,
+                WriteError(new S3BackupException(ErrorId.ProfileNotFound, ErrorCategory.ObjectNotFound,
                     $"Profile '{pattern}' is not defined in {catalog.Files.ConfigPath} or {catalog.Files.CredentialsPath}.", pattern).ToErrorRecord());
             }
             foreach (var name in matches)

@@ -1,6 +1,6 @@
 using System.Management.Automation;
-using S3Replication.Session;
 using S3Replication.Records;
+using S3Replication.Session;
 
 namespace S3Replication.Commands.Session;
 

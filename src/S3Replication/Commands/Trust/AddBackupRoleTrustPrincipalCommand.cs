@@ -5,7 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
 using S3Replication.Session;
 using S3Replication.Trust;

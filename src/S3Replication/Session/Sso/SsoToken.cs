@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace S3Replication.Session;
 
 /// <summary>How usable a profile's cached sign-in is, as Get-AwsConfigProfile shows it.</summary>
-public enum SsoTokenState
+internal enum SsoTokenState
 {
     /// <summary>No token file, or one without an access token: sign in first.</summary>
     None,

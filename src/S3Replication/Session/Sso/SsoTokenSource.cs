@@ -5,7 +5,7 @@ using System.Threading.Tasks;
 using Amazon.Runtime;
 using Amazon.SSOOIDC;
 using Amazon.SSOOIDC.Model;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 
 namespace S3Replication.Session;
 

@@ -3,7 +3,7 @@ using System.Management.Automation;
 using System.Net;
 using Amazon.Runtime;
 
-namespace S3Replication.Pipeline;
+namespace S3Replication.Core;
 
 /// <summary>
 /// Turns an AWS service error into one that says what was attempted, on what, and which IAM permission is missing,

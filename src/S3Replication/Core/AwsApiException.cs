@@ -6,7 +6,7 @@ using System.Net.Http;
 using System.Threading;
 using System.Xml.Linq;
 
-namespace S3Replication.Pipeline;
+namespace S3Replication.Core;
 
 /// <summary>
 /// An error answer from an AWS API this module calls without an SDK client (IAM, S3 Control), read from either XML

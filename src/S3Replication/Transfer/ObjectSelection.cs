@@ -4,12 +4,11 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using S3Replication.Pipeline;
+using S3Replication.Core;
 using S3Replication.Records;
 using S3Replication.Replication;
-using S3Replication.Transfer;
 
-namespace S3Replication.Commands.Objects;
+namespace S3Replication.Transfer;
 
 /// <summary>How many objects a listing gave and how many the filters kept (thread-safe counters).</summary>
 internal sealed class SelectionCount
@@ -81,12 +80,16 @@ internal static class ObjectSelection
         }
     }
 
-    /// <summary>The latest objects, or with <paramref name="asOf"/> the versions current then, in key order, filtered.</summary>
+    /// <summary>
+    /// The latest objects, or with <paramref name="asOf"/> the versions current then, in key order, filtered. With
+    /// <paramref name="pinned"/> every object names its version (the current one, from a version listing), so a plan can be
+    /// carried out later exactly as it was reviewed.
+    /// </summary>
     public static async IAsyncEnumerable<S3ObjectRecord> ListAsync(ObjectLister lister, string bucket, string? prefix, KeyFilter filter, DateTime? asOf,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken, SelectionCount? count = null)
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken, SelectionCount? count = null, bool pinned = false)
     {
-        var listing = asOf is { } instant
-            ? VersionSelector.AsOf(lister.ListVersionsAsync(bucket, prefix, cancellationToken), instant)
+        var listing = asOf is not null || pinned
+            ? VersionSelector.AsOf(lister.ListVersionsAsync(bucket, prefix, cancellationToken), asOf)
             : lister.ListAsync(bucket, prefix, cancellationToken);
         await foreach (var item in listing.WithCancellation(cancellationToken).ConfigureAwait(false))
         {

@@ -10,10 +10,9 @@ using System.Threading.Tasks;
 using System.Xml.Linq;
 using Amazon.Runtime;
 using Amazon.Runtime.Signing;
-using S3Replication.Pipeline;
-using S3Replication.Session;
+using S3Replication.Core;
 
-namespace S3Replication.Trust;
+namespace S3Replication.Session;
 
 internal sealed record IamRole(string RoleName, string Arn, string? RoleId, string AssumeRolePolicyDocument);
 
@@ -39,7 +38,7 @@ internal sealed class IamClient : IDisposable
     private readonly AWSCredentials _credentials;
     private readonly HttpClient _http;
     private readonly Func<DateTime> _clock;
-    private readonly Pipeline.RetryPolicy _retry;
+    private readonly Core.RetryPolicy _retry;
 
     public IamClient(AWSCredentials credentials, ClientSettings settings, HttpMessageHandler? handler = null,
         Func<DateTime>? clock = null, Func<TimeSpan, CancellationToken, Task>? delay = null)
@@ -49,7 +48,7 @@ internal sealed class IamClient : IDisposable
         // No automatic redirects: a redirected request would carry a signature for another host.
         _http = new HttpClient(handler ?? new HttpClientHandler { AllowAutoRedirect = false }, disposeHandler: handler is null);
         _clock = clock ?? (() => DateTime.UtcNow);
-        _retry = new Pipeline.RetryPolicy(RequestAttempts, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), AwsApiException.Classify) { Delay = delay ?? Task.Delay };
+        _retry = new Core.RetryPolicy(RequestAttempts, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), AwsApiException.Classify) { Delay = delay ?? Task.Delay };
     }
 
     public Uri Endpoint { get; }

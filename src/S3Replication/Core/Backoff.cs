@@ -1,6 +1,6 @@
 using System;
 
-namespace S3Replication.Pipeline;
+namespace S3Replication.Core;
 
 /// <summary>Randomised waits, so that many workers or writers that failed together do not retry in lockstep.</summary>
 internal static class Backoff

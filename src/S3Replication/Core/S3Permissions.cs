@@ -3,7 +3,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 
-namespace S3Replication.Pipeline;
+namespace S3Replication.Core;
 
 /// <summary>
 /// The IAM permission one S3 request needs, on which resource: what a denial of that request points at. A copy

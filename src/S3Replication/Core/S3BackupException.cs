@@ -1,7 +1,7 @@
 using System;
 using System.Management.Automation;
 
-namespace S3Replication.Pipeline;
+namespace S3Replication.Core;
 
 /// <summary>Stable identifiers users can match on in <c>$Error[0].FullyQualifiedErrorId</c>.</summary>
 public enum ErrorId
@@ -58,6 +58,15 @@ public enum ErrorId
     BatchRoleNotTrusted,
     BatchManifestFailed,
     BatchJobMismatch,
+
+    /// <summary>A piped row does not belong to the run's pair of buckets (or disagrees with the bucket names given).</summary>
+    InputMismatch,
+
+    /// <summary>Undo-S3BackupRestore: the key's current version is no longer the one the restore wrote.</summary>
+    ChangedSinceRestore,
+
+    /// <summary>Undo-S3BackupRestore: the record names no version the restore created (an unversioned source, or a preview).</summary>
+    NotUndoable,
 }
 
 /// <summary>

@@ -6,7 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Amazon.Runtime;
 
-namespace S3Replication.Pipeline;
+namespace S3Replication.Core;
 
 /// <summary>What a failed attempt means for the work it was part of.</summary>
 internal enum FailureKind

@@ -4,7 +4,7 @@ using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace S3Replication.Pipeline;
+namespace S3Replication.Core;
 
 /// <summary>Lower-case hex of digests: ETags, cache-file names, partial-download tags, manifest and request identities.</summary>
 internal static class Hex

@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 using Amazon.Runtime;
 using Amazon.Runtime.Signing;
 
-namespace S3Replication.Pipeline;
+namespace S3Replication.Core;
 
 /// <summary>
 /// An HTTP request signed with AWSSDK.Core's public SigV4 signer, for the APIs this module calls without an SDK

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 
-namespace S3Replication.Pipeline;
+namespace S3Replication.Core;
 
 /// <summary>
 /// Watches the first transfers of a run: when the first <see cref="Threshold"/> that were tried all failed with an

@@ -2,7 +2,7 @@ using System;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace S3Replication.Pipeline;
+namespace S3Replication.Core;
 
 /// <summary>What a verified read-modify-write did.</summary>
 internal sealed record VerifiedWriteResult<T>(T Before, T After, bool Written, int Attempts);

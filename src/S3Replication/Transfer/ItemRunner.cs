@@ -1,0 +1,156 @@
+using System;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+using S3Replication.Core;
+using S3Replication.Session;
+
+namespace S3Replication.Transfer;
+
+/// <summary>
+/// The one loop every long run of items goes through (restores, downloads and uploads, replication status): at most
+/// as many items at once as its <see cref="AdaptiveConcurrency"/> allows, each item's requests paced by it and retried
+/// by one policy, every outcome counted in one <see cref="Tally"/>, and one way to stop. A stop (Ctrl+C, a downstream
+/// Select-Object -First, or the first items all denied the same permission) starts nothing new; what is in flight is
+/// cancelled or finishes, and <see cref="CompleteAsync"/> returns only when no item of the run is still running.
+/// </summary>
+internal sealed class ItemRunner : IDisposable
+{
+    private readonly CancellationTokenSource _stop;
+    private readonly InFlight _inFlight;
+    private readonly RepeatedDenial _denials = new();
+    private readonly ConcurrentQueue<Exception> _faults = new();
+    private readonly Action<string> _note;
+    private long _started;
+
+    /// <param name="note">Where a retry or a slow-down is told (the verbose stream); called from workers.</param>
+    public ItemRunner(int maxConcurrency, Tally tally, Action<string> note, InFlight? owner, CancellationToken cancellationToken)
+    {
+        Concurrency = new AdaptiveConcurrency(maxConcurrency);
+        Tally = tally;
+        _note = note;
+        _inFlight = new InFlight(owner);
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Concurrency.Cut += (from, to) => note(string.Format(CultureInfo.InvariantCulture,
+            "S3 asked to slow down: sending at most {0:N0} requests/s now (was {1:N0}).", to, from));
+    }
+
+    public AdaptiveConcurrency Concurrency { get; }
+
+    /// <summary>Everything the run has started: its items and the fetches of its plan.</summary>
+    public InFlight InFlight => _inFlight;
+
+    public Tally Tally { get; }
+
+    /// <summary>Cancelled when the run is stopped: every request of the run takes it.</summary>
+    public CancellationToken Token => _stop.Token;
+
+    /// <summary>Items started so far (the progress total while input still arrives).</summary>
+    public long Started => Interlocked.Read(ref _started);
+
+    /// <summary>
+    /// Set when the first items were all denied the same permission: the run starts no further item and ends with this
+    /// one error (<see cref="RepeatedDenial"/>).
+    /// </summary>
+    public S3BackupException? StopError => _denials.StopError;
+
+    /// <summary>Whether the run takes no more items (stopped, or ended by <see cref="StopError"/>).</summary>
+    public bool Stopped => StopError is not null || Token.IsCancellationRequested;
+
+    /// <summary>Paces the requests of the calling flow by this run's rate, until disposed (listings, HEADs of a plan).</summary>
+    public IDisposable Pace() => RequestPacer.Lease(Concurrency);
+
+    /// <summary>The run's retry policy for the requests of one item, telling each retry and hearing throttling.</summary>
+    public RetryPolicy RetryFor(string what) => RetryPolicies.S3 with
+    {
+        OnRetry = retry =>
+        {
+            // Throttling that outlasted the SDK's own retries; requests paced by this run were heard when answered.
+            if (retry.Kind == FailureKind.Throttled)
+            {
+                Concurrency.Throttled();
+            }
+            _note(retry.Describe(what));
+        },
+    };
+
+    /// <summary>
+    /// Starts one item once a slot is free and returns; false (and nothing started) once the run has stopped. An
+    /// exception the item lets escape, other than the run's own cancellation, is a bug: <see cref="CompleteAsync"/> rethrows it.
+    /// </summary>
+    public async Task<bool> StartAsync(Func<CancellationToken, Task> item)
+    {
+        if (Stopped)
+        {
+            return false;
+        }
+        AdaptiveConcurrency.Lease slot;
+        try
+        {
+            slot = await Concurrency.AcquireAsync(Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (Token.IsCancellationRequested)
+        {
+            return false;
+        }
+        if (StopError is not null)
+        {
+            slot.Dispose();
+            return false;
+        }
+        Interlocked.Increment(ref _started);
+        _ = _inFlight.Track(Task.Run(async () =>
+        {
+            using (slot)
+            using (Pace())
+            {
+                try
+                {
+                    await item(Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (Token.IsCancellationRequested)
+                {
+                    // Stopped: the item ends without an outcome, and the run does not count it.
+                }
+                catch (Exception bug)
+                {
+                    _faults.Enqueue(bug);
+                    _stop.Cancel();
+                }
+            }
+        }, CancellationToken.None));
+        return true;
+    }
+
+    /// <summary>Counts one finished item; a copy or transfer (done or failed) also tells the denial watch.</summary>
+    public void Record(ItemOutcome outcome, long bytes = 0, S3BackupException? failure = null)
+    {
+        Tally.Add(outcome, bytes);
+        if (outcome is ItemOutcome.Done or ItemOutcome.Failed)
+        {
+            _denials.Observe(failure);
+        }
+    }
+
+    /// <summary>Waits until no item of the run is running; rethrows an item's unexpected failure.</summary>
+    public async Task CompleteAsync()
+    {
+        await _inFlight.WhenAllEndedAsync().ConfigureAwait(false);
+        if (_faults.TryDequeue(out var bug))
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(bug).Throw();
+        }
+    }
+
+    /// <summary>Starts nothing new and cancels what is in flight; <see cref="CompleteAsync"/> then waits for it to end.</summary>
+    public void Cancel() => _stop.Cancel();
+
+    /// <summary>How often S3 pushed back and how far the rate was cut, or null when it never did.</summary>
+    public string? SlowDownSummary() => Concurrency.Cuts == 0 ? null
+        : string.Format(CultureInfo.InvariantCulture,
+            "S3 asked to slow down {0} time(s); the run cut its rate {1} time(s), to {2:N0} requests/s at the lowest, and ended at {3:N0} requests/s.",
+            Concurrency.ThrottlesSeen, Concurrency.Cuts, Concurrency.LowestRate, Concurrency.RateLimit);
+
+    public void Dispose() => _stop.Dispose();
+}

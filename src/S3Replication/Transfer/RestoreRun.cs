@@ -1,0 +1,243 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using S3Replication.Core;
+using S3Replication.Records;
+using S3Replication.Replication;
+using S3Replication.Session;
+
+namespace S3Replication.Transfer;
+
+/// <summary>The two buckets a run restores between: it reads the backup and writes the source.</summary>
+internal sealed record BucketPair(string Backup, string Source);
+
+/// <summary>What one restore run is asked to do, whichever way its keys arrive.</summary>
+internal sealed record RunSettings(DecisionPolicy Policy, int MaxConcurrency)
+{
+    /// <summary>False under -WhatIf (or a declined -Confirm): nothing is changed, each key says what would be done.</summary>
+    public bool Commit { get; init; }
+
+    /// <summary>Whether the run writes into the source (a restore) or only reads both sides (a compare).</summary>
+    public bool Writes { get; init; } = true;
+
+    /// <summary>-Force: restore although the replication configurations say the buckets are the other way round; -Mirror on an unversioned source.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>The moment of the backup the run restores (-AsOf), for its records.</summary>
+    public DateTime? AsOf { get; init; }
+
+    public CopyOptions Copy { get; init; } = CopyOptions.Default;
+}
+
+/// <summary>What became of one key of a restore; a SyncResult once the cmdlet writes it.</summary>
+internal sealed record RestoreOutcome(string Key, SyncAction Action, SyncReason? Reason)
+{
+    public string BackupBucket { get; init; } = "";
+
+    /// <summary>The backup version read (or that would be), where the backup is versioned.</summary>
+    public string? BackupVersionId { get; init; }
+    public string SourceBucket { get; init; } = "";
+
+    /// <summary>The source version the restore wrote, or the delete marker -Mirror added, where the source is versioned.</summary>
+    public string? SourceVersionId { get; init; }
+
+    /// <summary>The backup object's size (for a removal, the source object's).</summary>
+    public long Size { get; init; }
+
+    /// <summary>Bytes copied (Copied), or that would be (WouldCopy) or needed no copy (Skipped); 0 otherwise.</summary>
+    public long Bytes { get; init; }
+
+    /// <summary>When the outcome was reached (UTC).</summary>
+    public DateTime Time { get; init; } = DateTime.UtcNow;
+    public TimeSpan Duration { get; init; }
+    public S3BackupException? Failure { get; init; }
+
+    public ItemOutcome Counted => Action switch
+    {
+        SyncAction.Copied => ItemOutcome.Done,
+        SyncAction.Skipped => ItemOutcome.Skipped,
+        SyncAction.Failed => ItemOutcome.Failed,
+        SyncAction.NeedsRestore => ItemOutcome.NeedsRestore,
+        SyncAction.TooLarge => ItemOutcome.TooLarge,
+        SyncAction.Deleted => ItemOutcome.Removed,
+        SyncAction.WouldDelete => ItemOutcome.WouldRemove,
+        _ => ItemOutcome.Would,
+    };
+}
+
+/// <summary>How a run talks back to whoever runs it: a cmdlet writes records, errors, warnings and verbose lines.</summary>
+internal interface IRunReport
+{
+    Task OutcomeAsync(RestoreOutcome outcome);
+
+    /// <summary>A line for the log: a retry, a slow-down, what a guard found.</summary>
+    void Note(string message);
+
+    Task WarnAsync(string message);
+}
+
+/// <summary>Where decided keys go: the copy engine, a Batch Operations manifest, or compare output.</summary>
+internal interface IRestoreSink
+{
+    /// <summary>Takes one decided key; returns once it is handed on (a copy started, a row written), not when it is done.</summary>
+    Task TakeAsync(Decided item, CancellationToken cancellationToken);
+
+    /// <summary>Every key has been taken: finish what the sink does with them (copies in flight, -Mirror's removals).</summary>
+    Task FinishAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// One restore run, whichever way it is entered: a plan source (the merge-join of two bucket listings, or piped rows:
+/// objects, compare results, Batch report tasks, records read back from CSV or Clixml) gives candidates; the guards run
+/// once for the bucket pair before anything is done; <see cref="FactResolver"/> and <see cref="RestoreDecider"/> decide
+/// each key; a sink acts on the decisions; outcomes come back typed, through <see cref="IRunReport"/>. The cmdlets that
+/// enter it (Sync-S3BackupToSource, Compare-S3BackupBucket, Start-S3BackupBatchRestore) only bind, ask ShouldProcess
+/// and write what it reports.
+/// </summary>
+internal sealed class RestoreRun : IDisposable
+{
+    private readonly IRunReport _report;
+
+    public RestoreRun(AwsSession backup, AwsSession source, RunSettings settings, IRunReport report, Tally tally, InFlight owner, CancellationToken cancellationToken)
+    {
+        Backup = backup;
+        SourceSession = source;
+        Settings = settings;
+        _report = report;
+        ServerSide = ReferenceEquals(backup, source);
+        Runner = new ItemRunner(settings.MaxConcurrency, tally, report.Note, owner, cancellationToken);
+    }
+
+    public AwsSession Backup { get; }
+    public AwsSession SourceSession { get; }
+    public RunSettings Settings { get; private set; }
+    public ItemRunner Runner { get; }
+
+    /// <summary>The answer to the one confirmation (ShouldProcess): false under -WhatIf, so nothing is changed.</summary>
+    public void Confirm(bool commit) => Settings = Settings with { Commit = commit };
+
+    /// <summary>One session reads the backup and writes the source: CopyObject, no bytes through this process.</summary>
+    public bool ServerSide { get; }
+
+    /// <summary>The buckets, once <see cref="BeginAsync"/> has passed the guards; null before.</summary>
+    public BucketPair? Pair { get; private set; }
+
+    /// <summary>
+    /// The guards, once per run and before anything else: the same bucket named twice; bucket names swapped (the
+    /// replication configurations say the "backup" replicates to the "source": a restore would write into the backup);
+    /// -Mirror on a source whose removals could not be undone. A refusal is an error and changes nothing.
+    /// </summary>
+    public async Task BeginAsync(BucketPair pair, CancellationToken cancellationToken)
+    {
+        ObjectSelection.RequireBucket(pair.Backup, "backup");
+        ObjectSelection.RequireBucket(pair.Source, "source");
+        if (pair.Backup == pair.Source)
+        {
+            throw new S3BackupException(ErrorId.SameBucket, ErrorCategory.InvalidArgument,
+                $"The backup and the source are both s3://{pair.Source}: name the backup bucket and the bucket it backs up. Nothing was changed.", pair.Source);
+        }
+        await RequireOrientationAsync(pair, cancellationToken).ConfigureAwait(false);
+        if (Settings.Writes && Settings.Policy.Mirror)
+        {
+            await RequireUndoableRemovalsAsync(pair.Source, cancellationToken).ConfigureAwait(false);
+        }
+        Pair = pair;
+    }
+
+    private async Task RequireOrientationAsync(BucketPair pair, CancellationToken cancellationToken)
+    {
+        var orientation = BucketOrientation.Of(pair.Backup, pair.Source,
+            await ConfigurationOrNullAsync(Backup, pair.Backup, cancellationToken).ConfigureAwait(false),
+            await ConfigurationOrNullAsync(SourceSession, pair.Source, cancellationToken).ConfigureAwait(false));
+        var swapped = $"s3://{pair.Backup} replicates to s3://{pair.Source}, so '{pair.Backup}' is the source and '{pair.Source}' its backup";
+        if (orientation == Orientation.Reversed && Settings.Writes && !Settings.Force)
+        {
+            throw new S3BackupException(ErrorId.BucketsReversed, ErrorCategory.InvalidArgument,
+                $"{swapped}: this restore would write into the backup. Swap the backup and source buckets (for piped compare results, " +
+                "run the compare with -SourceBucket and -BackupBucket the right way round), or pass -Force if this is really meant. Nothing was changed.",
+                pair.Backup);
+        }
+        if (orientation == Orientation.Reversed && !Settings.Writes)
+        {
+            await _report.WarnAsync($"{swapped}: the buckets are named the other way round; piping these results into a restore is refused.").ConfigureAwait(false);
+            return;
+        }
+        _report.Note(orientation switch
+        {
+            Orientation.AsGiven => $"s3://{pair.Source} replicates to s3://{pair.Backup}: the restore goes the right way.",
+            Orientation.Reversed => $"{swapped}; restoring the other way round as -Force asks.",
+            _ => "Neither bucket's replication configuration names the other (or it could not be read); the bucket roles are taken as given.",
+        });
+    }
+
+    private static async Task<Amazon.S3.Model.ReplicationConfiguration?> ConfigurationOrNullAsync(AwsSession session, string bucket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await new ReplicationService(session.S3).GetAsync(bucket, cancellationToken).ConfigureAwait(false);
+        }
+        catch (S3BackupException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>-Mirror removes with delete markers, which can be removed again; without versioning a removal is final.</summary>
+    private async Task RequireUndoableRemovalsAsync(string sourceBucket, CancellationToken cancellationToken)
+    {
+        var versioning = await new ReplicationService(SourceSession.S3).GetVersioningAsync(sourceBucket, cancellationToken).ConfigureAwait(false);
+        if (versioning == "Enabled")
+        {
+            return;
+        }
+        if (!Settings.Force)
+        {
+            throw new S3BackupException(ErrorId.MirrorUnversionedSource, ErrorCategory.InvalidOperation,
+                $"s3://{sourceBucket} has versioning {(versioning == "Off" ? "never enabled" : versioning.ToLowerInvariant())}, so -Mirror's removals could not be undone. " +
+                "Enable versioning on it (New-S3BackupReplicationRule -EnableVersioning does), or pass -Force to remove for good. Nothing was changed.", sourceBucket);
+        }
+        await _report.WarnAsync($"s3://{sourceBucket} is not versioned: -Mirror's removals are permanent (-Force).").ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A piped row as a key of this run, or the refusal when it does not belong to it: its bucket must be the run's
+    /// backup bucket, and a row that names its source bucket (compare results, restore records) must name the run's.
+    /// </summary>
+    public Candidate Admit(S3ObjectRecord row) => PlanSources.Piped(row, Pair ?? throw new InvalidOperationException("The run has not begun."));
+
+    /// <summary>
+    /// Decides every key of the plan and hands it to the sink, then lets the sink finish; returns when no request of the
+    /// run is running. A stop (the pipeline's or the run's own) ends the plan there.
+    /// </summary>
+    public async Task RunAsync(IAsyncEnumerable<Candidate> plan, IRestoreSink sink)
+    {
+        var pair = Pair ?? throw new InvalidOperationException("The run has not begun.");
+        var resolver = new FactResolver(Backup.S3, SourceSession.S3, pair.Source, Settings.Policy, Runner.RetryFor, Runner.InFlight);
+        using (Runner.Pace())
+        {
+            try
+            {
+                await foreach (var decided in resolver.DecideAsync(plan, Runner.Token).ConfigureAwait(false))
+                {
+                    if (Runner.Stopped)
+                    {
+                        break;
+                    }
+                    await sink.TakeAsync(decided, Runner.Token).ConfigureAwait(false);
+                }
+                if (!Runner.Token.IsCancellationRequested)
+                {
+                    await sink.FinishAsync(Runner.Token).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                await Runner.CompleteAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    public void Dispose() => Runner.Dispose();
+}
