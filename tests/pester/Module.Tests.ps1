@@ -105,7 +105,7 @@ Describe 'Default views at 80 and 120 columns' {
     BeforeAll {
         $keys = 1..3 | ForEach-Object { 'imap/mag/l1a/2025/01/imap_mag_l1a_norm-mago_2025010{0}_v001.cdf' -f $_ }
         $records = @{
-            SyncResult = $keys | ForEach-Object { [S3Replication.Records.SyncResult]@{ Key = $_; Action = 'Copied'; Reason = 'Missing'; Size = 14336; Bytes = 14336; Duration = [timespan]::FromMilliseconds(12) } }
+            SyncResult = $keys | ForEach-Object { [S3Replication.Records.SyncResult]@{ Key = $_; Action = 'Copied'; Reason = 'MissingInSource'; Size = 14336; Bytes = 14336; Seconds = 0.012 } }
             TransferResult = $keys | ForEach-Object { [S3Replication.Records.TransferResult]@{ Bucket = 'sds-data-dev-backup'; Key = $_; Path = "/home/ops/restore/$_"; Action = 'Downloaded'; Reason = 'Missing'; Size = 14336; Bytes = 14336 } }
             CompareResult = $keys | ForEach-Object { [S3Replication.Records.CompareResult]@{ Bucket = 'sds-data-dev-backup'; Key = $_; State = 'MissingInSource'; BackupSize = 14336; SourceBucket = 'sds-data-dev' } }
             S3ObjectRecord = $keys | ForEach-Object { [S3Replication.Records.S3ObjectRecord]@{ Bucket = 'sds-data-dev-backup'; Key = $_; Size = 14336; LastModified = [datetime]'2025-01-02T03:04:05Z'; StorageClass = 'STANDARD' } }
@@ -129,7 +129,7 @@ Describe 'Default views at 80 and 120 columns' {
             foreach ($key in $keys) { $lines | Where-Object { $_.EndsWith($key) } | Should -Not -BeNullOrEmpty -Because "$key fits on its line at 120 columns" }
         }
         ($lines | Where-Object { $_ -match '^\S' } | Select-Object -First 1) -split '\s+' | Select-Object -Last 1 | Should -Be 'Key'
-        $lines[1..3] -join ' ' | Should -Not -Match '\b(Error|Duration|Verified)\b'
+        $lines[1..3] -join ' ' | Should -Not -Match '\b(Error|Seconds|Verified)\b'
     }
 
     It 'sessions, profiles, rules and access checks at <Width> columns: every line fits and no value is cut' -ForEach @(@{ Width = 80 }, @{ Width = 120 }) {
