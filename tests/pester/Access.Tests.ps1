@@ -206,7 +206,7 @@ Describe 'A profile that lacks one permission for every object' {
         $failed.Count | Should -BeGreaterOrEqual 5
         $failed.Count | Should -BeLessThan 12 -Because 'the rest were not tried'
         foreach ($row in $failed) {
-            $row.Reason | Should -Be 'Missing'
+            $row.Reason | Should -Be 'MissingInSource'
             $row.Size | Should -Be 14336
             $row.Error | Should -Match "needs s3:PutObject.* on arn:aws:s3:::$denySource/$([regex]::Escape($row.Key))"
         }

@@ -32,10 +32,10 @@ Describe 'Comparing by checksum where ETags cannot tell' {
 
     It 'Compare-S3BackupBucket (Auto): equal by checksum, different by checksum, unverifiable, equal by ETag' {
         $byKey = Get-OutcomeByKey (Compare-S3BackupBucket -ProfileName moto -SourceBucket $source -BackupBucket $backup -IncludeEqual) State
-        $byKey['same-content.bin'] | Should -Be 'Equal/Checksum'
-        $byKey['changed.bin'] | Should -Be 'Different/Checksum'
+        $byKey['same-content.bin'] | Should -Be 'Equal/SameChecksum'
+        $byKey['changed.bin'] | Should -Be 'Different/ChecksumDiffers'
         $byKey['no-checksum.bin'] | Should -Be 'Different/Unverifiable'
-        $byKey['plain.bin'] | Should -Be 'Equal/ETag'
+        $byKey['plain.bin'] | Should -Be 'Equal/SameETag'
     }
 
     It 'ETag mode calls every multipart pair different, as before' {
@@ -45,14 +45,14 @@ Describe 'Comparing by checksum where ETags cannot tell' {
 
     It 'Checksum mode decides by checksums only' {
         $results = Compare-S3BackupBucket -ProfileName moto -SourceBucket $source -BackupBucket $backup -CompareBy Checksum -IncludeEqual
-        ($results | Where-Object Key -EQ 'plain.bin').Reason | Should -Be 'Checksum'
+        ($results | Where-Object Key -EQ 'plain.bin').Reason | Should -Be 'SameChecksum'
         ($results | Where-Object Key -EQ 'same-content.bin').State | Should -Be 'Equal'
     }
 
     It 'a restore copies only what differs or cannot be verified, and the copies keep the checksum' {
         $actions = Get-OutcomeByKey (Sync-S3BackupToSource -ProfileName moto -BackupBucket $backup -SourceBucket $source -IncludeSkipped) Action
-        $actions['same-content.bin'] | Should -Be 'Skipped/ChecksumEqual'
-        $actions['plain.bin'] | Should -Be 'Skipped/Equal'
+        $actions['same-content.bin'] | Should -Be 'Skipped/SameChecksum'
+        $actions['plain.bin'] | Should -Be 'Skipped/SameETag'
         $actions['changed.bin'] | Should -Be 'Copied/ChecksumDiffers'
         $actions['no-checksum.bin'] | Should -Be 'Copied/Unverifiable'
         Get-MotoChecksum $source 'changed.bin' | Should -Be $fixtures["$backup/changed.bin"].CRC32

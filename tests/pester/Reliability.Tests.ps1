@@ -11,7 +11,7 @@ BeforeDiscovery {
         @{ Case = '-AsOf in the future (restore)'; Command = { Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -AsOf $future }; ErrorId = 'InvalidArgument'; Category = 'InvalidArgument' }
         @{ Case = 'a negative concurrency'; Command = { Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -MaxConcurrency -1 }; ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData' }
         @{ Case = 'zero concurrency for downloads'; Command = { Save-S3BackupObject -Bucket $backup -Destination $TestDrive -MaxConcurrency 0 }; ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData' }
-        @{ Case = 'a string piped as a backup object'; Command = { 'imap/mag/a.cdf' | Sync-S3BackupToSource -SourceBucket $source }; ErrorId = 'InputObjectNotBound'; Category = 'InvalidArgument' }
+        @{ Case = 'a string piped as a backup object'; Command = { 'imap/mag/a.cdf' | Sync-S3BackupToSource -SourceBucket $source }; ErrorId = 'ParameterArgumentTransformationError'; Category = 'InvalidData' }
         @{ Case = 'a hashtable without a bucket piped as a backup object'; Command = { @{ Key = 'x' } | Save-S3BackupObject -Destination $TestDrive }; ErrorId = 'InvalidBucketName'; Category = 'InvalidArgument' }
         @{ Case = 'a key with a control character'; Command = { & $record "imap/bell`a.cdf" | Save-S3BackupObject -Destination (Join-Path $TestDrive 'unsafe') }; ErrorId = 'UnsafeKey'; Category = 'InvalidData' }
         @{ Case = 'a key climbing out of the folder'; Command = { & $record '../../etc/cron.d/x' | Save-S3BackupObject -Destination (Join-Path $TestDrive 'unsafe') }; ErrorId = 'UnsafeKey'; Category = 'InvalidData' }
@@ -259,7 +259,10 @@ Describe 'Bad input: a specific error, and nothing changed' {
         $failure | Should -Not -BeNullOrEmpty -Because 'bad input must fail'
         $failure.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
         "$($failure.CategoryInfo.Category)" | Should -Be $Category
-        if ($ErrorId -notin 'ParameterArgumentValidationError', 'InputObjectNotBound') {
+        if ($ErrorId -eq 'ParameterArgumentTransformationError') {
+            $failure.Exception.Message | Should -Match 'neither a backup object nor a restore record'
+        }
+        if ($ErrorId -notin 'ParameterArgumentValidationError', 'ParameterArgumentTransformationError') {
             $failure.TargetObject | Should -Not -BeNullOrEmpty -Because 'the error names what was wrong'
             $failure.Exception.Message.Length | Should -BeGreaterThan 30
         }
@@ -313,7 +316,9 @@ Describe 'Secrets never leak' {
             foreach ($item in $output) { $captured.Add($item) }
         }
         $session = Connect-S3Backup -ProfileName backup-role -PassThru
-        $live = $session.GetType().GetProperty('Live', [Reflection.BindingFlags]'Instance, NonPublic').GetValue($session)
+        # The record holds no live session; the runspace's session store has it (Connect-S3Backup made it the default).
+        $store = $session.GetType().Assembly.GetType('S3Replication.Session.SessionStore').GetMethod('ForCurrentRunspace').Invoke($null, @())
+        $live = $store.Default
         $roleCredentials = $live.Credentials.GetCredentials()
         $secrets = @($Server.SecretKey, $operator.SecretKey, $roleCredentials.SecretKey, $roleCredentials.Token) | Where-Object { $_ }
         $secrets.Count | Should -Be 4 -Because 'the check needs the role session''s own secret and token'

@@ -104,7 +104,7 @@ Describe 'Restoring' {
         Remove-TestObject $source $files[5]; Remove-TestObject $source $files[6]; Remove-TestObject $source 'imap/hit/l1/ünïcødé.cdf'
         $results = Get-S3BackupObject -Bucket $backup -Prefix imap/mag/ | Where-Object Key -In $files[5], $files[7] | Sync-S3BackupToSource -SourceBucket $source
         $results.Key | Should -Be $files[5]
-        $results.Reason | Should -Be 'Missing'
+        $results.Reason | Should -Be 'MissingInSource'
         (Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup).Key | Sort-Object | Should -Be @($files[6], 'imap/hit/l1/ünïcødé.cdf' | Sort-Object)
         $null = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source
     }
@@ -214,8 +214,7 @@ Describe 'Bucket names that would restore the wrong way' {
         { Sync-S3BackupToSource -BackupBucket $source -SourceBucket $source } | Should -Throw -ErrorId 'SameBucket,*'
         { Compare-S3BackupBucket -BackupBucket $backup -SourceBucket $backup } | Should -Throw -ErrorId 'SameBucket,*'
         $inSource = [S3Replication.Records.S3ObjectRecord]@{ Bucket = $source; Key = $files[0] }
-        $inSource | Sync-S3BackupToSource -SourceBucket $source -ErrorVariable failures -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $failures[0].FullyQualifiedErrorId | Should -BeLike 'SameBucket,*'
+        { $inSource | Sync-S3BackupToSource -SourceBucket $source } | Should -Throw -ErrorId 'SameBucket,*'
     }
 
     It 'refuses swapped names when the replication rule shows the other direction, unless -Force' {
@@ -287,7 +286,8 @@ Describe 'Point-in-time restore' {
 
         $results = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $pit -Prefix pit/ -AsOf $moment
         $results.Key | Sort-Object | Should -Be @('pit/deleted.cdf', 'pit/overwritten.cdf')
-        $results.VersionId | Should -Not -BeNullOrEmpty
+        $results | ForEach-Object { $_.BackupVersionId | Should -Not -BeNullOrEmpty -Because 'a point-in-time restore reads a version'; $_.SourceVersionId | Should -Not -BeNullOrEmpty -Because 'the versioned source made one' }
+        $results.AsOf | Select-Object -Unique | Should -Be $moment.ToUniversalTime()
         (Get-TestObject $pit 'pit/overwritten.cdf').Hash | Should -Be ([Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($first)))
         (Get-TestObject $pit 'pit/deleted.cdf').Hash | Should -Be ([Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($gone)))
     }

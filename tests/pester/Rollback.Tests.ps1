@@ -92,9 +92,9 @@ Describe 'Rolling the source back to T' {
         ($run | Where-Object Action -EQ Copied).Key | Sort-Object | Should -Be @('data/a.csv', 'data/c.csv')
         $removed = $run | Where-Object Action -EQ Deleted
         $removed.Key | Sort-Object | Should -Be @('data/new-1.csv', 'data/new-2.csv')
-        $removed.Reason | Select-Object -Unique | Should -Be 'NotInBackup'
-        $removed | ForEach-Object { $_.VersionId | Should -Not -BeNullOrEmpty }
-        Get-VersionState $source | Should -Match ([regex]::Escape("data/new-1.csv@$(($removed | Where-Object Key -EQ 'data/new-1.csv').VersionId)(marker)"))
+        $removed.Reason | Select-Object -Unique | Should -Be 'MissingInBackup'
+        $removed | ForEach-Object { $_.SourceVersionId | Should -Not -BeNullOrEmpty; $_.BackupVersionId | Should -BeNullOrEmpty }
+        Get-VersionState $source | Should -Match ([regex]::Escape("data/new-1.csv@$(($removed | Where-Object Key -EQ 'data/new-1.csv').SourceVersionId)(marker)"))
     }
 
     It 'leaves the source listing exactly the backup''s keys at T, with their bodies, and the rest of the bucket alone' {
@@ -112,7 +112,7 @@ Describe 'Rolling the source back to T' {
 
     It 'can be undone: removing a delete marker brings the object back' {
         $marker = $run | Where-Object Key -EQ 'data/new-1.csv'
-        Remove-Version $source 'data/new-1.csv' $marker.VersionId
+        Remove-Version $source 'data/new-1.csv' $marker.SourceVersionId
         Get-Text $source 'data/new-1.csv' | Should -Be 'new 1'
     }
 }

@@ -53,6 +53,7 @@ class Jobs:
             job_id = str(uuid.uuid4())
             self.tokens[token] = job_id
             copy = request.find(Q + "Operation/" + Q + "S3PutObjectCopy")
+            restore = request.find(Q + "Operation/" + Q + "S3InitiateRestoreObject")
             location = request.find(Q + "Manifest/" + Q + "Location")
             generator = request.find(Q + "ManifestGenerator/" + Q + "S3JobManifestGenerator")
             report = request.find(Q + "Report")
@@ -62,8 +63,18 @@ class Jobs:
                 "Description": request.findtext(Q + "Description") or "",
                 "Priority": int(request.findtext(Q + "Priority") or "0"),
                 "RoleArn": request.findtext(Q + "RoleArn"),
-                "Operation": "S3PutObjectCopy" if copy is not None else "S3ReplicateObject",
+                "Operation": "S3PutObjectCopy" if copy is not None else "S3InitiateRestoreObject" if restore is not None else "S3ReplicateObject",
                 "Target": copy.findtext(Q + "TargetResource").split(":::")[1] if copy is not None else None,
+                # What each copy carries, as S3PutObjectCopy would pass it to CopyObject.
+                "CopyArguments": {name: value for name, value in (
+                    ("ACL", copy.findtext(Q + "CannedAccessControlList") if copy is not None else None),
+                    ("SSEKMSKeyId", copy.findtext(Q + "SSEAwsKmsKeyId") if copy is not None else None),
+                    ("ChecksumAlgorithm", copy.findtext(Q + "ChecksumAlgorithm") if copy is not None else None),
+                ) if value},
+                "Restore": None if restore is None else {
+                    "Days": int(restore.findtext(Q + "ExpirationInDays") or "1"),
+                    "Tier": (restore.findtext(Q + "GlacierJobTier") or "BULK").capitalize(),
+                },
                 "ManifestArn": location.findtext(Q + "ObjectArn") if location is not None else None,
                 "ManifestETag": location.findtext(Q + "ETag") if location is not None else None,
                 "ManifestVersion": location.findtext(Q + "ObjectVersionId") if location is not None else None,
@@ -159,10 +170,17 @@ class Jobs:
             # S3ReplicateObject: the object goes where the source bucket's matching rule sends it.
             target = job["Target"] or next((destination for prefix, destination in self.rules(bucket) if key.startswith(prefix)), None)
             try:
+                if job["Restore"] is not None:
+                    # S3InitiateRestoreObject: the restore request S3 itself would make for the task.
+                    restore = {"VersionId": source["VersionId"]} if "VersionId" in source else {}
+                    self.s3.restore_object(Bucket=bucket, Key=key, RestoreRequest={"Days": job["Restore"]["Days"],
+                                           "GlacierJobParameters": {"Tier": job["Restore"]["Tier"]}}, **restore)
+                    job["Succeeded"] += 1
+                    continue
                 if target is None:
                     raise self.s3.exceptions.ClientError({"Error": {"Code": "NoMatchingRule", "Message": "No replication rule covers the key"},
                                                           "ResponseMetadata": {"HTTPStatusCode": 400}}, "ReplicateObject")
-                self.s3.copy_object(CopySource=source, Bucket=target, Key=key, MetadataDirective="COPY")
+                self.s3.copy_object(CopySource=source, Bucket=target, Key=key, MetadataDirective="COPY", **job["CopyArguments"])
                 job["Succeeded"] += 1
             except self.s3.exceptions.ClientError as error:
                 status = str(error.response["ResponseMetadata"]["HTTPStatusCode"])

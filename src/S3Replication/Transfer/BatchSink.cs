@@ -38,21 +38,18 @@ internal sealed class ManifestFile : IDisposable
         Bytes += item.Size;
     }
 
-    /// <summary>The SHA-256 of every row, once all are written: it names the run's folder and the job's request token.</summary>
-    public string Sha256
+    /// <summary>The SHA-256 of every row, once all are written (<see cref="Close"/>): it names the run's folder and the job's request token.</summary>
+    public string Sha256 => _digest ?? throw new InvalidOperationException("The manifest is still being written.");
+
+    /// <summary>Every row is written: the file is complete and its digest known.</summary>
+    public void Close()
     {
-        get
+        if (_digest is null)
         {
-            if (_digest is null)
-            {
-                _file.Flush();
-                _digest = Hex.Of(_sha.GetHashAndReset());
-            }
-            return _digest;
+            _digest = Hex.Of(_sha.GetHashAndReset());
+            _file.Dispose();
         }
     }
-
-    public void Close() => _file.Dispose();
 
     public void Dispose()
     {

@@ -115,6 +115,14 @@ internal sealed class CopyEngine
     /// <summary>Whether the source server keeps the tags given to CreateMultipartUpload: null until the first such copy tells.</summary>
     private bool? _multipartKeepsTags;
 
+    /// <summary>
+    /// Whether copies into the source report no version id although the bucket keeps versions (Ceph RGW's CopyObject
+    /// and CompleteMultipartUpload do not say; AWS's do): <see cref="Unknown"/> until the first copy without one tells.
+    /// Copies run in parallel, so it is an int read and written whole.
+    /// </summary>
+    private int _copiesHideVersions = Unknown;
+    private const int Unknown = 0, Hidden = 1, NoVersions = 2;
+
     public CopyEngine(IAmazonS3 backup, IAmazonS3 source, bool serverSide, CopyOptions options)
     {
         _backup = backup;
@@ -192,7 +200,26 @@ internal sealed class CopyEngine
         (request.ServerSideEncryptionMethod, request.ServerSideEncryptionKeyManagementServiceKeyId) =
             EncryptionFor(head?.ServerSideEncryptionMethod, head?.ServerSideEncryptionKeyManagementServiceKeyId);
         var copied = await retry.RunAsync(token => _source.CopyObjectAsync(request, token), cancellationToken).ConfigureAwait(false);
-        return new CopyOutcome(SyncAction.Copied, item.Size, VersionOr(copied.SourceVersionId, item.VersionId), VersionOr(copied.VersionId));
+        return new CopyOutcome(SyncAction.Copied, item.Size, VersionOr(copied.SourceVersionId, item.VersionId),
+            await VersionWrittenAsync(destinationBucket, item.Key, VersionOr(copied.VersionId), copied.ETag, retry, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// The version a copy created, which an undo removes. S3 reports it; where a server does not (Ceph RGW, for copies),
+    /// the first copy without one reads the key's current version back, and only if the bucket turns out to keep versions
+    /// do the later copies of the run read theirs too (a version whose ETag is not the copy's was written by someone else,
+    /// and is not claimed). On AWS an unversioned bucket costs one HEAD per run, a versioned one none.
+    /// </summary>
+    private async Task<string?> VersionWrittenAsync(string bucket, string key, string? reported, string? etag, RetryPolicy retry, CancellationToken cancellationToken)
+    {
+        if (reported is not null || Volatile.Read(ref _copiesHideVersions) == NoVersions)
+        {
+            return reported;
+        }
+        var head = await retry.RunAsync(token => _source.HeadOrNullAsync(bucket, key, token), cancellationToken).ConfigureAwait(false);
+        var version = VersionOr(head?.VersionId);
+        Interlocked.CompareExchange(ref _copiesHideVersions, version is not null ? Hidden : NoVersions, Unknown);
+        return version is not null && (string.IsNullOrEmpty(etag) || ETags.Normalize(head!.ETag) == ETags.Normalize(etag)) ? version : null;
     }
 
     /// <summary>A version id as S3 reports it; an unversioned bucket reports none (or "null").</summary>
@@ -348,7 +375,8 @@ internal sealed class CopyEngine
             throw;
         }
         await retry.RunAsync(token => KeepTagsAsync(destinationBucket, item.Key, tags, token), cancellationToken).ConfigureAwait(false);
-        return new CopyOutcome(SyncAction.Copied, head.ContentLength, VersionOr(head.VersionId, item.VersionId), VersionOr(completed.VersionId));
+        return new CopyOutcome(SyncAction.Copied, head.ContentLength, VersionOr(head.VersionId, item.VersionId),
+            await VersionWrittenAsync(destinationBucket, item.Key, VersionOr(completed.VersionId), completed.ETag, retry, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>

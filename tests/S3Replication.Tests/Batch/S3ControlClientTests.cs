@@ -192,6 +192,35 @@ public class S3ControlClientTests
         Assert.True(XNode.DeepEquals(Canonical(XElement.Parse(body)), Canonical(XElement.Parse(Assert.Single(http.Requests).Body))), $"botocore: {body}\nours:     {http.Requests[0].Body}");
     }
 
+    public static TheoryData<string, string> Operations => new()
+    {
+        { "copy with ACL, KMS key and checksum", """{"S3PutObjectCopy": {"TargetResource": "arn:aws:s3:::sds-data-dev", "CannedAccessControlList": "bucket-owner-full-control", "MetadataDirective": "COPY", "NewObjectMetadata": {"SSEAlgorithm": "KMS"}, "SSEAwsKmsKeyId": "arn:aws:kms:eu-west-2:111122223333:key/k", "ChecksumAlgorithm": "CRC32"}}""" },
+        { "plain copy", """{"S3PutObjectCopy": {"TargetResource": "arn:aws:s3:::sds-data-dev", "MetadataDirective": "COPY"}}""" },
+        { "restore from Glacier", """{"S3InitiateRestoreObject": {"ExpirationInDays": 7, "GlacierJobTier": "BULK"}}""" },
+    };
+
+    /// <summary>The operations a Batch restore creates, each with what botocore serialises for the same choices.</summary>
+    [Theory]
+    [MemberData(nameof(Operations))]
+    public async Task Each_operation_of_a_batch_restore_is_what_botocore_sends(string name, string botocoreOperation)
+    {
+        BatchOperation operation = name switch
+        {
+            "plain copy" => new BatchCopy("arn:aws:s3:::sds-data-dev", null, null, null),
+            "restore from Glacier" => new BatchInitiateRestore(7, "BULK"),
+            _ => new BatchCopy("arn:aws:s3:::sds-data-dev", "bucket-owner-full-control", "arn:aws:kms:eu-west-2:111122223333:key/k", "CRC32"),
+        };
+        var http = new RecordingHandler().Respond(HttpStatusCode.OK, $"<CreateJobResult xmlns=\"{S3ControlClient.Namespace}\"><JobId>job-00003</JobId></CreateJobResult>");
+        using var client = Client(http);
+        await client.CreateJobAsync(Account, Job with { Operation = operation }, default);
+
+        var parameters = (JsonObject)BotocoreCalls()[0]!["params"]!.DeepClone();
+        parameters["Operation"] = JsonNode.Parse(botocoreOperation);
+        var expected = (JsonObject)Botocore.SerializeS3Control(Endpoint, "eu-west-2", new JsonArray(new JsonObject { ["operation"] = "CreateJob", ["params"] = parameters }))[0]!;
+        var body = (string)expected["body"]!;
+        Assert.True(XNode.DeepEquals(Canonical(XElement.Parse(body)), Canonical(XElement.Parse(Assert.Single(http.Requests).Body))), $"botocore: {body}\nours:     {http.Requests[0].Body}");
+    }
+
     /// <summary>
     /// The XML with sibling elements in name order (list members keep theirs): botocore writes a structure's members in
     /// the order the caller gave them, and S3 Control reads them in any order.

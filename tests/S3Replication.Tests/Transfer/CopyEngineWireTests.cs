@@ -102,6 +102,66 @@ public class CopyEngineWireTests
         Assert.Equal(CopyOutcome.Archived, await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "row-from-a-file.cdf", Size = 10 }, "source", Once, default));
     }
 
+    /// <summary>A CopyObject answer, with the version headers AWS sends for a versioned destination or none (Ceph RGW, or an unversioned bucket).</summary>
+    private static HttpResponseMessage Copied(string? versionCreated)
+    {
+        var response = Xml("<CopyObjectResult><ETag>\"abc\"</ETag><LastModified>2025-01-01T00:00:00.000Z</LastModified></CopyObjectResult>");
+        if (versionCreated is not null)
+        {
+            response.Headers.TryAddWithoutValidation("x-amz-version-id", versionCreated);
+            response.Headers.TryAddWithoutValidation("x-amz-copy-source-version-id", "v1");
+        }
+        return response;
+    }
+
+    private static HttpResponseMessage Current(string? version)
+    {
+        var head = Head("STANDARD", null);
+        if (version is not null)
+        {
+            head.Headers.TryAddWithoutValidation("x-amz-version-id", version);
+        }
+        return head;
+    }
+
+    [Theory]
+    [InlineData("reported", 0)]
+    [InlineData("hidden", 3)]
+    [InlineData("unversioned", 1)]
+    public async Task The_version_a_copy_created_is_what_S3_reports_or_read_back_only_where_a_server_hides_it(string server, int heads)
+    {
+        var (engine, s3) = Engine(sent => (server, sent.Method.Method) switch
+        {
+            ("reported", "PUT") => Copied("created-1"),
+            (_, "PUT") => Copied(null),
+            ("hidden", "HEAD") => Current("created-1"),
+            _ => Current(null),
+        });
+        var outcomes = new List<CopyOutcome>();
+        foreach (var key in new[] { "a", "b", "c" })
+        {
+            outcomes.Add(await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = key, Size = 1024, VersionId = "v1" }, "source", Once, default));
+        }
+        Assert.All(outcomes, outcome => Assert.Equal(server == "unversioned" ? null : "created-1", outcome.VersionCreated));
+        Assert.All(outcomes, outcome => Assert.Equal("v1", outcome.VersionRead));
+        Assert.Equal(heads, s3.Requests.Count(request => request.Method == HttpMethod.Head));
+    }
+
+    [Fact]
+    public async Task A_version_read_back_that_another_writer_made_is_not_claimed()
+    {
+        var (engine, _) = Engine(sent => sent.Method == HttpMethod.Put ? Copied(null) : WithETag(Current("someone-elses"), "\"other\""));
+        var outcome = await engine.CopyAsync(new S3ObjectRecord { Bucket = "backup", Key = "a", Size = 1024 }, "source", Once, default);
+        Assert.Null(outcome.VersionCreated);
+    }
+
+    private static HttpResponseMessage WithETag(HttpResponseMessage response, string etag)
+    {
+        response.Headers.Remove("ETag");
+        response.Headers.TryAddWithoutValidation("ETag", etag);
+        return response;
+    }
+
     [Fact]
     public async Task Above_the_threshold_parts_are_copied_with_metadata_tags_and_ranges_then_completed()
     {
