@@ -12,17 +12,25 @@ namespace S3Replication.Transfer;
 /// The one loop every long run of items goes through (restores, downloads and uploads, replication status): at most
 /// as many items at once as its <see cref="AdaptiveConcurrency"/> allows, each item's requests paced by it and retried
 /// by one policy, every outcome counted in one <see cref="Tally"/>, and one way to stop. A stop (Ctrl+C, a downstream
-/// Select-Object -First, or the first items all denied the same permission) starts nothing new; what is in flight is
-/// cancelled or finishes, and <see cref="CompleteAsync"/> returns only when no item of the run is still running.
+/// Select-Object -First, or the first items all denied the same permission) starts nothing new at once; what is in
+/// flight may finish for <see cref="Grace"/> — so it is counted, and what the run says it did is what it did — and is
+/// cancelled after that (<see cref="CutShort"/> says how many were). <see cref="CompleteAsync"/> returns only when no
+/// item of the run is still running.
 /// </summary>
 internal sealed class ItemRunner : IDisposable
 {
+    /// <summary>How long items in flight may finish after a stop before their requests are cancelled.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(3);
+
     private readonly CancellationTokenSource _stop;
+    private readonly CancellationTokenSource _inFlightStop = new();
+    private readonly CancellationTokenRegistration _graceAfterStop;
     private readonly InFlight _inFlight;
     private readonly RepeatedDenial _denials = new();
     private readonly ConcurrentQueue<Exception> _faults = new();
     private readonly Action<string> _note;
     private long _started;
+    private long _cutShort;
 
     /// <param name="note">Where a retry or a slow-down is told (the verbose stream); called from workers.</param>
     public ItemRunner(int maxConcurrency, Tally tally, Action<string> note, InFlight? owner, CancellationToken cancellationToken)
@@ -32,6 +40,7 @@ internal sealed class ItemRunner : IDisposable
         _note = note;
         _inFlight = new InFlight(owner);
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _graceAfterStop = _stop.Token.Register(() => _inFlightStop.CancelAfter(Grace));
         Concurrency.Cut += (from, to) => note(string.Format(CultureInfo.InvariantCulture,
             "S3 asked to slow down: sending at most {0:N0} requests/s now (was {1:N0}).", to, from));
     }
@@ -43,8 +52,11 @@ internal sealed class ItemRunner : IDisposable
 
     public Tally Tally { get; }
 
-    /// <summary>Cancelled when the run is stopped: every request of the run takes it.</summary>
+    /// <summary>Cancelled when the run is stopped: the plan (listings, HEADs) and the start of every item take it.</summary>
     public CancellationToken Token => _stop.Token;
+
+    /// <summary>Items cancelled in flight when <see cref="Grace"/> ran out after a stop: whether their last request landed is unknown.</summary>
+    public long CutShort => Interlocked.Read(ref _cutShort);
 
     /// <summary>Items started so far (the progress total while input still arrives).</summary>
     public long Started => Interlocked.Read(ref _started);
@@ -107,11 +119,12 @@ internal sealed class ItemRunner : IDisposable
             {
                 try
                 {
-                    await item(Token).ConfigureAwait(false);
+                    await item(_inFlightStop.Token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (Token.IsCancellationRequested)
+                catch (OperationCanceledException) when (_inFlightStop.IsCancellationRequested)
                 {
-                    // Stopped: the item ends without an outcome, and the run does not count it.
+                    // Cut short after the grace: the item ends without an outcome, and the run says so.
+                    Interlocked.Increment(ref _cutShort);
                 }
                 catch (Exception bug)
                 {
@@ -143,8 +156,13 @@ internal sealed class ItemRunner : IDisposable
         }
     }
 
-    /// <summary>Starts nothing new and cancels what is in flight; <see cref="CompleteAsync"/> then waits for it to end.</summary>
+    /// <summary>Starts nothing new; what is in flight has <see cref="Grace"/> to finish. <see cref="CompleteAsync"/> then waits for it to end.</summary>
     public void Cancel() => _stop.Cancel();
+
+    /// <summary>What a stopped run adds to its summary: the items cut short, when there were any.</summary>
+    public string StopNote() => CutShort == 0 ? ""
+        : string.Format(CultureInfo.InvariantCulture, "; {0:N0} still in flight {1:N0} s after the stop were cancelled and may or may not have landed",
+            CutShort, Grace.TotalSeconds);
 
     /// <summary>How often S3 pushed back and how far the rate was cut, or null when it never did.</summary>
     public string? SlowDownSummary() => Concurrency.Cuts == 0 ? null
@@ -152,5 +170,10 @@ internal sealed class ItemRunner : IDisposable
             "S3 asked to slow down {0} time(s); the run cut its rate {1} time(s), to {2:N0} requests/s at the lowest, and ended at {3:N0} requests/s.",
             Concurrency.ThrottlesSeen, Concurrency.Cuts, Concurrency.LowestRate, Concurrency.RateLimit);
 
-    public void Dispose() => _stop.Dispose();
+    public void Dispose()
+    {
+        _graceAfterStop.Dispose();
+        _stop.Dispose();
+        _inFlightStop.Dispose();
+    }
 }

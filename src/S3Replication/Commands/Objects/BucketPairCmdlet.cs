@@ -288,7 +288,7 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
     private protected TransferSummary RunSummary(bool stopped) =>
         _run!.Runner.Tally.ToSummary(Activity, $"s3://{_run.Pair?.Source ?? SourceBucket}", stopped);
 
-    private protected override string? DescribeStop() => _run is null ? null : RunSummaryText(stopped: true) + StopAdvice;
+    private protected override string? DescribeStop() => _run is null ? null : RunSummaryText(stopped: true) + _run.Runner.StopNote() + StopAdvice;
 
     /// <summary>What to do after a stop, after the summary of what was done.</summary>
     private protected virtual string StopAdvice => "";

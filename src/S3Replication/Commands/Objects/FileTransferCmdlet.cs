@@ -102,7 +102,7 @@ public abstract class FileTransferCmdlet : ParallelCmdlet
     private TransferSummary RunSummary(bool stopped) => _runner!.Tally.ToSummary(Activity, RunTarget, stopped);
 
     private protected override string? DescribeStop() => _runner is null ? null
-        : RunSummary(stopped: true).Text + ". Running the same command again transfers the rest; what is complete is skipped.";
+        : RunSummary(stopped: true).Text + _runner.StopNote() + ". Running the same command again transfers the rest; what is complete is skipped.";
 
     private protected async Task SkipAsync(TransferResult result, TransferReason reason)
     {
