@@ -102,3 +102,18 @@ function Write-RandomFile([string] $Path, [int] $Size) {
     $null = New-Item -ItemType Directory -Force (Split-Path $Path)
     [IO.File]::WriteAllBytes($Path, [byte[]]((Get-RandomBytes $Size) ?? [byte[]]::new(0)))
 }
+
+<#
+    A runspace whose host records what a console would show (its warning lines), with the module imported and the admin
+    profile connected, ready to run $Script: Invoke() it, or BeginInvoke() and Stop() it as Ctrl+C would. Dispose both.
+#>
+function New-RecordingShell([string] $Script) {
+    if (-not ('S3Replication.PesterSupport.RecordingHost' -as [type])) { Add-Type -Path (Join-Path $PSScriptRoot 'RecordingHost.cs') }
+    $console = [S3Replication.PesterSupport.RecordingHost]::new()
+    $runspace = [runspacefactory]::CreateRunspace($console)
+    $runspace.Open()
+    $shell = [powershell]::Create()
+    $shell.Runspace = $runspace
+    $null = $shell.AddScript("Import-Module '$(Join-Path $ModulePath 'S3Replication.psd1')'; Connect-S3Backup -ProfileName admin; $Script")
+    [pscustomobject]@{ Shell = $shell; Runspace = $runspace; Console = $console }
+}

@@ -69,16 +69,10 @@ Describe 'A stopped restore stops' {
         New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $to
         1..400 | ForEach-Object { 'many/{0:D5}.cdf' -f $_ } | Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $from -Content ('x' * 256)
 
-        if (-not ('S3Replication.PesterSupport.RecordingHost' -as [type])) { Add-Type -Path (Join-Path $PSScriptRoot 'RecordingHost.cs') }
-        $console = [S3Replication.PesterSupport.RecordingHost]::new()
-        $runspace = [runspacefactory]::CreateRunspace($console)
-        $runspace.Open()
-        $shell = [powershell]::Create()
-        $shell.Runspace = $runspace
-        $null = $shell.AddScript("Import-Module '$(Join-Path $ModulePath 'S3Replication.psd1')'; Connect-S3Backup -ProfileName admin; " +
-            "Sync-S3BackupToSource -BackupBucket $from -SourceBucket $to | Select-Object -First 5")
-        $first = $shell.Invoke()
-        $shell.Dispose(); $runspace.Dispose()
+        $recording = New-RecordingShell "Sync-S3BackupToSource -BackupBucket $from -SourceBucket $to | Select-Object -First 5"
+        $first = $recording.Shell.Invoke()
+        $recording.Shell.Dispose(); $recording.Runspace.Dispose()
+        $console = $recording.Console
 
         $first.Count | Should -Be 5
         $landed = @(Get-S3BackupObject -Bucket $to).Count
@@ -97,16 +91,10 @@ Describe 'A stopped restore stops' {
         1..150 | ForEach-Object { 'files/{0:D4}.bin' -f $_ } | Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $from -Content ('y' * 1024)
         $folder = Join-Path $TestDrive 'first-two'
 
-        if (-not ('S3Replication.PesterSupport.RecordingHost' -as [type])) { Add-Type -Path (Join-Path $PSScriptRoot 'RecordingHost.cs') }
-        $console = [S3Replication.PesterSupport.RecordingHost]::new()
-        $runspace = [runspacefactory]::CreateRunspace($console)
-        $runspace.Open()
-        $shell = [powershell]::Create()
-        $shell.Runspace = $runspace
-        $null = $shell.AddScript("Import-Module '$(Join-Path $ModulePath 'S3Replication.psd1')'; Connect-S3Backup -ProfileName admin; " +
-            "Save-S3BackupObject -Bucket $from -Destination '$folder' | Select-Object -First 2")
-        $null = $shell.Invoke()
-        $shell.Dispose(); $runspace.Dispose()
+        $recording = New-RecordingShell "Save-S3BackupObject -Bucket $from -Destination '$folder' | Select-Object -First 2"
+        $null = $recording.Shell.Invoke()
+        $recording.Shell.Dispose(); $recording.Runspace.Dispose()
+        $console = $recording.Console
 
         $saved = @(Get-ChildItem $folder -Recurse -File | Where-Object Name -NotLike '.s3partial-*').Count
         Start-Sleep -Seconds 2

@@ -306,14 +306,8 @@ Describe 'Stopping a restore' {
         1..1500 | ForEach-Object { 'many/{0:D5}.cdf' -f $_ } | Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $from -Content $payload
 
         # Ctrl+C stops the pipeline the same way PowerShell.Stop() does; the host records what a console would show.
-        if (-not ('S3Replication.PesterSupport.RecordingHost' -as [type])) { Add-Type -Path (Join-Path $PSScriptRoot 'RecordingHost.cs') }
-        $console = [S3Replication.PesterSupport.RecordingHost]::new()
-        $runspace = [runspacefactory]::CreateRunspace($console)
-        $runspace.Open()
-        $shell = [powershell]::Create()
-        $shell.Runspace = $runspace
-        $null = $shell.AddScript("Import-Module '$(Join-Path $ModulePath 'S3Replication.psd1')'; Connect-S3Backup -ProfileName admin; " +
-            "Sync-S3BackupToSource -BackupBucket $from -SourceBucket $to -MaxConcurrency 4")
+        $recording = New-RecordingShell "Sync-S3BackupToSource -BackupBucket $from -SourceBucket $to -MaxConcurrency 4"
+        ($shell, $runspace, $console) = ($recording.Shell, $recording.Runspace, $recording.Console)
         $running = $shell.BeginInvoke()
         $deadline = [DateTime]::UtcNow.AddSeconds(30)
         while (@(Get-S3BackupObject -Bucket $to).Count -lt 20 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
