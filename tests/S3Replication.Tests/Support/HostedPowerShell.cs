@@ -9,6 +9,9 @@ using S3Replication.Session;
 
 namespace S3Replication.Tests.Support;
 
+/// <summary>What a script gave: its output, its errors and its warnings.</summary>
+internal sealed record HostedRun(IReadOnlyList<PSObject> Output, IReadOnlyList<ErrorRecord> Errors, IReadOnlyList<string> Warnings);
+
 /// <summary>Runs the module's cmdlets in an in-process runspace, capturing output and error records.</summary>
 internal sealed class HostedPowerShell : IDisposable
 {
@@ -28,6 +31,13 @@ internal sealed class HostedPowerShell : IDisposable
         using var shell = Create(script, variables);
         var output = shell.Invoke().ToList();
         return (output, shell.Streams.Error.ToList());
+    }
+
+    public HostedRun RunAll(string script, IDictionary<string, object?>? variables = null)
+    {
+        using var shell = Create(script, variables);
+        var output = shell.Invoke().ToList();
+        return new HostedRun(output, shell.Streams.Error.ToList(), shell.Streams.Warning.Select(warning => warning.Message).ToList());
     }
 
     /// <summary>A PowerShell on this runspace with the script added, for tests that invoke (or stop) it themselves.</summary>
