@@ -93,10 +93,12 @@ public sealed class RestoreStopTests : IDisposable
         Assert.Empty(_s3.Log.Where(request => request.Arrived > returned).Select(request => request.ToString()));
     }
 
-    [Fact]
-    public void Select_first_stops_a_restore_leaving_nothing_running_and_it_says_exactly_what_it_copied()
+    [Theory]
+    [InlineData("Sync-S3BackupToSource st-backup st-source | Select-Object -First 5")]
+    [InlineData("Get-S3BackupObject -Bucket st-backup | Sync-S3BackupToSource -SourceBucket st-source | Select-Object -First 5")]
+    public void Select_first_stops_a_restore_leaving_nothing_running_and_it_says_exactly_what_it_copied(string script)
     {
-        using var shell = _shell.Create("Sync-S3BackupToSource st-backup st-source | Select-Object -First 5");
+        using var shell = _shell.Create(script);
 
         var output = shell.Invoke().Select(item => item.BaseObject).OfType<SyncResult>().ToList();
         var returned = _s3.Now;
@@ -111,10 +113,12 @@ public sealed class RestoreStopTests : IDisposable
         Assert.Equal(copied.Count, ToldCount("copied"));
     }
 
-    [Fact]
-    public void Ctrl_c_stops_a_restore_leaving_nothing_running_and_it_says_exactly_what_it_copied()
+    [Theory]
+    [InlineData("Sync-S3BackupToSource st-backup st-source")]
+    [InlineData("Get-S3BackupObject -Bucket st-backup | Sync-S3BackupToSource -SourceBucket st-source")]
+    public void Ctrl_c_stops_a_restore_leaving_nothing_running_and_it_says_exactly_what_it_copied(string script)
     {
-        using var shell = _shell.Create("Sync-S3BackupToSource st-backup st-source");
+        using var shell = _shell.Create(script);
         var output = new PSDataCollection<PSObject>();
         using var third = new ManualResetEventSlim();
         output.DataAdded += (_, _) =>
