@@ -6,6 +6,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
 using System.Threading;
+using S3Replication.PesterSupport;
 using S3Replication.Records;
 using S3Replication.Tests.Support;
 using Xunit;
