@@ -208,7 +208,8 @@ internal sealed class CopyEngine
     /// The version a copy created, which an undo removes. S3 reports it; where a server does not (Ceph RGW, for copies),
     /// the first copy without one reads the key's current version back, and only if the bucket turns out to keep versions
     /// do the later copies of the run read theirs too (a version whose ETag is not the copy's was written by someone else,
-    /// and is not claimed). On AWS an unversioned bucket costs one HEAD per run, a versioned one none.
+    /// and is not claimed; a HEAD that is refused leaves the version unknown). On AWS an unversioned bucket costs one HEAD
+    /// per run, a versioned one none.
     /// </summary>
     private async Task<string?> VersionWrittenAsync(string bucket, string key, string? reported, string? etag, RetryPolicy retry, CancellationToken cancellationToken)
     {
@@ -216,7 +217,17 @@ internal sealed class CopyEngine
         {
             return reported;
         }
-        var head = await retry.RunAsync(token => _source.HeadOrNullAsync(bucket, key, token), cancellationToken).ConfigureAwait(false);
+        GetObjectMetadataResponse? head;
+        try
+        {
+            head = await retry.RunAsync(token => _source.HeadOrNullAsync(bucket, key, token), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
+        {
+            // The copy is done; a role that may write but not read the source (the runbook's) cannot tell its version.
+            Interlocked.CompareExchange(ref _copiesHideVersions, NoVersions, Unknown);
+            return null;
+        }
         var version = VersionOr(head?.VersionId);
         Interlocked.CompareExchange(ref _copiesHideVersions, version is not null ? Hidden : NoVersions, Unknown);
         return version is not null && (string.IsNullOrEmpty(etag) || ETags.Normalize(head!.ETag) == ETags.Normalize(etag)) ? version : null;

@@ -251,6 +251,11 @@ internal static class RestoreDecider
     private static RestoreDecision Copy(Candidate candidate, SyncReason reason, DecisionPolicy policy)
     {
         var backup = candidate.Backup!;
+        if (candidate.BackupHead is null && string.IsNullOrEmpty(backup.ETag) && (policy.CheckArchive || policy.MaxCopySize is not null))
+        {
+            // A row from a file names the object, not its storage class or size: read them before an archive or size rule.
+            return RestoreDecision.Needs(Need.BackupHead);
+        }
         if (policy.PinVersions && string.IsNullOrEmpty(backup.VersionId) && candidate.BackupHead is null)
         {
             return RestoreDecision.Needs(Need.BackupHead);

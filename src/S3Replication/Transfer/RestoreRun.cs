@@ -115,8 +115,11 @@ internal sealed class RestoreRun : IDisposable
     public RunSettings Settings { get; private set; }
     public ItemRunner Runner { get; }
 
-    /// <summary>The answer to the one confirmation (ShouldProcess): false under -WhatIf, so nothing is changed.</summary>
-    public void Confirm(bool commit) => Settings = Settings with { Commit = commit };
+    /// <summary>
+    /// The answer to the one confirmation (ShouldProcess): false under -WhatIf, so nothing is changed and the run is a plan
+    /// for review, in which every row names the backup version it would read (a row without one is pinned by a HEAD).
+    /// </summary>
+    public void Confirm(bool commit) => Settings = Settings with { Commit = commit, Policy = commit ? Settings.Policy : Settings.Policy with { PinVersions = true } };
 
     /// <summary>One session reads the backup and writes the source: CopyObject, no bytes through this process.</summary>
     public bool ServerSide { get; }

@@ -175,7 +175,8 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
             }
             var selection = new Selection(Prefix, new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase)), AsOf)
             {
-                Pinned = PinsVersions(_run),
+                // A plan for review (-WhatIf) and a Batch manifest name the version of every row: list by version.
+                Pinned = _run.Settings.Policy.PinVersions,
             };
             BackupSelection.Watch(selection.Keys);
             await _run.RunAsync(PlanSources.Listings(_run.Backup.S3, _run.SourceSession.S3, _run.Pair!, selection, BackupSelection, _run.Runner.Token), SinkFor(_run))
@@ -202,9 +203,6 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
             _run.Dispose();
         }
     }
-
-    /// <summary>Whether a bucket plan lists the backup by version even without -AsOf, so each row names the version it means.</summary>
-    private protected virtual bool PinsVersions(RestoreRun run) => !run.Settings.Commit || run.Settings.Policy.PinVersions;
 
     /// <summary>
     /// The run, for the pair the names (or the first piped row) give: the guards, the one confirmation, then (piped) the
