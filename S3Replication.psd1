@@ -34,6 +34,7 @@
         'Remove-BackupRoleTrustPrincipal'
         'Get-S3BackupObject'
         'Sync-S3BackupToSource'
+        'Undo-S3BackupRestore'
         'Compare-S3BackupBucket'
         'Save-S3BackupObject'
         'Write-S3BackupObject'
