@@ -11,6 +11,7 @@ BeforeAll {
         readonly = @('s3:ListBucket', 's3:GetObject', 's3:GetBucketVersioning', 's3:GetReplicationConfiguration', 's3:GetBucketLocation')
         listonly = @('s3:ListBucket', 's3:GetBucketLocation')
         nodelete = @('s3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:GetBucketLocation')
+        noundo   = @('s3:ListBucket', 's3:ListBucketVersions', 's3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:GetBucketLocation')
     }
     $local = Get-LocalProfileSetting
     $config = "[profile admin]`n$local`n[profile imap]`n$local`n"
@@ -225,5 +226,39 @@ Describe 'A profile that lacks one permission for every object' {
         $stop.Exception.Message | Should -Match "^Stopped: .* needs s3:GetObject on arn:aws:s3:::$denyBackup/\*,"
         @($results | Where-Object Action -EQ Failed).Count | Should -BeLessThan 12
         ($results | Where-Object Action -EQ Failed | Select-Object -First 1).Size | Should -Be 14336
+    }
+}
+
+Describe 'The Undo probe: what Undo-S3BackupRestore needs of a source bucket' {
+    It 'a role allowed everything: UndoCheck and Undo allowed on the versioned bucket and no probe left; Skipped on a bucket without versions' {
+        $records = Test-S3BackupAccess -Bucket $versioned, $bucket -Probe Undo -ProfileName full -Confirm:$false
+        $onVersioned = $records | Where-Object Bucket -EQ $versioned
+        ($onVersioned | Where-Object Check -Like 'Undo*' | ForEach-Object { "$($_.Check) $($_.Outcome) $($_.Action)" }) |
+            Should -Be @('UndoCheck Allowed s3:ListBucketVersions', 'Undo Allowed s3:DeleteObjectVersion')
+        $onPlain = Get-Check ($records | Where-Object Bucket -EQ $bucket) 'Undo'
+        $onPlain.Outcome | Should -Be 'Skipped'
+        $onPlain.Hint | Should -Match 'keeps no versions'
+        Get-ProbeVersion $versioned | Should -BeNullOrEmpty
+        Get-ProbeVersion $bucket | Should -BeNullOrEmpty
+        Test-S3BackupAccess -Bucket $versioned -Probe Undo -ProfileName full -WhatIf | Where-Object Check -Like 'Undo*' | Should -BeNullOrEmpty
+    }
+
+    It 'a role with s3:DeleteObject but not s3:DeleteObjectVersion: Undo is denied naming it, and the probe version it could not remove is named' {
+        $undo = Get-Check (Test-S3BackupAccess -Bucket $versioned -Probe Undo -ProfileName noundo -Confirm:$false) 'Undo'
+        $undo.Outcome | Should -Be 'Denied'
+        $undo.Hint | Should -BeLike "*s3:DeleteObjectVersion on arn:aws:s3:::$versioned/`**remains*"
+        $left = Get-ProbeVersion $versioned
+        $left.Count | Should -Be 1
+        $undo.Hint | Should -BeLike "*probe version $($left[0].VersionId) of s3://$versioned/$($left[0].Key) remains*"
+        $client = New-LocalS3Client -Server $Server -ModulePath $ModulePath
+        try { $null = $client.DeleteObjectAsync($versioned, $left[0].Key, $left[0].VersionId).GetAwaiter().GetResult() } finally { $client.Dispose() }
+    }
+
+    It 'a role that cannot write: the Undo probe says it could not be tried, and nothing is written' {
+        $undo = @(Test-S3BackupAccess -Bucket $versioned -Probe Undo -ProfileName readonly -Confirm:$false | Where-Object Check -Like 'Undo*')
+        $undo.Count | Should -Be 1
+        ($undo[0].Outcome, $undo[0].Action) | Should -Be @('Skipped', 's3:DeleteObjectVersion')
+        $undo[0].Hint | Should -BeLike "Could not be tried: *writing one was denied*s3:PutObject on arn:aws:s3:::$versioned/`**"
+        Get-ProbeVersion $versioned | Should -BeNullOrEmpty
     }
 }

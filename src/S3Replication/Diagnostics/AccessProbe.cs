@@ -196,6 +196,87 @@ internal sealed class AccessProbe
         return records;
     }
 
+    /// <summary>
+    /// What Undo-S3BackupRestore needs of a source bucket, proven on a probe object of its own so that no data is touched:
+    /// it writes one under <see cref="ProbePrefix"/> (as the Write probe does), reads that key's versions the way the undo
+    /// does (UndoCheck: s3:ListBucketVersions) and removes that exact version (Undo: s3:DeleteObjectVersion), which leaves
+    /// nothing of the probe behind. Where the probe cannot be written, or the bucket keeps no versions, the Undo check is
+    /// Skipped and says why it could not be tried. Cancelled after the write, the probe's version is still removed.
+    /// </summary>
+    public async Task<IReadOnlyList<AccessCheckRecord>> UndoAsync(string bucket, CancellationToken cancellationToken)
+    {
+        var key = ProbePrefix + Guid.NewGuid().ToString("N");
+        var records = new List<AccessCheckRecord>();
+        string? versionId = null;
+        var written = false;
+        var removed = false;
+        AccessCheckRecord Skipped(string hint) => new()
+        {
+            Bucket = bucket, Check = "Undo", Action = "s3:DeleteObjectVersion", Target = ObjectArn(bucket, "*"), Outcome = "Skipped", Hint = hint,
+        };
+        try
+        {
+            var write = await CheckAsync(bucket, "Write", "s3:PutObject", ObjectArn(bucket, "*"), async () =>
+            {
+                var response = await S3.PutObjectAsync(new PutObjectRequest
+                {
+                    BucketName = bucket,
+                    Key = key,
+                    ContentBody = "S3Replication access probe (Undo); safe to delete.",
+                    ContentType = "text/plain",
+                }, cancellationToken).ConfigureAwait(false);
+                written = true;
+                versionId = response.VersionId is { Length: > 0 } id && id != "null" ? id : null;
+                return $"wrote {key}";
+            }, cancellationToken).ConfigureAwait(false);
+            if (write.Outcome != "Allowed")
+            {
+                records.Add(Skipped($"Could not be tried: it removes a version of a probe object it writes first, and writing one was {write.Outcome.ToLowerInvariant()} " +
+                    $"({write.ErrorCode}). {write.Hint}"));
+                return records;
+            }
+            if (versionId is null)
+            {
+                records.Add(Skipped($"Could not be tried: s3://{bucket} keeps no versions (versioning off or suspended), so a restore into it creates none and " +
+                    "Undo-S3BackupRestore has nothing to remove there (its records name no SourceVersionId). Enable versioning to make restores undoable."));
+                return records;
+            }
+            var version = versionId;
+            records.Add(await CheckAsync(bucket, "UndoCheck", "s3:ListBucketVersions", BucketArn(bucket), async () =>
+            {
+                var response = await S3.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, Prefix = key, MaxKeys = 2 }, cancellationToken).ConfigureAwait(false);
+                var current = response.Versions?.FirstOrDefault(listed => listed.Key == key);
+                return current?.VersionId == version
+                    ? $"read the versions of {key}: {version} is current"
+                    : $"read the versions of {key}, but its current version is {current?.VersionId ?? "not listed"}, not {version}";
+            }, cancellationToken).ConfigureAwait(false));
+            var undo = await CheckAsync(bucket, "Undo", "s3:DeleteObjectVersion", ObjectArn(bucket, "*"), async () =>
+            {
+                await S3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = bucket, Key = key, VersionId = version }, cancellationToken).ConfigureAwait(false);
+                removed = true;
+                return $"removed version {version} of {key}";
+            }, cancellationToken).ConfigureAwait(false);
+            if (!removed)
+            {
+                undo.Hint += $" The probe version {version} of s3://{bucket}/{key} remains: remove it with an identity that may.";
+            }
+            records.Add(undo);
+        }
+        finally
+        {
+            // Unversioned: the probe is deleted again; cancelled (even mid-PUT): its version, if it was written, is removed.
+            if (!removed && (written || cancellationToken.IsCancellationRequested) && (versionId is null || cancellationToken.IsCancellationRequested))
+            {
+                var cleanup = await DeleteProbeAsync(bucket, key, versionId).ConfigureAwait(false);
+                if (cleanup.Outcome != "Allowed")
+                {
+                    records.Add(cleanup);
+                }
+            }
+        }
+        return records;
+    }
+
     private async Task<AccessCheckRecord> DeleteProbeAsync(string bucket, string key, string? versionId)
     {
         using var timeout = new CancellationTokenSource(CleanupTimeout);

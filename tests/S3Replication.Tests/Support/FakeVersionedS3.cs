@@ -30,6 +30,9 @@ internal sealed class FakeVersionedS3
     /// <summary>A request this returns true for is answered 403 AccessDenied.</summary>
     public Func<RecordedRequest, bool> Deny { get; set; } = _ => false;
 
+    /// <summary>Buckets without versioning: a PUT answers no version id and replaces the key, a DELETE removes it.</summary>
+    public bool Unversioned { get; set; }
+
     /// <summary>Called before each request is answered (a test can hold or count requests there).</summary>
     public Action<RecordedRequest>? Before { get; set; }
 
@@ -80,6 +83,17 @@ internal sealed class FakeVersionedS3
         }
     }
 
+    private void Forget(string bucket, string key)
+    {
+        lock (_gate)
+        {
+            if (_buckets.TryGetValue(bucket, out var keys))
+            {
+                keys.Remove(key);
+            }
+        }
+    }
+
     private HttpResponseMessage Answer(RecordedRequest request)
     {
         Before?.Invoke(request);
@@ -98,9 +112,16 @@ internal sealed class FakeVersionedS3
         }
         if (request.Method == HttpMethod.Put && key.Length > 0)
         {
+            if (Unversioned)
+            {
+                Forget(bucket, key);
+            }
             var id = Put(bucket, key, request.Body);
             var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("") };
-            response.Headers.Add("x-amz-version-id", id);
+            if (!Unversioned)
+            {
+                response.Headers.Add("x-amz-version-id", id);
+            }
             response.Headers.ETag = new System.Net.Http.Headers.EntityTagHeaderValue("\"0123456789abcdef0123456789abcdef\"");
             return response;
         }
@@ -121,6 +142,11 @@ internal sealed class FakeVersionedS3
                     }
                 }
                 response.Headers.Add("x-amz-version-id", versionId);
+                return response;
+            }
+            if (Unversioned)
+            {
+                Forget(bucket, key);
                 return response;
             }
             response.Headers.Add("x-amz-version-id", Delete(bucket, key));

@@ -22,9 +22,9 @@ public sealed class TestS3BackupAccessCommand : S3BackupCmdlet
     [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string[] Bucket { get; set; } = Array.Empty<string>();
 
-    /// <summary>Write is opt-in: it puts (and deletes) a probe object.</summary>
+    /// <summary>Write and Undo are opt-in: each puts a probe object and deletes it (Undo: removes its version).</summary>
     [Parameter]
-    [ValidateSet("List", "Read", "Write", "Versioning", "Versions", "Replication")]
+    [ValidateSet("List", "Read", "Write", "Versioning", "Versions", "Replication", "Undo")]
     public string[] Probe { get; set; } = DefaultProbes;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -116,6 +116,11 @@ public sealed class TestS3BackupAccessCommand : S3BackupCmdlet
         if (Wants("Replication"))
         {
             records.Add(await probe.ReplicationAsync(bucket, cancellationToken).ConfigureAwait(false));
+        }
+        if (Wants("Undo") && await ShouldProcessAsync($"s3://{bucket}/{AccessProbe.ProbePrefix}…", "Write a probe object and remove its version (what Undo-S3BackupRestore needs)")
+            .ConfigureAwait(false))
+        {
+            records.AddRange(await probe.UndoAsync(bucket, cancellationToken).ConfigureAwait(false));
         }
         return records;
     }
