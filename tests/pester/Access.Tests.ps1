@@ -254,6 +254,18 @@ Describe 'The Undo probe: what Undo-S3BackupRestore needs of a source bucket' {
         try { $null = $client.DeleteObjectAsync($versioned, $left[0].Key, $left[0].VersionId).GetAwaiter().GetResult() } finally { $client.Dispose() }
     }
 
+    It 'undoing a restore without s3:DeleteObjectVersion: the error names the action and the object, and a role that has it undoes the restore' {
+        $run = Sync-S3BackupToSource -BackupBucket $bucket -SourceBucket $versioned -Prefix imap/mag/ -CompareBy Always -ProfileName admin
+        $copied = $run | Where-Object Action -EQ Copied
+        $copied.SourceVersionId | Should -Not -BeNullOrEmpty
+        $denied = $run | Undo-S3BackupRestore -ProfileName noundo -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable refused
+        $denied.Action | Should -Be 'Failed'
+        $refused[0].FullyQualifiedErrorId | Should -BeLike 'AccessDenied,*'
+        $refused[0].Exception.Message | Should -BeLike "*s3:DeleteObjectVersion on arn:aws:s3:::$versioned/$($copied.Key)*"
+        ($run | Undo-S3BackupRestore -ProfileName full -Confirm:$false).Action | Should -Be 'Undone'
+        Get-S3BackupObject -Bucket $versioned -Prefix $copied.Key -AllVersions -ProfileName admin | Where-Object VersionId -EQ $copied.SourceVersionId | Should -BeNullOrEmpty
+    }
+
     It 'a role that cannot write: the Undo probe says it could not be tried, and nothing is written' {
         $undo = @(Test-S3BackupAccess -Bucket $versioned -Probe Undo -ProfileName readonly -Confirm:$false | Where-Object Check -Like 'Undo*')
         $undo.Count | Should -Be 1

@@ -171,19 +171,7 @@ internal sealed class AccessProbe
         var written = false;
         try
         {
-            records.Add(await CheckAsync(bucket, "Write", "s3:PutObject", ObjectArn(bucket, "*"), async () =>
-            {
-                var response = await S3.PutObjectAsync(new PutObjectRequest
-                {
-                    BucketName = bucket,
-                    Key = key,
-                    ContentBody = "S3Replication access probe; safe to delete.",
-                    ContentType = "text/plain",
-                }, cancellationToken).ConfigureAwait(false);
-                written = true;
-                versionId = response.VersionId is { Length: > 0 } id && id != "null" ? id : null;
-                return $"wrote {key}";
-            }, cancellationToken).ConfigureAwait(false));
+            records.Add(await PutProbeAsync(bucket, key, id => (written, versionId) = (true, id), cancellationToken).ConfigureAwait(false));
         }
         finally
         {
@@ -216,19 +204,7 @@ internal sealed class AccessProbe
         };
         try
         {
-            var write = await CheckAsync(bucket, "Write", "s3:PutObject", ObjectArn(bucket, "*"), async () =>
-            {
-                var response = await S3.PutObjectAsync(new PutObjectRequest
-                {
-                    BucketName = bucket,
-                    Key = key,
-                    ContentBody = "S3Replication access probe (Undo); safe to delete.",
-                    ContentType = "text/plain",
-                }, cancellationToken).ConfigureAwait(false);
-                written = true;
-                versionId = response.VersionId is { Length: > 0 } id && id != "null" ? id : null;
-                return $"wrote {key}";
-            }, cancellationToken).ConfigureAwait(false);
+            var write = await PutProbeAsync(bucket, key, id => (written, versionId) = (true, id), cancellationToken).ConfigureAwait(false);
             if (write.Outcome != "Allowed")
             {
                 records.Add(Skipped($"Could not be tried: it removes a version of a probe object it writes first, and writing one was {write.Outcome.ToLowerInvariant()} " +
@@ -276,6 +252,21 @@ internal sealed class AccessProbe
         }
         return records;
     }
+
+    /// <summary>The Write check: puts a probe object at <paramref name="key"/>; <paramref name="written"/> hears its version id (null where the bucket keeps none).</summary>
+    private Task<AccessCheckRecord> PutProbeAsync(string bucket, string key, Action<string?> written, CancellationToken cancellationToken) =>
+        CheckAsync(bucket, "Write", "s3:PutObject", ObjectArn(bucket, "*"), async () =>
+        {
+            var response = await S3.PutObjectAsync(new PutObjectRequest
+            {
+                BucketName = bucket,
+                Key = key,
+                ContentBody = "S3Replication access probe; safe to delete.",
+                ContentType = "text/plain",
+            }, cancellationToken).ConfigureAwait(false);
+            written(response.VersionId is { Length: > 0 } id && id != "null" ? id : null);
+            return $"wrote {key}";
+        }, cancellationToken);
 
     private async Task<AccessCheckRecord> DeleteProbeAsync(string bucket, string key, string? versionId)
     {
