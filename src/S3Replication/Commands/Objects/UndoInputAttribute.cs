@@ -1,6 +1,4 @@
 using System;
-using System.Collections;
-using System.Linq;
 using System.Management.Automation;
 using S3Replication.Core;
 using S3Replication.Records;
@@ -14,43 +12,13 @@ namespace S3Replication.Commands.Objects;
 /// (<see cref="RestoreRow.Read"/>). Anything else (objects, compare results, undo results) is refused at binding.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
-internal sealed class UndoInputAttribute : ArgumentTransformationAttribute
+internal sealed class UndoInputAttribute : RowInputAttribute<SyncResult>
 {
-    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+    private protected override SyncResult Read(Func<string, object?> property)
     {
-        var value = inputData is PSObject wrapped ? wrapped.BaseObject : inputData;
-        return value switch
-        {
-            null or SyncResult => value,
-            SyncResult[] => value,
-            IList list when value is not string => list.Cast<object?>().Select(Row).ToArray(),
-            _ => Row(inputData),
-        };
-    }
-
-    private static SyncResult? Row(object? input)
-    {
-        var value = input is PSObject wrapped ? wrapped.BaseObject : input;
-        if (value is null or SyncResult)
-        {
-            return (SyncResult?)value;
-        }
-        var record = PSObject.AsPSObject(input);
-        RestoreRow? row;
-        try
-        {
-            row = RestoreRow.Read(name => record.Properties[name]?.Value);
-        }
-        catch (Exception error) when (error is S3BackupException or FormatException or OverflowException)
-        {
-            throw new ArgumentTransformationMetadataException(error.Message, error);
-        }
-        if (row is null)
-        {
-            throw new ArgumentTransformationMetadataException(
-                "This is not a restore record: Undo-S3BackupRestore takes the records Sync-S3BackupToSource wrote (Key, Action, BackupBucket, SourceBucket, " +
-                "SourceVersionId), piped, or read back with Import-Csv or Import-Clixml.");
-        }
+        var row = RestoreRow.Read(property) ?? throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidData,
+            "This is not a restore record: Undo-S3BackupRestore takes the records Sync-S3BackupToSource wrote (Key, Action, BackupBucket, SourceBucket, " +
+            "SourceVersionId), piped, or read back with Import-Csv or Import-Clixml.", property("Key"));
         return new SyncResult
         {
             Key = row.Key,
