@@ -14,6 +14,8 @@
     Package builds and packs the module into out/packages/S3Replication.<version>.nupkg, which Install-PSResource
            and Save-PSResource install from a folder repository.
     Bench  builds and measures the module against its peers on a fresh local server; writes bench/RESULTS.md.
+           -Runs and -ObjectCount override the bench's defaults (3 runs, 2,000 objects); -Only Restore measures the
+           module's own restore and no-op re-sync alone, a quick check whose RESULTS.md is not one to keep.
     Missing tools are installed: Pester from NuGet into out/tools, the Ceph packages through apt (as root).
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
@@ -28,7 +30,17 @@ param(
     [string[]] $Suite,
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # With Bench: runs per scenario; without it, the bench's own default.
+    [int] $Runs,
+
+    # With Bench: objects in the restore scenarios; without it, the bench's own default.
+    [int] $ObjectCount,
+
+    # With Bench: Restore measures only the module's own restore and no-op re-sync (no peers, ceiling, throttling, ...).
+    [ValidateSet('Restore')]
+    [string] $Only
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -217,7 +229,12 @@ function Invoke-Demo {
 
 function Invoke-Bench {
     Invoke-Build
-    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Bench.ps1') -ModulePath $ModuleOut -ResultsPath (Join-Path $Root 'bench/RESULTS.md')
+    $benchArguments = @('-ModulePath', $ModuleOut, '-ResultsPath', (Join-Path $Root 'bench/RESULTS.md'))
+    # Only what was given (not 0 or empty) is passed on, so the bench's own defaults stay the one place they are set.
+    if ($Runs) { $benchArguments += '-Runs', $Runs }
+    if ($ObjectCount) { $benchArguments += '-ObjectCount', $ObjectCount }
+    if ($Only) { $benchArguments += '-Only', $Only }
+    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Bench.ps1') @benchArguments
     if ($LASTEXITCODE -ne 0) { throw "The benchmark failed (exit code $LASTEXITCODE)." }
 }
 
