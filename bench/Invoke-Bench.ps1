@@ -5,6 +5,8 @@
     bucket; writes bench/RESULTS.md. Run by: dotnet pwsh ./build.ps1 Bench
     -Only Restore measures the module's own restore and no-op re-sync alone (no import timing, raw ceiling, peers,
     same-size change, throttling, 1 GiB object or planning): a quick check on this shared machine, not a RESULTS.md to keep.
+    -BaselineModulePath (another build of the module, e.g. an earlier revision from build.ps1 Bench -Baseline <rev>) adds
+    that build's in-session restore and no-op re-sync, measured in the same runs as ours, alternately: baseline, ours.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
@@ -13,7 +15,12 @@ param(
     # At least 50: the same-size change overwrites objects 1-50, and the warm-up restores objects 1-9.
     [ValidateRange(50, 1000000)] [int] $ObjectCount = 2000,
     [int] $ThrottleRate = 200,
-    [ValidateSet('Restore')] [string] $Only
+    [ValidateSet('Restore')] [string] $Only,
+    # A published module folder of another build, measured beside ours; each run of either is its own pwsh, since a
+    # binary module cannot be unloaded and two versions of it in one process would conflict.
+    [string] $BaselineModulePath,
+    # The baseline's name in the report (build.ps1 passes the short revision).
+    [string] $BaselineRevision = 'baseline'
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -24,6 +31,14 @@ $Root = Join-Path $PSScriptRoot '..'
 Set-Location $Root
 Import-Module (Join-Path $Root 'tests/s3server/LocalS3.psm1')
 $manifest = Join-Path $ModulePath 'S3Replication.psd1'
+$baselineManifest = $null
+if ($BaselineModulePath) {
+    $baselineManifest = Join-Path $BaselineModulePath 'S3Replication.psd1'
+    if (-not (Test-Path $baselineManifest)) { throw "-BaselineModulePath: no module manifest at $baselineManifest." }
+}
+# The baseline's rows, as the restore table, the CPU table and the targets name them.
+$baselineTool = "S3Replication at $BaselineRevision (baseline), in session"
+$baselineCpuTool = "$baselineTool (the restore alone)"
 
 function Write-Step([string] $Message) { Write-Host "==> $Message" -ForegroundColor Cyan }
 
@@ -141,9 +156,10 @@ try {
     # Runs a restore in a fresh pwsh: whole-process time from outside (cold: import, connect, JIT and all), and the
     # restore's own time from inside a session that has already worked (a restore of a few objects into a scratch
     # bucket first, as in any session that is not brand new; the raw ceiling loop runs warmed up too).
-    function Invoke-OurSync([string] $Destination, [string] $Extra = '', [string] $ProfileName = 'bench') {
+    # -ModuleManifest picks the build (ours by default, or the baseline's); the fresh pwsh holds that one alone.
+    function Invoke-OurSync([string] $Destination, [string] $Extra = '', [string] $ProfileName = 'bench', [string] $ModuleManifest = $manifest) {
         $scratch = New-Destination
-        $script = "Import-Module '$manifest'; Connect-S3Backup -ProfileName $ProfileName -Bucket backup; " +
+        $script = "Import-Module '$ModuleManifest'; Connect-S3Backup -ProfileName $ProfileName -Bucket backup; " +
             "`$null = Sync-S3BackupToSource -BackupBucket backup -SourceBucket $scratch -Include '*_00000?_v001.cdf' -InformationAction SilentlyContinue -WarningAction SilentlyContinue; `$p = [Diagnostics.Process]::GetCurrentProcess(); `$c = `$p.TotalProcessorTime; `$w = [Diagnostics.Stopwatch]::StartNew(); " +
             "`$r = Sync-S3BackupToSource -BackupBucket backup -SourceBucket $Destination $Extra -InformationAction SilentlyContinue; [int]`$w.Elapsed.TotalMilliseconds; @(`$r | Where-Object Action -eq Copied).Count; `$p.Refresh(); [int](`$p.TotalProcessorTime - `$c).TotalMilliseconds"
         $measured = Measure-Tool $server { dotnet pwsh -NoProfile -NonInteractive -Command $script }
@@ -170,7 +186,7 @@ try {
     1..$ObjectCount | ForEach-Object { 'imap/mag/l1a/{0:D4}/{1:D2}/imap_mag_l1a_norm-mago_{2:D6}_v001.cdf' -f (2025 + $_ % 3), ($_ % 12 + 1), $_ } |
         Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket backup -Content $content
 
-    $t = @{ ceiling128 = @(); ceiling = @(); ours = @(); oursProcess = @(); aws = @(); aws64 = @(); rclone = @(); rclone64 = @() }
+    $t = @{ ceiling128 = @(); ceiling = @(); baseline = @(); ours = @(); oursProcess = @(); aws = @(); aws64 = @(); rclone = @(); rclone64 = @() }
     # Per tool: client CPU ms (the tool's own process time; ours: the restore alone, in session) and server CPU ms, per run.
     $cpu = [ordered]@{}
     function Add-Cpu([string] $Tool, [double] $ClientMs, [double] $ServerMs) {
@@ -189,17 +205,29 @@ try {
         $run.Milliseconds
     }
     $synced = @{}
+    # The baseline's last destination, for its no-op re-sync; kept out of $synced, whose tools the same-size change runs.
+    $baselineSynced = $null
     for ($run = 0; $run -lt $Runs; $run++) {
         Write-Step "Restore run $($run + 1) of $Runs (interleaved)"
         if ($full) {
             $t.ceiling += Invoke-Ceiling 64
             $t.ceiling128 += Invoke-Ceiling 128
         }
+        # The baseline right before ours in every run, so both see the same server state and the same neighbours.
+        $baselineRun = $null
+        if ($baselineManifest) {
+            $baselineSynced = New-Destination
+            $baselineRun = Invoke-OurSync $baselineSynced -ModuleManifest $baselineManifest
+            if ($baselineRun.Copied -ne $ObjectCount) { throw "S3Replication at $BaselineRevision (baseline) copied $($baselineRun.Copied) of $ObjectCount objects." }
+            $t.baseline += $baselineRun.InSessionMs
+        }
         $destination = New-Destination
         $ours = Invoke-OurSync $destination
         if ($ours.Copied -ne $ObjectCount) { throw "S3Replication copied $($ours.Copied) of $ObjectCount objects." }
         $t.ours += $ours.InSessionMs; $t.oursProcess += $ours.WholeProcessMs; $synced.ours = $destination
         Add-Cpu 'S3Replication, in session (the restore alone)' $ours.InSessionCpuMs $ours.ServerCpuMs
+        # Added after ours (though measured before), so the CPU table shows the two in-session rows together.
+        if ($baselineRun) { Add-Cpu $baselineCpuTool $baselineRun.InSessionCpuMs $baselineRun.ServerCpuMs }
         Add-Cpu 'S3Replication, whole process' $ours.WholeProcessCpuMs $ours.ServerCpuMs
         if ($aws) {
             $destination = New-Destination; $t.aws += Invoke-Peer 'aws s3 sync (defaults; whole process)' { Invoke-Aws @('s3', 'sync', 's3://backup', "s3://$destination") }; $synced.aws = $destination
@@ -216,19 +244,22 @@ try {
         Add-Row $scenario 'raw ceiling: HttpClient + SigV4 CopyObject loop, 128 in flight' $t.ceiling128
     }
     Add-Row $scenario 'S3Replication Sync-S3BackupToSource, in session (defaults: 128 at once)' $t.ours
+    if ($baselineManifest) { Add-Row $scenario $baselineTool $t.baseline }
     Add-Row $scenario 'S3Replication, whole process (pwsh -c import, connect, restore)' $t.oursProcess
     if ($aws) { Add-Row $scenario 'aws s3 sync (aws CLI 2.9.19, defaults)' $t.aws; Add-Row $scenario 'aws s3 sync, max_concurrent_requests = 64' $t.aws64 }
     if ($rclone) { Add-Row $scenario 'rclone sync (1.60, defaults)' $t.rclone; Add-Row $scenario 'rclone sync --transfers 64 --checkers 64' $t.rclone64 }
 
     Write-Step 'No-op re-sync'
-    $noop = @{ ours = @(); aws = @(); rclone = @() }
+    $noop = @{ baseline = @(); ours = @(); aws = @(); rclone = @() }
     for ($run = 0; $run -lt $Runs; $run++) {
+        if ($baselineManifest) { $noop.baseline += (Invoke-OurSync $baselineSynced -ModuleManifest $baselineManifest).InSessionMs }
         $noop.ours += (Invoke-OurSync $synced.ours).InSessionMs
         if ($aws) { $noop.aws += (Measure-Milliseconds { Invoke-Aws @('s3', 'sync', 's3://backup', "s3://$($synced.aws)") }).Milliseconds }
         if ($rclone) { $noop.rclone += (Measure-Milliseconds { Invoke-Rclone @('sync', 's3r:backup', "s3r:$($synced.rclone)", '--checksum') }).Milliseconds }
     }
     $scenario = "no-op re-sync of the same $ObjectCount"
     Add-Row $scenario 'S3Replication, in session' $noop.ours
+    if ($baselineManifest) { Add-Row $scenario $baselineTool $noop.baseline }
     if ($aws) { Add-Row $scenario 'aws s3 sync (defaults)' $noop.aws }
     if ($rclone) { Add-Row $scenario 'rclone sync --checksum' $noop.rclone }
 
@@ -341,6 +372,12 @@ function Ratio($a, $b) { if ($a -and $b) { '{0:N2}' -f ($a / $b) } else { 'n/a' 
 function Get-MedianOf([double[]] $Values) { if (-not $Values) { return $null }; $sorted = @($Values | Sort-Object); $sorted[[int][Math]::Floor(($sorted.Count - 1) / 2)] }
 $oursInSession = Get-Median $restoreScenario 'S3Replication Sync-S3BackupToSource, in session (defaults: 128 at once)'
 $oursCpu = Get-MedianOf $cpu['S3Replication, in session (the restore alone)'].Client
+function Format-CpuRange([string] $Tool) { $values = $cpu[$Tool].Client; '{0:N2}–{1:N2}' -f ($values | Measure-Object -Minimum).Minimum, ($values | Measure-Object -Maximum).Maximum }
+if ($baselineManifest) {
+    $baselineCpu = Get-MedianOf $cpu[$baselineCpuTool].Client
+    $cpuRatio = $oursCpu / $baselineCpu
+    $cpuVerdict = if ($oursCpu -le $baselineCpu) { 'met' } else { 'NOT met' }
+}
 if ($full) {
     # The ceiling is the faster of the two raw loops, so the ratio is not flattered by a slow loop.
     $ceiling = @((Get-Median $restoreScenario 'raw ceiling: HttpClient + SigV4 CopyObject loop, 64 in flight'), (Get-Median $restoreScenario 'raw ceiling: HttpClient + SigV4 CopyObject loop, 128 in flight')) | Measure-Object -Minimum | ForEach-Object Minimum
@@ -358,6 +395,7 @@ $lines = @(
     ''
     "Run by ``build.ps1 Bench`` on $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC: $([Environment]::ProcessorCount) cores, " +
         "$([Math]::Round((Get-Content /proc/meminfo -First 1).Split(' ', [StringSplitOptions]::RemoveEmptyEntries)[1] / 1MB)) GiB, PowerShell $($PSVersionTable.PSVersion)."
+    if ($baselineManifest) { "Baseline: the module built at $BaselineRevision (``$([IO.Path]::GetRelativePath($Root, $BaselineModulePath))``), measured in the same runs as the current one, each run in its own pwsh, alternately (baseline, then current); its rows say ``(baseline)``." }
     if ($Only) { "**Reduced run (``-Only $Only``)**: only the module's own $ObjectCount-object restore and no-op re-sync were measured; import time, the raw ceiling, the peers, the same-size change, throttling, the 1 GiB object and planning were left out, and so are their targets." }
     'Local Ceph RGW 16.2 (Debian) with the **stock beast frontend** (no tcp_nodelay), freshly started; server and clients share the 2 cores. The backup bucket is versioned; restores go into fresh plain buckets (as in the reference figures: a versioned destination costs this server about 1.5–2× per copy, for every tool).'
     "Each row: median and min–max of $Runs runs$(if ($full) { " (import rows: $importRuns)" }), tools interleaved run by run, every restore into a fresh empty bucket. Times in ms."
@@ -381,6 +419,9 @@ $lines = @(
         "- Import-Module overhead above the bare pwsh baseline (medians): **$importOverhead ms** (target < 300 ms)."
     }
     "- Client CPU per object, in session: **$('{0:N2}' -f $oursCpu) ms** (the issue's target: no more than 0.70 ms, its author's figure for the code before the restore service, measured on another day$(if ($full) { "; the raw loop: $('{0:N2}' -f (Get-MedianOf $cpu['raw ceiling, 64 in flight (copy loop only)'].Client)) ms" }))."
+    if ($baselineManifest) {
+        "- Client CPU per object, in session, against the baseline $BaselineRevision in the same run (measured alternately, baseline then current, $Runs runs each): current **$('{0:N2}' -f $oursCpu) ms** (min–max $(Format-CpuRange 'S3Replication, in session (the restore alone)')) vs baseline **$('{0:N2}' -f $baselineCpu) ms** ($(Format-CpuRange $baselineCpuTool)); current / baseline **$('{0:N2}' -f $cpuRatio)** (issue 21's target: current ≤ baseline, a ratio ≤ 1.00: $cpuVerdict)."
+    }
     if ($full) {
         "- Throttled at $ThrottleRate requests/s: ours restored $(($ourThrottled | ForEach-Object Restored) -join ', ') of $ObjectCount objects in one run each, median **$(Ratio (Get-MedianOf $ourThrottled.Ms) $idealMs)× the ideal** $idealMs ms (target ≤ 1.15) with **$('{0:P1}' -f (Get-MedianOf ($ourThrottled | ForEach-Object { $_.Refused / [Math]::Max(1, $_.Requests) })))** of its requests refused (target < 5%)."
     }
