@@ -14,6 +14,10 @@
     Package builds and packs the module into out/packages/S3Replication.<version>.nupkg, which Install-PSResource
            and Save-PSResource install from a folder repository.
     Bench  builds and measures the module against its peers on a fresh local server; writes bench/RESULTS.md.
+           -Runs and -ObjectCount override the bench's defaults (3 runs, 2,000 objects); -Only Restore measures the
+           module's own restore and no-op re-sync alone, a quick check whose RESULTS.md is not one to keep.
+           -Baseline <git revision> also builds the module at that revision (with that revision's own build.ps1) into
+           out/bench-baseline/S3Replication and measures its in-session restore in the same runs, alternately with this one.
     Missing tools are installed: Pester from NuGet into out/tools, the Ceph packages through apt (as root).
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
@@ -28,7 +32,20 @@ param(
     [string[]] $Suite,
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # With Bench: runs per scenario; without it, the bench's own default.
+    [int] $Runs,
+
+    # With Bench: objects in the restore scenarios; without it, the bench's own default.
+    [int] $ObjectCount,
+
+    # With Bench: Restore measures only the module's own restore and no-op re-sync (no peers, ceiling, throttling, ...).
+    [ValidateSet('Restore')]
+    [string] $Only,
+
+    # With Bench: a git revision (e.g. 0f2bcbc) whose module is measured beside this one, in the same runs.
+    [string] $Baseline
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -215,9 +232,53 @@ function Invoke-Demo {
     }
 }
 
+function Resolve-Commit([string] $Revision) {
+    $commit = git -C $Root rev-parse --verify --quiet "$Revision^{commit}"
+    if ($LASTEXITCODE -ne 0 -or -not $commit) { throw "-Baseline '$Revision' is not a commit in this repository." }
+    $commit
+}
+
+# Builds the module as it was at a commit, with that commit's own build.ps1 (its layout and build steps, not today's),
+# from a temporary export of the commit under out/; returns the published folder and the short revision.
+function Build-BaselineModule([string] $Commit) {
+    $short = git -C $Root rev-parse --short $Commit
+    $baselineOut = Join-Path $Out 'bench-baseline'
+    $baselineModule = Join-Path $baselineOut 'S3Replication'
+    # An export rather than a worktree: the repository's shared worktree list is left as it was.
+    $checkout = Join-Path $baselineOut "source-$short"
+    $archive = Join-Path $baselineOut "source-$short.tar"
+    if (Test-Path $baselineOut) { Remove-Item $baselineOut -Recurse -Force }
+    $null = New-Item -ItemType Directory -Force $checkout
+    Write-Step "Building the baseline module at $short (its own build.ps1) into $baselineModule"
+    try {
+        Invoke-Native 'git archive' { git -C $Root archive --format=tar -o $archive $Commit }
+        Invoke-Native 'tar' { tar -xf $archive -C $checkout }
+        Push-Location $checkout
+        # To the console, not into this function's result.
+        try { Invoke-Native "Building the module at $short" { dotnet pwsh -NoProfile -NonInteractive -File ./build.ps1 Build -Configuration $Configuration | Out-Host } }
+        finally { Pop-Location }
+        Move-Item (Join-Path $checkout 'out/S3Replication') $baselineModule
+    }
+    finally {
+        Remove-Item $checkout, $archive -Recurse -Force -ErrorAction Ignore
+    }
+    [pscustomobject]@{ ModulePath = $baselineModule; Revision = $short }
+}
+
 function Invoke-Bench {
+    # A revision that does not resolve fails before anything is built.
+    $baselineCommit = if ($Baseline) { Resolve-Commit $Baseline }
     Invoke-Build
-    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Bench.ps1') -ModulePath $ModuleOut -ResultsPath (Join-Path $Root 'bench/RESULTS.md')
+    $benchArguments = @('-ModulePath', $ModuleOut, '-ResultsPath', (Join-Path $Root 'bench/RESULTS.md'))
+    if ($baselineCommit) {
+        $baselineBuild = Build-BaselineModule $baselineCommit
+        $benchArguments += '-BaselineModulePath', $baselineBuild.ModulePath, '-BaselineRevision', $baselineBuild.Revision
+    }
+    # Only what was given (not 0 or empty) is passed on, so the bench's own defaults stay the one place they are set.
+    if ($Runs) { $benchArguments += '-Runs', $Runs }
+    if ($ObjectCount) { $benchArguments += '-ObjectCount', $ObjectCount }
+    if ($Only) { $benchArguments += '-Only', $Only }
+    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Bench.ps1') @benchArguments
     if ($LASTEXITCODE -ne 0) { throw "The benchmark failed (exit code $LASTEXITCODE)." }
 }
 

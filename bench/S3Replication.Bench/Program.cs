@@ -113,11 +113,14 @@ static async Task<int> PlanMemory(int count)
     using var process = Process.GetCurrentProcess();
     var workingSetBefore = process.WorkingSet64;
     long peakManaged = 0, different = 0, planned = 0;
+    // The compare's planning: the merge-join of both listings and the one decision per key, as Compare-S3BackupBucket
+    // makes it (archive state not asked); by ETag, so no key needs a HEAD and nothing leaves the process.
+    var policy = new DecisionPolicy(CompareMode.ETag) { CheckArchive = false };
     var watch = Stopwatch.StartNew();
-    await foreach (var item in SyncPlanner.Join(Listing("backup", count, 0), Listing("source", count, 97), CompareMode.ETag))
+    await foreach (var candidate in SyncPlanner.Join(Listing("backup", count, 0), Listing("source", count, 97)))
     {
         planned++;
-        if (item.State == PlanState.Different)
+        if (RestoreDecider.Decide(candidate, policy).StateOf(candidate) == PlanState.Different)
         {
             different++;
         }
