@@ -213,16 +213,19 @@ try {
             $t.ceiling += Invoke-Ceiling 64
             $t.ceiling128 += Invoke-Ceiling 128
         }
-        # The baseline right before ours in every run, so both see the same server state and the same neighbours.
+        # The baseline next to ours in every run, so both see the same server state and the same neighbours; first on even
+        # runs and second on odd ones, so a drift within a run (a server warming up, a neighbour starting) cancels out.
         $baselineRun = $null
-        if ($baselineManifest) {
+        $measureBaseline = {
             $baselineSynced = New-Destination
             $baselineRun = Invoke-OurSync $baselineSynced -ModuleManifest $baselineManifest
             if ($baselineRun.Copied -ne $ObjectCount) { throw "S3Replication at $BaselineRevision (baseline) copied $($baselineRun.Copied) of $ObjectCount objects." }
             $t.baseline += $baselineRun.InSessionMs
         }
+        if ($baselineManifest -and $run % 2 -eq 0) { . $measureBaseline }
         $destination = New-Destination
         $ours = Invoke-OurSync $destination
+        if ($baselineManifest -and $run % 2 -eq 1) { . $measureBaseline }
         if ($ours.Copied -ne $ObjectCount) { throw "S3Replication copied $($ours.Copied) of $ObjectCount objects." }
         $t.ours += $ours.InSessionMs; $t.oursProcess += $ours.WholeProcessMs; $synced.ours = $destination
         Add-Cpu 'S3Replication, in session (the restore alone)' $ours.InSessionCpuMs $ours.ServerCpuMs
@@ -398,7 +401,7 @@ $lines = @(
     ''
     "Run by ``build.ps1 Bench`` on $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC: $([Environment]::ProcessorCount) cores, " +
         "$([Math]::Round((Get-Content /proc/meminfo -First 1).Split(' ', [StringSplitOptions]::RemoveEmptyEntries)[1] / 1MB)) GiB, PowerShell $($PSVersionTable.PSVersion)."
-    if ($baselineManifest) { "Baseline: the module built at $BaselineRevision (``$([IO.Path]::GetRelativePath($Root, $BaselineModulePath))``), measured in the same runs as the current one, each run in its own pwsh, alternately (baseline, then current); its rows say ``(baseline)``." }
+    if ($baselineManifest) { "Baseline: the module built at $BaselineRevision (``$([IO.Path]::GetRelativePath($Root, $BaselineModulePath))``), measured in the same runs as the current one, each run in its own pwsh, in alternating order (baseline first on even runs, current first on odd ones); its rows say ``(baseline)``." }
     if ($Only) { "**Reduced run (``-Only $Only``)**: only the module's own $ObjectCount-object restore and no-op re-sync were measured; import time, the raw ceiling, the peers, the same-size change, throttling, the 1 GiB object and planning were left out, and so are their targets." }
     'Local Ceph RGW 16.2 (Debian) with the **stock beast frontend** (no tcp_nodelay), freshly started; server and clients share the 2 cores. The backup bucket is versioned; restores go into fresh plain buckets (as in the reference figures: a versioned destination costs this server about 1.5–2× per copy, for every tool).'
     "Each row: median and min–max of $Runs runs$(if ($full) { " (import rows: $importRuns)" }), tools interleaved run by run, every restore into a fresh empty bucket. Times in ms."
@@ -423,7 +426,7 @@ $lines = @(
     }
     "- Client CPU per object, in session: **$('{0:N2}' -f $oursCpu) ms** (the issue's target: no more than 0.70 ms, its author's figure for the code before the restore service, measured on another day$(if ($full) { "; the raw loop: $('{0:N2}' -f (Get-MedianOf $cpu['raw ceiling, 64 in flight (copy loop only)'].Client)) ms" }))."
     if ($baselineManifest) {
-        "- Client CPU per object, in session, against the baseline $BaselineRevision in the same run (measured alternately, baseline then current, $Runs runs each): current **$('{0:N2}' -f $oursCpu) ms** (min–max $(Format-CpuRange 'S3Replication, in session (the restore alone)')) vs baseline **$('{0:N2}' -f $baselineCpu) ms** ($(Format-CpuRange $baselineCpuTool)); current / baseline **$('{0:N2}' -f $cpuRatio)**, per run $pairedRatios (issue 21's target: current ≤ baseline, a ratio ≤ 1.00: $cpuVerdict)."
+        "- Client CPU per object, in session, against the baseline $BaselineRevision in the same run (measured in the same runs, in alternating order, $Runs runs each): current **$('{0:N2}' -f $oursCpu) ms** (min–max $(Format-CpuRange 'S3Replication, in session (the restore alone)')) vs baseline **$('{0:N2}' -f $baselineCpu) ms** ($(Format-CpuRange $baselineCpuTool)); current / baseline **$('{0:N2}' -f $cpuRatio)**, per run $pairedRatios (issue 21's target: current ≤ baseline, a ratio ≤ 1.00: $cpuVerdict)."
     }
     if ($full) {
         "- Throttled at $ThrottleRate requests/s: ours restored $(($ourThrottled | ForEach-Object Restored) -join ', ') of $ObjectCount objects in one run each, median **$(Ratio (Get-MedianOf $ourThrottled.Ms) $idealMs)× the ideal** $idealMs ms (target ≤ 1.15) with **$('{0:P1}' -f (Get-MedianOf ($ourThrottled | ForEach-Object { $_.Refused / [Math]::Max(1, $_.Requests) })))** of its requests refused (target < 5%)."
