@@ -6,7 +6,38 @@ using S3Replication.Core;
 namespace S3Replication.Diagnostics;
 
 /// <summary>What a failed check means for the operator.</summary>
-internal sealed record AccessVerdict(string Outcome, string ErrorCode, string Hint);
+/// <summary>What one access check found; AccessCheckRecord.Outcome's names.</summary>
+internal enum AccessOutcome
+{
+    Allowed,
+    Denied,
+    Error,
+
+    /// <summary>Not tried: nothing to try it on, or not a permission the runbook needs.</summary>
+    Skipped,
+}
+
+/// <summary>
+/// One access check as the probe works with it (its outcome typed); <see cref="ToRecord"/> is what Test-S3BackupAccess writes.
+/// </summary>
+internal sealed class AccessCheck
+{
+    public string? Bucket { get; set; }
+    public string Check { get; set; } = "";
+    public string Target { get; set; } = "";
+    public string? Action { get; set; }
+    public AccessOutcome Outcome { get; set; }
+    public string? ErrorCode { get; set; }
+    public string? Detail { get; set; }
+    public string? Hint { get; set; }
+
+    public Records.AccessCheckRecord ToRecord() => new()
+    {
+        Bucket = Bucket, Check = Check, Target = Target, Action = Action, Outcome = Outcome.ToString(), ErrorCode = ErrorCode, Detail = Detail, Hint = Hint,
+    };
+}
+
+internal sealed record AccessVerdict(AccessOutcome Outcome, string ErrorCode, string Hint);
 
 /// <summary>
 /// Turns an S3 error from one access check into an outcome and a hint that names what to change: the IAM action and
@@ -24,26 +55,26 @@ internal static class AccessHints
         var text = message ?? "";
         if (AwsErrors.IsChecksumRejection(code, text))
         {
-            return new AccessVerdict("Error", code, AwsErrors.ChecksumHint);
+            return new AccessVerdict(AccessOutcome.Error, code, AwsErrors.ChecksumHint);
         }
         switch (code)
         {
             case "AccessDenied" or "AllAccessDisabled" or "Forbidden" or "403":
-                return new AccessVerdict("Denied", code, DeniedHint(action, resource, text));
+                return new AccessVerdict(AccessOutcome.Denied, code, DeniedHint(action, resource, text));
             case "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "InvalidToken" or "ExpiredToken" or "TokenRefreshRequired":
-                return new AccessVerdict("Error", code,
+                return new AccessVerdict(AccessOutcome.Error, code,
                     "The credentials were refused: check the profile's access key and secret (or renew the session) and try again.");
             case "NoSuchBucket":
-                return new AccessVerdict("Error", code, "The bucket does not exist at this endpoint: check the name, -EndpointUrl and -Region.");
+                return new AccessVerdict(AccessOutcome.Error, code, "The bucket does not exist at this endpoint: check the name, -EndpointUrl and -Region.");
             case "NoSuchKey" or "404" when action is "s3:GetObject":
-                return new AccessVerdict("Error", code, "The object does not exist: give -Key an existing key, or leave it out to read the first listed object.");
+                return new AccessVerdict(AccessOutcome.Error, code, "The object does not exist: give -Key an existing key, or leave it out to read the first listed object.");
             case "PermanentRedirect" or "AuthorizationHeaderMalformed" or "IllegalLocationConstraintException" or "301" or "TemporaryRedirect":
                 var region = bucketRegion ?? (ExpectedRegion.Match(text) is { Success: true } match ? match.Groups[1].Value : null);
-                return new AccessVerdict("Error", code, region is null
+                return new AccessVerdict(AccessOutcome.Error, code, region is null
                     ? $"The bucket is not in region {sessionRegion}: find its region and give -Region."
                     : $"The bucket is in region {region}, not {sessionRegion}: add -Region {region} (or set region = {region} in the profile).");
             default:
-                return new AccessVerdict("Error", code, $"{action} on {resource} failed: {text}".TrimEnd(' ', ':'));
+                return new AccessVerdict(AccessOutcome.Error, code, $"{action} on {resource} failed: {text}".TrimEnd(' ', ':'));
         }
     }
 

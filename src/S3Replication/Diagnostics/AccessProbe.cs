@@ -16,7 +16,7 @@ using S3Replication.Session;
 namespace S3Replication.Diagnostics;
 
 /// <summary>
-/// Tries, one request each, what the runbook needs of a bucket and reports each as an <see cref="AccessCheckRecord"/>.
+/// Tries, one request each, what the runbook needs of a bucket and reports each as an <see cref="AccessCheck"/>.
 /// A denial is a finding, not a failure: every check runs and reports, whatever the others found.
 /// </summary>
 internal sealed class AccessProbe
@@ -42,10 +42,10 @@ internal sealed class AccessProbe
     public static string ObjectArn(string bucket, string key) => $"arn:aws:s3:::{bucket}/{key}";
 
     /// <summary>Obtains the credentials (assuming the role where the profile says so) and learns who they belong to.</summary>
-    public async Task<AccessCheckRecord> IdentityAsync(CancellationToken cancellationToken)
+    public async Task<AccessCheck> IdentityAsync(CancellationToken cancellationToken)
     {
         var roleArn = _session.Plan.RoleArn;
-        var record = new AccessCheckRecord
+        var record = new AccessCheck
         {
             Check = "Identity",
             Target = _session.ProfileName ?? "(default credentials)",
@@ -57,32 +57,32 @@ internal sealed class AccessProbe
             var identity = await _session.GetIdentityAsync(cancellationToken).ConfigureAwait(false);
             if (identity.Arn is not null)
             {
-                record.Outcome = "Allowed";
+                record.Outcome = AccessOutcome.Allowed;
                 record.Detail = identity.Arn;
             }
             else if (roleArn is not null)
             {
                 // STS answered AssumeRole, which is the check; only the session's own ARN is not known.
-                record.Outcome = "Allowed";
+                record.Outcome = AccessOutcome.Allowed;
                 record.Detail = $"assumed {roleArn} (this endpoint does not say the session's ARN)";
             }
             else
             {
-                record.Outcome = "Skipped";
+                record.Outcome = AccessOutcome.Skipped;
                 record.Hint = "This endpoint does not answer sts:GetCallerIdentity, so the keys were not checked on their own; the bucket checks show what they may do.";
             }
         }
         catch (S3BackupException error)
         {
             // Assuming the role failed (the credential provider already explains why and what to do).
-            record.Outcome = error.ErrorId == ErrorId.AccessDenied ? "Denied" : "Error";
+            record.Outcome = error.ErrorId == ErrorId.AccessDenied ? AccessOutcome.Denied : AccessOutcome.Error;
             record.ErrorCode = error.ErrorId.ToString();
             record.Hint = error.Message;
         }
         catch (AmazonServiceException error) when (!cancellationToken.IsCancellationRequested)
         {
             var denied = error.StatusCode == System.Net.HttpStatusCode.Forbidden;
-            record.Outcome = denied ? "Denied" : "Error";
+            record.Outcome = denied ? AccessOutcome.Denied : AccessOutcome.Error;
             record.ErrorCode = error.ErrorCode ?? ((int)error.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
             record.Hint = denied && roleArn is not null
                 ? $"Assuming {roleArn} was refused: the role's trust policy must name the source identity (Add-BackupRoleTrustPrincipal), " +
@@ -91,7 +91,7 @@ internal sealed class AccessProbe
         }
         catch (Exception error) when (IsConnectionFailure(error, cancellationToken))
         {
-            record.Outcome = "Error";
+            record.Outcome = AccessOutcome.Error;
             record.ErrorCode = "CredentialsFailed";
             record.Hint = $"No credentials for {record.Target}: {error.Message}";
         }
@@ -102,7 +102,7 @@ internal sealed class AccessProbe
     /// Where the bucket lives compared with the session's region. Not a permission the runbook needs, so a refusal
     /// is Skipped rather than Denied.
     /// </summary>
-    public async Task<AccessCheckRecord> RegionAsync(string bucket, CancellationToken cancellationToken)
+    public async Task<AccessCheck> RegionAsync(string bucket, CancellationToken cancellationToken)
     {
         string? location = null;
         var record = await CheckAsync(bucket, "Region", "s3:GetBucketLocation", BucketArn(bucket), async () =>
@@ -113,14 +113,14 @@ internal sealed class AccessProbe
                 ? $"bucket in {location}, session in {_region}"
                 : $"the server names the bucket's zone group '{location}', not an AWS region; requests are signed for {_region}";
         }, cancellationToken).ConfigureAwait(false);
-        if (record.Outcome == "Denied")
+        if (record.Outcome == AccessOutcome.Denied)
         {
-            record.Outcome = "Skipped";
+            record.Outcome = AccessOutcome.Skipped;
             record.Hint = $"The region was not verified: s3:GetBucketLocation on {BucketArn(bucket)} is not allowed (the runbook does not need it).";
         }
         else if (location is not null && AwsRegionShape.IsMatch(location) && location != _region)
         {
-            record.Outcome = "Error";
+            record.Outcome = AccessOutcome.Error;
             record.ErrorCode = "WrongRegion";
             record.Hint = $"The bucket is in region {location}, not {_region}: add -Region {location} (or set region = {location} in the profile).";
         }
@@ -128,7 +128,7 @@ internal sealed class AccessProbe
     }
 
     /// <summary>Lists one key; returns it so the Read check has something to read when no key was given.</summary>
-    public async Task<(AccessCheckRecord Record, string? FirstKey)> ListAsync(string bucket, CancellationToken cancellationToken)
+    public async Task<(AccessCheck Record, string? FirstKey)> ListAsync(string bucket, CancellationToken cancellationToken)
     {
         string? firstKey = null;
         var record = await CheckAsync(bucket, "List", "s3:ListBucket", BucketArn(bucket), async () =>
@@ -141,7 +141,7 @@ internal sealed class AccessProbe
     }
 
     /// <summary>Reads the first byte of an object: enough to prove s3:GetObject (and the KMS key, if any) without downloading it.</summary>
-    public Task<AccessCheckRecord> ReadAsync(string bucket, string key, CancellationToken cancellationToken) =>
+    public Task<AccessCheck> ReadAsync(string bucket, string key, CancellationToken cancellationToken) =>
         CheckAsync(bucket, "Read", "s3:GetObject", ObjectArn(bucket, key), async () =>
         {
             try
@@ -163,10 +163,10 @@ internal sealed class AccessProbe
     /// whatever happens after it may have been written, cancellation included; in a versioned bucket its version is
     /// deleted, so nothing of it survives.
     /// </summary>
-    public async Task<IReadOnlyList<AccessCheckRecord>> WriteAsync(string bucket, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<AccessCheck>> WriteAsync(string bucket, CancellationToken cancellationToken)
     {
         var key = ProbePrefix + Guid.NewGuid().ToString("N");
-        var records = new List<AccessCheckRecord>();
+        var records = new List<AccessCheck>();
         string? versionId = null;
         var written = false;
         try
@@ -191,23 +191,23 @@ internal sealed class AccessProbe
     /// nothing of the probe behind. Where the probe cannot be written, or the bucket keeps no versions, the Undo check is
     /// Skipped and says why it could not be tried. Cancelled after the write, the probe's version is still removed.
     /// </summary>
-    public async Task<IReadOnlyList<AccessCheckRecord>> UndoAsync(string bucket, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<AccessCheck>> UndoAsync(string bucket, CancellationToken cancellationToken)
     {
         var key = ProbePrefix + Guid.NewGuid().ToString("N");
-        var records = new List<AccessCheckRecord>();
+        var records = new List<AccessCheck>();
         string? versionId = null;
         var written = false;
         var removed = false;
-        AccessCheckRecord Skipped(string hint) => new()
+        AccessCheck Skipped(string hint) => new()
         {
-            Bucket = bucket, Check = "Undo", Action = "s3:DeleteObjectVersion", Target = ObjectArn(bucket, "*"), Outcome = "Skipped", Hint = hint,
+            Bucket = bucket, Check = "Undo", Action = "s3:DeleteObjectVersion", Target = ObjectArn(bucket, "*"), Outcome = AccessOutcome.Skipped, Hint = hint,
         };
         try
         {
             var write = await PutProbeAsync(bucket, key, id => (written, versionId) = (true, id), cancellationToken).ConfigureAwait(false);
-            if (write.Outcome != "Allowed")
+            if (write.Outcome != AccessOutcome.Allowed)
             {
-                records.Add(Skipped($"Could not be tried: it removes a version of a probe object it writes first, and writing one was {write.Outcome.ToLowerInvariant()} " +
+                records.Add(Skipped($"Could not be tried: it removes a version of a probe object it writes first, and writing one was {write.Outcome.ToString().ToLowerInvariant()} " +
                     $"({write.ErrorCode}). {write.Hint}"));
                 return records;
             }
@@ -244,7 +244,7 @@ internal sealed class AccessProbe
             if (!removed && (written || cancellationToken.IsCancellationRequested) && (versionId is null || cancellationToken.IsCancellationRequested))
             {
                 var cleanup = await DeleteProbeAsync(bucket, key, versionId).ConfigureAwait(false);
-                if (cleanup.Outcome != "Allowed")
+                if (cleanup.Outcome != AccessOutcome.Allowed)
                 {
                     records.Add(cleanup);
                 }
@@ -254,7 +254,7 @@ internal sealed class AccessProbe
     }
 
     /// <summary>The Write check: puts a probe object at <paramref name="key"/>; <paramref name="written"/> hears its version id (null where the bucket keeps none).</summary>
-    private Task<AccessCheckRecord> PutProbeAsync(string bucket, string key, Action<string?> written, CancellationToken cancellationToken) =>
+    private Task<AccessCheck> PutProbeAsync(string bucket, string key, Action<string?> written, CancellationToken cancellationToken) =>
         CheckAsync(bucket, "Write", "s3:PutObject", ObjectArn(bucket, "*"), async () =>
         {
             var response = await S3.PutObjectAsync(new PutObjectRequest
@@ -268,7 +268,7 @@ internal sealed class AccessProbe
             return $"wrote {key}";
         }, cancellationToken);
 
-    private async Task<AccessCheckRecord> DeleteProbeAsync(string bucket, string key, string? versionId)
+    private async Task<AccessCheck> DeleteProbeAsync(string bucket, string key, string? versionId)
     {
         using var timeout = new CancellationTokenSource(CleanupTimeout);
         var action = versionId is null ? "s3:DeleteObject" : "s3:DeleteObjectVersion";
@@ -277,7 +277,7 @@ internal sealed class AccessProbe
             await S3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = bucket, Key = key, VersionId = versionId }, timeout.Token).ConfigureAwait(false);
             return $"deleted {key}" + (versionId is null ? "" : $" version {versionId}");
         }, timeout.Token).ConfigureAwait(false);
-        if (record.Outcome != "Allowed")
+        if (record.Outcome != AccessOutcome.Allowed)
         {
             record.Hint += versionId is null
                 ? $" The probe object s3://{bucket}/{key} remains: remove it with an identity that may."
@@ -286,7 +286,7 @@ internal sealed class AccessProbe
         return record;
     }
 
-    public Task<AccessCheckRecord> VersioningAsync(string bucket, CancellationToken cancellationToken) =>
+    public Task<AccessCheck> VersioningAsync(string bucket, CancellationToken cancellationToken) =>
         CheckAsync(bucket, "Versioning", "s3:GetBucketVersioning", BucketArn(bucket), async () =>
         {
             var response = await S3.GetBucketVersioningAsync(new GetBucketVersioningRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
@@ -299,10 +299,10 @@ internal sealed class AccessProbe
     /// What -AsOf and -AllVersions need besides plain reads: s3:ListBucketVersions, then s3:GetObjectVersion on the first
     /// version listed. A role can pass List and Read and still fail every point-in-time restore without them.
     /// </summary>
-    public async Task<IReadOnlyList<AccessCheckRecord>> VersionsAsync(string bucket, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<AccessCheck>> VersionsAsync(string bucket, CancellationToken cancellationToken)
     {
         S3ObjectVersion? first = null;
-        var records = new List<AccessCheckRecord>
+        var records = new List<AccessCheck>
         {
             await CheckAsync(bucket, "Versions", "s3:ListBucketVersions", BucketArn(bucket), async () =>
             {
@@ -323,7 +323,7 @@ internal sealed class AccessProbe
         return records;
     }
 
-    public Task<AccessCheckRecord> ReplicationAsync(string bucket, CancellationToken cancellationToken) =>
+    public Task<AccessCheck> ReplicationAsync(string bucket, CancellationToken cancellationToken) =>
         CheckAsync(bucket, "Replication", "s3:GetReplicationConfiguration", BucketArn(bucket), async () =>
         {
             try
@@ -338,14 +338,14 @@ internal sealed class AccessProbe
             }
         }, cancellationToken);
 
-    private async Task<AccessCheckRecord> CheckAsync(string bucket, string check, string action, string resource, Func<Task<string>> call,
+    private async Task<AccessCheck> CheckAsync(string bucket, string check, string action, string resource, Func<Task<string>> call,
         CancellationToken cancellationToken, Func<string, string?>? adviceWhenAllowed = null)
     {
-        var record = new AccessCheckRecord { Bucket = bucket, Check = check, Target = resource, Action = action };
+        var record = new AccessCheck { Bucket = bucket, Check = check, Target = resource, Action = action };
         try
         {
             record.Detail = await call().ConfigureAwait(false);
-            record.Outcome = "Allowed";
+            record.Outcome = AccessOutcome.Allowed;
             record.Hint = adviceWhenAllowed?.Invoke(record.Detail);
         }
         catch (AmazonServiceException error) when (!cancellationToken.IsCancellationRequested)
@@ -355,7 +355,7 @@ internal sealed class AccessProbe
         }
         catch (Exception error) when (IsConnectionFailure(error, cancellationToken))
         {
-            record.Outcome = "Error";
+            record.Outcome = AccessOutcome.Error;
             record.ErrorCode = "ConnectionFailed";
             record.Hint = $"{action} on {resource} could not be tried: {error.Message}";
         }

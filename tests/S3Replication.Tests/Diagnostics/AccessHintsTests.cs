@@ -22,7 +22,7 @@ public class AccessHintsTests
     public void A_denial_names_what_denied_and_the_action(string message, string hint)
     {
         var verdict = AccessHints.Classify("s3:PutObject", Resource, "AccessDenied", HttpStatusCode.Forbidden, message, "eu-west-2");
-        Assert.Equal(("Denied", "AccessDenied"), (verdict.Outcome, verdict.ErrorCode));
+        Assert.Equal(("Denied", "AccessDenied"), (verdict.Outcome.ToString(), verdict.ErrorCode));
         Assert.Contains(hint, verdict.Hint);
     }
 
@@ -48,7 +48,7 @@ public class AccessHintsTests
     public void Other_failures_are_errors_with_a_specific_hint(string? code, HttpStatusCode status, string? message, string hint)
     {
         var verdict = AccessHints.Classify("s3:PutObject", Resource, code, status, message, "us-east-1");
-        Assert.Equal("Error", verdict.Outcome);
+        Assert.Equal("Error", verdict.Outcome.ToString());
         Assert.Contains(hint, verdict.Hint);
     }
 

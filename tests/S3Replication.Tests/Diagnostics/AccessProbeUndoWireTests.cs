@@ -32,7 +32,7 @@ public class AccessProbeUndoWireTests
 
         var records = await probe.UndoAsync("sds-data-dev", default);
 
-        Assert.Equal(new[] { "UndoCheck Allowed s3:ListBucketVersions", "Undo Allowed s3:DeleteObjectVersion" }, records.Select(record => $"{record.Check} {record.Outcome} {record.Action}"));
+        Assert.Equal(new[] { "UndoCheck Allowed s3:ListBucketVersions", "Undo Allowed s3:DeleteObjectVersion" }, records.Select(record => $"{record.Check} {record.Outcome.ToString()} {record.Action}"));
         Assert.Equal(data, s3.State("sds-data-dev"));
         var requests = s3.Http.Requests;
         Assert.Equal(new[] { "PUT", "GET", "DELETE" }, requests.Select(request => request.Method.Method));
@@ -53,7 +53,7 @@ public class AccessProbeUndoWireTests
         var records = await probe.UndoAsync("sds-data-dev", default);
 
         var undo = records.Single(record => record.Check == "Undo");
-        Assert.Equal(("Denied", "AccessDenied"), (undo.Outcome, undo.ErrorCode));
+        Assert.Equal(("Denied", "AccessDenied"), (undo.Outcome.ToString(), undo.ErrorCode));
         Assert.Contains("s3:DeleteObjectVersion on arn:aws:s3:::sds-data-dev/*", undo.Hint);
         Assert.Contains("remains: remove it with an identity that may", undo.Hint);
         Assert.Single(s3.Http.Requests, request => request.Method == HttpMethod.Delete);
@@ -68,7 +68,7 @@ public class AccessProbeUndoWireTests
 
         var record = Assert.Single(await probe.UndoAsync("sds-data-dev", default));
 
-        Assert.Equal(("Undo", "Skipped", "s3:DeleteObjectVersion"), (record.Check, record.Outcome, record.Action));
+        Assert.Equal(("Undo", "Skipped", "s3:DeleteObjectVersion"), (record.Check, record.Outcome.ToString(), record.Action));
         Assert.StartsWith("Could not be tried: it removes a version of a probe object it writes first, and writing one was denied (AccessDenied).", record.Hint);
         Assert.Contains("s3:PutObject on arn:aws:s3:::sds-data-dev/*", record.Hint);
         Assert.Single(s3.Http.Requests);
@@ -83,7 +83,7 @@ public class AccessProbeUndoWireTests
 
         var record = Assert.Single(await probe.UndoAsync("sds-data-dev", default));
 
-        Assert.Equal(("Undo", "Skipped"), (record.Check, record.Outcome));
+        Assert.Equal(("Undo", "Skipped"), (record.Check, record.Outcome.ToString()));
         Assert.Contains("keeps no versions", record.Hint);
         Assert.Equal("", s3.State("sds-data-dev"));
         Assert.Equal(new[] { "PUT", "DELETE" }, s3.Http.Requests.Select(request => request.Method.Method));

@@ -28,7 +28,7 @@ public class AccessProbeWireTests
 
         var record = await probe.ReplicationAsync("sds-data-dev", default);
 
-        Assert.Equal(("Allowed", "no replication rules"), (record.Outcome, record.Detail));
+        Assert.Equal(("Allowed", "no replication rules"), (record.Outcome.ToString(), record.Detail));
         Assert.Contains("replication", Assert.Single(http.Requests).Uri.Query);
     }
 
@@ -45,7 +45,7 @@ public class AccessProbeWireTests
 
         var record = await probe.RegionAsync("sds-data-dev", default);
 
-        Assert.Equal(outcome, record.Outcome);
+        Assert.Equal(outcome, record.Outcome.ToString());
         if (hint is not null)
         {
             Assert.Contains(hint, record.Hint);
@@ -65,7 +65,7 @@ public class AccessProbeWireTests
 
         var record = await probe.IdentityAsync(default);
 
-        Assert.Equal(("Allowed", "arn:aws:iam::111111111111:user/ops", "sts:GetCallerIdentity"), (record.Outcome, record.Detail, record.Action));
+        Assert.Equal(("Allowed", "arn:aws:iam::111111111111:user/ops", "sts:GetCallerIdentity"), (record.Outcome.ToString(), record.Detail, record.Action));
         Assert.Equal("GetCallerIdentity", Assert.Single(http.Requests).Form["Action"]);
     }
 
@@ -79,7 +79,7 @@ public class AccessProbeWireTests
         var records = await probe.WriteAsync("sds-data-dev", default);
 
         var write = Assert.Single(records);
-        Assert.Equal(("Write", "Denied", "s3:PutObject"), (write.Check, write.Outcome, write.Action));
+        Assert.Equal(("Write", "Denied", "s3:PutObject"), (write.Check, write.Outcome.ToString(), write.Action));
         Assert.Contains("s3:PutObject on arn:aws:s3:::sds-data-dev/*", write.Hint);
         Assert.Equal("PUT", Assert.Single(http.Requests).Method.Method);
         Assert.StartsWith("/sds-data-dev/s3backup-access-probe/", http.Requests.Single().Uri.AbsolutePath);

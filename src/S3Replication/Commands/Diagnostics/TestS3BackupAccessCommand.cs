@@ -43,7 +43,7 @@ public sealed class TestS3BackupAccessCommand : S3BackupCmdlet
     {
         _probe = new AccessProbe(ResolveSession());
         var identity = await _probe.IdentityAsync(cancellationToken).ConfigureAwait(false);
-        _identityFailed = identity.Outcome is "Denied" or "Error";
+        _identityFailed = identity.Outcome is AccessOutcome.Denied or AccessOutcome.Error;
         await ReportAsync(identity).ConfigureAwait(false);
     }
 
@@ -78,10 +78,10 @@ public sealed class TestS3BackupAccessCommand : S3BackupCmdlet
     protected override Task EndProcessingAsync(CancellationToken cancellationToken) =>
         Quiet ? WriteObjectAsync(_allAllowed) : Task.CompletedTask;
 
-    private async Task<List<AccessCheckRecord>> CheckBucketAsync(string bucket, CancellationToken cancellationToken)
+    private async Task<List<AccessCheck>> CheckBucketAsync(string bucket, CancellationToken cancellationToken)
     {
         var probe = _probe!;
-        var records = new List<AccessCheckRecord> { await probe.RegionAsync(bucket, cancellationToken).ConfigureAwait(false) };
+        var records = new List<AccessCheck> { await probe.RegionAsync(bucket, cancellationToken).ConfigureAwait(false) };
         string? firstKey = null;
         if (Wants("List"))
         {
@@ -94,9 +94,9 @@ public sealed class TestS3BackupAccessCommand : S3BackupCmdlet
             var readKey = Key ?? firstKey;
             records.Add(readKey is not null
                 ? await probe.ReadAsync(bucket, readKey, cancellationToken).ConfigureAwait(false)
-                : new AccessCheckRecord
+                : new AccessCheck
                 {
-                    Bucket = bucket, Check = "Read", Action = "s3:GetObject", Target = AccessProbe.ObjectArn(bucket, "*"), Outcome = "Skipped",
+                    Bucket = bucket, Check = "Read", Action = "s3:GetObject", Target = AccessProbe.ObjectArn(bucket, "*"), Outcome = AccessOutcome.Skipped,
                     Hint = Wants("List") ? "Nothing to read: the bucket is empty or could not be listed; give -Key to read a known object."
                         : "Give -Key (or the List probe) so there is an object to read.",
                 });
@@ -127,12 +127,12 @@ public sealed class TestS3BackupAccessCommand : S3BackupCmdlet
 
     private bool Wants(string probe) => Probe.Contains(probe, StringComparer.OrdinalIgnoreCase);
 
-    private Task ReportAsync(AccessCheckRecord record)
+    private Task ReportAsync(AccessCheck record)
     {
-        if (record.Outcome is "Denied" or "Error")
+        if (record.Outcome is AccessOutcome.Denied or AccessOutcome.Error)
         {
             _allAllowed = false;
         }
-        return Quiet ? WriteVerboseAsync(record.ToString()) : WriteObjectAsync(record);
+        return Quiet ? WriteVerboseAsync(record.ToRecord().ToString()) : WriteObjectAsync(record.ToRecord());
     }
 }
