@@ -8,7 +8,7 @@ public sealed class AccessCheckRecord
 {
     public string? Bucket { get; set; }
 
-    /// <summary>Identity, Region, List, Read, ReadVersion, Write, Versioning, Versions, UndoCheck, Undo or Replication.</summary>
+    /// <summary>Identity, Region, List, Read, ReadVersion, Write, Delete, Versioning, Versions, UndoCheck, Undo or Replication.</summary>
     public string Check { get; set; } = "";
 
     /// <summary>The resource checked: an ARN, or the profile for the Identity check.</summary>
