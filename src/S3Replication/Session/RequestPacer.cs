@@ -27,12 +27,29 @@ internal static class RequestPacer
 {
     private static readonly AsyncLocal<IRequestPacing?> Current = new();
 
-    /// <summary>Paces every request made from the calling flow (and the tasks it starts) until disposed.</summary>
+    /// <summary>
+    /// Paces every request made from the calling flow (and the tasks it starts) until disposed. Where the flow is paced by
+    /// <paramref name="pacing"/> already (an item started from its run's own flow), nothing changes: setting an AsyncLocal
+    /// costs a new execution context, and that would be on every item's path.
+    /// </summary>
     public static IDisposable Lease(IRequestPacing pacing)
     {
         var previous = Current.Value;
+        if (ReferenceEquals(previous, pacing))
+        {
+            return Unchanged.Instance;
+        }
         Current.Value = pacing;
         return new Release(previous);
+    }
+
+    private sealed class Unchanged : IDisposable
+    {
+        public static readonly Unchanged Instance = new();
+
+        public void Dispose()
+        {
+        }
     }
 
     /// <summary>The HTTP handler that paces requests by the lease of the flow that sends them.</summary>

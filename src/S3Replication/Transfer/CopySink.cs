@@ -58,13 +58,13 @@ internal sealed class CopySink : IRestoreSink
         switch (decision.Verdict)
         {
             case Verdict.Copy when Commit:
-                await StartAsync(candidate, token => CopyAsync(candidate, backup!, decision.Reason, token)).ConfigureAwait(false);
+                await StartAsync(candidate, (watch, token) => CopyAsync(candidate, backup!, decision.Reason, watch, token)).ConfigureAwait(false);
                 return;
             case Verdict.Copy:
                 await ReportAsync(Outcome(candidate, SyncAction.WouldCopy, decision.Reason) with { Bytes = backup!.Size }).ConfigureAwait(false);
                 return;
             case Verdict.NeedsRestore when decision.Reason == SyncReason.Archived && _run.Settings.Copy.RestoreArchived && Commit:
-                await StartAsync(candidate, token => StartArchiveRestoreAsync(candidate, backup!, token)).ConfigureAwait(false);
+                await StartAsync(candidate, (watch, token) => StartArchiveRestoreAsync(candidate, backup!, watch, token)).ConfigureAwait(false);
                 return;
             case Verdict.NeedsRestore or Verdict.TooLarge:
                 await ReportAsync(Outcome(candidate, decision.Verdict == Verdict.TooLarge ? SyncAction.TooLarge : SyncAction.NeedsRestore, decision.Reason))
@@ -94,7 +94,7 @@ internal sealed class CopySink : IRestoreSink
             {
                 await ReportAsync(Outcome(candidate, SyncAction.WouldDelete, SyncReason.MissingInBackup)).ConfigureAwait(false);
             }
-            else if (!await StartAsync(candidate, token => RemoveAsync(candidate, token)).ConfigureAwait(false))
+            else if (!await StartAsync(candidate, (watch, token) => RemoveAsync(candidate, watch, token)).ConfigureAwait(false))
             {
                 break;
             }
@@ -102,60 +102,68 @@ internal sealed class CopySink : IRestoreSink
         await _run.Runner.CompleteAsync().ConfigureAwait(false);
     }
 
-    private Task<bool> StartAsync(Candidate candidate, Func<CancellationToken, Task<RestoreOutcome>> work) =>
+    /// <summary>Starts one item; the work makes its outcome when it ends, with the time it took from <paramref name="work"/>'s watch.</summary>
+    private Task<bool> StartAsync(Candidate candidate, Func<Stopwatch, CancellationToken, Task<RestoreOutcome>> work) =>
         _run.Runner.StartAsync(async token =>
         {
             var watch = Stopwatch.StartNew();
             RestoreOutcome outcome;
             try
             {
-                outcome = await work(token).ConfigureAwait(false);
+                outcome = await work(watch, token).ConfigureAwait(false);
             }
             catch (Exception error) when (RetryPolicies.S3.EndsItem(error, token))
             {
-                outcome = Outcome(candidate, SyncAction.Failed, null) with { Failure = Explain(candidate, error) };
+                outcome = Outcome(candidate, SyncAction.Failed, null) with { Failure = Explain(candidate, error), Duration = watch.Elapsed };
             }
-            await ReportAsync(outcome with { Duration = watch.Elapsed, Time = DateTime.UtcNow }).ConfigureAwait(false);
+            await ReportAsync(outcome).ConfigureAwait(false);
         });
 
-    private async Task<RestoreOutcome> CopyAsync(Candidate candidate, S3ObjectRecord backup, SyncReason reason, CancellationToken cancellationToken)
+    private async Task<RestoreOutcome> CopyAsync(Candidate candidate, S3ObjectRecord backup, SyncReason reason, Stopwatch watch, CancellationToken cancellationToken)
     {
         try
         {
-            var copied = await Engine.CopyAsync(backup, SourceBucket, _run.Runner.RetryFor($"Restoring {backup}"), cancellationToken).ConfigureAwait(false);
+            var copied = await Engine.CopyAsync(backup, SourceBucket, _run.Runner.RetryFor(() => $"Restoring {backup}"), cancellationToken).ConfigureAwait(false);
             return copied.Action == SyncAction.Copied
-                ? Outcome(candidate, SyncAction.Copied, reason) with { BackupVersionId = copied.VersionRead ?? backup.VersionId, SourceVersionId = copied.VersionCreated, Bytes = copied.Bytes }
-                : Outcome(candidate, SyncAction.NeedsRestore, SyncReason.Archived);
+                ? Outcome(candidate, SyncAction.Copied, reason) with
+                {
+                    BackupVersionId = copied.VersionRead ?? backup.VersionId, SourceVersionId = copied.VersionCreated, Bytes = copied.Bytes, Duration = watch.Elapsed,
+                }
+                : Outcome(candidate, SyncAction.NeedsRestore, SyncReason.Archived) with { Duration = watch.Elapsed };
         }
         catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
         {
             await NarrowDenialAsync(backup, error, cancellationToken).ConfigureAwait(false);
-            return Outcome(candidate, SyncAction.Failed, reason) with { Failure = Explain(candidate, error) };
+            return Outcome(candidate, SyncAction.Failed, reason) with { Failure = Explain(candidate, error), Duration = watch.Elapsed };
         }
     }
 
-    private async Task<RestoreOutcome> StartArchiveRestoreAsync(Candidate candidate, S3ObjectRecord backup, CancellationToken cancellationToken)
+    private async Task<RestoreOutcome> StartArchiveRestoreAsync(Candidate candidate, S3ObjectRecord backup, Stopwatch watch, CancellationToken cancellationToken)
     {
-        var started = await Engine.StartArchiveRestoreAsync(backup, _run.Runner.RetryFor($"Restoring {backup} from Glacier"), cancellationToken).ConfigureAwait(false);
-        return Outcome(candidate, SyncAction.NeedsRestore, started);
+        var started = await Engine.StartArchiveRestoreAsync(backup, _run.Runner.RetryFor(() => $"Restoring {backup} from Glacier"), cancellationToken).ConfigureAwait(false);
+        return Outcome(candidate, SyncAction.NeedsRestore, started) with { Duration = watch.Elapsed };
     }
 
     /// <summary>
     /// One -Mirror removal: on a versioned source a delete marker, whose version id the outcome carries, so removing the
     /// marker (Undo-S3BackupRestore) brings the object back.
     /// </summary>
-    private async Task<RestoreOutcome> RemoveAsync(Candidate candidate, CancellationToken cancellationToken)
+    private async Task<RestoreOutcome> RemoveAsync(Candidate candidate, Stopwatch watch, CancellationToken cancellationToken)
     {
         try
         {
             var removed = await _run.Runner.RetryFor($"Removing s3://{SourceBucket}/{candidate.Key} (-Mirror)").RunAsync(token => _run.SourceSession.S3.DeleteObjectAsync(
                 new DeleteObjectRequest { BucketName = SourceBucket, Key = candidate.Key }, token), cancellationToken).ConfigureAwait(false);
-            return Outcome(candidate, SyncAction.Deleted, SyncReason.MissingInBackup) with { SourceVersionId = string.IsNullOrEmpty(removed.VersionId) ? null : removed.VersionId };
+            return Outcome(candidate, SyncAction.Deleted, SyncReason.MissingInBackup) with
+            {
+                SourceVersionId = string.IsNullOrEmpty(removed.VersionId) ? null : removed.VersionId, Duration = watch.Elapsed,
+            };
         }
         catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
         {
             return Outcome(candidate, SyncAction.Failed, SyncReason.MissingInBackup) with
             {
+                Duration = watch.Elapsed,
                 Failure = error as S3BackupException ?? AwsErrors.ForFailure(error, "s3:DeleteObject", $"arn:aws:s3:::{SourceBucket}/{candidate.Key}",
                     $"Removing s3://{SourceBucket}/{candidate.Key} (-Mirror)", candidate.Key),
             };

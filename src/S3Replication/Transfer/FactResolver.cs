@@ -43,12 +43,13 @@ internal sealed class FactResolver
 
     public async IAsyncEnumerable<Decided> DecideAsync(IAsyncEnumerable<Candidate> plan, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var window = new Queue<Task<Decided>>();
+        // A decision the candidate's own facts settle needs no task: most keys of a plan are decided so.
+        var window = new Queue<ValueTask<Decided>>();
         await foreach (var candidate in plan.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             var decision = RestoreDecider.Decide(candidate, _policy);
-            window.Enqueue(decision.Need == Need.None ? Task.FromResult(new Decided(candidate, decision))
-                : _inFlight.Track(DecideAsync(candidate, cancellationToken)));
+            window.Enqueue(decision.Need == Need.None ? new ValueTask<Decided>(new Decided(candidate, decision))
+                : new ValueTask<Decided>(_inFlight.Track(DecideAsync(candidate, cancellationToken))));
             while (window.Count > MaxInFlight || (window.Count > 0 && window.Peek().IsCompleted))
             {
                 yield return await window.Dequeue().ConfigureAwait(false);

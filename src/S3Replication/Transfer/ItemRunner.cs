@@ -74,7 +74,13 @@ internal sealed class ItemRunner : IDisposable
     public IDisposable Pace() => RequestPacer.Lease(Concurrency);
 
     /// <summary>The run's retry policy for the requests of one item, telling each retry and hearing throttling.</summary>
-    public RetryPolicy RetryFor(string what) => RetryPolicies.S3 with
+    public RetryPolicy RetryFor(string what) => RetryFor(() => what);
+
+    /// <summary>
+    /// The same, naming the item only when a retry is told: on the path of every item, where retries are rare, the name is
+    /// not made for nothing.
+    /// </summary>
+    public RetryPolicy RetryFor(Func<string> what) => RetryPolicies.S3 with
     {
         OnRetry = retry =>
         {
@@ -83,7 +89,7 @@ internal sealed class ItemRunner : IDisposable
             {
                 Concurrency.Throttled();
             }
-            _note(retry.Describe(what));
+            _note(retry.Describe(what()));
         },
     };
 
