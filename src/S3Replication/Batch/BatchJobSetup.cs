@@ -114,7 +114,8 @@ internal sealed class BatchJobSetup
                 throw new S3BackupException(ErrorId.BatchManifestFailed, ErrorCategory.WriteError,
                     $"The manifest s3://{_workBucket}/{key} did not read back as written (ETag {head.ETag}, {head.ContentLength:N0} bytes). No job was created.", key);
             }
-            return new BatchManifestLocation($"arn:aws:s3:::{_workBucket}/{key}", put.ETag, string.IsNullOrEmpty(put.VersionId) ? null : put.VersionId, fields);
+            // CreateJob takes the ETag bare, as AWS's examples and SDKs give it; S3 answers PUT with it quoted.
+            return new BatchManifestLocation($"arn:aws:s3:::{_workBucket}/{key}", put.ETag.Trim('"'), string.IsNullOrEmpty(put.VersionId) ? null : put.VersionId, fields);
         }
         catch (AmazonS3Exception error)
         {

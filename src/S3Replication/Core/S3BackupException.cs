@@ -67,6 +67,9 @@ public enum ErrorId
 
     /// <summary>Undo-S3BackupRestore: the record names no version the restore created (an unversioned source, or a preview).</summary>
     NotUndoable,
+
+    /// <summary>A bucket exists but belongs to another account than expected (-SourceAccountId, -BackupAccountId, or what the session and the replication rule say).</summary>
+    WrongBucketOwner,
 }
 
 /// <summary>

@@ -30,6 +30,16 @@ internal static class BucketOrientation
         return DestinationsOf(backupConfiguration).Contains(sourceBucket, StringComparer.Ordinal) ? Orientation.Reversed : Orientation.Unknown;
     }
 
+    /// <summary>
+    /// The account a source bucket's rules send <paramref name="backupBucket"/>'s replicas to (the rule's destination
+    /// account: the backup's owner in the runbook's cross-account set-up), or null where no rule names it with one.
+    /// </summary>
+    public static string? BackupAccountOf(string backupBucket, ReplicationConfiguration? sourceConfiguration) =>
+        (sourceConfiguration?.Rules ?? new List<ReplicationRule>())
+            .Where(rule => ReplicationRules.DestinationBucket(rule) == backupBucket)
+            .Select(rule => rule.Destination?.AccountId)
+            .FirstOrDefault(account => !string.IsNullOrEmpty(account));
+
     private static IEnumerable<string> DestinationsOf(ReplicationConfiguration? configuration) =>
         (configuration?.Rules ?? new List<ReplicationRule>()).Select(ReplicationRules.DestinationBucket);
 }

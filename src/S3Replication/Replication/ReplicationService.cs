@@ -35,11 +35,12 @@ internal sealed class ReplicationService
     /// The bucket's configuration, or null when it has none: AWS answers 404 ReplicationConfigurationNotFoundError,
     /// Ceph RGW an empty 200.
     /// </summary>
-    public async Task<ReplicationConfiguration?> GetAsync(string bucket, CancellationToken cancellationToken)
+    public async Task<ReplicationConfiguration?> GetAsync(string bucket, CancellationToken cancellationToken, string? expectedOwner = null)
     {
         try
         {
-            var response = await RetryPolicies.S3.RunAsync(token => _s3.GetBucketReplicationAsync(new GetBucketReplicationRequest { BucketName = bucket }, token), cancellationToken).ConfigureAwait(false);
+            var response = await RetryPolicies.S3.RunAsync(token => _s3.GetBucketReplicationAsync(
+                new GetBucketReplicationRequest { BucketName = bucket, ExpectedBucketOwner = expectedOwner }, token), cancellationToken).ConfigureAwait(false);
             var configuration = response.Configuration;
             return configuration?.Rules is { Count: > 0 } ? configuration : null;
         }
@@ -97,11 +98,12 @@ internal sealed class ReplicationService
     }
 
     /// <summary>Enabled, Suspended or Off (never enabled).</summary>
-    public async Task<string> GetVersioningAsync(string bucket, CancellationToken cancellationToken)
+    public async Task<string> GetVersioningAsync(string bucket, CancellationToken cancellationToken, string? expectedOwner = null)
     {
         try
         {
-            var response = await RetryPolicies.S3.RunAsync(token => _s3.GetBucketVersioningAsync(new GetBucketVersioningRequest { BucketName = bucket }, token), cancellationToken).ConfigureAwait(false);
+            var response = await RetryPolicies.S3.RunAsync(token => _s3.GetBucketVersioningAsync(
+                new GetBucketVersioningRequest { BucketName = bucket, ExpectedBucketOwner = expectedOwner }, token), cancellationToken).ConfigureAwait(false);
             var status = response.VersioningConfig?.Status?.Value;
             return string.IsNullOrEmpty(status) ? "Off" : status!;
         }

@@ -28,20 +28,6 @@ internal enum EncryptionMode
     Preserve,
 }
 
-/// <summary>
-/// The ACL of every object this module writes into a bucket. S3 makes the writer the owner of an object; where the
-/// writer is another identity than the bucket's owner (the backup role, another account), the owner could not read
-/// its own restored data. bucket-owner-full-control gives the bucket owner full control, changes nothing where the
-/// writer is the owner, and is the one ACL buckets with ACLs disabled (Object Ownership: bucket owner enforced) accept.
-/// </summary>
-internal static class ObjectAcl
-{
-    public static readonly S3CannedACL BucketOwnerFullControl = S3CannedACL.BucketOwnerFullControl;
-
-    /// <summary>-Acl BucketOwnerFullControl (the default) or None (for servers that refuse ACL headers).</summary>
-    public static S3CannedACL? FromParameter(string value) => value == "None" ? null : BucketOwnerFullControl;
-}
-
 /// <summary>Tuning of the copy engine; see Sync-S3BackupToSource's help for why the defaults are what they are.</summary>
 internal sealed record CopyOptions
 {
@@ -68,8 +54,11 @@ internal sealed record CopyOptions
 
     public EncryptionMode Encryption { get; init; } = EncryptionMode.SourceDefault;
 
-    /// <summary>The canned ACL every write carries (null: none); see <see cref="ObjectAcl"/>.</summary>
-    public S3CannedACL? CannedAcl { get; init; } = ObjectAcl.BucketOwnerFullControl;
+    /// <summary>-Acl: what the run decides the writes' ACL by.</summary>
+    public AclChoice Acl { get; init; } = AclChoice.Auto;
+
+    /// <summary>The canned ACL every write carries (null: none), as the run decided it for the destination (<see cref="ObjectAcl.Decide"/>).</summary>
+    public S3CannedACL? CannedAcl { get; init; }
     public string? KmsKeyId { get; init; }
     public bool RestoreArchived { get; init; }
     public int RestoreDays { get; init; } = 7;
@@ -110,6 +99,7 @@ internal sealed class CopyEngine
     private readonly IAmazonS3 _source;
     private readonly bool _serverSide;
     private readonly CopyOptions _options;
+    private readonly BucketOwners _owners;
     private readonly DateTime _started = DateTime.UtcNow;
 
     /// <summary>Whether the source server keeps the tags given to CreateMultipartUpload: null until the first such copy tells.</summary>
@@ -123,8 +113,10 @@ internal sealed class CopyEngine
     private int _copiesHideVersions = Unknown;
     private const int Unknown = 0, Hidden = 1, NoVersions = 2;
 
-    public CopyEngine(IAmazonS3 backup, IAmazonS3 source, bool serverSide, CopyOptions options)
+    /// <param name="owners">The accounts every request expects to own the backup and the source (x-amz-expected-bucket-owner).</param>
+    public CopyEngine(IAmazonS3 backup, IAmazonS3 source, bool serverSide, CopyOptions options, BucketOwners? owners = null)
     {
+        _owners = owners ?? BucketOwners.Unknown;
         _backup = backup;
         _source = source;
         _serverSide = serverSide;
@@ -161,6 +153,7 @@ internal sealed class CopyEngine
                 VersionId = item.VersionId,
                 Days = _options.RestoreDays,
                 Tier = GlacierJobTier.FindValue(_options.RestoreTier),
+                ExpectedBucketOwner = _owners.Backup,
             }, token), cancellationToken).ConfigureAwait(false);
             return SyncReason.RestoreStarted;
         }
@@ -195,6 +188,8 @@ internal sealed class CopyEngine
             DestinationKey = item.Key,
             CannedACL = _options.CannedAcl,
             ChecksumAlgorithm = CopyOptions.ChecksumOf(item),
+            ExpectedBucketOwner = _owners.Source,
+            ExpectedSourceBucketOwner = _owners.Backup,
         };
         var head = _options.Encryption == EncryptionMode.Preserve ? await HeadAsync(item, retry, cancellationToken).ConfigureAwait(false) : null;
         (request.ServerSideEncryptionMethod, request.ServerSideEncryptionKeyManagementServiceKeyId) =
@@ -220,7 +215,7 @@ internal sealed class CopyEngine
         GetObjectMetadataResponse? head;
         try
         {
-            head = await retry.RunAsync(token => _source.HeadOrNullAsync(bucket, key, token), cancellationToken).ConfigureAwait(false);
+            head = await retry.RunAsync(token => _source.HeadOrNullAsync(bucket, key, token, expectedOwner: _owners.Source), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
         {
@@ -238,8 +233,10 @@ internal sealed class CopyEngine
         string.IsNullOrEmpty(reported) || reported == "null" ? (string.IsNullOrEmpty(known) ? null : known) : reported;
 
     private Task<GetObjectMetadataResponse> HeadAsync(S3ObjectRecord item, RetryPolicy retry, CancellationToken cancellationToken) =>
-        retry.RunAsync(token => _backup.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId },
-            token), cancellationToken);
+        retry.RunAsync(token => _backup.GetObjectMetadataAsync(new GetObjectMetadataRequest
+        {
+            BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId, ExpectedBucketOwner = _owners.Backup,
+        }, token), cancellationToken);
 
     private async Task<CopyOutcome> MultipartCopyAsync(S3ObjectRecord item, string destinationBucket, RetryPolicy retry, CancellationToken cancellationToken)
     {
@@ -256,6 +253,8 @@ internal sealed class CopyEngine
                 PartNumber = partNumber,
                 FirstByte = start,
                 LastByte = start + length - 1,
+                ExpectedBucketOwner = _owners.Source,
+                ExpectedSourceBucketOwner = _owners.Backup,
             }, attempt).ConfigureAwait(false)).ETag, token), cancellationToken).ConfigureAwait(false);
     }
 
@@ -269,8 +268,10 @@ internal sealed class CopyEngine
         // The GET and its PUT are one attempt: the body cannot be sent again without reading it again.
         var streamed = await retry.RunAsync(async token =>
         {
-            using var response = await _backup.GetObjectAsync(new GetObjectRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId },
-                token).ConfigureAwait(false);
+            using var response = await _backup.GetObjectAsync(new GetObjectRequest
+            {
+                BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId, ExpectedBucketOwner = _owners.Backup,
+            }, token).ConfigureAwait(false);
             var size = response.ContentLength;
             if (size > _options.MultipartThreshold)
             {
@@ -288,6 +289,7 @@ internal sealed class CopyEngine
                 TagSet = tags.Count > 0 ? tags : null,
                 CannedACL = _options.CannedAcl,
                 ChecksumAlgorithm = CopyOptions.ChecksumOf(item),
+                ExpectedBucketOwner = _owners.Source,
             };
             (put.ServerSideEncryptionMethod, put.ServerSideEncryptionKeyManagementServiceKeyId) =
                 EncryptionFor(response.ServerSideEncryptionMethod, response.ServerSideEncryptionKeyManagementServiceKeyId);
@@ -326,6 +328,7 @@ internal sealed class CopyEngine
                     VersionId = version,
                     EtagToMatch = version is null ? head.ETag : null,
                     ByteRange = new ByteRange(start, start + length - 1),
+                    ExpectedBucketOwner = _owners.Backup,
                 }, attempt).ConfigureAwait(false))
                 {
                     var filled = await FillAsync(part.ResponseStream, lease.Buffer, attempt).ConfigureAwait(false);
@@ -343,6 +346,7 @@ internal sealed class CopyEngine
                     PartNumber = partNumber,
                     InputStream = body,
                     PartSize = length,
+                    ExpectedBucketOwner = _owners.Source,
                 }, attempt).ConfigureAwait(false)).ETag;
             }, token), cancellationToken).ConfigureAwait(false);
     }
@@ -352,7 +356,7 @@ internal sealed class CopyEngine
         Func<string, int, long, long, CancellationToken, Task<string>> sendPart, CancellationToken cancellationToken)
     {
         var tags = await retry.RunAsync(token => TagsAsync(item, token), cancellationToken).ConfigureAwait(false);
-        await MultipartParts.AbortAbandonedAsync(_source, destinationBucket, item.Key, _started, cancellationToken).ConfigureAwait(false);
+        await MultipartParts.AbortAbandonedAsync(_source, destinationBucket, item.Key, _started, cancellationToken, _owners.Source).ConfigureAwait(false);
         var initiate = new InitiateMultipartUploadRequest
         {
             BucketName = destinationBucket,
@@ -361,6 +365,7 @@ internal sealed class CopyEngine
             TagSet = tags.Count > 0 ? tags : null,
             CannedACL = _options.CannedAcl,
             ChecksumAlgorithm = CopyOptions.ChecksumOf(item),
+            ExpectedBucketOwner = _owners.Source,
         };
         (initiate.ServerSideEncryptionMethod, initiate.ServerSideEncryptionKeyManagementServiceKeyId) =
             EncryptionFor(head.ServerSideEncryptionMethod, head.ServerSideEncryptionKeyManagementServiceKeyId);
@@ -378,11 +383,12 @@ internal sealed class CopyEngine
                 Key = item.Key,
                 UploadId = upload.UploadId,
                 PartETags = parts,
+                ExpectedBucketOwner = _owners.Source,
             }, token), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            await MultipartParts.AbortAsync(_source, destinationBucket, item.Key, upload.UploadId).ConfigureAwait(false);
+            await MultipartParts.AbortAsync(_source, destinationBucket, item.Key, upload.UploadId, _owners.Source).ConfigureAwait(false);
             throw;
         }
         await retry.RunAsync(token => KeepTagsAsync(destinationBucket, item.Key, tags, token), cancellationToken).ConfigureAwait(false);
@@ -402,15 +408,18 @@ internal sealed class CopyEngine
         }
         if (_multipartKeepsTags is null)
         {
-            var stored = await _source.GetObjectTaggingAsync(new GetObjectTaggingRequest { BucketName = bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            var stored = await _source.GetObjectTaggingAsync(new GetObjectTaggingRequest { BucketName = bucket, Key = key, ExpectedBucketOwner = _owners.Source },
+                cancellationToken).ConfigureAwait(false);
             _multipartKeepsTags = (stored.Tagging?.Count ?? 0) == tags.Count;
             if (_multipartKeepsTags == true)
             {
                 return;
             }
         }
-        await _source.PutObjectTaggingAsync(new PutObjectTaggingRequest { BucketName = bucket, Key = key, Tagging = new Tagging { TagSet = tags } },
-            cancellationToken).ConfigureAwait(false);
+        await _source.PutObjectTaggingAsync(new PutObjectTaggingRequest
+        {
+            BucketName = bucket, Key = key, Tagging = new Tagging { TagSet = tags }, ExpectedBucketOwner = _owners.Source,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<int> FillAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)
@@ -429,8 +438,10 @@ internal sealed class CopyEngine
     }
 
     private async Task<List<Tag>> TagsAsync(S3ObjectRecord item, CancellationToken cancellationToken) =>
-        (await _backup.GetObjectTaggingAsync(new GetObjectTaggingRequest { BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId },
-            cancellationToken).ConfigureAwait(false)).Tagging ?? new List<Tag>();
+        (await _backup.GetObjectTaggingAsync(new GetObjectTaggingRequest
+        {
+            BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId, ExpectedBucketOwner = _owners.Backup,
+        }, cancellationToken).ConfigureAwait(false)).Tagging ?? new List<Tag>();
 
     private static void CopyHeaders(HeadersCollection from, HeadersCollection to)
     {

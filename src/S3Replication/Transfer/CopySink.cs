@@ -31,7 +31,7 @@ internal sealed class CopySink : IRestoreSink
         _report = report;
         _mirror = mirror;
         _mirrorFrom = mirrorFrom;
-        Engine = new CopyEngine(run.Backup.S3, run.SourceSession.S3, run.ServerSide, run.Settings.Copy);
+        Engine = new CopyEngine(run.Backup.S3, run.SourceSession.S3, run.ServerSide, run.Settings.Copy, run.Owners);
     }
 
     public CopyEngine Engine { get; }
@@ -153,7 +153,7 @@ internal sealed class CopySink : IRestoreSink
         try
         {
             var removed = await _run.Runner.RetryFor($"Removing s3://{SourceBucket}/{candidate.Key} (-Mirror)").RunAsync(token => _run.SourceSession.S3.DeleteObjectAsync(
-                new DeleteObjectRequest { BucketName = SourceBucket, Key = candidate.Key }, token), cancellationToken).ConfigureAwait(false);
+                new DeleteObjectRequest { BucketName = SourceBucket, Key = candidate.Key, ExpectedBucketOwner = _run.Owners.Source }, token), cancellationToken).ConfigureAwait(false);
             return Outcome(candidate, SyncAction.Deleted, SyncReason.MissingInBackup) with
             {
                 SourceVersionId = string.IsNullOrEmpty(removed.VersionId) ? null : removed.VersionId, Duration = watch.Elapsed,
@@ -182,8 +182,10 @@ internal sealed class CopySink : IRestoreSink
         }
         try
         {
-            await _run.Backup.S3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = backup.Bucket, Key = backup.Key, VersionId = backup.VersionId },
-                cancellationToken).ConfigureAwait(false);
+            await _run.Backup.S3.GetObjectMetadataAsync(new GetObjectMetadataRequest
+            {
+                BucketName = backup.Bucket, Key = backup.Key, VersionId = backup.VersionId, ExpectedBucketOwner = _run.Owners.Backup,
+            }, cancellationToken).ConfigureAwait(false);
             S3Permissions.Blame(error, write);
         }
         catch (AmazonS3Exception readError) when (readError.StatusCode == HttpStatusCode.Forbidden)

@@ -29,10 +29,14 @@ internal sealed class FactResolver
     private readonly DecisionPolicy _policy;
     private readonly Func<string, RetryPolicy> _retryFor;
     private readonly InFlight _inFlight;
+    private readonly BucketOwners _owners;
 
+    /// <param name="owners">The accounts each HEAD expects to own the bucket it reads.</param>
     /// <param name="inFlight">Where the fetches are tracked, so a stopped run waits for them too.</param>
-    public FactResolver(IAmazonS3 backup, IAmazonS3 source, string sourceBucket, DecisionPolicy policy, Func<string, RetryPolicy> retryFor, InFlight inFlight)
+    public FactResolver(IAmazonS3 backup, IAmazonS3 source, string sourceBucket, BucketOwners owners, DecisionPolicy policy, Func<string, RetryPolicy> retryFor,
+        InFlight inFlight)
     {
+        _owners = owners;
         _inFlight = inFlight;
         _backup = backup;
         _source = source;
@@ -96,7 +100,7 @@ internal sealed class FactResolver
 
     private async Task<Candidate> SourceHeadAsync(Candidate candidate, CancellationToken cancellationToken)
     {
-        var head = await HeadOrNullAsync(_source, _sourceBucket, candidate.Key, null, checksums: false, cancellationToken).ConfigureAwait(false);
+        var head = await HeadOrNullAsync(_source, _sourceBucket, candidate.Key, null, checksums: false, _owners.Source, cancellationToken).ConfigureAwait(false);
         return candidate with
         {
             SourceKnown = true,
@@ -107,7 +111,7 @@ internal sealed class FactResolver
     private async Task<Candidate> BackupHeadAsync(Candidate candidate, CancellationToken cancellationToken)
     {
         var backup = candidate.Backup!;
-        var head = await HeadOrNullAsync(_backup, backup.Bucket, backup.Key, NullIfEmpty(backup.VersionId), checksums: false, cancellationToken).ConfigureAwait(false)
+        var head = await HeadOrNullAsync(_backup, backup.Bucket, backup.Key, NullIfEmpty(backup.VersionId), checksums: false, _owners.Backup, cancellationToken).ConfigureAwait(false)
             ?? throw new S3BackupException(ErrorId.ObjectNotFound, System.Management.Automation.ErrorCategory.ObjectNotFound,
                 $"{backup} is not in the backup (deleted, or that version removed): nothing to restore for '{backup.Key}'.", backup);
         return candidate with { BackupHead = HeadOf(head, backup) };
@@ -120,8 +124,8 @@ internal sealed class FactResolver
     private async Task<Candidate> ContentAsync(Candidate candidate, CancellationToken cancellationToken)
     {
         var backup = candidate.Backup!;
-        var backupHead = ProvingHeadAsync(_backup, backup.Bucket, backup.Key, NullIfEmpty(backup.VersionId), cancellationToken);
-        var sourceHead = ProvingHeadAsync(_source, _sourceBucket, candidate.Key, null, cancellationToken);
+        var backupHead = ProvingHeadAsync(_backup, backup.Bucket, backup.Key, NullIfEmpty(backup.VersionId), _owners.Backup, cancellationToken);
+        var sourceHead = ProvingHeadAsync(_source, _sourceBucket, candidate.Key, null, _owners.Source, cancellationToken);
         var (ours, theirs) = (await backupHead.ConfigureAwait(false), await sourceHead.ConfigureAwait(false));
         return candidate with
         {
@@ -131,11 +135,12 @@ internal sealed class FactResolver
         };
     }
 
-    private async Task<GetObjectMetadataResponse?> ProvingHeadAsync(IAmazonS3 s3, string bucket, string key, string? versionId, CancellationToken cancellationToken)
+    private async Task<GetObjectMetadataResponse?> ProvingHeadAsync(IAmazonS3 s3, string bucket, string key, string? versionId, string? owner,
+        CancellationToken cancellationToken)
     {
         try
         {
-            return await HeadOrNullAsync(s3, bucket, key, versionId, checksums: true, cancellationToken).ConfigureAwait(false);
+            return await HeadOrNullAsync(s3, bucket, key, versionId, checksums: true, owner, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
         {
@@ -143,9 +148,9 @@ internal sealed class FactResolver
         }
     }
 
-    private Task<GetObjectMetadataResponse?> HeadOrNullAsync(IAmazonS3 s3, string bucket, string key, string? versionId, bool checksums,
+    private Task<GetObjectMetadataResponse?> HeadOrNullAsync(IAmazonS3 s3, string bucket, string key, string? versionId, bool checksums, string? owner,
         CancellationToken cancellationToken) =>
-        _retryFor($"Reading the metadata of s3://{bucket}/{key}").RunAsync(token => s3.HeadOrNullAsync(bucket, key, token, versionId, checksums), cancellationToken);
+        _retryFor($"Reading the metadata of s3://{bucket}/{key}").RunAsync(token => s3.HeadOrNullAsync(bucket, key, token, versionId, checksums, owner), cancellationToken);
 
     private static BackupHead HeadOf(GetObjectMetadataResponse head, S3ObjectRecord backup) => new(
         NullIfEmpty(head.VersionId) ?? NullIfEmpty(backup.VersionId),

@@ -17,8 +17,8 @@ namespace S3Replication.Transfer;
 /// <summary>Tuning of uploads; downloads stream one object per worker.</summary>
 internal sealed record TransferOptions(long MultipartThreshold, long PartSize, int PartConcurrency)
 {
-    /// <summary>The canned ACL uploads carry (null: none); see <see cref="ObjectAcl"/>.</summary>
-    public S3CannedACL? CannedAcl { get; init; } = ObjectAcl.BucketOwnerFullControl;
+    /// <summary>The canned ACL uploads carry (null: none), as decided for the bucket (<see cref="ObjectAcl.Decide"/>).</summary>
+    public S3CannedACL? CannedAcl { get; init; }
 
     public const long MiB = 1024 * 1024;
 

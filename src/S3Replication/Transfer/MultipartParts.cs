@@ -86,12 +86,14 @@ internal static class MultipartParts
     /// that was killed mid-transfer left behind. The key is about to be written again, so they can only lose.
     /// Best effort: a server that cannot list uploads (or denies it) leaves them to S3 lifecycle rules.
     /// </summary>
-    public static async Task AbortAbandonedAsync(IAmazonS3 s3, string bucket, string key, DateTime startedBefore, CancellationToken cancellationToken)
+    public static async Task AbortAbandonedAsync(IAmazonS3 s3, string bucket, string key, DateTime startedBefore, CancellationToken cancellationToken,
+        string? expectedOwner = null)
     {
         ListMultipartUploadsResponse pending;
         try
         {
-            pending = await s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket, Prefix = key }, cancellationToken).ConfigureAwait(false);
+            pending = await s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket, Prefix = key, ExpectedBucketOwner = expectedOwner },
+                cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonServiceException)
         {
@@ -101,18 +103,19 @@ internal static class MultipartParts
         {
             if (upload.Key == key && upload.Initiated is { } initiated && initiated.ToUniversalTime() < startedBefore)
             {
-                await AbortAsync(s3, bucket, key, upload.UploadId).ConfigureAwait(false);
+                await AbortAsync(s3, bucket, key, upload.UploadId, expectedOwner).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>Best effort, uncancellable: a cancelled transfer must still not leave a pending upload behind.</summary>
-    public static async Task AbortAsync(IAmazonS3 s3, string bucket, string key, string uploadId)
+    public static async Task AbortAsync(IAmazonS3 s3, string bucket, string key, string uploadId, string? expectedOwner = null)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = uploadId }, timeout.Token)
+            await s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = uploadId, ExpectedBucketOwner = expectedOwner },
+                timeout.Token)
                 .ConfigureAwait(false);
         }
         catch (Exception error) when (error is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException)

@@ -11,7 +11,7 @@ internal static class ObjectHead
 {
     /// <summary>The object's metadata (with its additional checksums when asked), or null where the key or version does not exist.</summary>
     public static async Task<GetObjectMetadataResponse?> HeadOrNullAsync(this IAmazonS3 s3, string bucket, string key, CancellationToken cancellationToken,
-        string? versionId = null, bool checksums = false)
+        string? versionId = null, bool checksums = false, string? expectedOwner = null)
     {
         try
         {
@@ -21,6 +21,7 @@ internal static class ObjectHead
                 Key = key,
                 VersionId = versionId,
                 ChecksumMode = checksums ? ChecksumMode.ENABLED : null,
+                ExpectedBucketOwner = expectedOwner,
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonS3Exception error) when (error.StatusCode == HttpStatusCode.NotFound)

@@ -14,12 +14,18 @@ namespace S3Replication.Transfer;
 internal sealed class ObjectLister
 {
     private readonly IAmazonS3 _s3;
+    private readonly string? _expectedOwner;
 
-    public ObjectLister(IAmazonS3 s3) => _s3 = s3;
+    /// <param name="expectedOwner">The account the listed bucket must belong to (x-amz-expected-bucket-owner), where known.</param>
+    public ObjectLister(IAmazonS3 s3, string? expectedOwner = null)
+    {
+        _s3 = s3;
+        _expectedOwner = expectedOwner;
+    }
 
     public async IAsyncEnumerable<S3ObjectRecord> ListAsync(string bucket, string? prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = string.IsNullOrEmpty(prefix) ? null : prefix };
+        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = string.IsNullOrEmpty(prefix) ? null : prefix, ExpectedBucketOwner = _expectedOwner };
         do
         {
             ListObjectsV2Response page;
@@ -58,7 +64,7 @@ internal sealed class ObjectLister
     /// <summary>Every version and delete marker, a key's versions together and newest first (S3's order).</summary>
     public async IAsyncEnumerable<S3ObjectRecord> ListVersionsAsync(string bucket, string? prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var request = new ListVersionsRequest { BucketName = bucket, Prefix = string.IsNullOrEmpty(prefix) ? null : prefix };
+        var request = new ListVersionsRequest { BucketName = bucket, Prefix = string.IsNullOrEmpty(prefix) ? null : prefix, ExpectedBucketOwner = _expectedOwner };
         while (true)
         {
             ListVersionsResponse page;

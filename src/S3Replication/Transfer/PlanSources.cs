@@ -93,11 +93,12 @@ internal static class PlanSources
     /// The backup listing (filtered; as of a moment, or pinned to versions) merge-joined with the source listing under
     /// the same prefix and filters, one key at a time in S3's order.
     /// </summary>
-    public static IAsyncEnumerable<Candidate> Listings(IAmazonS3 backup, IAmazonS3 source, BucketPair pair, Selection selection, SelectionCount? count,
-        CancellationToken cancellationToken) =>
+    public static IAsyncEnumerable<Candidate> Listings(IAmazonS3 backup, IAmazonS3 source, BucketPair pair, BucketOwners owners, Selection selection,
+        SelectionCount? count, CancellationToken cancellationToken) =>
         SyncPlanner.Join(
-            ObjectSelection.ListAsync(new ObjectLister(backup), pair.Backup, selection.Prefix, selection.Keys, selection.AsOf, cancellationToken, count, selection.Pinned),
-            ObjectSelection.ListAsync(new ObjectLister(source), pair.Source, selection.Prefix, selection.Keys, asOf: null, cancellationToken));
+            ObjectSelection.ListAsync(new ObjectLister(backup, owners.Backup), pair.Backup, selection.Prefix, selection.Keys, selection.AsOf, cancellationToken, count,
+                selection.Pinned),
+            ObjectSelection.ListAsync(new ObjectLister(source, owners.Source), pair.Source, selection.Prefix, selection.Keys, asOf: null, cancellationToken));
 
     /// <summary>The backup bucket a piped row reads from, and the source bucket it names (empty where it names none).</summary>
     public static (string Backup, string Source) BucketsOf(S3ObjectRecord row) => row switch

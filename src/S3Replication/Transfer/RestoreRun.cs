@@ -28,6 +28,15 @@ internal sealed record RunSettings(DecisionPolicy Policy, int MaxConcurrency)
     /// <summary>The moment of the backup the run restores (-AsOf), for its records.</summary>
     public DateTime? AsOf { get; init; }
 
+    /// <summary>-SourceAccountId: the source bucket's expected owner; by default the source session's account, where known.</summary>
+    public string? SourceAccountId { get; init; }
+
+    /// <summary>-BackupAccountId: the backup bucket's expected owner; by default the replication rule's destination account, where it names one.</summary>
+    public string? BackupAccountId { get; init; }
+
+    /// <summary>The account that writes the source's objects, where it is not the source session's (a Batch job's role).</summary>
+    public string? WriterAccount { get; init; }
+
     public CopyOptions Copy { get; init; } = CopyOptions.Default;
 }
 
@@ -127,10 +136,14 @@ internal sealed class RestoreRun : IDisposable
     /// <summary>The buckets, once <see cref="BeginAsync"/> has passed the guards; null before.</summary>
     public BucketPair? Pair { get; private set; }
 
+    /// <summary>The accounts every request of the run expects to own its buckets, once <see cref="BeginAsync"/> has checked them.</summary>
+    public BucketOwners Owners { get; private set; } = BucketOwners.Unknown;
+
     /// <summary>
     /// The guards, once per run and before anything else: the same bucket named twice; bucket names swapped (the
     /// replication configurations say the "backup" replicates to the "source": a restore would write into the backup);
-    /// -Mirror on a source whose removals could not be undone. A refusal is an error and changes nothing.
+    /// a bucket that belongs to another account than expected; -Mirror on a source whose removals could not be undone.
+    /// A refusal is an error and changes nothing. A run that writes then decides its writes' ACL.
     /// </summary>
     public async Task BeginAsync(BucketPair pair, CancellationToken cancellationToken)
     {
@@ -141,19 +154,36 @@ internal sealed class RestoreRun : IDisposable
             throw new S3BackupException(ErrorId.SameBucket, ErrorCategory.InvalidArgument,
                 $"The backup and the source are both s3://{pair.Source}: name the backup bucket and the bucket it backs up. Nothing was changed.", pair.Source);
         }
-        await RequireOrientationAsync(pair, cancellationToken).ConfigureAwait(false);
+        // The owners first, so that even the guard's own reads name the account they expect: the source's is the session's
+        // account unless given, the backup's the account the source's replication rule sends its backup to unless given.
+        var sessionAccount = await BucketOwnership.AccountOfAsync(SourceSession, _report.Note, cancellationToken).ConfigureAwait(false);
+        var sourceOwner = Settings.SourceAccountId ?? sessionAccount;
+        var sourceConfiguration = await ConfigurationOrNullAsync(SourceSession, pair.Source, sourceOwner, cancellationToken).ConfigureAwait(false);
+        Owners = new BucketOwners(Settings.BackupAccountId ?? BucketOrientation.BackupAccountOf(pair.Backup, sourceConfiguration), sourceOwner);
+        await RequireOrientationAsync(pair, sourceConfiguration, cancellationToken).ConfigureAwait(false);
+        await BucketOwnership.RequireOwnerAsync(Backup.S3, pair.Backup, Owners.Backup, "-BackupAccountId", cancellationToken).ConfigureAwait(false);
+        await BucketOwnership.RequireOwnerAsync(SourceSession.S3, pair.Source, Owners.Source, "-SourceAccountId", cancellationToken).ConfigureAwait(false);
+        _report.Note($"Expected bucket owners: s3://{pair.Backup} {Owners.Backup ?? "(not known: not checked)"}, s3://{pair.Source} {Owners.Source ?? "(not known: not checked)"}.");
         if (Settings.Writes && Settings.Policy.Mirror)
         {
             await RequireUndoableRemovalsAsync(pair.Source, cancellationToken).ConfigureAwait(false);
         }
+        if (Settings.Writes)
+        {
+            var writer = Settings.WriterAccount ?? sessionAccount;
+            var (acl, why) = await BucketOwnership.AclAsync(SourceSession.S3, Settings.Copy.Acl, writer, pair.Source, Owners.Source, cancellationToken)
+                .ConfigureAwait(false);
+            Settings = Settings with { Copy = Settings.Copy with { CannedAcl = acl } };
+            _report.Note($"Objects written into s3://{pair.Source} carry {why}.");
+        }
         Pair = pair;
     }
 
-    private async Task RequireOrientationAsync(BucketPair pair, CancellationToken cancellationToken)
+    /// <summary>The orientation guard, with the source's replication configuration (null: none, or unreadable) read already.</summary>
+    private async Task RequireOrientationAsync(BucketPair pair, Amazon.S3.Model.ReplicationConfiguration? sourceConfiguration, CancellationToken cancellationToken)
     {
         var orientation = BucketOrientation.Of(pair.Backup, pair.Source,
-            await ConfigurationOrNullAsync(Backup, pair.Backup, cancellationToken).ConfigureAwait(false),
-            await ConfigurationOrNullAsync(SourceSession, pair.Source, cancellationToken).ConfigureAwait(false));
+            await ConfigurationOrNullAsync(Backup, pair.Backup, Owners.Backup, cancellationToken).ConfigureAwait(false), sourceConfiguration);
         var swapped = $"s3://{pair.Backup} replicates to s3://{pair.Source}, so '{pair.Backup}' is the source and '{pair.Source}' its backup";
         if (orientation == Orientation.Reversed && Settings.Writes && !Settings.Force)
         {
@@ -175,11 +205,12 @@ internal sealed class RestoreRun : IDisposable
         });
     }
 
-    private static async Task<Amazon.S3.Model.ReplicationConfiguration?> ConfigurationOrNullAsync(AwsSession session, string bucket, CancellationToken cancellationToken)
+    private static async Task<Amazon.S3.Model.ReplicationConfiguration?> ConfigurationOrNullAsync(AwsSession session, string bucket, string? owner,
+        CancellationToken cancellationToken)
     {
         try
         {
-            return await new ReplicationService(session.S3).GetAsync(bucket, cancellationToken).ConfigureAwait(false);
+            return await new ReplicationService(session.S3).GetAsync(bucket, cancellationToken, owner).ConfigureAwait(false);
         }
         catch (S3BackupException)
         {
@@ -190,7 +221,7 @@ internal sealed class RestoreRun : IDisposable
     /// <summary>-Mirror removes with delete markers, which can be removed again; without versioning a removal is final.</summary>
     private async Task RequireUndoableRemovalsAsync(string sourceBucket, CancellationToken cancellationToken)
     {
-        var versioning = await new ReplicationService(SourceSession.S3).GetVersioningAsync(sourceBucket, cancellationToken).ConfigureAwait(false);
+        var versioning = await new ReplicationService(SourceSession.S3).GetVersioningAsync(sourceBucket, cancellationToken, Owners.Source).ConfigureAwait(false);
         if (versioning == "Enabled")
         {
             return;
@@ -217,7 +248,7 @@ internal sealed class RestoreRun : IDisposable
     public async Task RunAsync(IAsyncEnumerable<Candidate> plan, IRestoreSink sink)
     {
         var pair = Pair ?? throw new InvalidOperationException("The run has not begun.");
-        var resolver = new FactResolver(Backup.S3, SourceSession.S3, pair.Source, Settings.Policy, Runner.RetryFor, Runner.InFlight);
+        var resolver = new FactResolver(Backup.S3, SourceSession.S3, pair.Source, Owners, Settings.Policy, Runner.RetryFor, Runner.InFlight);
         using (Runner.Pace())
         {
             try

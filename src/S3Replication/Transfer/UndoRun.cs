@@ -69,6 +69,7 @@ internal sealed class UndoRun : IDisposable
     private long _leftAlone;
     private long _notUndoable;
     private long _failed;
+    private string? _owner;
 
     public UndoRun(int maxConcurrency, IUndoReport report, InFlight? owner, CancellationToken cancellationToken)
     {
@@ -115,8 +116,10 @@ internal sealed class UndoRun : IDisposable
     /// versions only in <paramref name="committed"/> buckets (the others say what would be removed). Returns when no
     /// request of the run is running; a stop starts no further key.
     /// </summary>
-    public async Task RunAsync(IAmazonS3 s3, IReadOnlyCollection<string> committed)
+    /// <param name="owner">The account every request expects to own the source buckets (x-amz-expected-bucket-owner), where known.</param>
+    public async Task RunAsync(IAmazonS3 s3, IReadOnlyCollection<string> committed, string? owner)
     {
+        _owner = owner;
         Tally.SetExpected(_rows);
         try
         {
@@ -204,7 +207,7 @@ internal sealed class UndoRun : IDisposable
             try
             {
                 await Runner.RetryFor(what).RunAsync(token => s3.DeleteObjectAsync(
-                    new DeleteObjectRequest { BucketName = bucket, Key = key, VersionId = removed.VersionId }, token), cancellationToken).ConfigureAwait(false);
+                    new DeleteObjectRequest { BucketName = bucket, Key = key, VersionId = removed.VersionId, ExpectedBucketOwner = _owner }, token), cancellationToken).ConfigureAwait(false);
                 await ReportAsync(planned with { Action = UndoAction.Undone, Time = DateTime.UtcNow, Duration = watch.Elapsed }).ConfigureAwait(false);
             }
             catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
@@ -234,7 +237,7 @@ internal sealed class UndoRun : IDisposable
     private async Task<IReadOnlyList<KeyVersion>> HistoryAsync(IAmazonS3 s3, string bucket, string key, IReadOnlyList<UndoRow> rows, CancellationToken cancellationToken)
     {
         var listed = new List<KeyVersion>();
-        var request = new ListVersionsRequest { BucketName = bucket, Prefix = key, MaxKeys = Math.Min(1000, rows.Count + 1) };
+        var request = new ListVersionsRequest { BucketName = bucket, Prefix = key, MaxKeys = Math.Min(1000, rows.Count + 1), ExpectedBucketOwner = _owner };
         var retry = Runner.RetryFor($"Reading the versions of s3://{bucket}/{key}");
         while (true)
         {

@@ -71,6 +71,18 @@ internal sealed class LoopbackBucket
     /// <summary>Destination buckets of this bucket's replication rules (GetBucketReplication); none: 404 ReplicationConfigurationNotFoundError.</summary>
     public List<string> ReplicatesTo { get; } = new();
 
+    /// <summary>The account the rules' destinations name (Destination/Account), where set.</summary>
+    public string? ReplicatesToAccount { get; set; }
+
+    /// <summary>
+    /// The bucket's owner: a request whose x-amz-expected-bucket-owner (or, for a copy's source, x-amz-source-expected-bucket-owner)
+    /// names another account is refused with 403 AccessDenied, as S3 refuses it.
+    /// </summary>
+    public string Owner { get; set; } = LoopbackS3.DefaultAccount;
+
+    /// <summary>The Object Ownership setting GetBucketOwnershipControls answers (BucketOwnerEnforced, BucketOwnerPreferred, ObjectWriter); null: none set (404).</summary>
+    public string? Ownership { get; set; }
+
     /// <summary>Plants an object with these bytes (ETag: their MD5 unless given).</summary>
     public StoredVersion Put(string key, string text, string storageClass = "STANDARD", string? restore = null, string? encryption = null,
         string? etag = null, string? crc32 = null)
@@ -222,7 +234,8 @@ internal sealed class LoggedRequest
     public int Status { get; set; }
     public string? Fault { get; set; }
 
-    public bool IsWrite => Method is "PUT" or "POST" or "DELETE";
+    /// <summary>A request that changes something: the IAM and STS reads (GetRole, GetCallerIdentity) are POSTs too, but are not.</summary>
+    public bool IsWrite => Method is "PUT" or "POST" or "DELETE" && Operation != "Iam";
 
     public string Header(string name) => Headers.TryGetValue(name, out var value) ? value : "";
 
@@ -255,6 +268,7 @@ internal sealed class LoopbackS3 : IDisposable
 {
     public static readonly XNamespace S3Ns = "http://s3.amazonaws.com/doc/2006-03-01/";
     private static readonly XNamespace IamNs = "https://iam.amazonaws.com/doc/2010-05-08/";
+    private static readonly XNamespace StsNs = "https://sts.amazonaws.com/doc/2011-06-15/";
     private static readonly XNamespace ControlNs = "http://awss3control.amazonaws.com/doc/2018-08-20/";
 
     private readonly WebApplication _app;
@@ -364,6 +378,12 @@ internal sealed class LoopbackS3 : IDisposable
             _copies.Clear();
         }
     }
+
+    /// <summary>The account buckets belong to unless set otherwise.</summary>
+    public const string DefaultAccount = "111122223333";
+
+    /// <summary>The account STS GetCallerIdentity answers with; null: the stand-in does not answer it (as Ceph RGW), so the caller's account is not known.</summary>
+    public string? CallerAccount { get; set; }
 
     public LoopbackBucket AddBucket(string name, bool versioned = true)
     {
@@ -524,6 +544,7 @@ internal sealed class LoopbackS3 : IDisposable
             ("GET", false) when query.ContainsKey("replication") => "GetBucketReplication",
             ("GET", false) when query.ContainsKey("versioning") => "GetBucketVersioning",
             ("GET", false) when query.ContainsKey("location") => "GetBucketLocation",
+            ("GET", false) when query.ContainsKey("ownershipControls") => "GetBucketOwnershipControls",
             ("HEAD", false) when query.Count == 0 => "HeadBucket",
             (_, true) when subresource => "Unsupported",
             ("HEAD", true) => "HeadObject",
@@ -557,6 +578,10 @@ internal sealed class LoopbackS3 : IDisposable
         {
             return ErrorAsync(context, 404, "NoSuchBucket", "The specified bucket does not exist", ("BucketName", entry.Bucket));
         }
+        if (entry.Header("x-amz-expected-bucket-owner") is { Length: > 0 } expected && expected != bucket.Owner)
+        {
+            return ErrorAsync(context, 403, "AccessDenied", "Access Denied");
+        }
         var versionId = entry.Query.TryGetValue("versionId", out var id) ? id : null;
         return entry.Operation switch
         {
@@ -566,6 +591,9 @@ internal sealed class LoopbackS3 : IDisposable
             "GetBucketVersioning" => XmlAsync(context, new XElement(S3Ns + "VersioningConfiguration", bucket.Versioned ? new XElement(S3Ns + "Status", "Enabled") : null)),
             "GetBucketLocation" => XmlAsync(context, new XElement(S3Ns + "LocationConstraint")),
             "HeadBucket" => Task.CompletedTask,
+            "GetBucketOwnershipControls" => bucket.Ownership is { } ownership
+                ? XmlAsync(context, new XElement(S3Ns + "OwnershipControls", new XElement(S3Ns + "Rule", new XElement(S3Ns + "ObjectOwnership", ownership))))
+                : ErrorAsync(context, 404, "OwnershipControlsNotFoundError", "The bucket ownership controls were not found"),
             "HeadObject" => ObjectAsync(context, bucket, entry, versionId, withBody: false),
             "GetObject" => ObjectAsync(context, bucket, entry, versionId, withBody: true),
             "CopyObject" => CopyAsync(context, bucket, entry),
@@ -690,7 +718,8 @@ internal sealed class LoopbackS3 : IDisposable
                 new XElement(S3Ns + "Filter", new XElement(S3Ns + "Prefix", "")),
                 new XElement(S3Ns + "Status", "Enabled"),
                 new XElement(S3Ns + "DeleteMarkerReplication", new XElement(S3Ns + "Status", "Disabled")),
-                new XElement(S3Ns + "Destination", new XElement(S3Ns + "Bucket", "arn:aws:s3:::" + destination))))));
+                new XElement(S3Ns + "Destination", new XElement(S3Ns + "Bucket", "arn:aws:s3:::" + destination),
+                    bucket.ReplicatesToAccount is { } account ? new XElement(S3Ns + "Account", account) : null)))));
     }
 
     /// <summary>HeadObject and GetObject: S3's headers; a delete marker answers 404 (405 when named by version id) with x-amz-delete-marker.</summary>
@@ -763,6 +792,11 @@ internal sealed class LoopbackS3 : IDisposable
         if (slash <= 0 || BucketOrNull(sourcePath[..slash]) is not { } sourceBucket)
         {
             await ErrorAsync(context, 404, "NoSuchBucket", "The specified bucket does not exist", ("BucketName", slash <= 0 ? sourcePath : sourcePath[..slash]));
+            return;
+        }
+        if (entry.Header("x-amz-source-expected-bucket-owner") is { Length: > 0 } expected && expected != sourceBucket.Owner)
+        {
+            await ErrorAsync(context, 403, "AccessDenied", "Access Denied");
             return;
         }
         var source = sourceBucket.Find(sourcePath[(slash + 1)..], sourceVersionId);
@@ -881,6 +915,13 @@ internal sealed class LoopbackS3 : IDisposable
         var form = await context.Request.ReadFormAsync();
         var action = form["Action"].ToString();
         var roleName = form["RoleName"].ToString();
+        if (action == "GetCallerIdentity" && CallerAccount is { } account)
+        {
+            await XmlAsync(context, new XElement(StsNs + "GetCallerIdentityResponse", new XElement(StsNs + "GetCallerIdentityResult",
+                new XElement(StsNs + "Arn", $"arn:aws:iam::{account}:user/loopback"), new XElement(StsNs + "UserId", "AIDALOOPBACK"),
+                new XElement(StsNs + "Account", account)), new XElement(StsNs + "ResponseMetadata", new XElement(StsNs + "RequestId", "LOOPBACK"))));
+            return;
+        }
         if (action != "GetRole")
         {
             await XmlAsync(context, new XElement(IamNs + "ErrorResponse", new XElement(IamNs + "Error", new XElement(IamNs + "Type", "Sender"),

@@ -51,7 +51,7 @@ public class CopyEngineWireTests
     private static readonly Core.RetryPolicy Once = Core.RetryPolicies.S3 with { Attempts = 1 };
 
     private static Task<Decided> DecideAsync(FakeS3 s3, S3ObjectRecord backup, S3ObjectRecord? source) =>
-        new FactResolver(s3.Client(), s3.Client(), "source", new DecisionPolicy(CompareMode.Auto), _ => Once, new Core.InFlight())
+        new FactResolver(s3.Client(), s3.Client(), "source", BucketOwners.Unknown, new DecisionPolicy(CompareMode.Auto), _ => Once, new Core.InFlight())
             .DecideAsync(new Candidate(backup.Key, backup, source), default);
 
     [Theory]

@@ -40,7 +40,7 @@ public class UndoRunWireTests
             await run.AddAsync(row);
         }
         using var client = s3.Http.Client();
-        await run.RunAsync(client, commit ? run.Buckets.Select(bucket => bucket.Bucket).ToList() : Array.Empty<string>());
+        await run.RunAsync(client, commit ? run.Buckets.Select(bucket => bucket.Bucket).ToList() : Array.Empty<string>(), owner: null);
         return (report, run);
     }
 

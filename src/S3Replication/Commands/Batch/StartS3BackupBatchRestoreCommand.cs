@@ -7,6 +7,7 @@ using S3Replication.Batch;
 using S3Replication.Commands.Objects;
 using S3Replication.Core;
 using S3Replication.Records;
+using S3Replication.Session;
 using S3Replication.Transfer;
 
 namespace S3Replication.Commands.Batch;
@@ -49,6 +50,8 @@ public sealed class StartS3BackupBatchRestoreCommand : RestoreCmdlet, IDynamicPa
         return new RunSettings(new DecisionPolicy(CompareBy) { PinVersions = true, MaxCopySize = BatchManifest.MaxCopySize }, MaxConcurrency)
         {
             Force = Force,
+            // The job's role writes the copies: its account decides their ACL.
+            WriterAccount = AwsNames.AccountOf(_job.RoleArn),
             AsOf = AsOf?.ToUniversalTime(),
             Copy = CopyChoices(defaultTier: "Bulk"),
         };

@@ -77,6 +77,16 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
     [Parameter]
     public CompareMode CompareBy { get; set; } = CompareMode.Auto;
 
+    /// <summary>The account that owns the source bucket: every request to it says so (x-amz-expected-bucket-owner); by default the source session's account.</summary>
+    [Parameter]
+    [ValidatePattern("^[0-9]{12}$")]
+    public string? SourceAccountId { get; set; }
+
+    /// <summary>The account that owns the backup bucket; by default the one the source bucket's replication rule sends the backup to.</summary>
+    [Parameter]
+    [ValidatePattern("^[0-9]{12}$")]
+    public string? BackupAccountId { get; set; }
+
     /// <summary>The session that reads the backup bucket; by default the cmdlet's session.</summary>
     [Parameter]
     [ValidateNotNull]
@@ -179,7 +189,7 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
                 Pinned = _run.Settings.Policy.PinVersions,
             };
             BackupSelection.Watch(selection.Keys);
-            await _run.RunAsync(PlanSources.Listings(_run.Backup.S3, _run.SourceSession.S3, _run.Pair!, selection, BackupSelection, _run.Runner.Token), SinkFor(_run))
+            await _run.RunAsync(PlanSources.Listings(_run.Backup.S3, _run.SourceSession.S3, _run.Pair!, _run.Owners, selection, BackupSelection, _run.Runner.Token), SinkFor(_run))
                 .ConfigureAwait(false);
             if (ObjectSelection.EmptySelectionWarning(BackupSelection, BackupBucket!, Prefix, AsOf, Include, Exclude) is { } warning)
             {
@@ -211,7 +221,8 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
     private async Task StartAsync(BucketPair pair, CancellationToken cancellationToken)
     {
         var (backup, source) = ResolveSides();
-        var run = new RestoreRun(backup, source, Settings(), this, NewTally(), Work, cancellationToken);
+        var run = new RestoreRun(backup, source, Settings() with { SourceAccountId = SourceAccountId, BackupAccountId = BackupAccountId }, this, NewTally(), Work,
+            cancellationToken);
         await run.BeginAsync(pair, cancellationToken).ConfigureAwait(false);
         run.Confirm(await ConfirmAsync(run).ConfigureAwait(false));
         _run = run;

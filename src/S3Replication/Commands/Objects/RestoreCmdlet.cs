@@ -19,10 +19,13 @@ public abstract class RestoreCmdlet : BucketPairCmdlet
     [Parameter]
     public SwitchParameter PreserveEncryption { get; set; }
 
-    /// <summary>The ACL restored objects get: bucket-owner-full-control (so the bucket's owner can use them), or None.</summary>
+    /// <summary>
+    /// The ACL restored objects get: Auto (the default) decides per run (none where the writer's account owns the source
+    /// bucket or it enforces bucket-owner ownership; bucket-owner-full-control where another or an unknown account writes);
+    /// BucketOwnerFullControl or None always.
+    /// </summary>
     [Parameter]
-    [ValidateSet("BucketOwnerFullControl", "None")]
-    public string Acl { get; set; } = "BucketOwnerFullControl";
+    public AclChoice Acl { get; set; } = AclChoice.Auto;
 
     /// <summary>Start the restore from Glacier of each archived object that needs copying (it is copied by a later run, once restored).</summary>
     [Parameter]
@@ -56,7 +59,7 @@ public abstract class RestoreCmdlet : BucketPairCmdlet
         {
             Encryption = KmsKeyId is not null ? EncryptionMode.KmsKey : PreserveEncryption ? EncryptionMode.Preserve : EncryptionMode.SourceDefault,
             KmsKeyId = KmsKeyId,
-            CannedAcl = ObjectAcl.FromParameter(Acl),
+            Acl = Acl,
             RestoreArchived = RestoreArchived,
             RestoreDays = RestoreDays,
             RestoreTier = RestoreTier ?? defaultTier,

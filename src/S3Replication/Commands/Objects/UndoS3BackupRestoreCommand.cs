@@ -27,6 +27,11 @@ public sealed class UndoS3BackupRestoreCommand : ParallelCmdlet, IUndoReport
     [UndoInput]
     public SyncResult[] InputObject { get; set; } = Array.Empty<SyncResult>();
 
+    /// <summary>The account that owns the source buckets: every request to them says so (x-amz-expected-bucket-owner); by default the session's account.</summary>
+    [Parameter]
+    [ValidatePattern("^[0-9]{12}$")]
+    public string? SourceAccountId { get; set; }
+
     /// <summary>Write one TransferSummary record at the end instead of a result per key.</summary>
     [Parameter]
     public SwitchParameter Summary { get; set; }
@@ -76,7 +81,13 @@ public sealed class UndoS3BackupRestoreCommand : ParallelCmdlet, IUndoReport
         }
         else
         {
-            var s3 = ResolveSession().S3;
+            var session = ResolveSession();
+            var s3 = session.S3;
+            var owner = SourceAccountId ?? await BucketOwnership.AccountOfAsync(session, message => _ = WriteVerboseAsync(message), cancellationToken).ConfigureAwait(false);
+            foreach (var bucket in buckets)
+            {
+                await BucketOwnership.RequireOwnerAsync(s3, bucket.Bucket, owner, "-SourceAccountId", cancellationToken).ConfigureAwait(false);
+            }
             var committed = new List<string>();
             foreach (var bucket in buckets)
             {
@@ -89,7 +100,7 @@ public sealed class UndoS3BackupRestoreCommand : ParallelCmdlet, IUndoReport
                 $"each key's versions read with ListObjectVersions, then its restore's versions removed newest first, up to {MaxConcurrency} keys at once" +
                 (committed.Count < buckets.Count ? $"; nothing is removed in {string.Join(", ", buckets.Select(bucket => bucket.Bucket).Except(committed).Select(name => "s3://" + name))} (-WhatIf, or not confirmed)." : "."))
                 .ConfigureAwait(false);
-            await run.RunAsync(s3, committed).ConfigureAwait(false);
+            await run.RunAsync(s3, committed, owner).ConfigureAwait(false);
         }
         if (run.Tally.Total == 0)
         {

@@ -40,10 +40,13 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
     [AllowEmptyString]
     public string? Prefix { get; set; }
 
-    /// <summary>The ACL uploaded objects get: bucket-owner-full-control (so the bucket's owner can use them), or None.</summary>
+    /// <summary>
+    /// The ACL uploaded objects get: Auto (the default) sends none where the uploader's account owns the bucket (a HeadBucket
+    /// that expects it as the owner is answered) or it enforces bucket-owner ownership, else bucket-owner-full-control;
+    /// BucketOwnerFullControl or None always.
+    /// </summary>
     [Parameter]
-    [ValidateSet("BucketOwnerFullControl", "None")]
-    public string Acl { get; set; } = "BucketOwnerFullControl";
+    public AclChoice Acl { get; set; } = AclChoice.Auto;
 
     [Parameter]
     [ValidateRange(5L * 1024 * 1024, CopyOptions.FiveGiB)]
@@ -59,11 +62,18 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
     private protected override string RunTarget => $"s3://{Bucket}/{Prefix}";
     private protected override string RunAction => "Upload the given files";
 
-    protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
+    protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
         ObjectSelection.RequireBucket(Bucket, "");
-        StartTransfers(TransferOptions.Default with { MultipartThreshold = MultipartThreshold, PartSize = PartSize, CannedAcl = ObjectAcl.FromParameter(Acl) });
-        return Task.CompletedTask;
+        var session = ResolveSession();
+        var writer = Acl == AclChoice.Auto
+            ? await BucketOwnership.AccountOfAsync(session, message => _ = WriteVerboseAsync(message), cancellationToken).ConfigureAwait(false)
+            : null;
+        // Uploads name no expected owner: the bucket's owner counts as the uploader's only where S3 confirms it.
+        var owner = writer is not null && await BucketOwnership.IsOwnedByAsync(session.S3, Bucket, writer, cancellationToken).ConfigureAwait(false) ? writer : null;
+        var (acl, why) = await BucketOwnership.AclAsync(session.S3, Acl, writer, Bucket, owner, cancellationToken).ConfigureAwait(false);
+        await WriteVerboseAsync($"Objects uploaded to s3://{Bucket} carry {why}.").ConfigureAwait(false);
+        StartTransfers(TransferOptions.Default with { MultipartThreshold = MultipartThreshold, PartSize = PartSize, CannedAcl = acl });
     }
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
