@@ -94,7 +94,8 @@ class Jobs:
         bucket, key = job["ManifestArn"].split(":::")[1].split("/", 1)
         extra = {"VersionId": job["ManifestVersion"]} if job["ManifestVersion"] else {}
         manifest = self.s3.get_object(Bucket=bucket, Key=key, **extra)
-        if manifest["ETag"] != job["ManifestETag"]:
+        # CreateJob names the manifest's ETag bare, as AWS's examples and SDKs give it (S3 answers GET with it quoted).
+        if manifest["ETag"].strip('"') != job["ManifestETag"]:
             job.update(Status="Failed", Terminated=now(), Failures=[("ManifestETagMismatch", "The manifest's ETag is not the one given")])
             return
         rows = [row for row in csv.reader(io.StringIO(manifest["Body"].read().decode("utf-8"))) if row]
