@@ -34,6 +34,12 @@ public enum Fault
     Latency,
 }
 
+/// <summary>A request as it reached the proxy.</summary>
+public sealed record SeenRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers)
+{
+    public string Header(string name) => Headers.TryGetValue(name, out var value) ? value : "";
+}
+
 /// <summary>
 /// An HTTP proxy on loopback between a client and an S3 endpoint that injects faults into a given share of the
 /// requests. Which requests fail is drawn from a seeded generator in arrival order, so a run's faults reproduce
@@ -54,6 +60,7 @@ public sealed class FaultProxy : IDisposable
     private readonly Fault[] _faults;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Fault, long> _injected = new();
+    private readonly ConcurrentQueue<SeenRequest> _seen = new();
     private long _requests;
     private long _forwarded;
     private long _throttled;
@@ -185,9 +192,14 @@ public sealed class FaultProxy : IDisposable
         return Fault.SlowDown;
     }
 
+    /// <summary>Every request the proxy received, in order: what a client really sent (headers in lower case).</summary>
+    public IReadOnlyList<SeenRequest> Seen => _seen.ToList();
+
     private async Task HandleAsync(HttpListenerContext context)
     {
         Interlocked.Increment(ref _requests);
+        _seen.Enqueue(new SeenRequest(context.Request.HttpMethod, context.Request.RawUrl ?? "",
+            context.Request.Headers.AllKeys.Where(name => name is not null).ToDictionary(name => name!.ToLowerInvariant(), name => context.Request.Headers[name] ?? "")));
         var fault = _ratePerSecond > 0 ? await RateLimitAsync().ConfigureAwait(false) : Draw();
         if (fault is { } injected)
         {
