@@ -66,13 +66,16 @@ internal sealed class BatchJobSetup
         }
     }
 
-    /// <summary>Jobs run in the bucket's region; a server that names no location (us-east-1, Ceph RGW) keeps the session's.</summary>
-    public async Task<string> RegionOfAsync(string bucket, CancellationToken cancellationToken)
+    /// <summary>
+    /// Jobs run in the bucket's region; a server that names no location (us-east-1, Ceph RGW) keeps the session's. The
+    /// request expects <paramref name="expectedOwner"/> to own the bucket, as a restore's every request does (null: not known).
+    /// </summary>
+    public async Task<string> RegionOfAsync(string bucket, string? expectedOwner, CancellationToken cancellationToken)
     {
         var fallback = (_session.S3ControlSettings ?? _session.S3Settings).Region;
         try
         {
-            var location = (await _session.S3.GetBucketLocationAsync(new GetBucketLocationRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false))
+            var location = (await _session.S3.GetBucketLocationAsync(new GetBucketLocationRequest { BucketName = bucket, ExpectedBucketOwner = expectedOwner }, cancellationToken).ConfigureAwait(false))
                 .Location?.Value;
             return location switch
             {

@@ -81,6 +81,23 @@ public sealed class OwnershipTests : IClassFixture<HostedShellFixture>
         Assert.Equal(new[] { acl }, CopyAcls(s3));
     }
 
+    /// <summary>A Batch job writes as its role: the rule is decided for the role's account, not the operator's.</summary>
+    [Theory]
+    [InlineData(Writer, null)]
+    [InlineData(Other, "bucket-owner-full-control")]
+    public void A_batch_restore_decides_the_acl_for_the_account_of_the_role_the_job_runs_as(string roleAccount, string? acl)
+    {
+        using var s3 = Start(Writer, Writer);
+        s3.AddBucket("ow-work");
+        s3.AddRole("BatchRestore", RestoreEntranceTests.BatchTrust);
+        var run = _shell.RunAll($"Start-S3BackupBatchRestore ow-backup ow-source -WorkBucket ow-work -RoleArn arn:aws:iam::{roleAccount}:role/BatchRestore -AccountId {Writer}");
+        RestoreEntranceTests.NoErrors(run);
+        var copy = Assert.Single(s3.Jobs).Request.Descendants().Single(element => element.Name.LocalName == "S3PutObjectCopy");
+        Assert.Equal(acl, copy.Elements().SingleOrDefault(element => element.Name.LocalName == "CannedAccessControlList")?.Value);
+        Assert.All(s3.Log.Where(request => request.Bucket is "ow-backup" or "ow-source"),
+            request => Assert.Equal(request.Bucket == "ow-backup" ? BackupAccount : Writer, request.Header("x-amz-expected-bucket-owner")));
+    }
+
     [Fact]
     public void Every_request_names_the_owner_it_expects_the_session_account_for_the_source_and_the_rules_account_for_the_backup()
     {

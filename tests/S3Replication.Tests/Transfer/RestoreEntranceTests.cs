@@ -329,7 +329,7 @@ public sealed class RestoreEntranceTests : IClassFixture<HostedShellFixture>, ID
         s3.AddRole("BatchRestore", BatchTrust);
     }
 
-    private const string BatchTrust =
+    internal const string BatchTrust =
         """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"batchoperations.s3.amazonaws.com"},"Action":"sts:AssumeRole"}]}""";
 
     private const string Batch = "$batch = @{ WorkBucket = 'gd-work'; RoleArn = 'arn:aws:iam::111122223333:role/BatchRestore'; AccountId = '111122223333' }; ";

@@ -100,7 +100,7 @@ public sealed class StartS3BackupBatchReplicationCommand : S3BackupCmdlet, IDyna
         }
         await setup.RequireBatchTrustAsync(cancellationToken).ConfigureAwait(false);
         var account = await BatchJobs.AccountAsync(session, _job.AccountId, cancellationToken).ConfigureAwait(false);
-        var region = await setup.RegionOfAsync(SourceBucket, cancellationToken).ConfigureAwait(false);
+        var region = await setup.RegionOfAsync(SourceBucket, null, cancellationToken).ConfigureAwait(false);
 
         var manifestText = string.Concat(_keys.Select(key => $"{SourceBucket},{BatchManifest.EncodeKey(key)}\n"));
         var identity = ParameterSetName == ComparedSet

@@ -64,7 +64,7 @@ public sealed class StartS3BackupBatchRestoreCommand : RestoreCmdlet, IDynamicPa
         _setup = new BatchJobSetup(run.SourceSession, _job.WorkBucket, _job.RoleArn, WriteWarningAsync);
         await _setup.RequireBatchTrustAsync(run.Runner.Token).ConfigureAwait(false);
         _account = await BatchJobs.AccountAsync(run.SourceSession, _job.AccountId, run.Runner.Token).ConfigureAwait(false);
-        _region = await _setup.RegionOfAsync(run.Pair!.Source, run.Runner.Token).ConfigureAwait(false);
+        _region = await _setup.RegionOfAsync(run.Pair!.Source, run.Owners.Source, run.Runner.Token).ConfigureAwait(false);
         // The job itself is confirmed once it is planned (CompleteAsync), when what it would copy is known; planning changes nothing.
         return true;
     }
