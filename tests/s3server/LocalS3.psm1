@@ -204,6 +204,8 @@ function New-LocalS3Role {
     <#
     .SYNOPSIS
         Creates an IAM role on the local server that the given principals may assume, allowed the given actions.
+    .PARAMETER PolicyDocument
+        The role's permission policy as JSON, instead of -AllowedAction on every bucket.
     #>
     [CmdletBinding()]
     param(
@@ -211,13 +213,16 @@ function New-LocalS3Role {
         [Parameter(Mandatory)] [string] $Name,
         [string[]] $TrustedPrincipal = @(),
         [string[]] $TrustedService = @(),
-        [string[]] $AllowedAction = @('s3:*')
+        [string[]] $AllowedAction = @('s3:*'),
+        [string] $PolicyDocument
     )
     $principal = [ordered]@{}
     if ($TrustedPrincipal) { $principal.AWS = @($TrustedPrincipal) }
     if ($TrustedService) { $principal.Service = @($TrustedService) }
     $trust = @{ Version = '2012-10-17'; Statement = @(@{ Effect = 'Allow'; Principal = $principal; Action = @('sts:AssumeRole') }) } | ConvertTo-Json -Depth 6 -Compress
-    $permissions = @{ Version = '2012-10-17'; Statement = @(@{ Effect = 'Allow'; Action = @($AllowedAction); Resource = @('arn:aws:s3:::*') }) } | ConvertTo-Json -Depth 6 -Compress
+    $permissions = if ($PolicyDocument) { $PolicyDocument } else {
+        @{ Version = '2012-10-17'; Statement = @(@{ Effect = 'Allow'; Action = @($AllowedAction); Resource = @('arn:aws:s3:::*') }) } | ConvertTo-Json -Depth 6 -Compress
+    }
     $null = Invoke-RgwAdmin $Server role create "--role-name=$Name" '--path=/' "--assume-role-policy-doc=$trust"
     $null = Invoke-RgwAdmin $Server role-policy put "--role-name=$Name" "--policy-name=$Name-permissions" "--policy-doc=$permissions"
     [pscustomobject]@{ Name = $Name; Arn = "arn:aws:iam:::role/$Name" }

@@ -68,5 +68,20 @@ internal sealed class HostedPowerShell : IDisposable
         }
     }
 
+    /// <summary>Builds a session for <paramref name="request"/> and keeps it in the runspace's store, where -BackupSession and -SourceSession records find it.</summary>
+    public AwsSession AddSession(SessionRequest request, IEnvironmentReader environment)
+    {
+        var previous = Runspace.DefaultRunspace;
+        Runspace.DefaultRunspace = _runspace;
+        try
+        {
+            return SessionStore.ForCurrentRunspace().Replace(request, environment);
+        }
+        finally
+        {
+            Runspace.DefaultRunspace = previous;
+        }
+    }
+
     public void Dispose() => _runspace.Dispose();
 }

@@ -195,6 +195,16 @@ internal sealed class LoopbackBucket
     }
 
     internal string NewVersionId() => Versioned ? _server.NextVersionId() : "null";
+
+    /// <summary>Puts <paramref name="changed"/> in the place of <paramref name="version"/> (same key and version id: a change of its state, such as a restore from archive).</summary>
+    internal void Replace(StoredVersion version, StoredVersion changed)
+    {
+        lock (_keys)
+        {
+            var versions = _keys[version.Key];
+            versions[versions.IndexOf(version)] = changed;
+        }
+    }
 }
 
 /// <summary>How a request of the stand-in ended.</summary>
@@ -254,7 +264,7 @@ internal sealed record CreatedJob(string JobId, XElement Request);
 /// format (element and header names as in botocore's S3 model) for what restores, compares, downloads and Batch restore
 /// plans send: ListObjectsV2, ListObjectVersions, HeadObject, GetObject, CopyObject, PutObject, DeleteObject,
 /// GetBucketReplication (404 ReplicationConfigurationNotFoundError when none, as AWS answers), GetBucketVersioning,
-/// GetBucketLocation; and, for Start-S3BackupBatchRestore, IAM GetRole and S3 Control CreateJob/DescribeJob on the same
+/// GetBucketLocation, RestoreObject (archived versions); and, for Start-S3BackupBatchRestore, IAM GetRole and S3 Control CreateJob/DescribeJob on the same
 /// port. Anything else answers 501 NotImplemented (and is logged), so a test sees what the stand-in does not cover.
 /// </summary>
 /// <remarks>
@@ -323,6 +333,9 @@ internal sealed class LoopbackS3 : IDisposable
 
     /// <summary>How long a request waits before it takes effect, by operation name (CopyObject, GetObject…) and key; none by default.</summary>
     public Func<string, string, TimeSpan>? Latency { get; set; }
+
+    /// <summary>A request this returns true for is answered 403 AccessDenied, as AWS answers an identity without the permission; none by default.</summary>
+    public Func<LoggedRequest, bool>? Deny { get; set; }
 
     /// <summary>The most keys a listing page holds (S3: 1,000), so tests can make listings take several pages.</summary>
     public int PageSize { get; set; } = 1000;
@@ -485,7 +498,14 @@ internal sealed class LoopbackS3 : IDisposable
                 await Task.Delay(latency, aborted);
             }
             aborted.ThrowIfCancellationRequested();
-            await ServeAsync(context, entry, aborted);
+            if (Deny?.Invoke(entry) == true)
+            {
+                await ErrorAsync(context, 403, "AccessDenied", "Access Denied");
+            }
+            else
+            {
+                await ServeAsync(context, entry, aborted);
+            }
             await context.Response.CompleteAsync();
             entry.End = RequestEnd.Completed;
         }
@@ -546,6 +566,7 @@ internal sealed class LoopbackS3 : IDisposable
             ("GET", false) when query.ContainsKey("location") => "GetBucketLocation",
             ("GET", false) when query.ContainsKey("ownershipControls") => "GetBucketOwnershipControls",
             ("HEAD", false) when query.Count == 0 => "HeadBucket",
+            ("POST", true) when query.ContainsKey("restore") && !query.ContainsKey("select") => "RestoreObject",
             (_, true) when subresource => "Unsupported",
             ("HEAD", true) => "HeadObject",
             ("GET", true) => "GetObject",
@@ -598,6 +619,7 @@ internal sealed class LoopbackS3 : IDisposable
             "GetObject" => ObjectAsync(context, bucket, entry, versionId, withBody: true),
             "CopyObject" => CopyAsync(context, bucket, entry),
             "PutObject" => PutAsync(context, bucket, entry, aborted),
+            "RestoreObject" => RestoreAsync(context, bucket, entry, versionId),
             _ => DeleteAsync(context, bucket, entry, versionId),
         };
     }
@@ -838,6 +860,26 @@ internal sealed class LoopbackS3 : IDisposable
         await XmlAsync(context, new XElement(S3Ns + "CopyObjectResult",
             new XElement(S3Ns + "LastModified", Timestamp(copy.LastModified)),
             new XElement(S3Ns + "ETag", copy.ETag)));
+    }
+
+    /// <summary>RestoreObject of an archived version: 202 Accepted, its restore now under way (409 RestoreAlreadyInProgress when one is).</summary>
+    private static Task RestoreAsync(HttpContext context, LoopbackBucket bucket, LoggedRequest entry, string? versionId)
+    {
+        if (bucket.Find(entry.Key, versionId) is not { IsDeleteMarker: false } version)
+        {
+            return ErrorAsync(context, 404, "NoSuchKey", "The specified key does not exist.", ("Key", entry.Key));
+        }
+        if (version.StorageClass is not ("GLACIER" or "DEEP_ARCHIVE"))
+        {
+            return ErrorAsync(context, 403, "InvalidObjectState", "Restore is not allowed for the object's current storage class.");
+        }
+        if (version.Restore?.Contains("ongoing-request=\"true\"", StringComparison.Ordinal) == true)
+        {
+            return ErrorAsync(context, 409, "RestoreAlreadyInProgress", "Object restore is already in progress.");
+        }
+        bucket.Replace(version, version with { Restore = "ongoing-request=\"true\"" });
+        context.Response.StatusCode = 202;
+        return Task.CompletedTask;
     }
 
     private async Task PutAsync(HttpContext context, LoopbackBucket bucket, LoggedRequest entry, CancellationToken aborted)
