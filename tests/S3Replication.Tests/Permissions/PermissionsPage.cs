@@ -14,6 +14,7 @@ internal enum Needed
     Yes,
     Optional,
     IfAcl,
+    IfOtherAccount,
     IfTagged,
     OnAws,
 }
@@ -87,9 +88,10 @@ internal sealed class PermissionsPage
             "yes" => Needed.Yes,
             "optional" => Needed.Optional,
             "if ACL" => Needed.IfAcl,
+            "if another account" => Needed.IfOtherAccount,
             "if tagged" => Needed.IfTagged,
             "on AWS" => Needed.OnAws,
-            var other => throw new FormatException($"Scenario '{id}': '{other}' is not a Needed value (yes, optional, if ACL, if tagged, on AWS)."),
+            var other => throw new FormatException($"Scenario '{id}': '{other}' is not a Needed value (yes, optional, if ACL, if another account, if tagged, on AWS)."),
         }, cells[3])).ToList();
     }
 

@@ -21,12 +21,6 @@ namespace S3Replication.Tests.Permissions;
 public sealed class PermissionsPageTests : IClassFixture<HostedShellFixture>
 {
     /// <summary>
-    /// Rows the page lists because issue 22's -Acl Auto decision, about to land, sends them; until it has landed they go
-    /// unsent. Once one is sent this test says so: then remove it here, and the page's row is checked like any other.
-    /// </summary>
-    private static readonly Grant[] Pending = { new("s3:GetBucketOwnershipControls", "arn:aws:s3:::<source-bucket>") };
-
-    /// <summary>
     /// Refusals the step fails on, but whose error does not name the action yet; each is a finding for src/ (see the
     /// reasons). The test checks they still fail, and tells when one is named: then remove it here.
     /// </summary>
@@ -52,7 +46,7 @@ public sealed class PermissionsPageTests : IClassFixture<HostedShellFixture>
     /// <summary>The uses the restore-role policy on the page is for: it must grant what they need, and nothing else.</summary>
     private static readonly string[] RestoreRoleUses =
     {
-        "restore", "restore-asof", "restore-mirror", "undo", "restore-plan", "restore-rows", "compare", "list", "list-asof", "download", "upload",
+        "restore", "restore-other-account", "restore-asof", "restore-mirror", "undo", "restore-plan", "restore-rows", "compare", "list", "list-asof", "download", "upload",
         "replication-status",
     };
 
@@ -102,26 +96,22 @@ public sealed class PermissionsPageTests : IClassFixture<HostedShellFixture>
         {
             var sent = scenario.TwoSessions ? (side.EndsWith("/backup", StringComparison.Ordinal) ? result.BackupSideGrants : result.Grants.Except(result.BackupSideGrants).ToHashSet())
                 : result.Grants;
-            problems.AddRange(Compare(side, rows, sent, result.AclSent));
+            problems.AddRange(Compare(side, rows, sent, result.AclSent, scenario.SourceOwner is not null));
         }
         Assert.True(problems.Count == 0, string.Join("\n", problems) + "\n\nWhat the module sent:\n" + result.Described);
     }
 
-    private static IEnumerable<string> Compare(string side, IReadOnlyList<PageRow> rows, IReadOnlySet<Grant> sent, bool aclSent)
+    private static IEnumerable<string> Compare(string side, IReadOnlyList<PageRow> rows, IReadOnlySet<Grant> sent, bool aclSent, bool otherAccount)
     {
         var listed = rows.ToLookup(row => row.Grant);
         foreach (var grant in sent.OrderBy(grant => grant.ToString(), StringComparer.Ordinal))
         {
-            if (Pending.Contains(grant))
-            {
-                yield return $"{side}: {grant} is sent now: the -Acl Auto decision has landed, so remove it from {nameof(PermissionsPageTests)}.{nameof(Pending)}.";
-            }
             var row = listed[grant].FirstOrDefault();
             if (row is null)
             {
                 yield return $"{side}: {grant} is needed by a request the module sends, but the page does not list it.";
             }
-            else if (row.Needed is Needed.IfTagged or Needed.OnAws)
+            else if (row.Needed is Needed.IfTagged)
             {
                 yield return $"{side}: {grant} is listed as '{row.Needed}', but a request of this use needs it: list it as yes or optional.";
             }
@@ -131,11 +121,14 @@ public sealed class PermissionsPageTests : IClassFixture<HostedShellFixture>
             var wasSent = sent.Contains(row.Grant);
             switch (row.Needed)
             {
-                case Needed.Yes or Needed.Optional when !wasSent && !Pending.Contains(row.Grant):
+                case Needed.Yes or Needed.Optional when !wasSent:
                     yield return $"{side}: {row} is listed, but no request of this use needs it.";
                     break;
                 case Needed.IfAcl when wasSent != aclSent:
                     yield return $"{side}: {row}: the writes {(aclSent ? "sent" : "sent no")} ACL, yet the requests {(wasSent ? "needed" : "did not need")} it.";
+                    break;
+                case Needed.IfOtherAccount when wasSent != otherAccount:
+                    yield return $"{side}: {row}: the run wrote {(otherAccount ? "as another account than" : "as")} the bucket's owner, yet the requests {(wasSent ? "needed" : "did not need")} it.";
                     break;
                 case Needed.IfAcl when row.Grant.Action != "s3:PutObjectAcl":
                     yield return $"{side}: {row}: only s3:PutObjectAcl depends on the ACL.";
@@ -147,7 +140,7 @@ public sealed class PermissionsPageTests : IClassFixture<HostedShellFixture>
     /// <summary>
     /// Each permission a request of the use needs is refused in turn (the stand-in answers 403 AccessDenied to every
     /// request that needs it). "yes": the step fails (an error, a Failed row, a Denied check) and what it says names the
-    /// action and the bucket. "optional": nothing fails.
+    /// action and the bucket. "optional" and "if another account" (the ownership read that -Acl Auto may do without): nothing fails.
     /// </summary>
     [Theory]
     [MemberData(nameof(ScenarioIds))]
@@ -156,15 +149,15 @@ public sealed class PermissionsPageTests : IClassFixture<HostedShellFixture>
         var scenario = ScenarioOf(id);
         var aclSent = _runner.Run(scenario).AclSent;
         var rows = TablesOf(scenario).Values.SelectMany(table => table)
-            .Where(row => row.Needed is Needed.Yes or Needed.Optional || (row.Needed is Needed.IfAcl && aclSent))
-            .Where(row => !Pending.Contains(row.Grant))
+            .Where(row => row.Needed is Needed.Yes or Needed.Optional || (row.Needed is Needed.IfAcl && aclSent) ||
+                (row.Needed is Needed.IfOtherAccount && scenario.SourceOwner is not null))
             .GroupBy(row => row.Grant).Select(group => group.First()).ToList();
         var problems = new List<string>();
         foreach (var row in rows)
         {
             var refused = _runner.Run(scenario, deny: row.Grant);
             var (failed, said) = Outcome(refused.Run);
-            if (row.Needed is Needed.Optional)
+            if (row.Needed is Needed.Optional or Needed.IfOtherAccount)
             {
                 if (failed)
                 {
@@ -209,7 +202,7 @@ public sealed class PermissionsPageTests : IClassFixture<HostedShellFixture>
     {
         var granted = PermissionsPage.Grants(Page.Value.Policies["restore-role"]);
         var needed = RestoreRoleUses.SelectMany(id => TablesOf(ScenarioOf(id)).Values.SelectMany(rows => rows))
-            .Where(row => row.Needed is Needed.Yes or Needed.Optional or Needed.IfAcl or Needed.OnAws && row.Grant.Action.StartsWith("s3:", StringComparison.Ordinal))
+            .Where(row => row.Needed is Needed.Yes or Needed.Optional or Needed.IfAcl or Needed.IfOtherAccount or Needed.OnAws && row.Grant.Action.StartsWith("s3:", StringComparison.Ordinal))
             .Select(row => row.Grant).ToHashSet();
         var wrong = needed.Except(granted).Select(grant => $"needed, not granted: {grant}")
             .Concat(granted.Except(needed).Select(grant => $"granted, needed by none of {string.Join(", ", RestoreRoleUses)}: {grant}")).ToList();

@@ -53,6 +53,12 @@ internal sealed class ScenarioRunner
     {
         using var s3 = LoopbackS3.Start();
         var asOf = Scenarios.Plant(s3, scenario.Archived);
+        // The session's account is known, as STS GetCallerIdentity tells it on AWS; the buckets are its own unless the scenario says.
+        s3.CallerAccount = LoopbackS3.DefaultAccount;
+        if (scenario.SourceOwner is { } owner)
+        {
+            s3.Bucket(Scenarios.Source).Owner = owner;
+        }
         var session = s3.Session();
         _shell.UseSession(session);
         using var recorder = new PermissionRecorder(Scenarios.Placeholders);

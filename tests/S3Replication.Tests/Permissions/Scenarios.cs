@@ -19,6 +19,12 @@ internal sealed record Scenario(string Id, string Script, string? Setup = null)
     /// <summary>The backup side runs with its own session (-BackupSession): its requests are recorded as "backup".</summary>
     public bool TwoSessions { get; init; }
 
+    /// <summary>
+    /// The account that owns the source bucket when it is not the session's: the restore then writes as another
+    /// account, and the page's "if another account" rows are needed.
+    /// </summary>
+    public string? SourceOwner { get; init; }
+
     public override string ToString() => Id;
 }
 
@@ -28,6 +34,7 @@ internal static class Scenarios
     public const string Source = "perm-source";
     public const string Work = "perm-work";
     public const string BatchRoleArn = "arn:aws:iam::111122223333:role/BatchRestore";
+    public const string OtherAccount = "999988887777";
 
     public static readonly IReadOnlyDictionary<string, string> Placeholders = new Dictionary<string, string>
     {
@@ -72,6 +79,7 @@ internal static class Scenarios
     public static readonly IReadOnlyList<Scenario> All = new[]
     {
         new Scenario("restore", Restore),
+        new Scenario("restore-other-account", Restore + " -SourceAccountId " + OtherAccount) { SourceOwner = OtherAccount },
         new Scenario("restore-asof", Restore + " -AsOf $asOf"),
         new Scenario("restore-mirror", Restore + " -AsOf $asOf -Mirror"),
         new Scenario("undo", "$rows | Undo-S3BackupRestore -Confirm:$false", Setup: "$rows = " + Restore + " -AsOf $asOf -Mirror"),
