@@ -73,12 +73,14 @@ Describe 'A role allowed everything' {
 }
 
 Describe 'A role missing permissions: each check names exactly the missing action' {
-    It 'read-only: Write is denied with s3:PutObject on the bucket''s objects, and nothing is written' {
+    # Ceph names no account for an assumed role, so the probe writes with the ACL a restore by it would send (-Acl Auto).
+    It 'read-only: Write is denied with s3:PutObject and s3:PutObjectAcl on the bucket''s objects, and nothing is written' {
         $records = Test-S3BackupAccess -Bucket $bucket -Probe List, Read, Write, Versioning, Replication -ProfileName readonly
         $write = Get-Check $records 'Write'
         $write.Outcome | Should -Be 'Denied'
         $write.ErrorCode | Should -Be 'AccessDenied'
-        $write.Hint | Should -BeLike "*s3:PutObject on arn:aws:s3:::$bucket/`**"
+        $write.Action | Should -Be 's3:PutObject and s3:PutObjectAcl'
+        $write.Hint | Should -BeLike "*s3:PutObject and s3:PutObjectAcl on arn:aws:s3:::$bucket/`**"
         Get-Check $records 'Delete' | Should -BeNullOrEmpty
         ($records | Where-Object { $_.Check -notin 'Write' -and $_.Outcome -ne 'Allowed' }) | Should -BeNullOrEmpty
         Get-ProbeVersion $bucket | Should -BeNullOrEmpty
@@ -270,7 +272,7 @@ Describe 'The Undo probe: what Undo-S3BackupRestore needs of a source bucket' {
         $undo = @(Test-S3BackupAccess -Bucket $versioned -Probe Undo -ProfileName readonly -Confirm:$false | Where-Object Check -Like 'Undo*')
         $undo.Count | Should -Be 1
         ($undo[0].Outcome, $undo[0].Action) | Should -Be @('Skipped', 's3:DeleteObjectVersion')
-        $undo[0].Hint | Should -BeLike "Could not be tried: *writing one was denied*s3:PutObject on arn:aws:s3:::$versioned/`**"
+        $undo[0].Hint | Should -BeLike "Could not be tried: *writing one was denied*s3:PutObject and s3:PutObjectAcl on arn:aws:s3:::$versioned/`**"
         Get-ProbeVersion $versioned | Should -BeNullOrEmpty
     }
 }

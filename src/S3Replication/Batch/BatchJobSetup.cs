@@ -151,7 +151,8 @@ internal sealed class BatchJobSetup
         }
         catch (S3ControlException error)
         {
-            throw BatchJobs.Failure(error, $"Creating the {kind} job in account {accountId}", bucket);
+            throw BatchJobs.Failure(error, $"Creating the {kind} job in account {accountId}", bucket,
+                $"s3:CreateJob and s3:DescribeJob in S3 Control, and iam:PassRole on {_roleArn} to hand the job its role");
         }
     }
 }

@@ -56,14 +56,16 @@ internal static class BatchJobs
         FailureReasons = job.FailureReasons.ToList(),
     };
 
-    public static S3BackupException Failure(S3ControlException error, string what, object target)
+    /// <param name="needs">What the caller needs for this request, where more than the S3 Control actions (CreateJob passes the job's role).</param>
+    public static S3BackupException Failure(S3ControlException error, string what, object target,
+        string needs = "s3:CreateJob, s3:DescribeJob, s3:ListJobs or s3:UpdateJobStatus/Priority in S3 Control")
     {
         var denied = error.Status == HttpStatusCode.Forbidden || error.Code is "AccessDenied";
         var missing = error.Status == HttpStatusCode.NotFound || error.Code is "NoSuchJob" or "NotFoundException";
         return new S3BackupException(
             denied ? ErrorId.AccessDenied : missing ? ErrorId.BatchJobNotFound : ErrorId.AwsRequestFailed,
             denied ? ErrorCategory.PermissionDenied : missing ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidOperation,
-            $"{what} failed: {error.Code}: {error.Message}" + (denied ? " (the caller needs s3:CreateJob, s3:DescribeJob, s3:ListJobs or s3:UpdateJobStatus/Priority in S3 Control)." : "."),
+            $"{what} failed: {error.Code}: {error.Message}" + (denied ? $" (the caller needs {needs})." : "."),
             target, error);
     }
 }

@@ -70,7 +70,8 @@ internal static class AwsErrors
         var code = error.ErrorCode ?? ((int)error.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
         return code switch
         {
-            "AccessDenied" or "AllAccessDisabled" or "InvalidAccessKeyId" or "SignatureDoesNotMatch" when error.StatusCode == HttpStatusCode.Forbidden =>
+            // A refused HEAD has no body to name its code: the SDK says "Forbidden" for the 403 alone.
+            "AccessDenied" or "Forbidden" or "AllAccessDisabled" or "InvalidAccessKeyId" or "SignatureDoesNotMatch" when error.StatusCode == HttpStatusCode.Forbidden =>
                 new S3BackupException(ErrorId.AccessDenied, ErrorCategory.PermissionDenied,
                     $"{what} was denied ({code}). The identity needs {needed}, and no bucket policy may deny it.", target, error),
             _ when IsChecksumRejection(code, error.Message) => new S3BackupException(ErrorId.ChecksumRejected, ErrorCategory.InvalidOperation,

@@ -83,7 +83,7 @@ internal static class AccessHints
     {
         if (message.IndexOf("kms", StringComparison.OrdinalIgnoreCase) >= 0)
         {
-            var kmsAction = action is "s3:PutObject" ? "kms:GenerateDataKey" : "kms:Decrypt";
+            var kmsAction = action.StartsWith("s3:PutObject", StringComparison.Ordinal) ? "kms:GenerateDataKey" : "kms:Decrypt";
             return $"The object's KMS key refused: the identity needs {kmsAction} on the bucket's KMS key (in the key policy or an IAM policy), as well as {action} on {resource}.";
         }
         if (message.IndexOf("resource-based policy", StringComparison.OrdinalIgnoreCase) >= 0)

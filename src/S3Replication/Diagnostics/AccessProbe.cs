@@ -12,6 +12,7 @@ using Amazon.S3.Model;
 using S3Replication.Core;
 using S3Replication.Records;
 using S3Replication.Session;
+using S3Replication.Transfer;
 
 namespace S3Replication.Diagnostics;
 
@@ -253,9 +254,17 @@ internal sealed class AccessProbe
         return records;
     }
 
-    /// <summary>The Write check: puts a probe object at <paramref name="key"/>; <paramref name="written"/> hears its version id (null where the bucket keeps none).</summary>
-    private Task<AccessCheck> PutProbeAsync(string bucket, string key, Action<string?> written, CancellationToken cancellationToken) =>
-        CheckAsync(bucket, "Write", "s3:PutObject", ObjectArn(bucket, "*"), async () =>
+    /// <summary>
+    /// The Write check: puts a probe object at <paramref name="key"/> with the ACL this identity's uploads and restores
+    /// would send there (-Acl Auto, for the account the Identity check learned), so that a role AWS would refuse for
+    /// s3:PutObjectAcl is refused here too;
+    /// <paramref name="written"/> hears its version id (null where the bucket keeps none).
+    /// </summary>
+    private async Task<AccessCheck> PutProbeAsync(string bucket, string key, Action<string?> written, CancellationToken cancellationToken)
+    {
+        var writer = BucketOwnership.AccountOf(_session.KnownIdentity);
+        var (acl, why) = await BucketOwnership.WriterAclAsync(S3, AclChoice.Auto, writer, bucket, cancellationToken).ConfigureAwait(false);
+        return await CheckAsync(bucket, "Write", acl is null ? "s3:PutObject" : "s3:PutObject and s3:PutObjectAcl", ObjectArn(bucket, "*"), async () =>
         {
             var response = await S3.PutObjectAsync(new PutObjectRequest
             {
@@ -263,10 +272,12 @@ internal sealed class AccessProbe
                 Key = key,
                 ContentBody = "S3Replication access probe; safe to delete.",
                 ContentType = "text/plain",
+                CannedACL = acl,
             }, cancellationToken).ConfigureAwait(false);
             written(response.VersionId is { Length: > 0 } id && id != "null" ? id : null);
-            return $"wrote {key}";
-        }, cancellationToken);
+            return $"wrote {key} (ACL as its restores write: {why})";
+        }, cancellationToken).ConfigureAwait(false);
+    }
 
     private async Task<AccessCheck> DeleteProbeAsync(string bucket, string key, string? versionId)
     {

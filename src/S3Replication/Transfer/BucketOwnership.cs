@@ -30,7 +30,7 @@ internal static class BucketOwnership
     {
         try
         {
-            return (await session.GetIdentityAsync(cancellationToken).ConfigureAwait(false)).Account is { Length: 12 } account ? account : null;
+            return AccountOf(await session.GetIdentityAsync(cancellationToken).ConfigureAwait(false));
         }
         catch (Exception error) when (error is Amazon.Runtime.AmazonServiceException or System.Net.Http.HttpRequestException or System.IO.IOException)
         {
@@ -38,6 +38,9 @@ internal static class BucketOwnership
             return null;
         }
     }
+
+    /// <summary>The identity's account where it names one (S3-compatible servers may give none, or not an AWS account id).</summary>
+    public static string? AccountOf(Session.CallerIdentity? identity) => identity?.Account is { Length: 12 } account ? account : null;
 
     /// <summary>Whether <paramref name="bucket"/> answers a HeadBucket that expects <paramref name="account"/> as its owner.</summary>
     public static async Task<bool> IsOwnedByAsync(IAmazonS3 s3, string bucket, string account, CancellationToken cancellationToken) =>
@@ -74,6 +77,18 @@ internal static class BucketOwnership
         {
             return error.StatusCode;
         }
+    }
+
+    /// <summary>
+    /// The ACL of objects account <paramref name="writer"/> (null: not known) writes into <paramref name="bucket"/> outside a
+    /// restore (uploads, the access probe), and why. No owner is expected of the bucket: it counts as the writer's only
+    /// where S3 confirms it (HeadBucket with that expected owner).
+    /// </summary>
+    public static async Task<(S3CannedACL? Acl, string Why)> WriterAclAsync(IAmazonS3 s3, AclChoice choice, string? writer, string bucket,
+        CancellationToken cancellationToken)
+    {
+        var owner = writer is not null && await IsOwnedByAsync(s3, bucket, writer, cancellationToken).ConfigureAwait(false) ? writer : null;
+        return await AclAsync(s3, choice, writer, bucket, owner, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

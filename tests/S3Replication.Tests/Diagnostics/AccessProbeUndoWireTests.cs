@@ -70,7 +70,7 @@ public class AccessProbeUndoWireTests
 
         Assert.Equal(("Undo", "Skipped", "s3:DeleteObjectVersion"), (record.Check, record.Outcome.ToString(), record.Action));
         Assert.StartsWith("Could not be tried: it removes a version of a probe object it writes first, and writing one was denied (AccessDenied).", record.Hint);
-        Assert.Contains("s3:PutObject on arn:aws:s3:::sds-data-dev/*", record.Hint);
+        Assert.Contains("s3:PutObject and s3:PutObjectAcl on arn:aws:s3:::sds-data-dev/*", record.Hint);
         Assert.Single(s3.Http.Requests);
     }
 

@@ -69,8 +69,9 @@ public class AccessProbeWireTests
         Assert.Equal("GetCallerIdentity", Assert.Single(http.Requests).Form["Action"]);
     }
 
+    /// <summary>Where the account is not known, the probe writes with the ACL a restore would send, and AWS asks s3:PutObjectAcl for it.</summary>
     [Fact]
-    public async Task A_denied_write_writes_no_delete_and_names_the_action()
+    public async Task A_denied_write_writes_no_delete_and_names_the_actions_of_a_write_with_an_acl()
     {
         var (probe, http, folder) = Probe();
         using var _ = folder;
@@ -79,9 +80,33 @@ public class AccessProbeWireTests
         var records = await probe.WriteAsync("sds-data-dev", default);
 
         var write = Assert.Single(records);
-        Assert.Equal(("Write", "Denied", "s3:PutObject"), (write.Check, write.Outcome.ToString(), write.Action));
-        Assert.Contains("s3:PutObject on arn:aws:s3:::sds-data-dev/*", write.Hint);
-        Assert.Equal("PUT", Assert.Single(http.Requests).Method.Method);
-        Assert.StartsWith("/sds-data-dev/s3backup-access-probe/", http.Requests.Single().Uri.AbsolutePath);
+        Assert.Equal(("Write", "Denied", "s3:PutObject and s3:PutObjectAcl"), (write.Check, write.Outcome.ToString(), write.Action));
+        Assert.Contains("s3:PutObject and s3:PutObjectAcl on arn:aws:s3:::sds-data-dev/*", write.Hint);
+        var put = Assert.Single(http.Requests);
+        Assert.Equal(("PUT", "bucket-owner-full-control"), (put.Method.Method, put.Header("x-amz-acl")));
+        Assert.StartsWith("/sds-data-dev/s3backup-access-probe/", put.Uri.AbsolutePath);
+    }
+
+    /// <summary>An identity whose account S3 confirms as the bucket's owner writes as a restore would: without an ACL, needing s3:PutObject alone.</summary>
+    [Fact]
+    public async Task The_owners_account_probes_the_write_without_an_acl()
+    {
+        var (probe, http, folder) = Probe();
+        using var _ = folder;
+        http.Respond(HttpStatusCode.OK, """
+            <GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>
+            <Arn>arn:aws:iam::111111111111:user/ops</Arn><UserId>AIDAEXAMPLE</UserId><Account>111111111111</Account>
+            </GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>
+            """);
+        http.Respond(HttpStatusCode.OK, "");
+        http.Respond(HttpStatusCode.Forbidden, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
+        await probe.IdentityAsync(default);
+
+        var write = Assert.Single(await probe.WriteAsync("sds-data-dev", default));
+
+        Assert.Equal(("Denied", "s3:PutObject"), (write.Outcome.ToString(), write.Action));
+        var (head, put) = (http.Requests[1], http.Requests[2]);
+        Assert.Equal(("HEAD", "111111111111"), (head.Method.Method, head.Header("x-amz-expected-bucket-owner")));
+        Assert.Equal(("PUT", ""), (put.Method.Method, put.Header("x-amz-acl")));
     }
 }

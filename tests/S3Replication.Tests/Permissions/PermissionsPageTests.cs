@@ -20,29 +20,6 @@ namespace S3Replication.Tests.Permissions;
 /// </summary>
 public sealed class PermissionsPageTests : IClassFixture<HostedShellFixture>
 {
-    /// <summary>
-    /// Refusals the step fails on, but whose error does not name the action yet; each is a finding for src/ (see the
-    /// reasons). The test checks they still fail, and tells when one is named: then remove it here.
-    /// </summary>
-    private static readonly Dictionary<(string Scenario, Grant Grant), string> NotNamedYet = new()
-    {
-        // A refused HEAD (HeadObject) answers 403 with no body, so the SDK's error code is "Forbidden", not "AccessDenied";
-        // AwsErrors.ForS3 treats only AccessDenied (and the credential codes) as a denial, so the message says
-        // "Forbidden: Error making request…" although S3Permissions marked the exception with the permission.
-        [("restore-preserve-encryption", new("s3:GetObject", "arn:aws:s3:::<backup-bucket>/*"))] = HeadForbidden,
-        [("restore-preserve-encryption", new("s3:GetObjectVersion", "arn:aws:s3:::<backup-bucket>/*"))] = HeadForbidden,
-        [("restore-archived", new("s3:GetObject", "arn:aws:s3:::<backup-bucket>/*"))] = HeadForbidden,
-        [("restore-rows", new("s3:GetObject", "arn:aws:s3:::<source-bucket>/*"))] = HeadForbidden,
-        [("restore-rows", new("s3:GetObjectVersion", "arn:aws:s3:::<backup-bucket>/*"))] = HeadForbidden,
-        [("upload", new("s3:GetObject", "arn:aws:s3:::<source-bucket>/*"))] = HeadForbidden,
-        [("replication-status", new("s3:GetObject", "arn:aws:s3:::<source-bucket>/*"))] = HeadForbidden,
-        [("batch-restore", new("s3:GetObjectVersion", "arn:aws:s3:::<work-bucket>/*"))] = HeadForbidden,
-        // BatchJobs.Failure lists the S3 Control actions; CreateJob is refused as well when the caller may not pass the job's role.
-        [("batch-restore", new("iam:PassRole", "arn:aws:iam::<source-account>:role/<batch-role>"))] = "the CreateJob failure names S3 Control actions only",
-    };
-
-    private const string HeadForbidden = "a refused HEAD is reported as Forbidden, not as AccessDenied naming the permission";
-
     /// <summary>The uses the restore-role policy on the page is for: it must grant what they need, and nothing else.</summary>
     private static readonly string[] RestoreRoleUses =
     {
@@ -170,13 +147,6 @@ public sealed class PermissionsPageTests : IClassFixture<HostedShellFixture>
             if (!failed)
             {
                 problems.Add($"{row} is needed, but without it the step did not fail.");
-            }
-            else if (NotNamedYet.TryGetValue((id, row.Grant), out var why))
-            {
-                if (named)
-                {
-                    problems.Add($"{row}: the step's error names it now ({why} no more): remove it from {nameof(NotNamedYet)}.");
-                }
             }
             else if (!named)
             {

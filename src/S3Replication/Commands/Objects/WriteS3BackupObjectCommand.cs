@@ -69,9 +69,7 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
         var writer = Acl == AclChoice.Auto
             ? await BucketOwnership.AccountOfAsync(session, message => _ = WriteVerboseAsync(message), cancellationToken).ConfigureAwait(false)
             : null;
-        // Uploads name no expected owner: the bucket's owner counts as the uploader's only where S3 confirms it.
-        var owner = writer is not null && await BucketOwnership.IsOwnedByAsync(session.S3, Bucket, writer, cancellationToken).ConfigureAwait(false) ? writer : null;
-        var (acl, why) = await BucketOwnership.AclAsync(session.S3, Acl, writer, Bucket, owner, cancellationToken).ConfigureAwait(false);
+        var (acl, why) = await BucketOwnership.WriterAclAsync(session.S3, Acl, writer, Bucket, cancellationToken).ConfigureAwait(false);
         await WriteVerboseAsync($"Objects uploaded to s3://{Bucket} carry {why}.").ConfigureAwait(false);
         StartTransfers(TransferOptions.Default with { MultipartThreshold = MultipartThreshold, PartSize = PartSize, CannedAcl = acl });
     }
