@@ -11,6 +11,12 @@ namespace S3Replication.Tests.Diagnostics;
 /// <summary>Probe answers only AWS gives: a replication 404, a bucket in another region, GetCallerIdentity.</summary>
 public class AccessProbeWireTests
 {
+    private const string CallerIdentity = """
+        <GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>
+        <Arn>arn:aws:iam::111111111111:user/ops</Arn><UserId>AIDAEXAMPLE</UserId><Account>111111111111</Account>
+        </GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>
+        """;
+
     private static (AccessProbe Probe, RecordingHandler Http, ProfileFolder Folder) Probe(string region = "eu-west-2")
     {
         var folder = new ProfileFolder("[profile ops]\n", "[ops]\naws_access_key_id = AKIAOPERATOR\naws_secret_access_key = operatorSecret\n");
@@ -57,11 +63,7 @@ public class AccessProbeWireTests
     {
         var (probe, http, folder) = Probe();
         using var _ = folder;
-        http.Respond(HttpStatusCode.OK, """
-            <GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>
-            <Arn>arn:aws:iam::111111111111:user/ops</Arn><UserId>AIDAEXAMPLE</UserId><Account>111111111111</Account>
-            </GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>
-            """);
+        http.Respond(HttpStatusCode.OK, CallerIdentity);
 
         var record = await probe.IdentityAsync(default);
 
@@ -93,11 +95,7 @@ public class AccessProbeWireTests
     {
         var (probe, http, folder) = Probe();
         using var _ = folder;
-        http.Respond(HttpStatusCode.OK, """
-            <GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>
-            <Arn>arn:aws:iam::111111111111:user/ops</Arn><UserId>AIDAEXAMPLE</UserId><Account>111111111111</Account>
-            </GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>
-            """);
+        http.Respond(HttpStatusCode.OK, CallerIdentity);
         http.Respond(HttpStatusCode.OK, "");
         http.Respond(HttpStatusCode.Forbidden, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
         await probe.IdentityAsync(default);
