@@ -23,10 +23,11 @@ namespace S3Replication.Tests.Replication;
 public class ReplicationWireTests
 {
     private static readonly XNamespace S3 = "http://s3.amazonaws.com/doc/2006-03-01/";
-    private const string Role = "arn:aws:iam::111111111111:role/BackupRole";
+    internal const string Role = "arn:aws:iam::111111111111:role/BackupRole";
     private const string KmsKey = "arn:aws:kms:eu-west-2:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
-    private const string ExistingConfiguration = $"""
+    /// <summary>Two rules with most of what a rule can hold (the wire conformance test sends them through botocore too).</summary>
+    internal const string ExistingConfiguration = $"""
         <ReplicationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
           <Role>{Role}</Role>
           <Rule>
