@@ -293,7 +293,7 @@ internal sealed class CopyEngine
             };
             (put.ServerSideEncryptionMethod, put.ServerSideEncryptionKeyManagementServiceKeyId) =
                 EncryptionFor(response.ServerSideEncryptionMethod, response.ServerSideEncryptionKeyManagementServiceKeyId);
-            CopyHeaders(response.Headers, put.Headers);
+            CopyHeaders(response.Headers, response.ExpiresString, put.Headers);
             put.Headers.ContentLength = size;
             CopyMetadata(response.Metadata, put.Metadata);
             var written = await _source.PutObjectAsync(put, token).ConfigureAwait(false);
@@ -369,7 +369,7 @@ internal sealed class CopyEngine
         };
         (initiate.ServerSideEncryptionMethod, initiate.ServerSideEncryptionKeyManagementServiceKeyId) =
             EncryptionFor(head.ServerSideEncryptionMethod, head.ServerSideEncryptionKeyManagementServiceKeyId);
-        CopyHeaders(head.Headers, initiate.Headers);
+        CopyHeaders(head.Headers, head.ExpiresString, initiate.Headers);
         CopyMetadata(head.Metadata, initiate.Metadata);
         var upload = await retry.RunAsync(token => _source.InitiateMultipartUploadAsync(initiate, token), cancellationToken).ConfigureAwait(false);
         CompleteMultipartUploadResponse completed;
@@ -443,17 +443,19 @@ internal sealed class CopyEngine
             BucketName = item.Bucket, Key = item.Key, VersionId = item.VersionId, ExpectedBucketOwner = _owners.Backup,
         }, cancellationToken).ConfigureAwait(false)).Tagging ?? new List<Tag>();
 
-    private static void CopyHeaders(HeadersCollection from, HeadersCollection to)
+    /// <param name="expires">The object's Expires as S3 sent it: the SDK keeps it out of a response's headers (ExpiresString).</param>
+    private static void CopyHeaders(HeadersCollection from, string? expires, HeadersCollection to)
     {
         to.CacheControl = from.CacheControl;
         to.ContentDisposition = from.ContentDisposition;
         to.ContentEncoding = from.ContentEncoding;
-        foreach (var name in new[] { "Content-Language", "Expires" })
+        if (from["Content-Language"] is { Length: > 0 } language)
         {
-            if (from[name] is { Length: > 0 } value)
-            {
-                to[name] = value;
-            }
+            to["Content-Language"] = language;
+        }
+        if (!string.IsNullOrEmpty(expires))
+        {
+            to["Expires"] = expires;
         }
     }
 
