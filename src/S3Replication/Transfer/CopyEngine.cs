@@ -241,8 +241,9 @@ internal sealed class CopyEngine
     private async Task<CopyOutcome> MultipartCopyAsync(S3ObjectRecord item, string destinationBucket, RetryPolicy retry, CancellationToken cancellationToken)
     {
         var head = await HeadAsync(item, retry, cancellationToken).ConfigureAwait(false);
-        return await MultipartAsync(item, destinationBucket, head, _options.PartSizeFor(head.ContentLength), retry, (uploadId, partNumber, start, length, token) =>
-            retry.RunAsync(async attempt => (await _source.CopyPartAsync(new CopyPartRequest
+        var checksum = CopyOptions.ChecksumOf(item);
+        return await MultipartAsync(item, destinationBucket, head, _options.PartSizeFor(head.ContentLength), checksum, retry, (uploadId, partNumber, start, length, token) =>
+            retry.RunAsync(async attempt => new PartETag(await _source.CopyPartAsync(new CopyPartRequest
             {
                 SourceBucket = item.Bucket,
                 SourceKey = item.Key,
@@ -255,7 +256,7 @@ internal sealed class CopyEngine
                 LastByte = start + length - 1,
                 ExpectedBucketOwner = _owners.Source,
                 ExpectedSourceBucketOwner = _owners.Backup,
-            }, attempt).ConfigureAwait(false)).ETag, token), cancellationToken).ConfigureAwait(false);
+            }, attempt).ConfigureAwait(false), copyChecksums: checksum is not null), token), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>GET from the backup with its credentials, PUT to the source with the other; large objects part by part.</summary>
@@ -317,7 +318,8 @@ internal sealed class CopyEngine
                 $"the buffer limit of {Buffers.Limit:N0} bytes: raise -MaxBufferSize to at least that.", item);
         }
         var version = VersionOr(head.VersionId, item.VersionId);
-        return await MultipartAsync(item, destinationBucket, head, partSize, retry, (uploadId, partNumber, start, length, token) =>
+        var checksum = CopyOptions.ChecksumOf(item);
+        return await MultipartAsync(item, destinationBucket, head, partSize, checksum, retry, (uploadId, partNumber, start, length, token) =>
             retry.RunAsync(async attempt =>
             {
                 using var lease = await Buffers.RentAsync((int)length, attempt).ConfigureAwait(false);
@@ -338,7 +340,8 @@ internal sealed class CopyEngine
                     }
                 }
                 using var body = new MemoryStream(lease.Buffer, 0, (int)length, writable: false);
-                return (await _source.UploadPartAsync(new UploadPartRequest
+                // A part of an upload with a checksum algorithm must carry its checksum by that algorithm (S3 refuses another or none).
+                return new PartETag(await _source.UploadPartAsync(new UploadPartRequest
                 {
                     BucketName = destinationBucket,
                     Key = item.Key,
@@ -346,14 +349,19 @@ internal sealed class CopyEngine
                     PartNumber = partNumber,
                     InputStream = body,
                     PartSize = length,
+                    ChecksumAlgorithm = checksum,
                     ExpectedBucketOwner = _owners.Source,
-                }, attempt).ConfigureAwait(false)).ETag;
+                }, attempt).ConfigureAwait(false), copyChecksums: checksum is not null);
             }, token), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The multipart frame both multipart paths share: initiate with the object's headers, send the parts, complete, or abort.</summary>
-    private async Task<CopyOutcome> MultipartAsync(S3ObjectRecord item, string destinationBucket, GetObjectMetadataResponse head, long partSize, RetryPolicy retry,
-        Func<string, int, long, long, CancellationToken, Task<string>> sendPart, CancellationToken cancellationToken)
+    /// <summary>
+    /// The multipart frame both multipart paths share: initiate with the object's headers (and <paramref name="checksum"/>,
+    /// the upload's checksum algorithm), send the parts, complete (an upload with a checksum algorithm only with each part's
+    /// checksum, which <paramref name="sendPart"/> returns), or abort.
+    /// </summary>
+    private async Task<CopyOutcome> MultipartAsync(S3ObjectRecord item, string destinationBucket, GetObjectMetadataResponse head, long partSize,
+        ChecksumAlgorithm? checksum, RetryPolicy retry, Func<string, int, long, long, CancellationToken, Task<PartETag>> sendPart, CancellationToken cancellationToken)
     {
         var tags = await retry.RunAsync(token => TagsAsync(item, token), cancellationToken).ConfigureAwait(false);
         await MultipartParts.AbortAbandonedAsync(_source, destinationBucket, item.Key, _started, cancellationToken, _owners.Source).ConfigureAwait(false);
@@ -364,7 +372,7 @@ internal sealed class CopyEngine
             ContentType = head.Headers.ContentType,
             TagSet = tags.Count > 0 ? tags : null,
             CannedACL = _options.CannedAcl,
-            ChecksumAlgorithm = CopyOptions.ChecksumOf(item),
+            ChecksumAlgorithm = checksum,
             ExpectedBucketOwner = _owners.Source,
         };
         (initiate.ServerSideEncryptionMethod, initiate.ServerSideEncryptionKeyManagementServiceKeyId) =

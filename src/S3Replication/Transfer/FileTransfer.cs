@@ -243,7 +243,7 @@ internal sealed class FileTransfer
         try
         {
             var parts = await MultipartParts.SendAsync(size, _options.PartSizeFor(size), _options.PartConcurrency, async (partNumber, start, length, token) =>
-                (await retry.RunAsync(attempt => _s3.UploadPartAsync(new UploadPartRequest
+                new PartETag(partNumber, (await retry.RunAsync(attempt => _s3.UploadPartAsync(new UploadPartRequest
                 {
                     BucketName = bucket,
                     Key = key,
@@ -252,7 +252,7 @@ internal sealed class FileTransfer
                     FilePath = path,
                     FilePosition = start,
                     PartSize = length,
-                }, attempt), token).ConfigureAwait(false)).ETag, cancellationToken).ConfigureAwait(false);
+                }, attempt), token).ConfigureAwait(false)).ETag), cancellationToken).ConfigureAwait(false);
             var completed = await retry.RunAsync(token => _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = bucket, Key = key, UploadId = upload.UploadId, PartETags = parts,

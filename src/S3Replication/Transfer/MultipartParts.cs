@@ -16,11 +16,12 @@ internal static class MultipartParts
 {
     /// <summary>
     /// Sends the parts of an object of <paramref name="size"/> bytes, at most <paramref name="concurrency"/> at once;
-    /// <paramref name="sendPart"/> gets the part number, first byte, length and a token, and returns the part's ETag.
+    /// <paramref name="sendPart"/> gets the part number, first byte, length and a token, and returns the part as
+    /// CompleteMultipartUpload lists it: its number, its ETag and, where the upload has a checksum algorithm, its checksum.
     /// The first part that fails for good stops the rest (those running are cancelled, none further is started) and its
     /// failure is thrown: the caller aborts the upload, and the object is retried whole.
     /// </summary>
-    public static async Task<List<PartETag>> SendAsync(long size, long partSize, int concurrency, Func<int, long, long, CancellationToken, Task<string>> sendPart,
+    public static async Task<List<PartETag>> SendAsync(long size, long partSize, int concurrency, Func<int, long, long, CancellationToken, Task<PartETag>> sendPart,
         CancellationToken cancellationToken)
     {
         var parts = new List<PartETag>();
@@ -43,10 +44,10 @@ internal static class MultipartParts
                 {
                     try
                     {
-                        var etag = await sendPart(partNumber, start, length, failed.Token).ConfigureAwait(false);
+                        var part = await sendPart(partNumber, start, length, failed.Token).ConfigureAwait(false);
                         lock (parts)
                         {
-                            parts.Add(new PartETag(partNumber, etag));
+                            parts.Add(part);
                         }
                     }
                     catch (Exception error) when (!cancellationToken.IsCancellationRequested)

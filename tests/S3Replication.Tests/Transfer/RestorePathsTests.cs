@@ -280,7 +280,7 @@ public class RestorePathsTests
                 Interlocked.Increment(ref cancelled);
                 throw;
             }
-            return "etag";
+            return new Amazon.S3.Model.PartETag(number, "etag");
         }, default));
 
         Assert.Equal("part 3 failed", failure.Message);
