@@ -102,6 +102,13 @@ internal sealed class CopyEngine
     private readonly BucketOwners _owners;
     private readonly DateTime _started = DateTime.UtcNow;
 
+    /// <summary>
+    /// Whether the source client sends the checksum a streamed write names. Under when_required AWSSDK.S3 4.1 names the
+    /// algorithm (x-amz-sdk-checksum-algorithm) yet sends no checksum, which AWS refuses (400 InvalidRequest), so streamed
+    /// writes name none there: the restored object gets the checksum the server gives by default, if any.
+    /// </summary>
+    private readonly bool _sourceSendsChecksums;
+
     /// <summary>Whether the source server keeps the tags given to CreateMultipartUpload: null until the first such copy tells.</summary>
     private bool? _multipartKeepsTags;
 
@@ -121,6 +128,7 @@ internal sealed class CopyEngine
         _source = source;
         _serverSide = serverSide;
         _options = options;
+        _sourceSendsChecksums = source.Config.RequestChecksumCalculation != RequestChecksumCalculation.WHEN_REQUIRED;
         Buffers = new BufferBudget(options.BufferLimit);
     }
 
@@ -162,6 +170,9 @@ internal sealed class CopyEngine
             return SyncReason.RestoreInProgress;
         }
     }
+
+    /// <summary>The checksum algorithm of a streamed write (server-side copies name the backup object's whatever the setting).</summary>
+    private ChecksumAlgorithm? StreamedChecksumOf(S3ObjectRecord item) => _sourceSendsChecksums ? CopyOptions.ChecksumOf(item) : null;
 
     /// <summary>The encryption to ask for, by the one rule: never a KMS key of the backup's side unless -PreserveEncryption.</summary>
     internal (ServerSideEncryptionMethod? Method, string? KmsKeyId) EncryptionFor(ServerSideEncryptionMethod? backupMethod, string? backupKmsKeyId) =>
@@ -289,7 +300,7 @@ internal sealed class CopyEngine
                 ContentType = response.Headers.ContentType,
                 TagSet = tags.Count > 0 ? tags : null,
                 CannedACL = _options.CannedAcl,
-                ChecksumAlgorithm = CopyOptions.ChecksumOf(item),
+                ChecksumAlgorithm = StreamedChecksumOf(item),
                 ExpectedBucketOwner = _owners.Source,
             };
             (put.ServerSideEncryptionMethod, put.ServerSideEncryptionKeyManagementServiceKeyId) =
@@ -318,7 +329,7 @@ internal sealed class CopyEngine
                 $"the buffer limit of {Buffers.Limit:N0} bytes: raise -MaxBufferSize to at least that.", item);
         }
         var version = VersionOr(head.VersionId, item.VersionId);
-        var checksum = CopyOptions.ChecksumOf(item);
+        var checksum = StreamedChecksumOf(item);
         return await MultipartAsync(item, destinationBucket, head, partSize, checksum, retry, (uploadId, partNumber, start, length, token) =>
             retry.RunAsync(async attempt =>
             {

@@ -56,6 +56,9 @@ public class WireConformanceTests
     {
         public IAmazonS3 S3 => Session.S3;
 
+        /// <summary>The checksum algorithm a streamed restore names for <see cref="Small"/> and <see cref="Big"/>: none under when_required (see CopyEngine).</summary>
+        public string? StreamedChecksum => Checksums == "when_supported" ? "SHA256" : null;
+
         /// <summary>The key of the first request of <paramref name="operation"/>: for keys the module makes up (the access probe's).</summary>
         public string KeySent(string operation) => Server.Http.Requests.Select(WireRequest.Read).First(request => request.Operation == operation).Key!;
     }
@@ -227,7 +230,7 @@ public class WireConformanceTests
                 Call("PutObject", Params(KeptHeaders().Concat(new (string, JsonNode?)[]
                 {
                     ("Bucket", Source), ("Key", Key), ("Body", AwsLikeS3.SmallContent), ("Tagging", "team=mag"), ("ACL", "bucket-owner-full-control"),
-                    ("ChecksumAlgorithm", "SHA256"), ("ServerSideEncryption", "aws:kms"), ("SSEKMSKeyId", AwsLikeS3.KmsKey),
+                    ("ChecksumAlgorithm", context.StreamedChecksum), ("ServerSideEncryption", "aws:kms"), ("SSEKMSKeyId", AwsLikeS3.KmsKey),
                     ("ExpectedBucketOwner", SourceAccount),
                 }).ToArray())));
         }),
@@ -242,16 +245,16 @@ public class WireConformanceTests
                 Call("ListMultipartUploads", Params(("Bucket", Source), ("Prefix", BigKey), ("ExpectedBucketOwner", SourceAccount))),
                 Call("CreateMultipartUpload", Params(KeptHeaders().Concat(new (string, JsonNode?)[]
                 {
-                    ("Bucket", Source), ("Key", BigKey), ("Tagging", "team=mag"), ("ChecksumAlgorithm", "SHA256"), ("ExpectedBucketOwner", SourceAccount),
+                    ("Bucket", Source), ("Key", BigKey), ("Tagging", "team=mag"), ("ChecksumAlgorithm", context.StreamedChecksum), ("ExpectedBucketOwner", SourceAccount),
                 }).ToArray())));
             foreach (var (number, first, content) in Parts())
             {
                 calls.Add(Call("GetObject", Params(("Bucket", Backup), ("Key", BigKey), ("Range", $"bytes={first}-{first + content.Length - 1}"),
                     ("IfMatch", AwsLikeS3.ETagOf(AwsLikeS3.BigContent)), ("ExpectedBucketOwner", BackupAccount))));
                 calls.Add(Call("UploadPart", Params(("Bucket", Source), ("Key", BigKey), ("UploadId", AwsLikeS3.UploadId), ("PartNumber", number),
-                    ("Body", content), ("ChecksumAlgorithm", "SHA256"), ("ExpectedBucketOwner", SourceAccount))));
+                    ("Body", content), ("ChecksumAlgorithm", context.StreamedChecksum), ("ExpectedBucketOwner", SourceAccount))));
             }
-            calls.Add(Completed(Source, BigKey, SourceAccount, checksums: true));
+            calls.Add(Completed(Source, BigKey, SourceAccount, checksums: context.StreamedChecksum is not null));
             calls.Add(Call("GetObjectTagging", Params(("Bucket", Source), ("Key", BigKey), ("ExpectedBucketOwner", SourceAccount))));
             calls.Add(Call("PutObjectTagging", Params(("Bucket", Source), ("Key", BigKey),
                 ("Tagging", new JsonObject { ["TagSet"] = new JsonArray(new JsonObject { ["Key"] = "team", ["Value"] = "mag" }) }), ("ExpectedBucketOwner", SourceAccount))));
@@ -585,6 +588,25 @@ public class WireConformanceTests
             var compared = (await RunAsync(checksums)).Values.SelectMany(outcome => outcome.Operations).ToHashSet();
             Assert.Empty(OperationsTheModuleSends.Except(compared));
         }
+    }
+
+    /// <summary>
+    /// Why a streamed restore names no checksum algorithm under when_required (CopyEngine): AWSSDK.S3 then names the
+    /// algorithm without sending the checksum, which AWS refuses. Once an SDK update sends it, this fails, and streamed
+    /// writes may name the backup object's algorithm in either setting again.
+    /// </summary>
+    [Fact]
+    public async Task Under_when_required_the_SDK_names_a_checksum_algorithm_it_does_not_send()
+    {
+        var server = new AwsLikeS3();
+        using var s3 = server.Http.Client();
+        Assert.Equal(Amazon.Runtime.RequestChecksumCalculation.WHEN_REQUIRED, s3.Config.RequestChecksumCalculation);
+
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = Source, Key = Key, ContentBody = "body", ChecksumAlgorithm = ChecksumAlgorithm.SHA256 });
+
+        var sent = WireRequest.Read(Assert.Single(server.Http.Requests));
+        Assert.Equal("SHA256", sent.Headers["x-amz-sdk-checksum-algorithm"]);
+        Assert.DoesNotContain(sent.Headers.Keys, name => name.StartsWith("x-amz-checksum-", StringComparison.Ordinal) || name == "x-amz-trailer");
     }
 
     [Fact]
