@@ -1,10 +1,9 @@
 #!/usr/bin/env python3
 """
-Serialises S3 requests the way the aws CLI would send them (botocore, with its service model, its checksum rules and
-its path-style addressing), without sending anything, and prints them as JSON: method, URL, every header, and the body.
+Serialises S3 requests the way the aws CLI would send them (botocore, with its service model and its checksum rules, to
+AWS's endpoint for the region, path-style), without sending anything, and prints them as JSON: method, URL, every header, and the body.
 
-  stdin:  {"region": "...", "endpoint": "..." (optional: AWS's own endpoint when absent),
-           "checksums": "when_supported" | "when_required", "calls": [{"operation": "PutObject", "params": {...}}, ...]}
+  stdin:  {"region": "...", "checksums": "when_supported" | "when_required", "calls": [{"operation": "PutObject", "params": {...}}, ...]}
   stdout: [{"method": ..., "url": ..., "headers": {...}, "body": ...}, ...]
 
 A "Body" parameter is given as text and sent as its UTF-8 bytes. A body that is sent in aws-chunked frames (a trailing
@@ -19,7 +18,7 @@ from botocore.config import Config
 spec = json.load(sys.stdin)
 session = botocore.session.get_session()
 client = session.create_client(
-    "s3", region_name=spec["region"], endpoint_url=spec.get("endpoint"),
+    "s3", region_name=spec["region"],
     aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret",
     config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"},
                   request_checksum_calculation=spec["checksums"], response_checksum_validation=spec["checksums"]))

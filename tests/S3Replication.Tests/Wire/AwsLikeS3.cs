@@ -44,7 +44,7 @@ internal sealed class AwsLikeS3
     /// <summary>Whether ListMultipartUploads finds an upload an earlier run left for the key.</summary>
     public bool AbandonedUpload { get; init; }
 
-    /// <summary>The destination bucket, whose tags after a multipart upload are asked for; none there when it drops upload tags (as Ceph RGW does).</summary>
+    /// <summary>A bucket whose objects have no tags: a destination that drops the tags given to CreateMultipartUpload, as Ceph RGW does.</summary>
     public string? DropsUploadTagsIn { get; init; }
 
     /// <summary>The stored replication configuration (null: none, answered 404 as AWS does).</summary>
@@ -74,7 +74,7 @@ internal sealed class AwsLikeS3
                 "GetBucketReplication" => Replication is null
                     ? Xml("<Error><Code>ReplicationConfigurationNotFoundError</Code><Message>The replication configuration was not found</Message></Error>", HttpStatusCode.NotFound)
                     : Xml(Replication),
-                "PutBucketReplication" => Stored(sent.Body),
+                "PutBucketReplication" => Stored(request.Body),
                 "DeleteBucketReplication" => Stored(null),
                 "ListObjectsV2" => Xml(ObjectPage(query["continuation-token"])),
                 "ListObjectVersions" => Xml(VersionPage(query["prefix"] ?? "", query["key-marker"])),

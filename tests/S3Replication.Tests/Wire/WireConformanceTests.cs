@@ -86,7 +86,9 @@ public class WireConformanceTests
     private static readonly Accepted[] AcceptedDifferences =
     {
         // The AWS SDK for .NET ends a path-style bucket URL with a slash; S3 reads /bucket and /bucket/ as the same bucket.
-        new("bucket paths end in a slash", difference => difference.Part == "path" && difference.Ours == difference.Botocore + "/"),
+        // (Only a bucket's path: a key with and without a trailing slash are two objects.)
+        new("bucket paths end in a slash", difference => difference.Part == "path" && difference.Botocore!.LastIndexOf('/') == 0
+            && difference.Ours == difference.Botocore + "/"),
 
         // botocore asks for URL-encoded keys so that its XML parser can read keys with characters XML 1.0 forbids. The
         // .NET SDK's reader takes those characters as S3 sends them (&#x1; reads as U+0001), and it would hand url-encoded
