@@ -29,7 +29,7 @@ internal sealed class AwsSession : IDisposable
 {
     private static readonly TimeSpan RetiredClientLifetime = TimeSpan.FromSeconds(30);
     private readonly object _s3Lock = new();
-    private (Lazy<AmazonS3Client> Client, SessionHttpClientFactory? Pool) _s3;
+    private (Lazy<LeanS3Client> Client, SessionHttpClientFactory? Pool) _s3;
     private readonly Lazy<AmazonSecurityTokenServiceClient> _sts;
     private readonly Lazy<IamClient> _iam;
     private CallerIdentity? _identity;
@@ -70,12 +70,12 @@ internal sealed class AwsSession : IDisposable
     public IAmazonS3 S3 => _s3.Client.Value;
 
     /// <summary>A new S3 client with its own connection pool (tests give their recording factory instead).</summary>
-    private (Lazy<AmazonS3Client> Client, SessionHttpClientFactory? Pool) NewS3Client()
+    private (Lazy<LeanS3Client> Client, SessionHttpClientFactory? Pool) NewS3Client()
     {
         var pool = HttpClientFactory is null ? new SessionHttpClientFactory() : null;
-        return (new Lazy<AmazonS3Client>(() =>
+        return (new Lazy<LeanS3Client>(() =>
         {
-            var client = new AmazonS3Client(Credentials, S3Config(S3Settings, HttpClientFactory ?? pool));
+            var client = new LeanS3Client(Credentials, S3Config(S3Settings, HttpClientFactory ?? pool));
             client.ExceptionEvent += S3Permissions.Mark;
             return client;
         }), pool);
@@ -88,7 +88,7 @@ internal sealed class AwsSession : IDisposable
     /// </summary>
     public void DiscardConnections()
     {
-        (Lazy<AmazonS3Client> Client, SessionHttpClientFactory? Pool) retired;
+        (Lazy<LeanS3Client> Client, SessionHttpClientFactory? Pool) retired;
         lock (_s3Lock)
         {
             retired = _s3;
@@ -177,7 +177,7 @@ internal sealed class AwsSession : IDisposable
         IsDefault = isDefault,
     };
 
-    private static void Dispose((Lazy<AmazonS3Client> Client, SessionHttpClientFactory? Pool) s3)
+    private static void Dispose((Lazy<LeanS3Client> Client, SessionHttpClientFactory? Pool) s3)
     {
         if (s3.Client.IsValueCreated)
         {

@@ -75,7 +75,7 @@ internal sealed class RecordingHttpClientFactory : HttpClientFactory
     public static AmazonS3Client S3Client(HttpMessageHandler handler)
     {
         var settings = new ClientSettings("eu-west-2", "http://s3.test", true, null, 1, RequestChecksumCalculation.WHEN_REQUIRED, ResponseChecksumValidation.WHEN_REQUIRED);
-        return new AmazonS3Client(new BasicAWSCredentials("AKIATEST", "secret"), AwsSession.S3Config(settings, new RecordingHttpClientFactory(handler)));
+        return new LeanS3Client(new BasicAWSCredentials("AKIATEST", "secret"), AwsSession.S3Config(settings, new RecordingHttpClientFactory(handler)));
     }
 
     public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(_handler, disposeHandler: false);

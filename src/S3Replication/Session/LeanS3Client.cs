@@ -1,0 +1,226 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Reflection;
+using System.Threading;
+using System.Threading.Tasks;
+using System.Xml;
+using Amazon.Runtime;
+using Amazon.Runtime.Endpoints;
+using Amazon.Runtime.Internal;
+using Amazon.Runtime.Internal.Auth;
+using Amazon.Runtime.Internal.Transform;
+using Amazon.Runtime.Internal.Util;
+using Amazon.S3;
+using Amazon.S3.Endpoints;
+using Amazon.S3.Internal;
+using Amazon.S3.Model;
+using Amazon.S3.Model.Internal.MarshallTransformations;
+using S3Replication.Core;
+
+namespace S3Replication.Session;
+
+/// <summary>
+/// The session's S3 client. Every request goes through AWSSDK.S3's pipeline except the two a restore makes per object,
+/// HeadObject and CopyObject, which go by one lean path: the SDK's own marshaller, SigV4 signer (AWSSDK.Core's
+/// AWS4Signer, as for IAM and S3 Control) and unmarshallers, with the bucket's endpoint resolved once per run instead of
+/// per request, sent on the session's pooled HttpClient (and so under the run's pacing). Profiling a 20,000-object
+/// restore put half the client CPU in the SDK's per-request pipeline (twenty nested async handlers, the endpoint rules
+/// evaluated anew each time) and in compiling it (bench/PROFILE.md). The lean path makes one attempt: the module's
+/// retry policy retries it, as it retries every object. Buckets whose endpoint needs another signing scheme than SigV4
+/// (S3 Express directory buckets, multi-region access points) go through the SDK's pipeline.
+/// </summary>
+internal sealed class LeanS3Client : AmazonS3Client
+{
+    private static readonly string UserAgent =
+        $"S3Replication/{typeof(LeanS3Client).Assembly.GetName().Version} {typeof(AmazonS3Client).Assembly.GetName().Name}/{typeof(AmazonS3Client).Assembly.GetCustomAttribute<AssemblyFileVersionAttribute>()?.Version} lean-path";
+
+    private readonly AWSCredentials _credentials;
+    private readonly AmazonS3Config _config;
+    private readonly Lazy<HttpClient> _http;
+    private readonly AmazonS3EndpointProvider _endpointProvider = new();
+
+    /// <summary>Each bucket's endpoint (null: not signed with SigV4), and a region S3 redirected it to.</summary>
+    private readonly ConcurrentDictionary<string, BucketEndpoint?> _endpoints = new(StringComparer.Ordinal);
+
+    public LeanS3Client(AWSCredentials credentials, AmazonS3Config config) : base(credentials, config)
+    {
+        _credentials = credentials;
+        _config = config;
+        _http = new Lazy<HttpClient>(() => (config.HttpClientFactory
+            ?? throw new InvalidOperationException("The S3 client of a session is built with its HTTP client factory.")).CreateHttpClient(config));
+    }
+
+    /// <summary>Where a bucket's requests go: the URL the endpoint rules give (its path, where path-style), and the region signed for.</summary>
+    private sealed record BucketEndpoint(Uri Authority, string PathPrefix, string SigningRegion);
+
+    public override Task<GetObjectMetadataResponse> GetObjectMetadataAsync(string bucketName, string key, CancellationToken cancellationToken = default) =>
+        GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucketName, Key = key }, cancellationToken);
+
+    public override Task<GetObjectMetadataResponse> GetObjectMetadataAsync(string bucketName, string key, string versionId, CancellationToken cancellationToken = default) =>
+        GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucketName, Key = key, VersionId = versionId }, cancellationToken);
+
+    public override Task<GetObjectMetadataResponse> GetObjectMetadataAsync(GetObjectMetadataRequest request, CancellationToken cancellationToken = default) =>
+        EndpointOf(request.BucketName) is { } endpoint
+            ? SendAsync<GetObjectMetadataResponse>(request, request.BucketName, endpoint, () => GetObjectMetadataRequestMarshaller.Instance.Marshall(request),
+                GetObjectMetadataResponseUnmarshaller.Instance, cancellationToken)
+            : base.GetObjectMetadataAsync(request, cancellationToken);
+
+    public override Task<CopyObjectResponse> CopyObjectAsync(string sourceBucket, string sourceKey, string destinationBucket, string destinationKey,
+        CancellationToken cancellationToken = default) =>
+        CopyObjectAsync(new CopyObjectRequest { SourceBucket = sourceBucket, SourceKey = sourceKey, DestinationBucket = destinationBucket, DestinationKey = destinationKey },
+            cancellationToken);
+
+    public override Task<CopyObjectResponse> CopyObjectAsync(string sourceBucket, string sourceKey, string sourceVersionId, string destinationBucket,
+        string destinationKey, CancellationToken cancellationToken = default) =>
+        CopyObjectAsync(new CopyObjectRequest
+        {
+            SourceBucket = sourceBucket, SourceKey = sourceKey, SourceVersionId = sourceVersionId, DestinationBucket = destinationBucket, DestinationKey = destinationKey,
+        }, cancellationToken);
+
+    public override Task<CopyObjectResponse> CopyObjectAsync(CopyObjectRequest request, CancellationToken cancellationToken = default) =>
+        EndpointOf(request.DestinationBucket) is { } endpoint
+            ? SendAsync<CopyObjectResponse>(request, request.DestinationBucket, endpoint, () => CopyObjectRequestMarshaller.Instance.Marshall(request),
+                CopyObjectResponseUnmarshaller.Instance, cancellationToken)
+            : base.CopyObjectAsync(request, cancellationToken);
+
+    /// <summary>The bucket's endpoint by the SDK's own endpoint rules, resolved once (null where it is not signed with SigV4).</summary>
+    private BucketEndpoint? EndpointOf(string bucket) => _endpoints.GetOrAdd(bucket, name => Resolve(name, SessionRegion));
+
+    /// <summary>The session's region: with an endpoint URL configured the SDK keeps it as the authentication region only.</summary>
+    private string SessionRegion => _config.RegionEndpoint?.SystemName ?? _config.AuthenticationRegion ?? ClientSettingsResolver.FallbackRegion;
+
+    private BucketEndpoint? Resolve(string bucket, string region)
+    {
+        var endpoint = _endpointProvider.ResolveEndpoint(new S3EndpointParameters
+        {
+            Bucket = bucket,
+            Region = region,
+            Endpoint = string.IsNullOrEmpty(_config.ServiceURL) ? null : _config.ServiceURL,
+            ForcePathStyle = _config.ForcePathStyle,
+            UseFIPS = _config.UseFIPSEndpoint,
+            UseDualStack = _config.UseDualstackEndpoint,
+            Accelerate = _config.UseAccelerateEndpoint,
+            UseArnRegion = _config.UseArnRegion,
+            DisableMultiRegionAccessPoints = _config.DisableMultiregionAccessPoints,
+        });
+        var signingRegion = region;
+        if (endpoint.Attributes?["authSchemes"] is IList<object> { Count: > 0 } schemes && schemes[0] is IPropertyBag scheme)
+        {
+            if (scheme["name"] as string != "sigv4")
+            {
+                return null;
+            }
+            signingRegion = scheme["signingRegion"] as string ?? signingRegion;
+        }
+        var url = new Uri(endpoint.URL);
+        return new BucketEndpoint(new Uri(url.GetLeftPart(UriPartial.Authority)), url.AbsolutePath.TrimEnd('/'), signingRegion);
+    }
+
+    private async Task<TResponse> SendAsync<TResponse>(AmazonWebServiceRequest original, string bucket, BucketEndpoint endpoint, Func<IRequest> marshall,
+        XmlResponseUnmarshaller unmarshaller, CancellationToken cancellationToken) where TResponse : AmazonWebServiceResponse
+    {
+        var redirected = false;
+        while (true)
+        {
+            var request = marshall();
+            // The client's request and exception events fire as in the SDK's pipeline (the permission marking hooks the latter).
+            var context = new Amazon.Runtime.Internal.ExecutionContext(new RequestContext(false) { Request = request, OriginalRequest = original, ClientConfig = _config },
+                new ResponseContext());
+            ProcessRequestHandlers(context);
+            using var message = await SignedMessageAsync(request, endpoint).ConfigureAwait(false);
+            using var response = await _http.Value.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            // A HEAD's Content-Length is the object's size, with no body to read.
+            var data = await S3ResponseData.ReadAsync(response, readBody: message.Method != HttpMethod.Head).ConfigureAwait(false);
+            if (data.IsSuccessStatusCode && !IsErrorDocument(data.Body))
+            {
+                return (TResponse)unmarshaller.UnmarshallResponse(new XmlUnmarshallerContext(data.OpenResponse(), false, data, false));
+            }
+            // A bucket in another region than the session's: S3 names the bucket's region, as the SDK's own redirect handling reads it.
+            if (!redirected && data.GetHeaderValue("x-amz-bucket-region") is { Length: > 0 } bucketRegion && bucketRegion != endpoint.SigningRegion
+                && data.StatusCode is HttpStatusCode.MovedPermanently or HttpStatusCode.BadRequest or HttpStatusCode.TemporaryRedirect
+                && Resolve(bucket, bucketRegion) is { } moved)
+            {
+                _endpoints[bucket] = moved;
+                endpoint = moved;
+                redirected = true;
+                continue;
+            }
+            var error = Unmarshalled(unmarshaller, data);
+            ProcessExceptionHandlers(context, error);
+            throw error;
+        }
+    }
+
+    /// <summary>The request as the SDK's pipeline would send it: at the bucket's endpoint, signed by AWSSDK.Core's SigV4 signer.</summary>
+    private async Task<HttpRequestMessage> SignedMessageAsync(IRequest request, BucketEndpoint endpoint)
+    {
+        request.Endpoint = endpoint.Authority;
+        request.ResourcePath = endpoint.PathPrefix + request.ResourcePath;
+        request.AuthenticationRegion = endpoint.SigningRegion;
+        request.OverrideSigningServiceName = "s3";
+        request.UseDoubleEncoding = false;
+        var credentials = await _credentials.GetCredentialsAsync().ConfigureAwait(false);
+        if (credentials.UseToken)
+        {
+            // Signed with the rest, as the SDK's pipeline signs it.
+            request.Headers["x-amz-security-token"] = credentials.Token;
+        }
+        request.Headers["Authorization"] = new AWS4Signer().SignRequest(request, _config, new RequestMetrics(), credentials.AccessKey, credentials.SecretKey)
+            .ForAuthorizationHeader;
+
+        var message = new HttpRequestMessage(new HttpMethod(request.HttpMethod), AmazonServiceClient.ComposeUrl(request));
+        message.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+        foreach (var header in request.Headers)
+        {
+            if (header.Key.Equals("Host", StringComparison.OrdinalIgnoreCase) || header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                || header.Key.Equals("User-Agent", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+            if (!message.Headers.TryAddWithoutValidation(header.Key, header.Value))
+            {
+                // A content header (Content-Type, Content-MD5) on a request without a body.
+                message.Content ??= new ByteArrayContent(Array.Empty<byte>());
+                message.Content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
+        return message;
+    }
+
+    /// <summary>S3 may answer a CopyObject 200 OK and then report that it failed in the body (an &lt;Error&gt; document).</summary>
+    private static bool IsErrorDocument(byte[] body)
+    {
+        if (body.Length == 0)
+        {
+            return false;
+        }
+        try
+        {
+            using var reader = XmlReader.Create(new MemoryStream(body, writable: false), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit });
+            return reader.MoveToContent() == XmlNodeType.Element && reader.LocalName == "Error";
+        }
+        catch (XmlException)
+        {
+            // Not XML at all: the unmarshaller reports what is wrong with it.
+            return false;
+        }
+    }
+
+    /// <summary>The service's error as the SDK's pipeline makes it (AmazonS3Exception with code, status and request ids).</summary>
+    private static Exception Unmarshalled(XmlResponseUnmarshaller unmarshaller, S3ResponseData data)
+    {
+        var context = new XmlUnmarshallerContext(data.OpenResponse(), true, data, true);
+        try
+        {
+            return unmarshaller.UnmarshallException(context, new HttpErrorResponseException(data), data.StatusCode);
+        }
+        catch (Exception error) when (error is not (AmazonServiceException or AmazonClientException))
+        {
+            return new AmazonUnmarshallingException(data.GetHeaderValue("x-amz-request-id"), null, context.ResponseBody, error, data.StatusCode);
+        }
+    }
+}
