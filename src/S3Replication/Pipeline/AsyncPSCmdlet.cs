@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -28,7 +27,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     private const int OutputQueueCapacity = 1024;
 
     private readonly CancellationTokenSource _stopping = new();
-    private readonly BlockingCollection<Action> _pending = new();
+    private readonly PipelineQueue<Action> _pending = new();
     private readonly SemaphoreSlim _room = new(OutputQueueCapacity, OutputQueueCapacity);
     private int _pipelineThreadId;
 
@@ -166,19 +165,8 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
 
     private bool _toldWhatWasDone;
 
-    private bool TryAdd(Action action)
-    {
-        try
-        {
-            _pending.Add(action);
-            return true;
-        }
-        catch (Exception error) when (error is InvalidOperationException or ObjectDisposedException)
-        {
-            // The queue closes when the pipeline stops; nothing further may be written.
-            return false;
-        }
-    }
+    /// <summary>Queues <paramref name="action"/>; false once the queue has closed, as it does when the pipeline stops: nothing further may be written.</summary>
+    private bool TryAdd(Action action) => _pending.TryAdd(action);
 
     /// <summary>Queues <paramref name="action"/> for the pipeline thread once there is room; false once the pipeline has stopped.</summary>
     private async Task<bool> EnqueueAsync(Action action)

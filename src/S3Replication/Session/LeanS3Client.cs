@@ -1,13 +1,11 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.IO;
 using System.Net;
 using System.Net.Http;
 using System.Reflection;
 using System.Threading;
 using System.Threading.Tasks;
-using System.Xml;
 using Amazon.Runtime;
 using Amazon.Runtime.Endpoints;
 using Amazon.Runtime.Internal;
@@ -191,23 +189,44 @@ internal sealed class LeanS3Client : AmazonS3Client
         return message;
     }
 
-    /// <summary>S3 may answer a CopyObject 200 OK and then report that it failed in the body (an &lt;Error&gt; document).</summary>
-    private static bool IsErrorDocument(byte[] body)
+    /// <summary>
+    /// S3 may answer a CopyObject 200 OK and then report in the body that it failed: the document's root is &lt;Error&gt;
+    /// (after an XML declaration, if any). Read by hand: a second XML parse of every answer would cost more than the rest.
+    /// </summary>
+    internal static bool IsErrorDocument(byte[] body)
     {
-        if (body.Length == 0)
+        var at = SkipSpace(body, 0);
+        if (StartsWith(body, at, "<?xml"))
+        {
+            var end = Array.IndexOf(body, (byte)'>', at);
+            at = end < 0 ? body.Length : SkipSpace(body, end + 1);
+        }
+        return StartsWith(body, at, "<Error>") || StartsWith(body, at, "<Error ");
+    }
+
+    private static int SkipSpace(byte[] body, int at)
+    {
+        while (at < body.Length && body[at] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            at++;
+        }
+        return at;
+    }
+
+    private static bool StartsWith(byte[] body, int at, string ascii)
+    {
+        if (body.Length - at < ascii.Length)
         {
             return false;
         }
-        try
+        for (var i = 0; i < ascii.Length; i++)
         {
-            using var reader = XmlReader.Create(new MemoryStream(body, writable: false), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit });
-            return reader.MoveToContent() == XmlNodeType.Element && reader.LocalName == "Error";
+            if (body[at + i] != ascii[i])
+            {
+                return false;
+            }
         }
-        catch (XmlException)
-        {
-            // Not XML at all: the unmarshaller reports what is wrong with it.
-            return false;
-        }
+        return true;
     }
 
     /// <summary>The service's error as the SDK's pipeline makes it (AmazonS3Exception with code, status and request ids).</summary>

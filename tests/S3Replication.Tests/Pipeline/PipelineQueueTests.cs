@@ -1,0 +1,70 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using S3Replication.Pipeline;
+using Xunit;
+
+namespace S3Replication.Tests.Pipeline;
+
+public class PipelineQueueTests
+{
+    [Fact]
+    public async Task Items_from_many_threads_arrive_each_once_and_in_each_threads_order()
+    {
+        var queue = new PipelineQueue<(int Producer, int Sequence)>();
+        var producers = Enumerable.Range(0, 8).Select(producer => Task.Run(() =>
+        {
+            for (var sequence = 0; sequence < 5_000; sequence++)
+            {
+                Assert.True(queue.TryAdd((producer, sequence)));
+            }
+        })).ToArray();
+        _ = Task.WhenAll(producers).ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
+
+        var taken = await Task.Run(() => queue.GetConsumingEnumerable().ToList());
+
+        Assert.Equal(8 * 5_000, taken.Count);
+        foreach (var producer in taken.GroupBy(item => item.Producer))
+        {
+            Assert.Equal(Enumerable.Range(0, 5_000), producer.Select(item => item.Sequence));
+        }
+    }
+
+    [Fact]
+    public void After_completion_nothing_is_added_and_the_taker_gets_what_was_queued_then_the_end()
+    {
+        var queue = new PipelineQueue<string>();
+        Assert.True(queue.TryAdd("a"));
+        Assert.True(queue.TryAdd("b"));
+        queue.CompleteAdding();
+
+        Assert.False(queue.TryAdd("c"));
+        Assert.Equal(new[] { "a", "b" }, queue.GetConsumingEnumerable());
+    }
+
+    [Fact]
+    public async Task A_waiting_taker_wakes_for_an_item_and_for_completion()
+    {
+        var queue = new PipelineQueue<int>();
+        var taken = new List<int>();
+        var taker = Task.Run(() =>
+        {
+            foreach (var item in queue.GetConsumingEnumerable())
+            {
+                lock (taken)
+                {
+                    taken.Add(item);
+                }
+            }
+        });
+
+        Assert.True(queue.TryAdd(1));
+        Assert.True(SpinWait.SpinUntil(() => { lock (taken) { return taken.Count == 1; } }, 10_000));
+        Assert.False(taker.IsCompleted);
+        queue.CompleteAdding();
+
+        Assert.Same(taker, await Task.WhenAny(taker, Task.Delay(10_000)));
+        Assert.Equal(new[] { 1 }, taken);
+    }
+}
