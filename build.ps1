@@ -18,6 +18,8 @@
            module's own restore and no-op re-sync alone, a quick check whose RESULTS.md is not one to keep.
            -Baseline <git revision> also builds the module at that revision (with that revision's own build.ps1) into
            out/bench-baseline/S3Replication and measures its in-session restore in the same runs, alternately with this one.
+    Profile builds and profiles the client CPU of a 20,000-object in-session restore (perf, the runtime's perf map);
+           writes bench/PROFILE.md. -ObjectCount overrides the count; -Baseline <git revision> profiles that build beside this one.
     Missing tools are installed: Pester from NuGet into out/tools, the Ceph packages through apt (as root).
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
@@ -25,7 +27,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'UnitTest', 'Demo', 'Bench', 'Package')]
+    [ValidateSet('Build', 'Test', 'UnitTest', 'Demo', 'Bench', 'Profile', 'Package')]
     [string] $Task = 'Build',
 
     # With Test: only these Pester suites (file names without .Tests.ps1), e.g. -Suite Restore.
@@ -37,14 +39,14 @@ param(
     # With Bench: runs per scenario; without it, the bench's own default.
     [int] $Runs,
 
-    # With Bench: objects in the restore scenarios; without it, the bench's own default.
+    # With Bench or Profile: objects in the restore scenarios; without it, the script's own default.
     [int] $ObjectCount,
 
     # With Bench: Restore measures only the module's own restore and no-op re-sync (no peers, ceiling, throttling, ...).
     [ValidateSet('Restore')]
     [string] $Only,
 
-    # With Bench: a git revision (e.g. 0f2bcbc) whose module is measured beside this one, in the same runs.
+    # With Bench or Profile: a git revision (e.g. 0f2bcbc) whose module is measured beside this one, in the same runs.
     [string] $Baseline
 )
 Set-StrictMode -Version Latest
@@ -265,22 +267,31 @@ function Build-BaselineModule([string] $Commit) {
     [pscustomobject]@{ ModulePath = $baselineModule; Revision = $short }
 }
 
-function Invoke-Bench {
+# Builds the module (and the -Baseline revision's, if given) and runs a measuring script of bench/ on them, which
+# writes its report to $Results.
+function Invoke-Measurement([string] $Script, [string] $Results, [string[]] $Arguments, [string] $What) {
     # A revision that does not resolve fails before anything is built.
     $baselineCommit = if ($Baseline) { Resolve-Commit $Baseline }
     Invoke-Build
-    $benchArguments = @('-ModulePath', $ModuleOut, '-ResultsPath', (Join-Path $Root 'bench/RESULTS.md'))
+    $scriptArguments = @('-ModulePath', $ModuleOut, '-ResultsPath', (Join-Path $Root $Results))
     if ($baselineCommit) {
         $baselineBuild = Build-BaselineModule $baselineCommit
-        $benchArguments += '-BaselineModulePath', $baselineBuild.ModulePath, '-BaselineRevision', $baselineBuild.Revision
+        $scriptArguments += '-BaselineModulePath', $baselineBuild.ModulePath, '-BaselineRevision', $baselineBuild.Revision
     }
-    # Only what was given (not 0 or empty) is passed on, so the bench's own defaults stay the one place they are set.
-    if ($Runs) { $benchArguments += '-Runs', $Runs }
-    if ($ObjectCount) { $benchArguments += '-ObjectCount', $ObjectCount }
-    if ($Only) { $benchArguments += '-Only', $Only }
-    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Bench.ps1') @benchArguments
-    if ($LASTEXITCODE -ne 0) { throw "The benchmark failed (exit code $LASTEXITCODE)." }
+    # Only what was given (not 0 or empty) is passed on, so the scripts' own defaults stay the one place they are set.
+    if ($ObjectCount) { $scriptArguments += '-ObjectCount', $ObjectCount }
+    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root $Script) @scriptArguments @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$What failed (exit code $LASTEXITCODE)." }
 }
+
+function Invoke-Bench {
+    $benchArguments = @()
+    if ($Runs) { $benchArguments += '-Runs', $Runs }
+    if ($Only) { $benchArguments += '-Only', $Only }
+    Invoke-Measurement 'bench/Invoke-Bench.ps1' 'bench/RESULTS.md' $benchArguments 'The benchmark'
+}
+
+function Invoke-Profile { Invoke-Measurement 'bench/Invoke-Profile.ps1' 'bench/PROFILE.md' @() 'Profiling' }
 
 switch ($Task) {
     'Build' { Invoke-Build }
@@ -288,5 +299,6 @@ switch ($Task) {
     'UnitTest' { Invoke-UnitTest }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
+    'Profile' { Invoke-Profile }
     'Package' { Invoke-Package }
 }

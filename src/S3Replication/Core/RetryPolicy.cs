@@ -129,7 +129,10 @@ internal static class RetryPolicies
     /// </summary>
     public const int S3Attempts = 5;
 
-    /// <summary>Whole-object and whole-page retries on top of the SDK's own per-request retries.</summary>
+    /// <summary>
+    /// Per-request retries: on top of the SDK's own for the requests its pipeline sends, alone for HeadObject and CopyObject
+    /// (the session client's lean path makes one attempt).
+    /// </summary>
     public static readonly RetryPolicy S3 = new(S3Attempts, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(20), ClassifyS3)
     {
         ThrottledFor = TimeSpan.FromMinutes(15),
