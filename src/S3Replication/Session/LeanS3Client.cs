@@ -36,6 +36,17 @@ internal sealed class LeanS3Client : AmazonS3Client
     private static readonly string UserAgent =
         $"S3Replication/{typeof(LeanS3Client).Assembly.GetName().Version} {typeof(AmazonS3Client).Assembly.GetName().Name}/{typeof(AmazonS3Client).Assembly.GetCustomAttribute<AssemblyFileVersionAttribute>()?.Version} lean-path";
 
+    /// <summary>
+    /// AWSSDK.Core's record of each endpoint's clock skew, which the SDK's pipeline feeds from every answer's Date header
+    /// (its ClockSkewPipelineHelper, internal): the signer dates a request by the skew recorded for its endpoint, so on a
+    /// host whose clock is off requests are signed at S3's time from the second on, as by the SDK's pipeline, instead of
+    /// failing RequestTimeTooSkewed attempt after attempt. Null should a later SDK move it (LeanS3ClientTests find it).
+    /// </summary>
+    private static readonly Func<IClientConfig, DateTime?>? CaptureSendTime = ClockSkewHelper<Func<IClientConfig, DateTime?>>("CaptureSendTime");
+
+    private static readonly Action<IExecutionContext, DateTime?, IWebResponseData>? RecordClockSkew =
+        ClockSkewHelper<Action<IExecutionContext, DateTime?, IWebResponseData>>("RecordFromResponse");
+
     private readonly AWSCredentials _credentials;
     private readonly AmazonS3Config _config;
     private readonly Lazy<HttpClient> _http;
@@ -130,12 +141,17 @@ internal sealed class LeanS3Client : AmazonS3Client
                 new ResponseContext());
             ProcessRequestHandlers(context);
             using var message = await SignedMessageAsync(request, endpoint).ConfigureAwait(false);
+            var sentAt = CaptureSendTime?.Invoke(_config);
             using var response = await _http.Value.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             // A HEAD's Content-Length is the object's size, with no body to read.
             var data = await S3ResponseData.ReadAsync(response, readBody: message.Method != HttpMethod.Head).ConfigureAwait(false);
+            RecordClockSkew?.Invoke(context, sentAt, data);
             if (data.IsSuccessStatusCode && !IsErrorDocument(data.Body))
             {
-                return (TResponse)unmarshaller.UnmarshallResponse(new XmlUnmarshallerContext(data.OpenResponse(), false, data, false));
+                var result = (TResponse)unmarshaller.UnmarshallResponse(new XmlUnmarshallerContext(data.OpenResponse(), false, data, false));
+                // The SDK's pipeline notes among a response's metadata the User-Agent its request went with.
+                (result.ResponseMetadata ??= new ResponseMetadata()).Metadata["User-Agent"] = UserAgent;
+                return result;
             }
             // A bucket in another region than the session's: S3 names the bucket's region, as the SDK's own redirect handling reads it.
             if (!redirected && data.GetHeaderValue("x-amz-bucket-region") is { Length: > 0 } bucketRegion && bucketRegion != endpoint.SigningRegion
@@ -189,6 +205,12 @@ internal sealed class LeanS3Client : AmazonS3Client
         return message;
     }
 
+    private static T? ClockSkewHelper<T>(string name) where T : Delegate =>
+        typeof(AWS4Signer).Assembly.GetType("Amazon.Runtime.Internal.ClockSkewPipelineHelper")
+            ?.GetMethod(name, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic) is { } method
+            ? (T?)Delegate.CreateDelegate(typeof(T), method, throwOnBindFailure: false)
+            : null;
+
     /// <summary>
     /// S3 may answer a CopyObject 200 OK and then report in the body that it failed: the document's root is &lt;Error&gt;
     /// (after an XML declaration, if any). Read by hand: a second XML parse of every answer would cost more than the rest.
@@ -229,13 +251,16 @@ internal sealed class LeanS3Client : AmazonS3Client
         return true;
     }
 
-    /// <summary>The service's error as the SDK's pipeline makes it (AmazonS3Exception with code, status and request ids).</summary>
+    /// <summary>
+    /// The service's error as the SDK's pipeline makes it (AmazonS3Exception with code, status and request ids): around
+    /// the HTTP error it failed with, but for an error document in a 200 OK, which the SDK reports with no HTTP error inside.
+    /// </summary>
     private static Exception Unmarshalled(XmlResponseUnmarshaller unmarshaller, S3ResponseData data)
     {
         var context = new XmlUnmarshallerContext(data.OpenResponse(), true, data, true);
         try
         {
-            return unmarshaller.UnmarshallException(context, new HttpErrorResponseException(data), data.StatusCode);
+            return unmarshaller.UnmarshallException(context, data.IsSuccessStatusCode ? null : new HttpErrorResponseException(data), data.StatusCode);
         }
         catch (Exception error) when (error is not (AmazonServiceException or AmazonClientException))
         {

@@ -19,28 +19,45 @@ internal sealed class S3ResponseData : IWebResponseData, IHttpResponseBody
     private readonly HttpResponseMessage _response;
     private readonly byte[] _body;
 
-    /// <summary>Response and content headers by name, each one's values joined by commas as the SDK's own adapter gives them.</summary>
+    /// <summary>
+    /// Response and content headers by name (a response header first), each one's first value as the SDK's own adapter
+    /// gives them: of a header .NET reads as a list (Content-Encoding: gzip, br) the SDK's responses carry the first item.
+    /// </summary>
     private readonly Dictionary<string, string> _headers = new(StringComparer.OrdinalIgnoreCase);
 
-    private S3ResponseData(HttpResponseMessage response, byte[] body)
+    private S3ResponseData(HttpResponseMessage response, long? contentLength, byte[] body)
     {
         _response = response;
         _body = body;
+        ContentLength = contentLength ?? 0;
+        ContentType = response.Content.Headers.ContentType?.MediaType;
         foreach (var header in response.Headers.Concat(response.Content.Headers))
         {
-            _headers[header.Key] = string.Join(",", header.Value);
+            if (!_headers.ContainsKey(header.Key))
+            {
+                _headers.Add(header.Key, header.Value.FirstOrDefault() ?? "");
+            }
         }
     }
 
     /// <summary>Reads the whole body: the requests of the lean path answer with a few hundred bytes at most (a HEAD with none).</summary>
-    public static async Task<S3ResponseData> ReadAsync(HttpResponseMessage response, bool readBody) =>
-        new(response, readBody ? await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false) : Array.Empty<byte>());
+    public static async Task<S3ResponseData> ReadAsync(HttpResponseMessage response, bool readBody)
+    {
+        // The length as the answer gave it, read first as the SDK's adapter reads it, before the body: once a body is
+        // read, .NET gives its length for an answer sent chunked (S3's CopyObject), which the SDK's responses give as 0.
+        // (A length .NET computes, of content made in memory, then counts among the headers, as for the SDK's adapter.)
+        var contentLength = response.Content.Headers.ContentLength;
+        return new S3ResponseData(response, contentLength,
+            readBody ? await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false) : Array.Empty<byte>());
+    }
 
     public byte[] Body => _body;
 
-    public long ContentLength => _response.Content.Headers.ContentLength ?? _body.Length;
+    /// <summary>The Content-Length header; 0 without one (a chunked answer), as in the SDK's responses.</summary>
+    public long ContentLength { get; }
 
-    public string? ContentType => _response.Content.Headers.ContentType?.ToString();
+    /// <summary>The media type alone, without parameters (charset), as the SDK's adapter gives it.</summary>
+    public string? ContentType { get; }
 
     public HttpStatusCode StatusCode => _response.StatusCode;
 
@@ -52,8 +69,8 @@ internal sealed class S3ResponseData : IWebResponseData, IHttpResponseBody
 
     public bool IsHeaderPresent(string headerName) => _headers.ContainsKey(headerName);
 
-    /// <summary>The header's value; null when absent.</summary>
-    public string? GetHeaderValue(string headerName) => _headers.TryGetValue(headerName, out var value) ? value : null;
+    /// <summary>The header's value; empty when absent, as the SDK's adapter answers (an absent x-amz-id-2 reads as "").</summary>
+    public string GetHeaderValue(string headerName) => _headers.TryGetValue(headerName, out var value) ? value : "";
 
     public IEventStreamHeader? GetEventStreamHeader(string headerName) => null;
 
