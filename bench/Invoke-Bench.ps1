@@ -158,12 +158,14 @@ try {
     # Runs a restore in a fresh pwsh: whole-process time from outside (cold: import, connect, JIT and all), and the
     # restore's own time from inside a session that has already worked (a restore of a few objects into a scratch
     # bucket first, as in any session that is not brand new; the raw ceiling loop runs warmed up too).
-    # -ModuleManifest picks the build (ours by default, or the baseline's); the fresh pwsh holds that one alone.
+    # -ModuleManifest picks the build (ours by default, or the baseline's); the fresh pwsh holds that one alone. The
+    # restore's CPU is read as it returns, before its records are counted (a Where-Object over them costs as much again).
     function Invoke-OurSync([string] $Destination, [string] $Extra = '', [string] $ProfileName = 'bench', [string] $ModuleManifest = $manifest) {
         $scratch = New-Destination
         $script = "Import-Module '$ModuleManifest'; Connect-S3Backup -ProfileName $ProfileName -Bucket backup; " +
             "`$null = Sync-S3BackupToSource -BackupBucket backup -SourceBucket $scratch -Include '*_00000?_v001.cdf' -InformationAction SilentlyContinue -WarningAction SilentlyContinue; `$p = [Diagnostics.Process]::GetCurrentProcess(); `$c = `$p.TotalProcessorTime; `$w = [Diagnostics.Stopwatch]::StartNew(); " +
-            "`$r = Sync-S3BackupToSource -BackupBucket backup -SourceBucket $Destination $Extra -InformationAction SilentlyContinue; [int]`$w.Elapsed.TotalMilliseconds; @(`$r | Where-Object Action -eq Copied).Count; `$p.Refresh(); [int](`$p.TotalProcessorTime - `$c).TotalMilliseconds"
+            "`$r = Sync-S3BackupToSource -BackupBucket backup -SourceBucket $Destination $Extra -InformationAction SilentlyContinue; `$w.Stop(); `$p.Refresh(); `$restoreCpu = `$p.TotalProcessorTime - `$c; " +
+            "[int]`$w.Elapsed.TotalMilliseconds; @(`$r | Where-Object Action -eq Copied).Count; [int]`$restoreCpu.TotalMilliseconds"
         $measured = Measure-Tool $server { dotnet pwsh -NoProfile -NonInteractive -Command $script }
         [pscustomobject]@{
             WholeProcessMs = $measured.Milliseconds; InSessionMs = [double]$measured.Output[0]; Copied = [int]$measured.Output[1]

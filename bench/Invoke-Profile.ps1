@@ -42,8 +42,11 @@ Set-Content "$Signals.ready" $PID
 while (-not (Test-Path "$Signals.go")) { Start-Sleep -Milliseconds 50 }
 $process = [Diagnostics.Process]::GetCurrentProcess(); $cpu = $process.TotalProcessorTime; $watch = [Diagnostics.Stopwatch]::StartNew()
 $results = Sync-S3BackupToSource -BackupBucket backup -SourceBucket $Destination -InformationAction SilentlyContinue
-$watch.Stop(); $process.Refresh()
-Set-Content "$Signals.done" ('{0} {1} {2}' -f [int]$watch.Elapsed.TotalMilliseconds, @($results | Where-Object Action -eq Copied).Count, [int]($process.TotalProcessorTime - $cpu).TotalMilliseconds)
+$watch.Stop(); $process.Refresh(); $cpu = $process.TotalProcessorTime - $cpu
+# The sampler stops at "stopped"; counting the records afterwards is not the restore's.
+Set-Content "$Signals.stopped" 1
+while (-not (Test-Path "$Signals.sampled")) { Start-Sleep -Milliseconds 50 }
+Set-Content "$Signals.done" ('{0} {1} {2}' -f [int]$watch.Elapsed.TotalMilliseconds, @($results | Where-Object Action -eq Copied).Count, [int]$cpu.TotalMilliseconds)
 '@
 
 $builds = [ordered]@{ current = $ModulePath }
@@ -83,8 +86,13 @@ try {
         $sampler = Start-Process perf -PassThru -ArgumentList @('record', '-F', '499', '-g', '-p', $restorePid, '-o', $data) -RedirectStandardError (Join-Path $work "$name.perf.log")
         Start-Sleep -Seconds 1
         Set-Content "$signals.go" 1
-        while (-not (Test-Path "$signals.done")) { Start-Sleep -Milliseconds 100 }
-        & kill -INT $sampler.Id; $sampler.WaitForExit(); $restore.WaitForExit()
+        while (-not (Test-Path "$signals.stopped")) {
+            if ($restore.HasExited) { throw "The restore of $($build.Key) ended before it was done (exit code $($restore.ExitCode))." }
+            Start-Sleep -Milliseconds 20
+        }
+        & kill -INT $sampler.Id; $sampler.WaitForExit()
+        Set-Content "$signals.sampled" 1
+        $restore.WaitForExit()
         $wallMs, $copied, $cpuMs = [double[]]((Get-Content "$signals.done") -split ' ')
         if ($copied -ne $ObjectCount) { throw "The restore of $($build.Key) copied $copied of $ObjectCount objects." }
         # perf resolves jitted frames through the map at its usual place, so it moves to out/profile only afterwards.

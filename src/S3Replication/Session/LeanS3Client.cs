@@ -24,7 +24,7 @@ namespace S3Replication.Session;
 /// <summary>
 /// The session's S3 client. Every request goes through AWSSDK.S3's pipeline except the two a restore makes per object,
 /// HeadObject and CopyObject, which go by one lean path: the SDK's own marshaller, SigV4 signer (AWSSDK.Core's
-/// AWS4Signer, as for IAM and S3 Control) and unmarshallers, with the bucket's endpoint resolved once per run instead of
+/// AWS4Signer, as for IAM and S3 Control) and unmarshallers, with the bucket's endpoint resolved once per session instead of
 /// per request, sent on the session's pooled HttpClient (and so under the run's pacing). Profiling a 20,000-object
 /// restore put half the client CPU in the SDK's per-request pipeline (twenty nested async handlers, the endpoint rules
 /// evaluated anew each time) and in compiling it (bench/PROFILE.md). The lean path makes one attempt: the module's
