@@ -68,7 +68,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
                 await work(PipelineStopping).ConfigureAwait(false);
             }
         }));
-        running.ContinueWith(_ => TryAdd(endOfPhase), TaskScheduler.Default);
+        running.ContinueWith(_ => TryAdd(endOfPhase, urgent: true), TaskScheduler.Default);
 
         try
         {
@@ -165,11 +165,14 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
 
     private bool _toldWhatWasDone;
 
-    /// <summary>Queues <paramref name="action"/>; false once the queue has closed, as it does when the pipeline stops: nothing further may be written.</summary>
-    private bool TryAdd(Action action) => _pending.TryAdd(action);
+    /// <summary>
+    /// Queues <paramref name="action"/> (<paramref name="urgent"/>: someone waits for it to be performed); false once the
+    /// queue has closed, as it does when the pipeline stops: nothing further may be written.
+    /// </summary>
+    private bool TryAdd(Action action, bool urgent = false) => _pending.TryAdd(action, urgent);
 
     /// <summary>Queues <paramref name="action"/> for the pipeline thread once there is room; false once the pipeline has stopped.</summary>
-    private async Task<bool> EnqueueAsync(Action action)
+    private async Task<bool> EnqueueAsync(Action action, bool urgent = false)
     {
         try
         {
@@ -183,7 +186,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         {
             _room.Release();
             action();
-        });
+        }, urgent);
     }
 
     private bool OnPipelineThread => Environment.CurrentManagedThreadId == _pipelineThreadId;
@@ -203,7 +206,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         {
             try { completion.SetResult(action()); }
             catch (Exception error) { completion.SetException(error); }
-        }).ConfigureAwait(false);
+        }, urgent: true).ConfigureAwait(false);
         if (!queued)
         {
             completion.TrySetCanceled();

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Threading;
 
@@ -7,16 +8,30 @@ namespace S3Replication.Pipeline;
 /// The calls the pipeline thread performs for a cmdlet's workers: any thread adds, the pipeline thread takes, in order,
 /// until adding is complete and the queue is empty. A lock with Monitor.Wait rather than BlockingCollection, whose
 /// semaphore spins before it sleeps: with a restore's records arriving a millisecond or so apart, the pipeline thread
-/// spun for every one (bench/PROFILE.md).
+/// spun for every one (bench/PROFILE.md). For the same reason a taker that finds the queue empty first lingers for
+/// a linger (<see cref="DefaultLinger"/>), woken only by an urgent item (one a worker or the phase waits on), and takes whatever came
+/// meanwhile in one go; once it has lingered in vain every item wakes it. So a busy restore's records cost the pipeline
+/// thread a wake-up per linger rather than one each, and nothing anyone waits on is held back.
 /// </summary>
 internal sealed class PipelineQueue<T>
 {
+    /// <summary>How long output may wait for the pipeline thread by default: well below what a person or a downstream command notices.</summary>
+    public static readonly TimeSpan DefaultLinger = TimeSpan.FromMilliseconds(10);
+
+    private readonly TimeSpan _linger;
     private readonly Queue<T> _items = new();
     private bool _completed;
-    private bool _waiting;
+    private Taker _taker;
 
-    /// <summary>Adds <paramref name="item"/>; false once adding is complete (the pipeline stopped), when nothing is added.</summary>
-    public bool TryAdd(T item)
+    private enum Taker { Busy, Lingering, Waiting }
+
+    public PipelineQueue(TimeSpan? linger = null) => _linger = linger ?? DefaultLinger;
+
+    /// <summary>
+    /// Adds <paramref name="item"/>; false once adding is complete (the pipeline stopped), when nothing is added. An
+    /// <paramref name="urgent"/> item (someone waits for it to be taken) also cuts a linger short.
+    /// </summary>
+    public bool TryAdd(T item, bool urgent = false)
     {
         lock (_items)
         {
@@ -25,7 +40,7 @@ internal sealed class PipelineQueue<T>
                 return false;
             }
             _items.Enqueue(item);
-            if (_waiting)
+            if (_taker == Taker.Waiting || (urgent && _taker == Taker.Lingering))
             {
                 Monitor.Pulse(_items);
             }
@@ -56,6 +71,7 @@ internal sealed class PipelineQueue<T>
     {
         lock (_items)
         {
+            var lingered = false;
             while (_items.Count == 0)
             {
                 if (_completed)
@@ -63,9 +79,11 @@ internal sealed class PipelineQueue<T>
                     item = default!;
                     return false;
                 }
-                _waiting = true;
-                Monitor.Wait(_items);
-                _waiting = false;
+                // Lingering, only urgent items and completion (PulseAll) wake the taker; then any item does.
+                _taker = lingered ? Taker.Waiting : Taker.Lingering;
+                Monitor.Wait(_items, lingered ? Timeout.InfiniteTimeSpan : _linger);
+                lingered = true;
+                _taker = Taker.Busy;
             }
             item = _items.Dequeue();
             return true;

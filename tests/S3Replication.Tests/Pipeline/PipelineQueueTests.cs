@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -66,5 +67,61 @@ public class PipelineQueueTests
 
         Assert.Same(taker, await Task.WhenAny(taker, Task.Delay(10_000)));
         Assert.Equal(new[] { 1 }, taken);
+    }
+
+    [Fact]
+    public async Task A_lingering_taker_is_woken_by_an_urgent_item_but_not_by_an_ordinary_one()
+    {
+        var queue = new PipelineQueue<string>(linger: TimeSpan.FromMinutes(10));
+        var taken = new List<string>();
+        var taker = Task.Run(() =>
+        {
+            foreach (var item in queue.GetConsumingEnumerable())
+            {
+                lock (taken)
+                {
+                    taken.Add(item);
+                }
+            }
+        });
+        // The taker is lingering once it has found the queue empty; an ordinary item then waits out the linger.
+        await Task.Delay(200);
+        Assert.True(queue.TryAdd("record"));
+        await Task.Delay(500);
+        lock (taken)
+        {
+            Assert.Empty(taken);
+        }
+
+        Assert.True(queue.TryAdd("answer needed", urgent: true));
+
+        Assert.True(SpinWait.SpinUntil(() => { lock (taken) { return taken.Count == 2; } }, 10_000));
+        Assert.Equal(new[] { "record", "answer needed" }, taken);
+        queue.CompleteAdding();
+        Assert.Same(taker, await Task.WhenAny(taker, Task.Delay(10_000)));
+    }
+
+    [Fact]
+    public async Task Once_a_linger_passed_in_vain_any_item_wakes_the_taker()
+    {
+        var queue = new PipelineQueue<int>(linger: TimeSpan.FromMilliseconds(1));
+        var taken = new List<int>();
+        var taker = Task.Run(() =>
+        {
+            foreach (var item in queue.GetConsumingEnumerable())
+            {
+                lock (taken)
+                {
+                    taken.Add(item);
+                }
+            }
+        });
+        await Task.Delay(200);
+
+        Assert.True(queue.TryAdd(7));
+
+        Assert.True(SpinWait.SpinUntil(() => { lock (taken) { return taken.Count == 1; } }, 10_000));
+        queue.CompleteAdding();
+        Assert.Same(taker, await Task.WhenAny(taker, Task.Delay(10_000)));
     }
 }
