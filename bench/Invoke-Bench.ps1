@@ -426,7 +426,7 @@ if ($full) {
 $lines = @(
     '# Benchmark results'
     ''
-    "Run by ``build.ps1 Bench`` on $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC: $([Environment]::ProcessorCount) cores, " +
+    "Run by ``build.ps1 Bench`` on $(Get-Date -AsUTC -Format 'yyyy-MM-dd HH:mm') UTC: $([Environment]::ProcessorCount) cores, " +
         "$([Math]::Round((Get-Content /proc/meminfo -First 1).Split(' ', [StringSplitOptions]::RemoveEmptyEntries)[1] / 1MB)) GiB, PowerShell $($PSVersionTable.PSVersion)."
     if ($baselineManifest) { "Baseline: the module built at $BaselineRevision (``$([IO.Path]::GetRelativePath($Root, $BaselineModulePath))``), measured in the same runs as the current one, each run in its own pwsh, in alternating order (baseline first on even runs, current first on odd ones); its rows say ``(baseline)``." }
     if ($Only) { "**Reduced run (``-Only $Only``)**: only the module's own $ObjectCount-object restores (into plain and versioned buckets) and no-op re-sync were measured; import time, the raw ceiling, the peers, the same-size change, throttling, the 1 GiB object and planning were left out, and so are their targets." }

@@ -106,9 +106,9 @@ try {
 finally { Stop-LocalS3 $server }
 
 # --- Report ----------------------------------------------------------------------------------------------------------
-function Share($Profile, [string] $Part) {
-    $count = ($Profile.Attribution.parts | Where-Object { $_[0] -eq $Part } | ForEach-Object { $_[1] }) ?? 0
-    '{0:N1} %' -f (100 * $count / $Profile.Attribution.samples)
+function Share($Measured, [string] $Part) {
+    $count = ($Measured.Attribution.parts | Where-Object { $_[0] -eq $Part } | ForEach-Object { $_[1] }) ?? 0
+    '{0:N1} %' -f (100 * $count / $Measured.Attribution.samples)
 }
 $names = @($profiles.Keys)
 $parts = @($profiles.Values | ForEach-Object { $_.Attribution.parts } | ForEach-Object { $_[0] } | Select-Object -Unique)
@@ -116,7 +116,7 @@ $current = $profiles['current']
 $lines = @(
     '# Where the client CPU of a restore goes'
     ''
-    "Written by ``build.ps1 Profile`` on $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC: $([Environment]::ProcessorCount) cores, PowerShell $($PSVersionTable.PSVersion), a freshly started local Ceph RGW on the same cores."
+    "Written by ``build.ps1 Profile`` on $(Get-Date -AsUTC -Format 'yyyy-MM-dd HH:mm') UTC: $([Environment]::ProcessorCount) cores, PowerShell $($PSVersionTable.PSVersion), a freshly started local Ceph RGW on the same cores."
     "One in-session restore of $ObjectCount x 1 KiB objects, server-side, into a plain bucket, per build: the pwsh has imported the module, connected and restored 9 objects first; ``perf record -F 499 -g`` samples that process for the restore alone; the runtime's perf map (``DOTNET_PerfMapEnabled=1``, with ``DOTNET_EnableWriteXorExecute=0`` so perf can read jitted frames) names the methods, and ``bench/perf_attribution.py`` assigns each sample to the innermost frame of a known part (CoreLib and native frames are skipped, so async plumbing counts for whoever resumed). Raw data: ``out/profile``."
     ''
     '| | ' + ($names -join ' | ') + ' |'

@@ -110,8 +110,8 @@ internal sealed class BatchJobSetup
                     "encryption. On AWS, a work bucket whose default is SSE-KMS would make the manifest unreadable to Batch Operations.").ConfigureAwait(false);
                 put = await PutManifestAsync(file, key, null, cancellationToken).ConfigureAwait(false);
             }
-            var head = await _session.S3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _workBucket, Key = key, VersionId = put.VersionId }, cancellationToken)
-                .ConfigureAwait(false);
+            var head = await RetryPolicies.S3.RunAsync(token => _session.S3.GetObjectMetadataAsync(
+                new GetObjectMetadataRequest { BucketName = _workBucket, Key = key, VersionId = put.VersionId }, token), cancellationToken).ConfigureAwait(false);
             if (head.ETag != put.ETag || head.ContentLength != new FileInfo(file).Length)
             {
                 throw new S3BackupException(ErrorId.BatchManifestFailed, ErrorCategory.WriteError,

@@ -327,7 +327,8 @@ internal sealed class AccessProbe
             var key = first.Key;
             records.Add(await CheckAsync(bucket, "ReadVersion", "s3:GetObjectVersion", ObjectArn(bucket, key), async () =>
             {
-                await S3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key, VersionId = versionId }, cancellationToken).ConfigureAwait(false);
+                await RetryPolicies.S3.RunAsync(token => S3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key, VersionId = versionId }, token),
+                    cancellationToken).ConfigureAwait(false);
                 return $"read {key} version {versionId}";
             }, cancellationToken).ConfigureAwait(false));
         }

@@ -5,7 +5,7 @@ using System.Threading;
 namespace S3Replication.Pipeline;
 
 /// <summary>
-/// The calls the pipeline thread performs for a cmdlet's workers: any thread adds, the pipeline thread takes, in order,
+/// The calls the pipeline thread performs for a cmdlet's workers: any thread adds, the pipeline thread (the one taker) takes, in order,
 /// until adding is complete and the queue is empty. A lock with Monitor.Wait rather than BlockingCollection, whose
 /// semaphore spins before it sleeps: with a restore's records arriving a millisecond or so apart, the pipeline thread
 /// spun for every one (bench/PROFILE.md). For the same reason a taker that finds the queue empty first lingers for
@@ -26,6 +26,18 @@ internal sealed class PipelineQueue<T>
     private enum Taker { Busy, Lingering, Waiting }
 
     public PipelineQueue(TimeSpan? linger = null) => _linger = linger ?? DefaultLinger;
+
+    /// <summary>Whether the taker is lingering now (for tests that add while it does).</summary>
+    internal bool TakerLingers
+    {
+        get
+        {
+            lock (_items)
+            {
+                return _taker == Taker.Lingering;
+            }
+        }
+    }
 
     /// <summary>
     /// Adds <paramref name="item"/>; false once adding is complete (the pipeline stopped), when nothing is added. An

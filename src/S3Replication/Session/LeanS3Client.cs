@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Net;
 using System.Net.Http;
 using System.Reflection;
@@ -17,7 +18,6 @@ using Amazon.S3.Endpoints;
 using Amazon.S3.Internal;
 using Amazon.S3.Model;
 using Amazon.S3.Model.Internal.MarshallTransformations;
-using S3Replication.Core;
 
 namespace S3Replication.Session;
 
@@ -26,10 +26,11 @@ namespace S3Replication.Session;
 /// HeadObject and CopyObject, which go by one lean path: the SDK's own marshaller, SigV4 signer (AWSSDK.Core's
 /// AWS4Signer, as for IAM and S3 Control) and unmarshallers, with the bucket's endpoint resolved once per session instead of
 /// per request, sent on the session's pooled HttpClient (and so under the run's pacing). Profiling a 20,000-object
-/// restore put half the client CPU in the SDK's per-request pipeline (twenty nested async handlers, the endpoint rules
-/// evaluated anew each time) and in compiling it (bench/PROFILE.md). The lean path makes one attempt: the module's
-/// retry policy retries it, as it retries every object. Buckets whose endpoint needs another signing scheme than SigV4
-/// (S3 Express directory buckets, multi-region access points) go through the SDK's pipeline.
+/// restore put a fifth of the client's samples in the SDK's per-request pipeline (twenty nested async handlers, the
+/// endpoint rules evaluated anew each time), and much of the JIT's work in compiling it (bench/PROFILE.md). The lean path
+/// makes one attempt (but for a region redirect and a clock found off, each sent again once): its callers retry it under
+/// the module's retry policy. Buckets whose endpoint needs another signing scheme or name than SigV4 for s3 (S3 Express
+/// directory buckets, multi-region access points, Object Lambda) go through the SDK's pipeline.
 /// </summary>
 internal sealed class LeanS3Client : AmazonS3Client
 {
@@ -66,29 +67,13 @@ internal sealed class LeanS3Client : AmazonS3Client
     /// <summary>Where a bucket's requests go: the URL the endpoint rules give (its path, where path-style), and the region signed for.</summary>
     private sealed record BucketEndpoint(Uri Authority, string PathPrefix, string SigningRegion);
 
-    public override Task<GetObjectMetadataResponse> GetObjectMetadataAsync(string bucketName, string key, CancellationToken cancellationToken = default) =>
-        GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucketName, Key = key }, cancellationToken);
-
-    public override Task<GetObjectMetadataResponse> GetObjectMetadataAsync(string bucketName, string key, string versionId, CancellationToken cancellationToken = default) =>
-        GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucketName, Key = key, VersionId = versionId }, cancellationToken);
+    // The SDK's overloads that take names build the request and call these two, so they take the lean path too.
 
     public override Task<GetObjectMetadataResponse> GetObjectMetadataAsync(GetObjectMetadataRequest request, CancellationToken cancellationToken = default) =>
         EndpointOf(request.BucketName) is { } endpoint
             ? SendAsync<GetObjectMetadataResponse>(request, request.BucketName, endpoint, () => GetObjectMetadataRequestMarshaller.Instance.Marshall(request),
                 GetObjectMetadataResponseUnmarshaller.Instance, cancellationToken)
             : base.GetObjectMetadataAsync(request, cancellationToken);
-
-    public override Task<CopyObjectResponse> CopyObjectAsync(string sourceBucket, string sourceKey, string destinationBucket, string destinationKey,
-        CancellationToken cancellationToken = default) =>
-        CopyObjectAsync(new CopyObjectRequest { SourceBucket = sourceBucket, SourceKey = sourceKey, DestinationBucket = destinationBucket, DestinationKey = destinationKey },
-            cancellationToken);
-
-    public override Task<CopyObjectResponse> CopyObjectAsync(string sourceBucket, string sourceKey, string sourceVersionId, string destinationBucket,
-        string destinationKey, CancellationToken cancellationToken = default) =>
-        CopyObjectAsync(new CopyObjectRequest
-        {
-            SourceBucket = sourceBucket, SourceKey = sourceKey, SourceVersionId = sourceVersionId, DestinationBucket = destinationBucket, DestinationKey = destinationKey,
-        }, cancellationToken);
 
     public override Task<CopyObjectResponse> CopyObjectAsync(CopyObjectRequest request, CancellationToken cancellationToken = default) =>
         EndpointOf(request.DestinationBucket) is { } endpoint
@@ -119,7 +104,7 @@ internal sealed class LeanS3Client : AmazonS3Client
         var signingRegion = region;
         if (endpoint.Attributes?["authSchemes"] is IList<object> { Count: > 0 } schemes && schemes[0] is IPropertyBag scheme)
         {
-            if (scheme["name"] as string != "sigv4")
+            if (scheme["name"] as string != "sigv4" || (scheme["signingName"] as string ?? "s3") != "s3")
             {
                 return null;
             }
@@ -132,7 +117,7 @@ internal sealed class LeanS3Client : AmazonS3Client
     private async Task<TResponse> SendAsync<TResponse>(AmazonWebServiceRequest original, string bucket, BucketEndpoint endpoint, Func<IRequest> marshall,
         XmlResponseUnmarshaller unmarshaller, CancellationToken cancellationToken) where TResponse : AmazonWebServiceResponse
     {
-        var redirected = false;
+        var (redirected, clockCorrected) = (false, false);
         while (true)
         {
             var request = marshall();
@@ -143,10 +128,11 @@ internal sealed class LeanS3Client : AmazonS3Client
             using var message = await SignedMessageAsync(request, endpoint).ConfigureAwait(false);
             var sentAt = CaptureSendTime?.Invoke(_config);
             using var response = await _http.Value.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            // A HEAD's Content-Length is the object's size, with no body to read.
-            var data = await S3ResponseData.ReadAsync(response, readBody: message.Method != HttpMethod.Head).ConfigureAwait(false);
+            // A HEAD's Content-Length is the object's size, with no body to read. A CopyObject's answer is read under the
+            // caller's cancellation: S3 may keep it open while a large copy runs, and a stop must not wait for that.
+            var data = await S3ResponseData.ReadAsync(response, readBody: message.Method != HttpMethod.Head, cancellationToken).ConfigureAwait(false);
             RecordClockSkew?.Invoke(context, sentAt, data);
-            if (data.IsSuccessStatusCode && !IsErrorDocument(data.Body))
+            if (data.IsSuccessStatusCode && !S3ErrorDocument.Is(data.Body))
             {
                 var result = (TResponse)unmarshaller.UnmarshallResponse(new XmlUnmarshallerContext(data.OpenResponse(), false, data, false));
                 // The SDK's pipeline notes among a response's metadata the User-Agent its request went with.
@@ -161,6 +147,13 @@ internal sealed class LeanS3Client : AmazonS3Client
                 _endpoints[bucket] = moved;
                 endpoint = moved;
                 redirected = true;
+                continue;
+            }
+            // Refused by a host clock S3 finds too far off (RequestTimeTooSkewed; a HEAD's 403 has no body to say so): the
+            // answer's Date has just corrected the signer's clock for this endpoint, as the SDK's pipeline does, so once more.
+            if (!clockCorrected && RecordClockSkew is not null && data.StatusCode == HttpStatusCode.Forbidden && IsClockFarOff(data))
+            {
+                clockCorrected = true;
                 continue;
             }
             var error = Unmarshalled(unmarshaller, data);
@@ -212,44 +205,12 @@ internal sealed class LeanS3Client : AmazonS3Client
             : null;
 
     /// <summary>
-    /// S3 may answer a CopyObject 200 OK and then report in the body that it failed: the document's root is &lt;Error&gt;
-    /// (after an XML declaration, if any). Read by hand: a second XML parse of every answer would cost more than the rest.
+    /// Whether the answer's Date is further from this host's clock than S3 accepts a request's (15 minutes; a little less
+    /// here, for the time the answer took).
     /// </summary>
-    internal static bool IsErrorDocument(byte[] body)
-    {
-        var at = SkipSpace(body, 0);
-        if (StartsWith(body, at, "<?xml"))
-        {
-            var end = Array.IndexOf(body, (byte)'>', at);
-            at = end < 0 ? body.Length : SkipSpace(body, end + 1);
-        }
-        return StartsWith(body, at, "<Error>") || StartsWith(body, at, "<Error ");
-    }
-
-    private static int SkipSpace(byte[] body, int at)
-    {
-        while (at < body.Length && body[at] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
-        {
-            at++;
-        }
-        return at;
-    }
-
-    private static bool StartsWith(byte[] body, int at, string ascii)
-    {
-        if (body.Length - at < ascii.Length)
-        {
-            return false;
-        }
-        for (var i = 0; i < ascii.Length; i++)
-        {
-            if (body[at + i] != ascii[i])
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    private static bool IsClockFarOff(S3ResponseData data) =>
+        DateTime.TryParse(data.GetHeaderValue("Date"), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var serverTime)
+        && (serverTime - DateTime.UtcNow).Duration() > TimeSpan.FromMinutes(14);
 
     /// <summary>
     /// The service's error as the SDK's pipeline makes it (AmazonS3Exception with code, status and request ids): around

@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
+using System.Threading;
 using System.Threading.Tasks;
 using Amazon.Runtime.EventStreams;
 using Amazon.Runtime.Internal.Transform;
@@ -41,15 +42,24 @@ internal sealed class S3ResponseData : IWebResponseData, IHttpResponseBody
     }
 
     /// <summary>Reads the whole body: the requests of the lean path answer with a few hundred bytes at most (a HEAD with none).</summary>
-    public static async Task<S3ResponseData> ReadAsync(HttpResponseMessage response, bool readBody)
+    public static async Task<S3ResponseData> ReadAsync(HttpResponseMessage response, bool readBody, CancellationToken cancellationToken = default)
     {
         // The length as the answer gave it, read first as the SDK's adapter reads it, before the body: once a body is
         // read, .NET gives its length for an answer sent chunked (S3's CopyObject), which the SDK's responses give as 0.
         // (A length .NET computes, of content made in memory, then counts among the headers, as for the SDK's adapter.)
         var contentLength = response.Content.Headers.ContentLength;
-        return new S3ResponseData(response, contentLength,
-            readBody ? await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false) : Array.Empty<byte>());
+        if (!readBody)
+        {
+            return new S3ResponseData(response, contentLength, Array.Empty<byte>());
+        }
+        using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+        using var body = new MemoryStream();
+        await stream.CopyToAsync(body, BodyBufferSize, cancellationToken).ConfigureAwait(false);
+        return new S3ResponseData(response, contentLength, body.ToArray());
     }
+
+    /// <summary>Stream.CopyToAsync's own default; the bodies read here are a few hundred bytes.</summary>
+    private const int BodyBufferSize = 81920;
 
     public byte[] Body => _body;
 

@@ -19,7 +19,7 @@ internal sealed class SessionHttpClientFactory : HttpClientFactory, IDisposable
     public SessionHttpClientFactory() =>
         _client = new Lazy<HttpClient>(() => new HttpClient(RequestPacer.Handler(new HttpClientHandler
         {
-            // The SDK follows S3's redirects itself, re-signing for the new host.
+            // S3's region redirects are followed by the SDK's pipeline and by the lean path (LeanS3Client), re-signed for the new host.
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
         }))

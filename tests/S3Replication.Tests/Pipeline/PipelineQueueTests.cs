@@ -84,8 +84,8 @@ public class PipelineQueueTests
                 }
             }
         });
-        // The taker is lingering once it has found the queue empty; an ordinary item then waits out the linger.
-        await Task.Delay(200);
+        // The taker lingers once it has found the queue empty; an ordinary item then waits out the linger.
+        Assert.True(SpinWait.SpinUntil(() => queue.TakerLingers, 10_000));
         Assert.True(queue.TryAdd("record"));
         await Task.Delay(500);
         lock (taken)

@@ -17,5 +17,5 @@ public class ErrorDocumentTests
     [InlineData("<?xml version=\"1.0\"", false)]
     [InlineData("", false)]
     public void Only_a_document_whose_root_is_Error_is_an_error(string body, bool isError) =>
-        Assert.Equal(isError, LeanS3Client.IsErrorDocument(Encoding.UTF8.GetBytes(body)));
+        Assert.Equal(isError, S3ErrorDocument.Is(Encoding.UTF8.GetBytes(body)));
 }

@@ -772,7 +772,7 @@ public sealed class LeanS3ClientTests
     [InlineData("path", true, HttpStatusCode.OK)]
     [InlineData("aws", true, HttpStatusCode.Forbidden)]
     [InlineData("path", true, HttpStatusCode.Forbidden)]
-    public async Task A_servers_clock_is_learned_from_its_answers(string style, bool lean, HttpStatusCode first)
+    public async Task A_servers_clock_is_learned_from_its_answers(string style, bool lean, HttpStatusCode firstAnswer)
     {
         // The SDK keeps each endpoint's clock skew process-wide: this test's endpoint is its own.
         var unique = "skew-" + Guid.NewGuid().ToString("N");
@@ -781,18 +781,37 @@ public sealed class LeanS3ClientTests
         // S3 takes requests dated up to 15 minutes off its clock (RequestTimeTooSkewed beyond, a bare 403 to a HEAD).
         var serverTime = DateTimeOffset.UtcNow.AddHours(-26);
         var dated = new[] { ("Date", serverTime.ToString("r", CultureInfo.InvariantCulture)) };
-        var http = Server(() => Answer(first, RequestIds.Concat(dated).Concat(first == HttpStatusCode.OK ? ObjectHeaders : Array.Empty<(string, string)>())),
-            () => Answer(HttpStatusCode.OK, RequestIds.Concat(dated).Concat(ObjectHeaders)));
+        Func<HttpResponseMessage> found = () => Answer(HttpStatusCode.OK, RequestIds.Concat(dated).Concat(ObjectHeaders));
+        var http = Server(() => Answer(firstAnswer, RequestIds.Concat(dated).Concat(firstAnswer == HttpStatusCode.OK ? ObjectHeaders : Array.Empty<(string, string)>())),
+            found, found);
         using var client = lean ? Lean(settings, http) : Reference(settings, http);
 
-        await Run(() => client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = "imap/l1 a+b.cdf" }));
+        var first = await Run(() => client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = "imap/l1 a+b.cdf" }));
         var second = await Run(() => client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = "imap/l1 a+b.cdf" }));
 
+        // Refused for its clock, the lean path's request is sent again at once, dated by the clock the refusal gave.
+        var resent = firstAnswer == HttpStatusCode.Forbidden;
+        Assert.Null(first.Error);
         Assert.Null(second.Error);
-        Assert.Equal(2, http.Requests.Count);
+        Assert.Equal(resent ? 3 : 2, http.Requests.Count);
         Assert.InRange(SignedAt(http.Requests[0]), DateTimeOffset.UtcNow.AddMinutes(-2), DateTimeOffset.UtcNow.AddMinutes(1));
-        Assert.InRange(SignedAt(http.Requests[1]), serverTime.AddMinutes(-1), serverTime.AddMinutes(2));
-        AssertSignedV4(http.Requests[1], "eu-west-2");
+        foreach (var later in http.Requests.Skip(1))
+        {
+            Assert.InRange(SignedAt(later), serverTime.AddMinutes(-1), serverTime.AddMinutes(2));
+            AssertSignedV4(later, "eu-west-2");
+        }
+    }
+
+    [Fact]
+    public async Task A_refusal_with_the_clocks_agreeing_is_not_sent_again()
+    {
+        var http = Server(() => Answer(HttpStatusCode.Forbidden, RequestIds.Concat(new[] { ("Date", DateTimeOffset.UtcNow.ToString("r", CultureInfo.InvariantCulture)) })));
+        using var client = Lean(PathStyle, http);
+
+        var refused = await Run(() => client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bucket, Key = "imap/denied.cdf" }));
+
+        Assert.Equal(HttpStatusCode.Forbidden, Assert.IsType<AmazonS3Exception>(refused.Error).StatusCode);
+        Assert.Single(http.Requests);
     }
 
     private static DateTimeOffset SignedAt(RecordedRequest sent) =>
