@@ -49,16 +49,7 @@ public class PipelineQueueTests
     {
         var queue = new PipelineQueue<int>();
         var taken = new List<int>();
-        var taker = Task.Run(() =>
-        {
-            foreach (var item in queue.GetConsumingEnumerable())
-            {
-                lock (taken)
-                {
-                    taken.Add(item);
-                }
-            }
-        });
+        var taker = StartTaker(queue, taken);
 
         Assert.True(queue.TryAdd(1));
         Assert.True(SpinWait.SpinUntil(() => { lock (taken) { return taken.Count == 1; } }, 10_000));
@@ -74,16 +65,7 @@ public class PipelineQueueTests
     {
         var queue = new PipelineQueue<string>(linger: TimeSpan.FromMinutes(10));
         var taken = new List<string>();
-        var taker = Task.Run(() =>
-        {
-            foreach (var item in queue.GetConsumingEnumerable())
-            {
-                lock (taken)
-                {
-                    taken.Add(item);
-                }
-            }
-        });
+        var taker = StartTaker(queue, taken);
         // The taker lingers once it has found the queue empty; an ordinary item then waits out the linger.
         Assert.True(SpinWait.SpinUntil(() => queue.TakerLingers, 10_000));
         Assert.True(queue.TryAdd("record"));
@@ -106,16 +88,7 @@ public class PipelineQueueTests
     {
         var queue = new PipelineQueue<int>(linger: TimeSpan.FromMilliseconds(1));
         var taken = new List<int>();
-        var taker = Task.Run(() =>
-        {
-            foreach (var item in queue.GetConsumingEnumerable())
-            {
-                lock (taken)
-                {
-                    taken.Add(item);
-                }
-            }
-        });
+        var taker = StartTaker(queue, taken);
         await Task.Delay(200);
 
         Assert.True(queue.TryAdd(7));
@@ -124,4 +97,16 @@ public class PipelineQueueTests
         queue.CompleteAdding();
         Assert.Same(taker, await Task.WhenAny(taker, Task.Delay(10_000)));
     }
+
+    /// <summary>Takes everything from <paramref name="queue"/> on a worker thread, into <paramref name="taken"/> (locked).</summary>
+    private static Task StartTaker<T>(PipelineQueue<T> queue, List<T> taken) => Task.Run(() =>
+    {
+        foreach (var item in queue.GetConsumingEnumerable())
+        {
+            lock (taken)
+            {
+                taken.Add(item);
+            }
+        }
+    });
 }
