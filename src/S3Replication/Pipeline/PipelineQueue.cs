@@ -18,6 +18,12 @@ internal sealed class PipelineQueue<T>
     /// <summary>How long output may wait for the pipeline thread by default: well below what a person or a downstream command notices.</summary>
     public static readonly TimeSpan DefaultLinger = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// So many items waiting cut a linger short: a burst (a no-op run's records) is taken at once, not after the linger,
+    /// while its writers may be waiting for room.
+    /// </summary>
+    public const int WakeAtCount = 256;
+
     private readonly TimeSpan _linger;
     private readonly Queue<T> _items = new();
     private bool _completed;
@@ -41,7 +47,7 @@ internal sealed class PipelineQueue<T>
 
     /// <summary>
     /// Adds <paramref name="item"/>; false once adding is complete (the pipeline stopped), when nothing is added. An
-    /// <paramref name="urgent"/> item (someone waits for it to be taken) also cuts a linger short.
+    /// <paramref name="urgent"/> item (someone waits for it to be taken) also cuts a linger short, as does a burst.
     /// </summary>
     public bool TryAdd(T item, bool urgent = false)
     {
@@ -52,7 +58,7 @@ internal sealed class PipelineQueue<T>
                 return false;
             }
             _items.Enqueue(item);
-            if (_taker == Taker.Waiting || (urgent && _taker == Taker.Lingering))
+            if (_taker == Taker.Waiting || (_taker == Taker.Lingering && (urgent || _items.Count >= WakeAtCount)))
             {
                 Monitor.Pulse(_items);
             }

@@ -84,6 +84,30 @@ public class PipelineQueueTests
     }
 
     [Fact]
+    public async Task A_burst_cuts_a_linger_short()
+    {
+        var queue = new PipelineQueue<int>(linger: TimeSpan.FromMinutes(10));
+        var taken = new List<int>();
+        var taker = StartTaker(queue, taken);
+        Assert.True(SpinWait.SpinUntil(() => queue.TakerLingers, 10_000));
+
+        for (var item = 1; item < PipelineQueue<int>.WakeAtCount; item++)
+        {
+            Assert.True(queue.TryAdd(item));
+        }
+        await Task.Delay(300);
+        lock (taken)
+        {
+            Assert.Empty(taken);
+        }
+        Assert.True(queue.TryAdd(PipelineQueue<int>.WakeAtCount));
+
+        Assert.True(SpinWait.SpinUntil(() => { lock (taken) { return taken.Count == PipelineQueue<int>.WakeAtCount; } }, 10_000));
+        queue.CompleteAdding();
+        Assert.Same(taker, await Task.WhenAny(taker, Task.Delay(10_000)));
+    }
+
+    [Fact]
     public async Task Once_a_linger_passed_in_vain_any_item_wakes_the_taker()
     {
         var queue = new PipelineQueue<int>(linger: TimeSpan.FromMilliseconds(1));
