@@ -30,6 +30,7 @@ $Root = Join-Path $PSScriptRoot '..'
 # dotnet pwsh resolves through the repository's tool manifest, so run from the repository root.
 Set-Location $Root
 Import-Module (Join-Path $Root 'tests/s3server/LocalS3.psm1')
+Import-Module (Join-Path $PSScriptRoot 'BenchFixture.psm1')
 $manifest = Join-Path $ModulePath 'S3Replication.psd1'
 $baselineManifest = $null
 if ($BaselineModulePath) {
@@ -40,7 +41,6 @@ if ($BaselineModulePath) {
 $baselineTool = "S3Replication at $BaselineRevision (baseline), in session"
 $baselineCpuTool = "$baselineTool (the restore alone)"
 
-function Write-Step([string] $Message) { Write-Host "==> $Message" -ForegroundColor Cyan }
 
 function Install-Peer([string] $Package, [string] $Path) {
     if (Test-Path $Path) { return $Path }
@@ -82,12 +82,8 @@ function Measure-Tool($Server, [scriptblock] $Command) {
 # server; returns the environment the aws CLI commands run with.
 function Set-PeerProfile($Server) {
     $folder = Join-Path $Server.Root 'bench-aws'
-    $null = New-Item -ItemType Directory -Force $folder
-    [IO.File]::WriteAllText((Join-Path $folder 'credentials'), "[bench]`naws_access_key_id = $($Server.AccessKey)`naws_secret_access_key = $($Server.SecretKey)`n")
-    [IO.File]::WriteAllText((Join-Path $folder 'config'), "[profile bench]`nendpoint_url = $($Server.Endpoint)`nrequest_checksum_calculation = when_required`nresponse_checksum_validation = when_required`n")
+    Set-BenchProfile $Server $folder
     [IO.File]::WriteAllText((Join-Path $folder 'aws-cli-64'), "[default]`ns3 =`n  max_concurrent_requests = 64`n  max_queue_size = 10000`n")
-    $env:AWS_CONFIG_FILE = Join-Path $folder 'config'
-    $env:AWS_SHARED_CREDENTIALS_FILE = Join-Path $folder 'credentials'
     $env:AWS_CONFIG_FILE_FOR_CLI64 = Join-Path $folder 'aws-cli-64'
     $env:RCLONE_CONFIG_S3R_TYPE = 's3'; $env:RCLONE_CONFIG_S3R_PROVIDER = 'Ceph'; $env:RCLONE_CONFIG_S3R_ENDPOINT = $Server.Endpoint
     $env:RCLONE_CONFIG_S3R_ACCESS_KEY_ID = $Server.AccessKey; $env:RCLONE_CONFIG_S3R_SECRET_ACCESS_KEY = $Server.SecretKey
@@ -184,11 +180,8 @@ try {
         finally { $client.Dispose() }
     }
 
-    New-LocalS3Bucket -Server $server -ModulePath $ModulePath -Name backup -Versioned
     Write-Step "Writing $ObjectCount x 1 KiB objects to the backup bucket"
-    $content = 'x' * 1024
-    1..$ObjectCount | ForEach-Object { 'imap/mag/l1a/{0:D4}/{1:D2}/imap_mag_l1a_norm-mago_{2:D6}_v001.cdf' -f (2025 + $_ % 3), ($_ % 12 + 1), $_ } |
-        Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket backup -Content $content
+    New-BenchBackup $server $ModulePath $ObjectCount
 
     $t = @{ ceiling128 = @(); ceiling = @(); baseline = @(); ours = @(); oursProcess = @(); aws = @(); aws64 = @(); rclone = @(); rclone64 = @()
         oursVersioned = @(); oursVersionedProcess = @(); baselineVersioned = @(); awsVersioned = @() }
@@ -295,7 +288,7 @@ try {
     if ($full) {
         Write-Step 'Same-size change: 50 objects overwritten in each destination, then each tool restores'
         $changed = 'y' * 1024   # same size as the backup's 'x' * 1024, different content
-        $victims = 1..50 | ForEach-Object { 'imap/mag/l1a/{0:D4}/{1:D2}/imap_mag_l1a_norm-mago_{2:D6}_v001.cdf' -f (2025 + $_ % 3), ($_ % 12 + 1), $_ }
+        $victims = 1..50 | ForEach-Object { Get-BenchKey $_ }
         $fixed = [ordered]@{}
         foreach ($tool in $synced.Keys) {
             $victims | Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket $synced[$tool] -Content $changed

@@ -18,7 +18,7 @@ $ErrorActionPreference = 'Stop'
 $Root = Join-Path $PSScriptRoot '..'
 Set-Location $Root
 Import-Module (Join-Path $Root 'tests/s3server/LocalS3.psm1')
-function Write-Step([string] $Message) { Write-Host "==> $Message" -ForegroundColor Cyan }
+Import-Module (Join-Path $PSScriptRoot 'BenchFixture.psm1')
 
 if (-not (Get-Command perf -ErrorAction Ignore)) {
     if ((id -u) -ne '0') { throw 'perf is not installed: install the linux-perf package (sudo apt-get install linux-perf), then run this again.' }
@@ -56,14 +56,8 @@ Write-Step "Starting a fresh local S3 server and writing $ObjectCount x 1 KiB ob
 $server = Start-LocalS3 -MemoryBytes 8GB
 $profiles = [ordered]@{}
 try {
-    $folder = Join-Path $work 'aws'; $null = New-Item -ItemType Directory -Force $folder
-    [IO.File]::WriteAllText("$folder/credentials", "[bench]`naws_access_key_id = $($server.AccessKey)`naws_secret_access_key = $($server.SecretKey)`n")
-    [IO.File]::WriteAllText("$folder/config", "[profile bench]`nendpoint_url = $($server.Endpoint)`nrequest_checksum_calculation = when_required`nresponse_checksum_validation = when_required`n")
-    $env:AWS_CONFIG_FILE = "$folder/config"; $env:AWS_SHARED_CREDENTIALS_FILE = "$folder/credentials"
-    New-LocalS3Bucket -Server $server -ModulePath $ModulePath -Name backup -Versioned
-    $content = 'x' * 1024
-    1..$ObjectCount | ForEach-Object { 'imap/mag/l1a/{0:D4}/{1:D2}/imap_mag_l1a_norm-mago_{2:D6}_v001.cdf' -f (2025 + $_ % 3), ($_ % 12 + 1), $_ } |
-        Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket backup -Content $content
+    Set-BenchProfile $server (Join-Path $work 'aws')
+    New-BenchBackup $server $ModulePath $ObjectCount
 
     foreach ($build in $builds.GetEnumerator()) {
         Write-Step "Profiling the restore of $($build.Key)"
