@@ -48,47 +48,39 @@ public class PipelineQueueTests
     public async Task A_waiting_taker_wakes_for_an_item_and_for_completion()
     {
         var queue = new PipelineQueue<int>();
-        var taken = new List<int>();
-        var taker = StartTaker(queue, taken);
+        var taker = new Taker<int>(queue);
 
         Assert.True(queue.TryAdd(1));
-        Assert.True(SpinWait.SpinUntil(() => { lock (taken) { return taken.Count == 1; } }, 10_000));
-        Assert.False(taker.IsCompleted);
-        queue.CompleteAdding();
+        taker.WaitUntilTaken(1);
+        Assert.False(taker.Ended);
 
-        Assert.Same(taker, await Task.WhenAny(taker, Task.Delay(10_000)));
-        Assert.Equal(new[] { 1 }, taken);
+        await taker.EndAsync();
+        Assert.Equal(new[] { 1 }, taker.Taken);
     }
 
     [Fact]
     public async Task A_lingering_taker_is_woken_by_an_urgent_item_but_not_by_an_ordinary_one()
     {
         var queue = new PipelineQueue<string>(linger: TimeSpan.FromMinutes(10));
-        var taken = new List<string>();
-        var taker = StartTaker(queue, taken);
+        var taker = new Taker<string>(queue);
         // The taker lingers once it has found the queue empty; an ordinary item then waits out the linger.
         Assert.True(SpinWait.SpinUntil(() => queue.TakerLingers, 10_000));
         Assert.True(queue.TryAdd("record"));
         await Task.Delay(500);
-        lock (taken)
-        {
-            Assert.Empty(taken);
-        }
+        Assert.Empty(taker.Taken);
 
         Assert.True(queue.TryAdd("answer needed", urgent: true));
 
-        Assert.True(SpinWait.SpinUntil(() => { lock (taken) { return taken.Count == 2; } }, 10_000));
-        Assert.Equal(new[] { "record", "answer needed" }, taken);
-        queue.CompleteAdding();
-        Assert.Same(taker, await Task.WhenAny(taker, Task.Delay(10_000)));
+        taker.WaitUntilTaken(2);
+        Assert.Equal(new[] { "record", "answer needed" }, taker.Taken);
+        await taker.EndAsync();
     }
 
     [Fact]
     public async Task A_burst_cuts_a_linger_short()
     {
         var queue = new PipelineQueue<int>(linger: TimeSpan.FromMinutes(10));
-        var taken = new List<int>();
-        var taker = StartTaker(queue, taken);
+        var taker = new Taker<int>(queue);
         Assert.True(SpinWait.SpinUntil(() => queue.TakerLingers, 10_000));
 
         for (var item = 1; item < PipelineQueue<int>.WakeAtCount; item++)
@@ -96,41 +88,68 @@ public class PipelineQueueTests
             Assert.True(queue.TryAdd(item));
         }
         await Task.Delay(300);
-        lock (taken)
-        {
-            Assert.Empty(taken);
-        }
+        Assert.Empty(taker.Taken);
         Assert.True(queue.TryAdd(PipelineQueue<int>.WakeAtCount));
 
-        Assert.True(SpinWait.SpinUntil(() => { lock (taken) { return taken.Count == PipelineQueue<int>.WakeAtCount; } }, 10_000));
-        queue.CompleteAdding();
-        Assert.Same(taker, await Task.WhenAny(taker, Task.Delay(10_000)));
+        taker.WaitUntilTaken(PipelineQueue<int>.WakeAtCount);
+        await taker.EndAsync();
     }
 
     [Fact]
     public async Task Once_a_linger_passed_in_vain_any_item_wakes_the_taker()
     {
         var queue = new PipelineQueue<int>(linger: TimeSpan.FromMilliseconds(1));
-        var taken = new List<int>();
-        var taker = StartTaker(queue, taken);
+        var taker = new Taker<int>(queue);
         await Task.Delay(200);
 
         Assert.True(queue.TryAdd(7));
 
-        Assert.True(SpinWait.SpinUntil(() => { lock (taken) { return taken.Count == 1; } }, 10_000));
-        queue.CompleteAdding();
-        Assert.Same(taker, await Task.WhenAny(taker, Task.Delay(10_000)));
+        taker.WaitUntilTaken(1);
+        await taker.EndAsync();
     }
 
-    /// <summary>Takes everything from <paramref name="queue"/> on a worker thread, into <paramref name="taken"/> (locked).</summary>
-    private static Task StartTaker<T>(PipelineQueue<T> queue, List<T> taken) => Task.Run(() =>
+    /// <summary>Takes everything from a queue on a worker thread, as the pipeline thread does.</summary>
+    private sealed class Taker<T>
     {
-        foreach (var item in queue.GetConsumingEnumerable())
+        private readonly PipelineQueue<T> _queue;
+        private readonly List<T> _taken = new();
+        private readonly Task _running;
+
+        public Taker(PipelineQueue<T> queue)
         {
-            lock (taken)
+            _queue = queue;
+            _running = Task.Run(() =>
             {
-                taken.Add(item);
+                foreach (var item in queue.GetConsumingEnumerable())
+                {
+                    lock (_taken)
+                    {
+                        _taken.Add(item);
+                    }
+                }
+            });
+        }
+
+        public T[] Taken
+        {
+            get
+            {
+                lock (_taken)
+                {
+                    return _taken.ToArray();
+                }
             }
         }
-    });
+
+        public bool Ended => _running.IsCompleted;
+
+        public void WaitUntilTaken(int count) => Assert.True(SpinWait.SpinUntil(() => Taken.Length == count, 10_000), $"{Taken.Length} of {count} taken");
+
+        /// <summary>Completes the queue; the taker ends, having taken what was queued.</summary>
+        public async Task EndAsync()
+        {
+            _queue.CompleteAdding();
+            Assert.Same(_running, await Task.WhenAny(_running, Task.Delay(10_000)));
+        }
+    }
 }
