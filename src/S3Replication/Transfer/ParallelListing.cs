@@ -1,0 +1,317 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+using System.Threading.Tasks;
+using S3Replication.Records;
+
+namespace S3Replication.Transfer;
+
+/// <summary>One page of a listing: its objects in S3's order, and where the next page starts (null at the end).</summary>
+internal sealed record ListingPage(IReadOnlyList<S3ObjectRecord> Items, object? Next);
+
+/// <summary>Reads one page of a bucket listing: the first page after a key, or the page a previous one pointed to.</summary>
+internal interface IListingPages
+{
+    /// <param name="startAfter">For a range's first page: list the keys after this one (all of them where null).</param>
+    /// <param name="next">For later pages: the previous page's <see cref="ListingPage.Next"/>.</param>
+    Task<ListingPage> ReadAsync(string? startAfter, object? next, CancellationToken cancellationToken);
+}
+
+/// <summary>How far a listing may spread: pages in flight, objects held ahead of the reader, cuts per split.</summary>
+internal sealed record ListingLimits(int Concurrency, int MaxHeld, int CutsPerSplit)
+{
+    /// <summary>
+    /// 32 pages in flight per bucket (S3 serves thousands of LISTs a second per prefix; two sides make 64), at most
+    /// 64,000 objects (about 25 MB) listed ahead of the plan, at most 48 new ranges per cut.
+    /// </summary>
+    public static readonly ListingLimits Default = new(32, 64_000, 48);
+}
+
+/// <summary>
+/// Lists one bucket (or prefix) as ordered key ranges read at the same time, and yields the objects in S3's key order,
+/// exactly as one page-after-page listing would. A range whose page comes back truncated is cut in parts
+/// (<see cref="KeySpace"/>) while there are fewer ranges than twice the pages allowed in flight; ranges nearest the
+/// reader are read first, and no range ahead of the reader is read while <see cref="ListingLimits.MaxHeld"/> objects
+/// wait, so memory is bounded whatever the bucket size. Small listings cost what a sequential one costs: a single
+/// range is only cut at its second truncated page. Returns only when its own requests are done.
+/// </summary>
+internal sealed class ParallelListing
+{
+    private const int PageSize = 1000;
+
+    private readonly object _gate = new();
+    private readonly IListingPages _pages;
+    private readonly string _prefix;
+    private readonly ListingLimits _limits;
+    private readonly LinkedList<KeyRange> _ranges = new();
+    private readonly HashSet<Task> _reading = new();
+    private readonly CancellationTokenSource _stop;
+    private TaskCompletionSource<bool> _changed = NewSignal();
+    private long _held;
+    private int _inFlight;
+    private ExceptionDispatchInfo? _failure;
+
+    private ParallelListing(IListingPages pages, string? prefix, ListingLimits limits, CancellationToken cancellationToken)
+    {
+        _pages = pages;
+        _prefix = prefix ?? "";
+        _limits = limits;
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _ranges.AddLast(new KeyRange(null, null) { CutAfterPages = 2 });
+    }
+
+    /// <summary>Pages read so far, across all ranges (for tests and the benchmark).</summary>
+    public int PagesRead { get; private set; }
+
+    /// <summary>Most objects held for the reader at once.</summary>
+    public long MostHeld { get; private set; }
+
+    /// <summary>Most ranges open (not read to their end) at once.</summary>
+    public int MostRanges { get; private set; } = 1;
+
+    public static async IAsyncEnumerable<S3ObjectRecord> ReadAsync(IListingPages pages, string? prefix, ListingLimits limits,
+        [EnumeratorCancellation] CancellationToken cancellationToken, Action<ParallelListing>? observe = null)
+    {
+        var listing = new ParallelListing(pages, prefix, limits, cancellationToken);
+        observe?.Invoke(listing);
+        using var wake = cancellationToken.Register(() => listing.Signal());
+        try
+        {
+            lock (listing._gate)
+            {
+                listing.Pump();
+            }
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                IReadOnlyList<S3ObjectRecord>? page = null;
+                Task? changed = null;
+                lock (listing._gate)
+                {
+                    listing._failure?.Throw();
+                    var head = listing._ranges.First?.Value;
+                    if (head is null)
+                    {
+                        yield break;
+                    }
+                    if (head.Held.Count > 0)
+                    {
+                        page = head.Held.Dequeue();
+                        listing._held -= page.Count;
+                        listing.Pump();
+                    }
+                    else if (head.Done)
+                    {
+                        listing._ranges.RemoveFirst();
+                        listing.Pump();
+                        continue;
+                    }
+                    else
+                    {
+                        changed = listing._changed.Task;
+                    }
+                }
+                if (page is null)
+                {
+                    await changed!.ConfigureAwait(false);
+                    continue;
+                }
+                foreach (var item in page)
+                {
+                    yield return item;
+                }
+            }
+        }
+        finally
+        {
+            await listing.StopAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Cancels what is still being read and waits for it, so nothing of this listing outlives it.</summary>
+    private async Task StopAsync()
+    {
+        _stop.Cancel();
+        Task[] reading;
+        lock (_gate)
+        {
+            reading = new Task[_reading.Count];
+            _reading.CopyTo(reading);
+        }
+        try
+        {
+            await Task.WhenAll(reading).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Each read's failure was recorded (or was the cancellation itself); the listing's own outcome is already decided.
+        }
+        _stop.Dispose();
+    }
+
+    /// <summary>Starts reads, nearest ranges first, while pages may be in flight and the objects held stay within bounds. Under the gate.</summary>
+    private void Pump()
+    {
+        if (_failure is not null || _stop.IsCancellationRequested)
+        {
+            return;
+        }
+        var isHead = true;
+        for (var node = _ranges.First; node is not null && _inFlight < _limits.Concurrency; node = node.Next, isHead = false)
+        {
+            var range = node.Value;
+            if (range.Done || range.Reading)
+            {
+                continue;
+            }
+            // The reader's own range is read whenever the reader has nothing of it; all else waits for room.
+            if (_held + (_inFlight + 1L) * PageSize > _limits.MaxHeld && !(isHead && range.Held.Count == 0))
+            {
+                break;
+            }
+            range.Reading = true;
+            _inFlight++;
+            _reading.Add(ReadPageAsync(node));
+        }
+    }
+
+    private async Task ReadPageAsync(LinkedListNode<KeyRange> node)
+    {
+        var range = node.Value;
+        ListingPage page;
+        try
+        {
+            await Task.Yield();
+            page = await _pages.ReadAsync(range.Next is null ? range.After : null, range.Next, _stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            lock (_gate)
+            {
+                range.Reading = false;
+                _inFlight--;
+                if (!_stop.IsCancellationRequested)
+                {
+                    _failure ??= ExceptionDispatchInfo.Capture(error);
+                }
+                Forget();
+            }
+            Signal();
+            return;
+        }
+        lock (_gate)
+        {
+            range.Reading = false;
+            _inFlight--;
+            PagesRead++;
+            Take(node, page);
+            Forget();
+            Pump();
+        }
+        Signal();
+    }
+
+    /// <summary>Drops the finished reads from the set StopAsync waits on (the calling read is dropped by the next one). Under the gate.</summary>
+    private void Forget() => _reading.RemoveWhere(read => read.IsCompleted);
+
+    /// <summary>Holds a page's objects that belong to its range, and cuts the rest of the range while more ranges are wanted. Under the gate.</summary>
+    private void Take(LinkedListNode<KeyRange> node, ListingPage page)
+    {
+        var range = node.Value;
+        range.PagesRead++;
+        var kept = new List<S3ObjectRecord>(page.Items.Count);
+        foreach (var item in page.Items)
+        {
+            if (range.UpTo is not null && KeyOrder.Instance.Compare(item.Key, range.UpTo) > 0)
+            {
+                range.Done = true;
+                break;
+            }
+            kept.Add(item);
+        }
+        if (page.Next is null)
+        {
+            range.Done = true;
+        }
+        range.Next = page.Next;
+        if (kept.Count > 0)
+        {
+            range.Held.Enqueue(kept);
+            _held += kept.Count;
+            MostHeld = Math.Max(MostHeld, _held);
+        }
+        var open = OpenRanges();
+        if (range.Done || kept.Count == 0 || range.PagesRead < range.CutAfterPages || open >= 2 * _limits.Concurrency)
+        {
+            return;
+        }
+        var cuts = KeySpace.Boundaries(kept[kept.Count - 1].Key, range.UpTo, _prefix, kept[0].Key,
+            Math.Min(_limits.CutsPerSplit, 2 * _limits.Concurrency - open));
+        if (cuts.Count == 0)
+        {
+            return;
+        }
+        var end = range.UpTo;
+        range.UpTo = cuts[0];
+        var after = node;
+        for (var index = 0; index < cuts.Count; index++)
+        {
+            after = _ranges.AddAfter(after, new KeyRange(cuts[index], index + 1 < cuts.Count ? cuts[index + 1] : end));
+        }
+        MostRanges = Math.Max(MostRanges, open + cuts.Count);
+    }
+
+    /// <summary>Ranges not yet read to their end. Under the gate.</summary>
+    private int OpenRanges()
+    {
+        var open = 0;
+        foreach (var range in _ranges)
+        {
+            open += range.Done ? 0 : 1;
+        }
+        return open;
+    }
+
+    private void Signal()
+    {
+        TaskCompletionSource<bool> changed;
+        lock (_gate)
+        {
+            changed = _changed;
+            _changed = NewSignal();
+        }
+        changed.TrySetResult(true);
+    }
+
+    private static TaskCompletionSource<bool> NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The keys after <see cref="After"/> up to and including <see cref="UpTo"/> (null: the end of the listing).</summary>
+    private sealed class KeyRange
+    {
+        public KeyRange(string? after, string? upTo)
+        {
+            After = after;
+            UpTo = upTo;
+        }
+
+        public string? After { get; }
+
+        public string? UpTo { get; set; }
+
+        /// <summary>Where the next page starts; null before the first page.</summary>
+        public object? Next { get; set; }
+
+        public bool Reading { get; set; }
+
+        public bool Done { get; set; }
+
+        public int PagesRead { get; set; }
+
+        /// <summary>A range made by a cut is cut again at its first truncated page; the whole listing only at its second.</summary>
+        public int CutAfterPages { get; init; } = 1;
+
+        public Queue<IReadOnlyList<S3ObjectRecord>> Held { get; } = new();
+    }
+}

@@ -1,0 +1,259 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using CsCheck;
+using S3Replication.Records;
+using S3Replication.Transfer;
+using Xunit;
+using static S3Replication.Tests.Support.Generators;
+
+namespace S3Replication.Tests.Transfer;
+
+public class ParallelListingTests
+{
+    /// <summary>
+    /// Key spaces that trip a range cutter: deep date folders, one prefix holding most keys, runs of '/', unicode
+    /// (supplementary characters, whose UTF-16 and UTF-8 orders differ), 1,024-byte keys, flat counters.
+    /// </summary>
+    private static readonly Gen<string> Keys = Gen.Frequency(
+        (9, Gen.Select(Gen.Int[1, 12], Gen.Int[1, 28], Gen.Int[0, 400], (month, day, n) => $"imap/mag/l1a/2025/{month:D2}/{day:D2}/imap_mag_{n:D5}.cdf")),
+        (1, Gen.Select(Pick("imap/swe/", "imap//mag/", "a b/", "x+y/", "100%/", "ünï/", "", "/", "Z/", "~"), Gen.Int[0, 300], (prefix, n) => $"{prefix}f{n}")),
+        (1, Gen.Select(Pick("\uFFFD", "\uE000", "\U0001F600", "\u00E9", "e\u0301", "\u007F", "\u0001"), Gen.Int[0, 50], (odd, n) => $"k{odd}{n}")),
+        (1, Gen.Int[0, 30].Select(n => new string('k', 1020) + n.ToString("D4"))),
+        (2, Gen.Int[0, 99_999].Select(n => $"data/obj-{n:D7}")));
+
+    private static readonly Gen<ListingLimits> Limits =
+        Gen.Select(Gen.Int[1, 8], Gen.Int[1, 5000], Gen.Int[0, 48], (concurrency, held, cuts) => new ListingLimits(concurrency, held, cuts));
+
+    /// <summary>Every version of a key set: 1–3 versions a key, newest first, some of them delete markers (S3's version order).</summary>
+    private static Gen<List<S3ObjectRecord>> Versions(int most) =>
+        Gen.Select(Keys, Gen.Int[1, 3], Gen.Bool, (key, count, marker) => (key, count, marker)).Array[0, most].Select(drawn =>
+            drawn.GroupBy(item => item.key, StringComparer.Ordinal).OrderBy(group => group.Key, KeyOrder.Instance)
+                .SelectMany(group => Enumerable.Range(0, group.First().count).Select(index => new S3ObjectRecord
+                {
+                    Bucket = "b", Key = group.Key, VersionId = $"v{group.First().count - index}", IsLatest = index == 0,
+                    IsDeleteMarker = index == 0 && group.First().marker,
+                })).ToList());
+
+    private static Gen<List<S3ObjectRecord>> Objects(int most) => Versions(most).Select(versions => versions.Where(version => version.IsLatest)
+        .Select(version => new S3ObjectRecord { Bucket = "b", Key = version.Key }).ToList());
+
+    private static async Task<List<S3ObjectRecord>> ReadAll(FakePages pages, string? prefix, ListingLimits limits, CancellationToken cancellationToken = default,
+        Action<ParallelListing>? observe = null)
+    {
+        var read = new List<S3ObjectRecord>();
+        await foreach (var item in ParallelListing.ReadAsync(pages, prefix, limits, cancellationToken, observe))
+        {
+            read.Add(item);
+        }
+        return read;
+    }
+
+    private static string Describe(IEnumerable<S3ObjectRecord> items) => string.Join("|", items.Select(item => item.Key + "@" + item.VersionId));
+
+    [Fact]
+    public void Parallel_listing_yields_exactly_what_a_page_after_page_listing_yields()
+    {
+        Gen.Select(Versions(400), Gen.Int[1, 9], Limits, Pick<string?>(null, "", "imap/", "imap/mag/l1a/2025/0", "data/", "k", "none/"))
+            .Sample((versions, pageSize, limits, prefix) =>
+            {
+                var pages = new FakePages(versions, prefix, pageSize);
+                var parallel = ReadAll(pages, prefix, limits).GetAwaiter().GetResult();
+                var expected = versions.Where(item => item.Key.StartsWith(prefix ?? "", StringComparison.Ordinal));
+                Assert.Equal(Describe(expected), Describe(parallel));
+            }, iter: 300, threads: 1);
+    }
+
+    [Fact]
+    public async Task Versions_of_one_key_split_across_pages_stay_together_in_order()
+    {
+        var versions = Enumerable.Range(0, 3000).SelectMany(n => Enumerable.Range(0, 3).Select(v => new S3ObjectRecord { Bucket = "b", Key = $"data/obj-{n:D7}", VersionId = $"v{3 - v}" }))
+            .ToList();
+        var pages = new FakePages(versions, null, 10);
+        var read = await ReadAll(pages, null, new ListingLimits(8, 2000, 48));
+        Assert.Equal(Describe(versions), Describe(read));
+        Assert.True(pages.MostInFlight > 1, "the listing was read one page at a time");
+    }
+
+    [Fact]
+    public async Task Large_listings_are_read_in_parallel_ranges_and_small_ones_as_S3_pages_them()
+    {
+        var large = Enumerable.Range(0, 20_000).Select(n => new S3ObjectRecord { Bucket = "b", Key = $"imap/mag/l1a/2025/{n / 2000 + 1:D2}/{n % 2000:D5}.cdf" }).ToList();
+        var pages = new FakePages(large, null, 100);
+        Assert.Equal(Describe(large), Describe(await ReadAll(pages, null, new ListingLimits(16, 10_000, 48))));
+        Assert.True(pages.MostInFlight >= 8, $"at most {pages.MostInFlight} pages were read at once");
+
+        var small = large.Take(150).ToList();
+        var twoPages = new FakePages(small, null, 100);
+        Assert.Equal(Describe(small), Describe(await ReadAll(twoPages, null, ListingLimits.Default)));
+        Assert.Equal(2, twoPages.Reads);
+    }
+
+    [Fact]
+    public void Objects_held_ahead_of_the_reader_stay_within_the_limit()
+    {
+        Gen.Select(Objects(600), Gen.Int[1, 9], Limits).Sample((objects, pageSize, limits) =>
+        {
+            var pages = new FakePages(objects, null, pageSize);
+            ParallelListing? listing = null;
+            ReadAll(pages, null, limits, observe: started => listing = started).GetAwaiter().GetResult();
+            // Reads ahead of the reader start only with room for a whole page; the reader's own range may always read one.
+            Assert.True(listing!.MostHeld <= limits.MaxHeld + pageSize, $"{listing.MostHeld} objects were held with a limit of {limits.MaxHeld}");
+        }, iter: 200, threads: 1);
+    }
+
+    [Fact]
+    public async Task A_failed_page_ends_the_listing_with_its_error_and_nothing_is_read_after_it_returns()
+    {
+        var objects = Enumerable.Range(0, 5000).Select(n => new S3ObjectRecord { Bucket = "b", Key = $"data/obj-{n:D7}" }).ToList();
+        var pages = new FakePages(objects, null, 50) { FailAtRead = 12 };
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ReadAll(pages, null, new ListingLimits(8, 2000, 48)));
+        Assert.Equal("page 12 failed", error.Message);
+        Assert.Equal(0, pages.InFlight);
+    }
+
+    [Fact]
+    public async Task Stopping_the_reader_cancels_the_reads_and_waits_for_them()
+    {
+        var objects = Enumerable.Range(0, 50_000).Select(n => new S3ObjectRecord { Bucket = "b", Key = $"data/obj-{n:D7}" }).ToList();
+        var pages = new FakePages(objects, null, 100) { Delay = TimeSpan.FromMilliseconds(20) };
+        var taken = 0;
+        await foreach (var item in ParallelListing.ReadAsync(pages, null, new ListingLimits(8, 5000, 48), CancellationToken.None))
+        {
+            if (++taken == 1500)
+            {
+                break;
+            }
+        }
+        Assert.Equal(0, pages.InFlight);
+        Assert.True(pages.Cancelled > 0, "no read in flight saw the stop");
+
+        using var cancel = new CancellationTokenSource();
+        var cancelled = new FakePages(objects, null, 100) { Delay = TimeSpan.FromMilliseconds(20), OnRead = read => { if (read == 20) cancel.Cancel(); } };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ReadAll(cancelled, null, new ListingLimits(8, 5000, 48), cancel.Token));
+        Assert.Equal(0, cancelled.InFlight);
+    }
+
+    [Fact]
+    public void Cuts_are_increasing_strictly_inside_the_range_under_the_prefix_and_within_the_budget()
+    {
+        Gen.Select(Keys, Keys, Keys, Gen.Int[0, 60], Pick("", "imap/", "data/obj-0", "k")).Sample((a, b, c, budget, prefix) =>
+        {
+            var sorted = new[] { a, b, c }.Select(key => prefix + key).OrderBy(key => key, KeyOrder.Instance).ToArray();
+            var (pageFirst, after, upTo) = (sorted[0], sorted[1], sorted[2]);
+            foreach (var end in new[] { upTo, null })
+            {
+                var cuts = KeySpace.Boundaries(after, end, prefix, pageFirst, budget);
+                Assert.True(cuts.Count <= budget);
+                var previous = after;
+                foreach (var cut in cuts)
+                {
+                    Assert.True(KeyOrder.Instance.Compare(previous, cut) < 0, $"cut '{cut}' is not after '{previous}'");
+                    Assert.StartsWith(prefix, cut, StringComparison.Ordinal);
+                    Assert.True(WellFormed(cut), $"cut '{cut}' splits a surrogate pair");
+                    previous = cut;
+                }
+                if (end is not null && cuts.Count > 0)
+                {
+                    Assert.True(KeyOrder.Instance.Compare(cuts[^1], end) < 0, $"cut '{cuts[^1]}' is not before the range's end '{end}'");
+                }
+            }
+        }, iter: 5000);
+    }
+
+    [Fact]
+    public void Cuts_follow_the_folders_dates_and_counters_of_the_last_page()
+    {
+        var cuts = KeySpace.Boundaries("imap/mag/l1a/2025/01/03/imap_mag_00099.cdf", null, "imap/", "imap/mag/l1a/2025/01/01/imap_mag_00000.cdf", 48);
+        // The days after the 3rd (the page's keys differed there), then the months after January, then the years.
+        Assert.Contains("imap/mag/l1a/2025/01/04", cuts);
+        Assert.Contains("imap/mag/l1a/2025/01/1", cuts);
+        Assert.Contains("imap/mag/l1a/2025/02", cuts);
+        Assert.Contains("imap/mag/l1a/2025/1", cuts);
+        Assert.Contains("imap/mag/l1a/2026", cuts);
+        Assert.DoesNotContain(cuts, cut => cut.Contains("imap_mag_001", StringComparison.Ordinal));
+
+        var counters = KeySpace.Boundaries("data/obj-0000999", null, "data/", "data/obj-0000000", 48);
+        Assert.Equal(new[] { "data/obj-0001", "data/obj-0002" }, counters.Take(2));
+        Assert.Contains("data/obj-001", counters);
+        Assert.Contains("data/obj-01", counters);
+        Assert.Contains("data/obj-1", counters);
+    }
+
+    private static bool WellFormed(string text) =>
+        Enumerable.Range(0, text.Length).All(index => char.IsHighSurrogate(text[index]) ? index + 1 < text.Length && char.IsLowSurrogate(text[index + 1])
+            : !char.IsLowSurrogate(text[index]) || (index > 0 && char.IsHighSurrogate(text[index - 1])));
+
+    /// <summary>A bucket's listing served from memory in S3's paging: after a key, or from where the previous page ended.</summary>
+    private sealed class FakePages : IListingPages
+    {
+        private readonly List<S3ObjectRecord> _items;
+        private readonly int _pageSize;
+        private int _inFlight;
+
+        public FakePages(IEnumerable<S3ObjectRecord> items, string? prefix, int pageSize)
+        {
+            _items = items.Where(item => item.Key.StartsWith(prefix ?? "", StringComparison.Ordinal)).ToList();
+            _pageSize = pageSize;
+        }
+
+        public int Reads;
+        public int MostInFlight;
+        public int Cancelled;
+        public int? FailAtRead;
+        public TimeSpan Delay;
+        public Action<int>? OnRead;
+
+        public int InFlight => Volatile.Read(ref _inFlight);
+
+        public async Task<ListingPage> ReadAsync(string? startAfter, object? next, CancellationToken cancellationToken)
+        {
+            var read = Interlocked.Increment(ref Reads);
+            var inFlight = Interlocked.Increment(ref _inFlight);
+            lock (this)
+            {
+                MostInFlight = Math.Max(MostInFlight, inFlight);
+            }
+            try
+            {
+                OnRead?.Invoke(read);
+                if (Delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(Delay, cancellationToken);
+                }
+                else
+                {
+                    await Task.Yield();
+                }
+                if (read == FailAtRead)
+                {
+                    throw new InvalidOperationException($"page {read} failed");
+                }
+                var start = next is int index ? index : startAfter is null ? 0 : FirstAfter(startAfter);
+                var page = _items.Skip(start).Take(_pageSize).ToList();
+                return new ListingPage(page, start + _pageSize < _items.Count ? start + _pageSize : null);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref Cancelled);
+                throw;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+
+        private int FirstAfter(string key)
+        {
+            var index = 0;
+            while (index < _items.Count && KeyOrder.Instance.Compare(_items[index].Key, key) <= 0)
+            {
+                index++;
+            }
+            return index;
+        }
+    }
+}
