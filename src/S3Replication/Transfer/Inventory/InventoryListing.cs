@@ -172,6 +172,7 @@ internal sealed class InventoryListing
         S3ObjectRecord? previous = null;
         foreach (var record in sorted)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (previous is not null)
             {
                 RequireDistinct(previous, record, order, versions);

@@ -118,7 +118,13 @@ internal static class InventoryFiles
         using var output = new MemoryStream();
         Task.Run(async () =>
         {
-            await using var writer = await ParquetWriter.CreateAsync(schema, output, new ParquetOptions { CompressionMethod = compression });
+            // Text columns dictionary-encoded, as S3's writer does for repeated values; keys plain.
+            var options = new ParquetOptions { CompressionMethod = compression };
+            foreach (var name in new[] { "bucket", "version_id", "e_tag", "storage_class", "checksum_algorithm" })
+            {
+                options.ColumnEncodingHints[name] = EncodingHint.Dictionary;
+            }
+            await using var writer = await ParquetWriter.CreateAsync(schema, output, options);
             foreach (var group in records.Chunk(rowGroup))
             {
                 using var rows = writer.CreateRowGroup();
