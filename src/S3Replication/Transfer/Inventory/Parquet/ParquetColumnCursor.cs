@@ -71,7 +71,7 @@ internal sealed class ParquetColumnCursor : IDisposable
     {
         var header = PageHeader.Read(new ThriftCompactReader(_file));
         var body = new byte[header.CompressedSize];
-        Fill(body);
+        ThriftCompactReader.Fill(_file, body, $"column {_column.Name}");
         if (header.Type == IndexPage)
         {
             return false;
@@ -253,69 +253,53 @@ internal sealed class ParquetColumnCursor : IDisposable
         return values;
     }
 
-    private void Fill(byte[] buffer)
-    {
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var count = _file.Read(buffer, read, buffer.Length - read);
-            if (count == 0)
-            {
-                throw new EndOfStreamException($"column {_column.Name} ends before its pages do");
-            }
-            read += count;
-        }
-    }
-
     /// <summary>PageHeader: 1 type, 2 uncompressed_page_size, 3 compressed_page_size, 5 data_page_header, 7 dictionary_page_header.</summary>
     private sealed record PageHeader(int Type, int UncompressedSize, int CompressedSize, int ValueCount, int Encoding, int DefinitionLevelEncoding)
     {
         public static PageHeader Read(ThriftCompactReader thrift)
         {
             int type = -1, uncompressed = 0, compressed = 0, values = 0, encoding = 0, definitions = Rle;
-            thrift.BeginStruct();
-            for (var field = thrift.NextField(); field.Type != ThriftCompactReader.Stop; field = thrift.NextField())
+            thrift.ReadStruct((id, kind) =>
             {
-                switch (field.Id)
+                switch (id)
                 {
-                    case 1 when field.Type == ThriftCompactReader.I32:
+                    case 1 when kind == ThriftCompactReader.I32:
                         type = thrift.ReadI32();
-                        break;
-                    case 2 when field.Type == ThriftCompactReader.I32:
+                        return true;
+                    case 2 when kind == ThriftCompactReader.I32:
                         uncompressed = thrift.ReadI32();
-                        break;
-                    case 3 when field.Type == ThriftCompactReader.I32:
+                        return true;
+                    case 3 when kind == ThriftCompactReader.I32:
                         compressed = thrift.ReadI32();
-                        break;
-                    case 5 or 7 when field.Type == ThriftCompactReader.Struct:
+                        return true;
+                    case 5 or 7 when kind == ThriftCompactReader.Struct:
                         // DataPageHeader and DictionaryPageHeader: 1 num_values, 2 encoding; the data page's 3 definition_level_encoding.
-                        thrift.BeginStruct();
-                        for (var inner = thrift.NextField(); inner.Type != ThriftCompactReader.Stop; inner = thrift.NextField())
+                        thrift.ReadStruct((inner, innerKind) =>
                         {
-                            switch (inner.Id)
+                            if (innerKind != ThriftCompactReader.I32 || inner > 3 || (inner == 3 && id != 5))
                             {
-                                case 1 when inner.Type == ThriftCompactReader.I32:
-                                    values = thrift.ReadI32();
-                                    break;
-                                case 2 when inner.Type == ThriftCompactReader.I32:
-                                    encoding = thrift.ReadI32();
-                                    break;
-                                case 3 when inner.Type == ThriftCompactReader.I32 && field.Id == 5:
-                                    definitions = thrift.ReadI32();
-                                    break;
-                                default:
-                                    thrift.Skip(inner.Type);
-                                    break;
+                                return false;
                             }
-                        }
-                        thrift.EndStruct();
-                        break;
+                            var value = thrift.ReadI32();
+                            if (inner == 1)
+                            {
+                                values = value;
+                            }
+                            else if (inner == 2)
+                            {
+                                encoding = value;
+                            }
+                            else
+                            {
+                                definitions = value;
+                            }
+                            return true;
+                        });
+                        return true;
                     default:
-                        thrift.Skip(field.Type);
-                        break;
+                        return false;
                 }
-            }
-            thrift.EndStruct();
+            });
             if (type < 0 || compressed < 0 || uncompressed < 0 || values < 0)
             {
                 throw new InvalidDataException("a page header is incomplete");

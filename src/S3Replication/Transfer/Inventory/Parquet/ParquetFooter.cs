@@ -50,7 +50,7 @@ internal sealed class ParquetFooter
             throw new InvalidDataException("too short to be Parquet");
         }
         file.Seek(-8, SeekOrigin.End);
-        Fill(file, tail);
+        ThriftCompactReader.Fill(file, tail, "the file");
         if (!tail.Skip(4).SequenceEqual(Magic))
         {
             throw new InvalidDataException("no PAR1 at its end: not a Parquet file, or an encrypted one");
@@ -62,39 +62,21 @@ internal sealed class ParquetFooter
         }
         var metadata = new byte[length];
         file.Seek(-8 - length, SeekOrigin.End);
-        Fill(file, metadata);
+        ThriftCompactReader.Fill(file, metadata, "the file");
         return Parse(new ThriftCompactReader(new MemoryStream(metadata)));
     }
 
+    /// <summary>FileMetaData: 2 schema (SchemaElement list), 4 row_groups.</summary>
     private static ParquetFooter Parse(ThriftCompactReader thrift)
     {
         var elements = new List<(string Name, int? Type, int Repetition, int Children, int? Converted, long? TimestampUnit)>();
         var rowGroups = new List<RowGroup>();
-        thrift.BeginStruct();
-        for (var field = thrift.NextField(); field.Type != ThriftCompactReader.Stop; field = thrift.NextField())
+        thrift.ReadStruct((id, type) => (id, type) switch
         {
-            switch (field.Id)
-            {
-                case 2 when field.Type == ThriftCompactReader.List:
-                    var (_, count) = thrift.BeginList();
-                    for (var index = 0; index < count; index++)
-                    {
-                        elements.Add(SchemaElement(thrift));
-                    }
-                    break;
-                case 4 when field.Type == ThriftCompactReader.List:
-                    var (_, groups) = thrift.BeginList();
-                    for (var index = 0; index < groups; index++)
-                    {
-                        rowGroups.Add(ReadRowGroup(thrift));
-                    }
-                    break;
-                default:
-                    thrift.Skip(field.Type);
-                    break;
-            }
-        }
-        thrift.EndStruct();
+            (2, ThriftCompactReader.List) => Done(() => thrift.ReadList(() => elements.Add(SchemaElement(thrift)))),
+            (4, ThriftCompactReader.List) => Done(() => thrift.ReadList(() => rowGroups.Add(ReadRowGroup(thrift)))),
+            _ => false,
+        });
         if (elements.Count == 0 || elements.Skip(1).Any(element => element.Children > 0 || element.Type is null) || elements[0].Children != elements.Count - 1)
         {
             throw new NotSupportedException("its schema is nested (S3 Inventory writes one flat message)");
@@ -116,182 +98,89 @@ internal sealed class ParquetFooter
         return new ParquetFooter(columns, rowGroups);
     }
 
+    /// <summary>Runs <paramref name="read"/>: a field taken.</summary>
+    private static bool Done(Action read)
+    {
+        read();
+        return true;
+    }
+
     /// <summary>SchemaElement: 1 type, 3 repetition_type, 4 name, 5 num_children, 6 converted_type, 10 logicalType.</summary>
     private static (string, int?, int, int, int?, long?) SchemaElement(ThriftCompactReader thrift)
     {
         string name = "";
-        int? type = null, converted = null;
+        int? physical = null, converted = null;
         int repetition = 0, children = 0;
         long? timestampUnit = null;
-        thrift.BeginStruct();
-        for (var field = thrift.NextField(); field.Type != ThriftCompactReader.Stop; field = thrift.NextField())
+        thrift.ReadStruct((id, type) => (id, type) switch
         {
-            switch (field.Id)
-            {
-                case 1 when field.Type == ThriftCompactReader.I32:
-                    type = thrift.ReadI32();
-                    break;
-                case 3 when field.Type == ThriftCompactReader.I32:
-                    repetition = thrift.ReadI32();
-                    break;
-                case 4 when field.Type == ThriftCompactReader.Binary:
-                    name = thrift.ReadString();
-                    break;
-                case 5 when field.Type == ThriftCompactReader.I32:
-                    children = thrift.ReadI32();
-                    break;
-                case 6 when field.Type == ThriftCompactReader.I32:
-                    converted = thrift.ReadI32();
-                    break;
-                case 10 when field.Type == ThriftCompactReader.Struct:
-                    timestampUnit = TimestampUnitOfLogicalType(thrift);
-                    break;
-                default:
-                    thrift.Skip(field.Type);
-                    break;
-            }
-        }
-        thrift.EndStruct();
-        return (name, type, repetition, children, converted, timestampUnit);
+            (1, ThriftCompactReader.I32) => Done(() => physical = thrift.ReadI32()),
+            (3, ThriftCompactReader.I32) => Done(() => repetition = thrift.ReadI32()),
+            (4, ThriftCompactReader.Binary) => Done(() => name = thrift.ReadString()),
+            (5, ThriftCompactReader.I32) => Done(() => children = thrift.ReadI32()),
+            (6, ThriftCompactReader.I32) => Done(() => converted = thrift.ReadI32()),
+            (10, ThriftCompactReader.Struct) => Done(() => timestampUnit = TimestampUnitOfLogicalType(thrift)),
+            _ => false,
+        });
+        return (name, physical, repetition, children, converted, timestampUnit);
     }
 
     /// <summary>LogicalType is a union; member 8 is TIMESTAMP (1 isAdjustedToUTC, 2 unit: 1 MILLIS, 2 MICROS, 3 NANOS). The unit in nanoseconds.</summary>
     private static long? TimestampUnitOfLogicalType(ThriftCompactReader thrift)
     {
         long? unit = null;
-        thrift.BeginStruct();
-        for (var member = thrift.NextField(); member.Type != ThriftCompactReader.Stop; member = thrift.NextField())
-        {
-            if (member.Id != 8 || member.Type != ThriftCompactReader.Struct)
-            {
-                thrift.Skip(member.Type);
-                continue;
-            }
-            thrift.BeginStruct();
-            for (var field = thrift.NextField(); field.Type != ThriftCompactReader.Stop; field = thrift.NextField())
-            {
-                if (field.Id != 2 || field.Type != ThriftCompactReader.Struct)
+        thrift.ReadStruct((member, memberType) => member == 8 && memberType == ThriftCompactReader.Struct && Done(() =>
+            thrift.ReadStruct((field, fieldType) => field == 2 && fieldType == ThriftCompactReader.Struct && Done(() =>
+                thrift.ReadStruct((which, _) =>
                 {
-                    thrift.Skip(field.Type);
-                    continue;
-                }
-                thrift.BeginStruct();
-                for (var which = thrift.NextField(); which.Type != ThriftCompactReader.Stop; which = thrift.NextField())
-                {
-                    unit = which.Id switch { 1 => 1_000_000L, 2 => 1_000L, 3 => 1L, _ => unit };
-                    thrift.Skip(which.Type);
-                }
-                thrift.EndStruct();
-            }
-            thrift.EndStruct();
-        }
-        thrift.EndStruct();
+                    unit = which switch { 1 => 1_000_000L, 2 => 1_000L, 3 => 1L, _ => unit };
+                    return false;
+                })))));
         return unit;
     }
 
-    /// <summary>RowGroup: 1 columns (ColumnChunk: 3 meta_data), 3 num_rows.</summary>
+    /// <summary>RowGroup: 1 columns (ColumnChunk: 1 file_path, which S3 never sets; 3 meta_data), 3 num_rows.</summary>
     private static RowGroup ReadRowGroup(ThriftCompactReader thrift)
     {
         var chunks = new List<Chunk>();
         long rows = 0;
-        thrift.BeginStruct();
-        for (var field = thrift.NextField(); field.Type != ThriftCompactReader.Stop; field = thrift.NextField())
+        thrift.ReadStruct((id, type) => (id, type) switch
         {
-            switch (field.Id)
+            (1, ThriftCompactReader.List) => Done(() => thrift.ReadList(() =>
             {
-                case 1 when field.Type == ThriftCompactReader.List:
-                    var (_, count) = thrift.BeginList();
-                    for (var index = 0; index < count; index++)
-                    {
-                        chunks.Add(ReadColumnChunk(thrift));
-                    }
-                    break;
-                case 3 when field.Type == ThriftCompactReader.I64:
-                    rows = thrift.ReadI64();
-                    break;
-                default:
-                    thrift.Skip(field.Type);
-                    break;
-            }
-        }
-        thrift.EndStruct();
+                Chunk? chunk = null;
+                thrift.ReadStruct((field, fieldType) => (field, fieldType) switch
+                {
+                    (1, ThriftCompactReader.Binary) => throw new NotSupportedException("its columns lie in other files"),
+                    (3, ThriftCompactReader.Struct) => Done(() => chunk = ReadColumnMetaData(thrift)),
+                    _ => false,
+                });
+                chunks.Add(chunk ?? throw new InvalidDataException("a column chunk has no metadata"));
+            })),
+            (3, ThriftCompactReader.I64) => Done(() => rows = thrift.ReadI64()),
+            _ => false,
+        });
         return new RowGroup(rows, chunks);
-    }
-
-    private static Chunk ReadColumnChunk(ThriftCompactReader thrift)
-    {
-        Chunk? chunk = null;
-        thrift.BeginStruct();
-        for (var field = thrift.NextField(); field.Type != ThriftCompactReader.Stop; field = thrift.NextField())
-        {
-            if (field.Id == 1 && field.Type == ThriftCompactReader.Binary)
-            {
-                throw new NotSupportedException("its columns lie in other files");
-            }
-            if (field.Id == 3 && field.Type == ThriftCompactReader.Struct)
-            {
-                chunk = ReadColumnMetaData(thrift);
-            }
-            else
-            {
-                thrift.Skip(field.Type);
-            }
-        }
-        thrift.EndStruct();
-        return chunk ?? throw new InvalidDataException("a column chunk has no metadata");
     }
 
     /// <summary>ColumnMetaData: 1 type, 4 codec, 5 num_values, 7 total_compressed_size, 9 data_page_offset, 11 dictionary_page_offset.</summary>
     private static Chunk ReadColumnMetaData(ThriftCompactReader thrift)
     {
-        int type = 0, codec = 0;
+        int physical = 0, codec = 0;
         long values = 0, compressed = 0, dataPage = 0;
         long? dictionaryPage = null;
-        thrift.BeginStruct();
-        for (var field = thrift.NextField(); field.Type != ThriftCompactReader.Stop; field = thrift.NextField())
+        thrift.ReadStruct((id, type) => (id, type) switch
         {
-            switch (field.Id)
-            {
-                case 1 when field.Type == ThriftCompactReader.I32:
-                    type = thrift.ReadI32();
-                    break;
-                case 4 when field.Type == ThriftCompactReader.I32:
-                    codec = thrift.ReadI32();
-                    break;
-                case 5 when field.Type == ThriftCompactReader.I64:
-                    values = thrift.ReadI64();
-                    break;
-                case 7 when field.Type == ThriftCompactReader.I64:
-                    compressed = thrift.ReadI64();
-                    break;
-                case 9 when field.Type == ThriftCompactReader.I64:
-                    dataPage = thrift.ReadI64();
-                    break;
-                case 11 when field.Type == ThriftCompactReader.I64:
-                    dictionaryPage = thrift.ReadI64();
-                    break;
-                default:
-                    thrift.Skip(field.Type);
-                    break;
-            }
-        }
-        thrift.EndStruct();
+            (1, ThriftCompactReader.I32) => Done(() => physical = thrift.ReadI32()),
+            (4, ThriftCompactReader.I32) => Done(() => codec = thrift.ReadI32()),
+            (5, ThriftCompactReader.I64) => Done(() => values = thrift.ReadI64()),
+            (7, ThriftCompactReader.I64) => Done(() => compressed = thrift.ReadI64()),
+            (9, ThriftCompactReader.I64) => Done(() => dataPage = thrift.ReadI64()),
+            (11, ThriftCompactReader.I64) => Done(() => dictionaryPage = thrift.ReadI64()),
+            _ => false,
+        });
         // Some writers set dictionary_page_offset to 0 when there is none; a dictionary page always comes first.
         var start = dictionaryPage is { } offset && offset > 0 && offset < dataPage ? offset : dataPage;
-        return new Chunk((PhysicalType)type, (Codec)codec, values, start, compressed);
-    }
-
-    private static void Fill(Stream file, byte[] buffer)
-    {
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var count = file.Read(buffer, read, buffer.Length - read);
-            if (count == 0)
-            {
-                throw new EndOfStreamException("the file ends early");
-            }
-            read += count;
-        }
+        return new Chunk((PhysicalType)physical, (Codec)codec, values, start, compressed);
     }
 }

@@ -47,6 +47,45 @@ internal sealed class ThriftCompactReader
         return (_lastField, type);
     }
 
+    /// <summary>Reads a struct field by field: <paramref name="read"/> takes each field it knows (id, type) and returns false for the rest, which are skipped.</summary>
+    public void ReadStruct(Func<short, byte, bool> read)
+    {
+        BeginStruct();
+        for (var field = NextField(); field.Type != Stop; field = NextField())
+        {
+            if (!read(field.Id, field.Type))
+            {
+                Skip(field.Type);
+            }
+        }
+        EndStruct();
+    }
+
+    /// <summary>Reads a list whose elements <paramref name="read"/> takes one by one.</summary>
+    public void ReadList(Action read)
+    {
+        var (_, count) = BeginList();
+        for (var index = 0; index < count; index++)
+        {
+            read();
+        }
+    }
+
+    /// <summary>Fills <paramref name="buffer"/> from <paramref name="input"/>, or fails saying <paramref name="what"/> ends early.</summary>
+    public static void Fill(Stream input, byte[] buffer, string what)
+    {
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var count = input.Read(buffer, read, buffer.Length - read);
+            if (count == 0)
+            {
+                throw new EndOfStreamException(what + " ends early");
+            }
+            read += count;
+        }
+    }
+
     /// <summary>A boolean field's value travels in its type.</summary>
     public static bool BooleanOf(byte type) => type == True;
 
@@ -60,7 +99,7 @@ internal sealed class ThriftCompactReader
     {
         var length = checked((int)ReadVarint());
         var bytes = new byte[length];
-        ReadExactly(bytes);
+        Fill(_input, bytes, "the Parquet metadata");
         return bytes;
     }
 
@@ -85,7 +124,7 @@ internal sealed class ThriftCompactReader
                 ReadVarint();
                 return;
             case Double:
-                ReadExactly(new byte[8]);
+                Fill(_input, new byte[8], "the Parquet metadata");
                 return;
             case Binary:
                 ReadBinary();
@@ -110,12 +149,7 @@ internal sealed class ThriftCompactReader
                 }
                 return;
             case Struct:
-                BeginStruct();
-                for (var field = NextField(); field.Type != Stop; field = NextField())
-                {
-                    Skip(field.Type);
-                }
-                EndStruct();
+                ReadStruct((_, _) => false);
                 return;
             default:
                 throw new InvalidDataException($"unknown Thrift type {type}");
@@ -156,19 +190,5 @@ internal sealed class ThriftCompactReader
     {
         var next = _input.ReadByte();
         return next >= 0 ? (byte)next : throw new EndOfStreamException("the Parquet metadata ends early");
-    }
-
-    private void ReadExactly(byte[] buffer)
-    {
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var count = _input.Read(buffer, read, buffer.Length - read);
-            if (count == 0)
-            {
-                throw new EndOfStreamException("the Parquet metadata ends early");
-            }
-            read += count;
-        }
     }
 }
