@@ -59,8 +59,13 @@ internal sealed class InventoryListing
     /// <summary>An inventory of all versions (its schema has VersionId), which <see cref="ListVersionsAsync(string?, CancellationToken)"/> needs.</summary>
     public bool HasVersions => Manifest.HasVersions;
 
-    /// <summary>How many records the enumeration under way yields, known once its files are read and sorted (before the first record); null before.</summary>
-    public long? Count { get; private set; }
+    private long _count = -1;
+
+    /// <summary>
+    /// How many records the enumeration under way yields, known once its files are read and sorted (before the first
+    /// record); null before. Safe to read from another thread (a progress display).
+    /// </summary>
+    public long? Count => Interlocked.Read(ref _count) is var count && count >= 0 ? count : null;
 
     /// <summary>How many sorted runs the last enumeration wrote to disk (0 when everything fitted in one run).</summary>
     public int SpilledRuns { get; private set; }
@@ -132,7 +137,7 @@ internal sealed class InventoryListing
 
     private async IAsyncEnumerable<S3ObjectRecord> SortedAsync(string? prefix, bool versions, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        Count = null;
+        Interlocked.Exchange(ref _count, -1);
         SpilledRuns = 0;
         var order = versions ? InventoryOrder.Versions : InventoryOrder.Keys;
         using var folder = new TemporaryFolder(_temporaryRoot);
@@ -168,7 +173,7 @@ internal sealed class InventoryListing
         cancellationToken.ThrowIfCancellationRequested();
         var sorted = sorter.Sorted(cancellationToken);
         SpilledRuns = sorter.SpilledRuns;
-        Count = sorter.Count;
+        Interlocked.Exchange(ref _count, sorter.Count);
         S3ObjectRecord? previous = null;
         foreach (var record in sorted)
         {
