@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Security.Cryptography;
-using System.Text;
 using S3Replication.Core;
 using S3Replication.Records;
 
@@ -65,52 +64,9 @@ internal static class BatchReport
             {
                 continue;
             }
-            var fields = Fields(row);
+            var fields = CsvRow.Fields(row);
             string? Field(int index) => index < fields.Count && fields[index].Length > 0 ? fields[index] : null;
             yield return new BatchTaskResult(fields[0], Uri.UnescapeDataString(Field(1) ?? ""), Field(2), Field(3) ?? "", Field(4), Field(5), Field(6));
         }
-    }
-
-    /// <summary>RFC 4180 fields: quoted ones may hold commas and doubled quotes.</summary>
-    private static List<string> Fields(string row)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        for (var index = 0; index < row.Length; index++)
-        {
-            var character = row[index];
-            if (quoted)
-            {
-                if (character == '"' && index + 1 < row.Length && row[index + 1] == '"')
-                {
-                    field.Append('"');
-                    index++;
-                }
-                else if (character == '"')
-                {
-                    quoted = false;
-                }
-                else
-                {
-                    field.Append(character);
-                }
-            }
-            else if (character == '"')
-            {
-                quoted = true;
-            }
-            else if (character == ',')
-            {
-                fields.Add(field.ToString());
-                field.Clear();
-            }
-            else
-            {
-                field.Append(character);
-            }
-        }
-        fields.Add(field.ToString());
-        return fields;
     }
 }

@@ -70,6 +70,18 @@ public enum ErrorId
 
     /// <summary>A bucket exists but belongs to another account than expected (-SourceAccountId, -BackupAccountId, or what the session and the replication rule say).</summary>
     WrongBucketOwner,
+
+    /// <summary>No delivered S3 Inventory (manifest.json with its manifest.checksum) at the location given, or no such inventory configuration.</summary>
+    InventoryNotFound,
+
+    /// <summary>An S3 Inventory manifest or data file that is not as AWS writes it, fails its checksum, or lists an object twice.</summary>
+    InventoryInvalid,
+
+    /// <summary>An S3 Inventory this module cannot plan from: ORC, a Parquet feature it does not read, or versions asked of a current-versions inventory.</summary>
+    InventoryUnsupported,
+
+    /// <summary>The S3 Inventory lists another bucket than the one being planned.</summary>
+    InventoryMismatch,
 }
 
 /// <summary>

@@ -1,0 +1,203 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using S3Replication.Records;
+
+namespace S3Replication.Transfer.Inventory;
+
+/// <summary>
+/// An external merge sort in bounded memory: records are gathered into runs of at most <see cref="RunSize"/>, each run
+/// sorted and written to a temporary file once full, and the runs merged k ways (at most <see cref="FanIn"/> files open
+/// at once; more runs are first merged into longer ones). Fewer records than one run never touch the disk. A merge
+/// removes the runs it read; whatever is left when a listing stops goes with its <see cref="TemporaryFolder"/>.
+/// </summary>
+internal sealed class RecordSorter
+{
+    /// <summary>How many runs one merge reads at once (files open, records held).</summary>
+    public const int FanIn = 64;
+
+    private readonly IComparer<S3ObjectRecord> _order;
+    private readonly string _bucket;
+    private readonly TemporaryFolder _folder;
+    private readonly List<S3ObjectRecord> _pending = new();
+    private readonly Queue<string> _runs = new();
+    private bool _sorted;
+
+    public RecordSorter(IComparer<S3ObjectRecord> order, string bucket, int runSize, TemporaryFolder folder)
+    {
+        if (runSize < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(runSize), runSize, "A run holds at least two records.");
+        }
+        _order = order;
+        _bucket = bucket;
+        RunSize = runSize;
+        _folder = folder;
+    }
+
+    public int RunSize { get; }
+
+    /// <summary>How many records were added.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>How many sorted runs were written to disk (merges of runs included).</summary>
+    public int SpilledRuns { get; private set; }
+
+    /// <summary>The most records held in memory at once while gathering runs.</summary>
+    public int MostHeld { get; private set; }
+
+    public void Add(S3ObjectRecord record)
+    {
+        if (_sorted)
+        {
+            throw new InvalidOperationException("The records were already sorted.");
+        }
+        _pending.Add(record);
+        Count++;
+        MostHeld = Math.Max(MostHeld, _pending.Count);
+        if (_pending.Count >= RunSize)
+        {
+            Spill();
+        }
+    }
+
+    /// <summary>Every record added, in order; once.</summary>
+    public IEnumerable<S3ObjectRecord> Sorted(CancellationToken cancellationToken)
+    {
+        if (_sorted)
+        {
+            throw new InvalidOperationException("The records were already sorted.");
+        }
+        _sorted = true;
+        if (_runs.Count == 0)
+        {
+            _pending.Sort(_order);
+            var inMemory = _pending.ToArray();
+            _pending.Clear();
+            return inMemory;
+        }
+        if (_pending.Count > 0)
+        {
+            Spill();
+        }
+        while (_runs.Count > FanIn)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var merged = _folder.NewFile(".run");
+            var inputs = Enumerable.Range(0, FanIn).Select(_ => _runs.Dequeue()).ToList();
+            RecordRun.Write(merged, Merge(inputs, cancellationToken));
+            _runs.Enqueue(merged);
+            SpilledRuns++;
+        }
+        return Merge(_runs.ToList(), cancellationToken);
+    }
+
+    private void Spill()
+    {
+        _pending.Sort(_order);
+        var path = _folder.NewFile(".run");
+        RecordRun.Write(path, _pending);
+        _pending.Clear();
+        _runs.Enqueue(path);
+        SpilledRuns++;
+    }
+
+    /// <summary>A k-way merge of sorted run files by a binary heap of their current records; each file is removed once read.</summary>
+    private IEnumerable<S3ObjectRecord> Merge(List<string> paths, CancellationToken cancellationToken)
+    {
+        var readers = new List<IEnumerator<S3ObjectRecord>>();
+        try
+        {
+            var heap = new List<int>();
+            foreach (var path in paths)
+            {
+                var reader = RecordRun.Read(path, _bucket).GetEnumerator();
+                readers.Add(reader);
+                if (reader.MoveNext())
+                {
+                    Push(heap, readers, readers.Count - 1);
+                }
+            }
+            var emitted = 0L;
+            while (heap.Count > 0)
+            {
+                if ((++emitted & 0xFFF) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+                var top = heap[0];
+                yield return readers[top].Current;
+                if (readers[top].MoveNext())
+                {
+                    SiftDown(heap, readers, 0);
+                }
+                else
+                {
+                    heap[0] = heap[heap.Count - 1];
+                    heap.RemoveAt(heap.Count - 1);
+                    if (heap.Count > 0)
+                    {
+                        SiftDown(heap, readers, 0);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            foreach (var reader in readers)
+            {
+                reader.Dispose();
+            }
+            foreach (var path in paths)
+            {
+                System.IO.File.Delete(path);
+            }
+        }
+    }
+
+    private int CompareAt(List<int> heap, List<IEnumerator<S3ObjectRecord>> readers, int a, int b)
+    {
+        var order = _order.Compare(readers[heap[a]].Current, readers[heap[b]].Current);
+        // Equal records come out in run order, so the merge is stable.
+        return order != 0 ? order : heap[a].CompareTo(heap[b]);
+    }
+
+    private void Push(List<int> heap, List<IEnumerator<S3ObjectRecord>> readers, int reader)
+    {
+        heap.Add(reader);
+        for (var index = heap.Count - 1; index > 0;)
+        {
+            var parent = (index - 1) / 2;
+            if (CompareAt(heap, readers, index, parent) >= 0)
+            {
+                break;
+            }
+            (heap[index], heap[parent]) = (heap[parent], heap[index]);
+            index = parent;
+        }
+    }
+
+    private void SiftDown(List<int> heap, List<IEnumerator<S3ObjectRecord>> readers, int index)
+    {
+        while (true)
+        {
+            var smallest = index;
+            var left = 2 * index + 1;
+            if (left < heap.Count && CompareAt(heap, readers, left, smallest) < 0)
+            {
+                smallest = left;
+            }
+            if (left + 1 < heap.Count && CompareAt(heap, readers, left + 1, smallest) < 0)
+            {
+                smallest = left + 1;
+            }
+            if (smallest == index)
+            {
+                return;
+            }
+            (heap[index], heap[smallest]) = (heap[smallest], heap[index]);
+            index = smallest;
+        }
+    }
+}
