@@ -10,7 +10,7 @@ using S3Replication.Records;
 namespace S3Replication.Transfer;
 
 /// <summary>Lists a bucket in key ranges read at the same time, yielding each object in S3's order as soon as its page may be (bounded memory).</summary>
-internal sealed class ObjectLister
+internal sealed class ObjectLister : IObjectSource
 {
     private readonly IAmazonS3 _s3;
     private readonly string? _expectedOwner;
@@ -24,6 +24,9 @@ internal sealed class ObjectLister
         _expectedOwner = expectedOwner;
         _limits = limits ?? ListingLimits.Default;
     }
+
+    /// <summary>LIST requests name every version.</summary>
+    public bool HasVersions => true;
 
     /// <summary>The latest objects under the prefix, in key order, listed in parallel ranges (<see cref="ParallelListing"/>).</summary>
     public IAsyncEnumerable<S3ObjectRecord> ListAsync(string bucket, string? prefix, CancellationToken cancellationToken) =>

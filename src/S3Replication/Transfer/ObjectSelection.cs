@@ -83,12 +83,13 @@ internal static class ObjectSelection
     /// <summary>
     /// The latest objects, or with <paramref name="asOf"/> the versions current then, in key order, filtered. With
     /// <paramref name="pinned"/> every object names its version (the current one, from a version listing), so a plan can be
-    /// carried out later exactly as it was reviewed.
+    /// carried out later exactly as it was reviewed; from an inventory of current versions only, each row is pinned by a
+    /// HEAD when it is decided instead.
     /// </summary>
-    public static async IAsyncEnumerable<S3ObjectRecord> ListAsync(ObjectLister lister, string bucket, string? prefix, KeyFilter filter, DateTime? asOf,
+    public static async IAsyncEnumerable<S3ObjectRecord> ListAsync(IObjectSource lister, string bucket, string? prefix, KeyFilter filter, DateTime? asOf,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken, SelectionCount? count = null, bool pinned = false)
     {
-        var listing = asOf is not null || pinned
+        var listing = asOf is not null || (pinned && lister.HasVersions)
             ? VersionSelector.AsOf(lister.ListVersionsAsync(bucket, prefix, cancellationToken), asOf)
             : lister.ListAsync(bucket, prefix, cancellationToken);
         await foreach (var item in listing.WithCancellation(cancellationToken).ConfigureAwait(false))

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
 using System.Threading;
-using Amazon.S3;
+using System.Threading.Tasks;
 using S3Replication.Core;
 using S3Replication.Records;
 
@@ -56,6 +56,16 @@ internal sealed class RestoreRow : S3ObjectRecord
     }
 }
 
+/// <summary>
+/// What a bucket plan reads each side from: LIST requests, or an S3 Inventory. An inventory is as old as its delivery, so
+/// a run that writes reads the source's object under each key (a HEAD) before deciding, when the source side is one.
+/// </summary>
+internal sealed record PlanSides(IObjectSource Backup, IObjectSource Source)
+{
+    /// <summary>The source side is an inventory: what it says of a key is not taken as what the source holds now.</summary>
+    public bool SourceMayBeStale => Source is not ObjectLister;
+}
+
 /// <summary>Where a run's candidates come from: the merge-join of the two buckets' listings, or rows piped in.</summary>
 internal static class PlanSources
 {
@@ -91,14 +101,40 @@ internal static class PlanSources
 
     /// <summary>
     /// The backup listing (filtered; as of a moment, or pinned to versions) merge-joined with the source listing under
-    /// the same prefix and filters, one key at a time in S3's order.
+    /// the same prefix and filters, one key at a time in S3's order. With <paramref name="recheckStaleSource"/> (a run that
+    /// writes), every key of a source side read from an inventory is read again from the source when it is decided.
     /// </summary>
-    public static IAsyncEnumerable<Candidate> Listings(IAmazonS3 backup, IAmazonS3 source, BucketPair pair, BucketOwners owners, Selection selection,
-        SelectionCount? count, CancellationToken cancellationToken) =>
-        SyncPlanner.Join(
-            ObjectSelection.ListAsync(new ObjectLister(backup, owners.Backup), pair.Backup, selection.Prefix, selection.Keys, selection.AsOf, cancellationToken, count,
-                selection.Pinned),
-            ObjectSelection.ListAsync(new ObjectLister(source, owners.Source), pair.Source, selection.Prefix, selection.Keys, asOf: null, cancellationToken));
+    public static IAsyncEnumerable<Candidate> Listings(PlanSides sides, BucketPair pair, Selection selection, SelectionCount? count, bool recheckStaleSource,
+        CancellationToken cancellationToken)
+    {
+        var plan = SyncPlanner.Join(
+            ObjectSelection.ListAsync(sides.Backup, pair.Backup, selection.Prefix, selection.Keys, selection.AsOf, cancellationToken, count, selection.Pinned),
+            ObjectSelection.ListAsync(sides.Source, pair.Source, selection.Prefix, selection.Keys, asOf: null, cancellationToken));
+        return recheckStaleSource && sides.SourceMayBeStale ? SourceUnknown(plan) : plan;
+    }
+
+    private static async IAsyncEnumerable<Candidate> SourceUnknown(IAsyncEnumerable<Candidate> plan)
+    {
+        await foreach (var candidate in plan.ConfigureAwait(false))
+        {
+            yield return candidate with { SourceKnown = false };
+        }
+    }
+
+    /// <summary>
+    /// How many backup objects the selection keeps, read beside a run that copies so its progress has a total early: the
+    /// same listing again (LIST requests in parallel ranges, or the inventory's files).
+    /// </summary>
+    public static async Task<long> CountAsync(PlanSides sides, BucketPair pair, Selection selection, CancellationToken cancellationToken)
+    {
+        var count = 0L;
+        await foreach (var _ in ObjectSelection.ListAsync(sides.Backup, pair.Backup, selection.Prefix, selection.Keys, selection.AsOf, cancellationToken)
+            .ConfigureAwait(false))
+        {
+            count++;
+        }
+        return count;
+    }
 
     /// <summary>The backup bucket a piped row reads from, and the source bucket it names (empty where it names none).</summary>
     public static (string Backup, string Source) BucketsOf(S3ObjectRecord row) => row switch

@@ -7,6 +7,7 @@ using S3Replication.Core;
 using S3Replication.Records;
 using S3Replication.Replication;
 using S3Replication.Session;
+using S3Replication.Transfer.Inventory;
 
 namespace S3Replication.Transfer;
 
@@ -177,6 +178,44 @@ internal sealed class RestoreRun : IDisposable
             _report.Note($"Objects written into s3://{pair.Source} carry {why}.");
         }
         Pair = pair;
+    }
+
+    /// <summary>
+    /// What a bucket plan reads each side from: LIST requests, or the S3 Inventory given for it (a manifest, a folder of
+    /// deliveries, or the bucket's inventory configuration id), checked to be the inventory of that bucket. Says how old an
+    /// inventory is (a warning past two days), and that a run that writes reads the source again before each decision.
+    /// </summary>
+    public async Task<PlanSides> SidesAsync(string? backupInventory, string? sourceInventory, CancellationToken cancellationToken)
+    {
+        var pair = Pair ?? throw new InvalidOperationException("The run has not begun.");
+        return new PlanSides(
+            await SideAsync(backupInventory, Backup, pair.Backup, Owners.Backup, "", cancellationToken).ConfigureAwait(false),
+            await SideAsync(sourceInventory, SourceSession, pair.Source, Owners.Source,
+                Settings.Writes ? " Each key's source object is read again (HEAD) before it is decided, so nothing written since is overwritten unseen." : "",
+                cancellationToken).ConfigureAwait(false));
+    }
+
+    private static readonly TimeSpan StaleInventory = TimeSpan.FromDays(2);
+
+    private async Task<IObjectSource> SideAsync(string? inventory, AwsSession session, string bucket, string? owner, string consequence,
+        CancellationToken cancellationToken)
+    {
+        if (inventory is null)
+        {
+            return new ObjectLister(session.S3, owner);
+        }
+        var listing = new InventoryListing(await InventoryLocator.ResolveAsync(session.S3, inventory, bucket, cancellationToken).ConfigureAwait(false), session.S3);
+        var message = $"s3://{bucket} is planned from its S3 Inventory of {listing.DescribeAge()} ({listing.Manifest.Location}), without LIST requests: " +
+            "objects written or removed since are not in it." + consequence;
+        if (listing.Age > StaleInventory)
+        {
+            await _report.WarnAsync(message).ConfigureAwait(false);
+        }
+        else
+        {
+            _report.Note(message);
+        }
+        return listing;
     }
 
     /// <summary>The orientation guard, with the source's replication configuration (null: none, or unreadable) read already.</summary>

@@ -40,6 +40,7 @@ internal sealed class Tally
     private readonly Stopwatch _elapsed = Stopwatch.StartNew();
     private long _bytes;
     private long _expected = -1;
+    private long _foreseen = -1;
 
     /// <param name="unit">What an item is, for the rate ("objects", "files").</param>
     /// <param name="done">What <see cref="ItemOutcome.Done"/> is called ("copied", "downloaded").</param>
@@ -61,10 +62,16 @@ internal sealed class Tally
 
     public TimeSpan Elapsed => _elapsed.Elapsed;
 
-    /// <summary>How many items the run has, once its input is complete (null while it is still listing or reading input).</summary>
-    public long? Expected => Interlocked.Read(ref _expected) is var expected and >= 0 ? expected : null;
+    /// <summary>
+    /// How many items the run has: the larger of the items planned so far and a total counted ahead (<see cref="Foresee"/>);
+    /// null while neither is known.
+    /// </summary>
+    public long? Expected => Math.Max(Interlocked.Read(ref _expected), Interlocked.Read(ref _foreseen)) is var expected and >= 0 ? expected : null;
 
     public void SetExpected(long count) => Interlocked.Exchange(ref _expected, count);
+
+    /// <summary>A total counted beside the run (its selection listed once more), before the plan has reached it.</summary>
+    public void Foresee(long count) => Interlocked.Exchange(ref _foreseen, count);
 
     /// <summary>Completed share of <see cref="Expected"/> (0–100), or null while the total is unknown.</summary>
     public int? PercentComplete => Expected is > 0 and var expected ? (int)Math.Min(100, Total * 100 / expected) : null;

@@ -77,6 +77,19 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
     [Parameter]
     public CompareMode CompareBy { get; set; } = CompareMode.Auto;
 
+    /// <summary>
+    /// Plan the backup side from its S3 Inventory instead of LIST requests: the manifest (s3://…/manifest.json), the
+    /// folder its deliveries go to (the newest complete one is read), or the id of the backup bucket's inventory configuration.
+    /// </summary>
+    [Parameter(ParameterSetName = BucketsSet)]
+    [ValidateNotNullOrEmpty]
+    public string? BackupInventory { get; set; }
+
+    /// <summary>Plan the source side from its S3 Inventory, given as for -BackupInventory.</summary>
+    [Parameter(ParameterSetName = BucketsSet)]
+    [ValidateNotNullOrEmpty]
+    public string? SourceInventory { get; set; }
+
     /// <summary>The account that owns the source bucket: every request to it says so (x-amz-expected-bucket-owner); by default the source session's account.</summary>
     [Parameter]
     [ValidatePattern("^[0-9]{12}$")]
@@ -104,6 +117,15 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
 
     /// <summary>The run, once started (at the first piped row, or at the end for buckets).</summary>
     private protected RestoreRun? Run => _run;
+
+    /// <summary>What a bucket plan reads each side from (LIST requests or inventories), once the run has begun; null for piped rows.</summary>
+    private protected PlanSides? Sides { get; private set; }
+
+    /// <summary>
+    /// Whether the backup selection is counted beside the run, so progress has a total from the first seconds: where each
+    /// item is slower than listing it (copies), not where listing is the work (a compare, a plan, a manifest).
+    /// </summary>
+    private protected virtual bool CountsAhead => false;
 
     /// <summary>What the backup listing gave and kept (bucket plans), for the empty-selection warning.</summary>
     private protected SelectionCount BackupSelection { get; } = new();
@@ -189,8 +211,18 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
                 Pinned = _run.Settings.Policy.PinVersions,
             };
             BackupSelection.Watch(selection.Keys);
-            await _run.RunAsync(PlanSources.Listings(_run.Backup.S3, _run.SourceSession.S3, _run.Pair!, _run.Owners, selection, BackupSelection, _run.Runner.Token), SinkFor(_run))
-                .ConfigureAwait(false);
+            using var counting = CountsAhead && _run.Settings.Commit ? new CancellationTokenSource() : null;
+            var count = counting is null ? Task.CompletedTask : CountAheadAsync(_run, selection, counting.Token);
+            try
+            {
+                await _run.RunAsync(PlanSources.Listings(Sides!, _run.Pair!, selection, BackupSelection, recheckStaleSource: true, _run.Runner.Token), SinkFor(_run))
+                    .ConfigureAwait(false);
+            }
+            finally
+            {
+                counting?.Cancel();
+                await count.ConfigureAwait(false);
+            }
             if (ObjectSelection.EmptySelectionWarning(BackupSelection, BackupBucket!, Prefix, AsOf, Include, Exclude) is { } warning)
             {
                 await WriteWarningAsync(warning).ConfigureAwait(false);
@@ -224,6 +256,10 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
         var run = new RestoreRun(backup, source, Settings() with { SourceAccountId = SourceAccountId, BackupAccountId = BackupAccountId }, this, NewTally(), Work,
             cancellationToken);
         await run.BeginAsync(pair, cancellationToken).ConfigureAwait(false);
+        if (ParameterSetName == BucketsSet)
+        {
+            Sides = await run.SidesAsync(BackupInventory, SourceInventory, cancellationToken).ConfigureAwait(false);
+        }
         run.Confirm(await ConfirmAsync(run).ConfigureAwait(false));
         _run = run;
         _progress = new ProgressReporter(Activity, run.Runner.Tally);
@@ -235,6 +271,23 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
                 return;
             }
             StartPipedRun();
+        }
+    }
+
+    /// <summary>The backup selection counted beside the run (under its pacing) as the progress total; a failed count only leaves the total unknown.</summary>
+    private async Task CountAheadAsync(RestoreRun run, Selection selection, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, run.Runner.Token);
+        try
+        {
+            using (run.Runner.Pace())
+            {
+                run.Runner.Tally.Foresee(await Task.Run(() => PlanSources.CountAsync(Sides!, run.Pair!, selection, stop.Token), stop.Token).ConfigureAwait(false));
+            }
+        }
+        catch (Exception error) when (error is OperationCanceledException or S3BackupException)
+        {
+            ((IRunReport)this).Note($"The total was not counted ahead: {error.Message}");
         }
     }
 

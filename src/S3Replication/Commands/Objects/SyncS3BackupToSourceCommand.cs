@@ -65,6 +65,8 @@ public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
 
     private protected override Tally NewTally() => new("objects", "copied");
 
+    private protected override bool CountsAhead => true;
+
     private protected override RunSettings Settings()
     {
         if (StreamPartSize > MaxBufferSize)
@@ -118,7 +120,7 @@ public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
         var keys = new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase));
         using (run.Runner.Pace())
         {
-            await foreach (var candidate in PlanSources.Listings(run.Backup.S3, run.SourceSession.S3, run.Pair!, run.Owners, new Selection(Prefix, keys, AsOf), null, run.Runner.Token)
+            await foreach (var candidate in PlanSources.Listings(Sides!, run.Pair!, new Selection(Prefix, keys, AsOf), null, recheckStaleSource: false, run.Runner.Token)
                 .ConfigureAwait(false))
             {
                 preflight.Observe(new Decided(candidate, RestoreDecider.Decide(candidate, keysOnly)));

@@ -19,7 +19,7 @@ namespace S3Replication.Transfer.Inventory;
 /// MD5) and sorted in bounded memory, since the files are in no order S3 promises. Each enumeration reads the files
 /// again; its temporary files are removed when it ends, is cancelled or fails.
 /// </summary>
-internal sealed class InventoryListing
+internal sealed class InventoryListing : IObjectSource
 {
     /// <summary>Records held in memory while sorting: about 25 MB for typical keys.</summary>
     public const int DefaultRunSize = 100_000;
