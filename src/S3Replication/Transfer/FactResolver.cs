@@ -20,8 +20,14 @@ internal sealed record Decided(Candidate Candidate, RestoreDecision Decision, S3
 /// </summary>
 internal sealed class FactResolver
 {
-    /// <summary>Keys whose facts are fetched at once; the rest of the plan waits behind them, in order.</summary>
+    /// <summary>Keys whose facts are fetched at once.</summary>
     public const int MaxInFlight = 32;
+
+    /// <summary>
+    /// Keys decided ahead of the oldest key still waiting for a fact, in order. A HEAD takes a round trip, in which a
+    /// listing in parallel ranges plans some ten thousand keys: a window of a few dozen stalled the plan at each such key.
+    /// </summary>
+    public const int MaxWindow = 16_384;
 
     private readonly IAmazonS3 _backup;
     private readonly IAmazonS3 _source;
@@ -48,20 +54,25 @@ internal sealed class FactResolver
     public async IAsyncEnumerable<Decided> DecideAsync(IAsyncEnumerable<Candidate> plan, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // A decision the candidate's own facts settle needs no task: most keys of a plan are decided so.
-        var window = new Queue<ValueTask<Decided>>();
+        var window = new Queue<(ValueTask<Decided> Decided, bool Fetches)>();
+        var fetching = 0;
         await foreach (var candidate in plan.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             var decision = RestoreDecider.Decide(candidate, _policy);
-            window.Enqueue(decision.Need == Need.None ? new ValueTask<Decided>(new Decided(candidate, decision))
-                : new ValueTask<Decided>(_inFlight.Track(DecideAsync(candidate, cancellationToken))));
-            while (window.Count > MaxInFlight || (window.Count > 0 && window.Peek().IsCompleted))
+            var fetches = decision.Need != Need.None;
+            window.Enqueue(fetches ? (new ValueTask<Decided>(_inFlight.Track(DecideAsync(candidate, cancellationToken))), true)
+                : (new ValueTask<Decided>(new Decided(candidate, decision)), false));
+            fetching += fetches ? 1 : 0;
+            while (window.Count > MaxWindow || fetching > MaxInFlight || (window.Count > 0 && window.Peek().Decided.IsCompleted))
             {
-                yield return await window.Dequeue().ConfigureAwait(false);
+                var oldest = window.Dequeue();
+                fetching -= oldest.Fetches ? 1 : 0;
+                yield return await oldest.Decided.ConfigureAwait(false);
             }
         }
         while (window.Count > 0)
         {
-            yield return await window.Dequeue().ConfigureAwait(false);
+            yield return await window.Dequeue().Decided.ConfigureAwait(false);
         }
     }
 

@@ -30,11 +30,11 @@ internal sealed class ObjectLister : IObjectSource
 
     /// <summary>The latest objects under the prefix, in key order, listed in parallel ranges (<see cref="ParallelListing"/>).</summary>
     public IAsyncEnumerable<S3ObjectRecord> ListAsync(string bucket, string? prefix, CancellationToken cancellationToken) =>
-        ParallelListing.ReadAsync(new ObjectPages(this, bucket, prefix), prefix, _limits, cancellationToken);
+        ParallelListing.ReadAsync(new ObjectPages(this, bucket), prefix, _limits, cancellationToken);
 
     /// <summary>Every version and delete marker, a key's versions together and newest first (S3's order), listed in parallel ranges.</summary>
     public IAsyncEnumerable<S3ObjectRecord> ListVersionsAsync(string bucket, string? prefix, CancellationToken cancellationToken) =>
-        ParallelListing.ReadAsync(new VersionPages(this, bucket, prefix), prefix, _limits, cancellationToken);
+        ParallelListing.ReadAsync(new VersionPages(this, bucket), prefix, _limits, cancellationToken);
 
     /// <summary>A page that failed for good (transient failures were retried), explained; null for cancellation and bugs.</summary>
     private static S3BackupException? Failure(Exception error, string iamAction, string what, string bucket, CancellationToken cancellationToken) =>
@@ -47,20 +47,18 @@ internal sealed class ObjectLister : IObjectSource
     {
         private readonly ObjectLister _lister;
         private readonly string _bucket;
-        private readonly string? _prefix;
 
-        public ObjectPages(ObjectLister lister, string bucket, string? prefix)
+        public ObjectPages(ObjectLister lister, string bucket)
         {
             _lister = lister;
             _bucket = bucket;
-            _prefix = string.IsNullOrEmpty(prefix) ? null : prefix;
         }
 
-        public async Task<ListingPage> ReadAsync(string? startAfter, object? next, CancellationToken cancellationToken)
+        public async Task<ListingPage> ReadAsync(string prefix, string? startAfter, object? next, CancellationToken cancellationToken)
         {
             var request = new ListObjectsV2Request
             {
-                BucketName = _bucket, Prefix = _prefix, ExpectedBucketOwner = _lister._expectedOwner, StartAfter = startAfter, ContinuationToken = (string?)next,
+                BucketName = _bucket, Prefix = prefix.Length == 0 ? null : prefix, ExpectedBucketOwner = _lister._expectedOwner, StartAfter = startAfter, ContinuationToken = (string?)next,
             };
             ListObjectsV2Response page;
             try
@@ -94,21 +92,19 @@ internal sealed class ObjectLister : IObjectSource
     {
         private readonly ObjectLister _lister;
         private readonly string _bucket;
-        private readonly string? _prefix;
 
-        public VersionPages(ObjectLister lister, string bucket, string? prefix)
+        public VersionPages(ObjectLister lister, string bucket)
         {
             _lister = lister;
             _bucket = bucket;
-            _prefix = string.IsNullOrEmpty(prefix) ? null : prefix;
         }
 
-        public async Task<ListingPage> ReadAsync(string? startAfter, object? next, CancellationToken cancellationToken)
+        public async Task<ListingPage> ReadAsync(string prefix, string? startAfter, object? next, CancellationToken cancellationToken)
         {
             var markers = (VersionMarkers?)next;
             var request = new ListVersionsRequest
             {
-                BucketName = _bucket, Prefix = _prefix, ExpectedBucketOwner = _lister._expectedOwner,
+                BucketName = _bucket, Prefix = prefix.Length == 0 ? null : prefix, ExpectedBucketOwner = _lister._expectedOwner,
                 KeyMarker = markers?.Key ?? startAfter, VersionIdMarker = markers?.VersionId,
             };
             ListVersionsResponse page;

@@ -14,19 +14,20 @@ internal sealed record ListingPage(IReadOnlyList<S3ObjectRecord> Items, object? 
 /// <summary>Reads one page of a bucket listing: the first page after a key, or the page a previous one pointed to.</summary>
 internal interface IListingPages
 {
+    /// <param name="prefix">The keys to list: the listing's prefix, or a longer one every key of the range has.</param>
     /// <param name="startAfter">For a range's first page: list the keys after this one (all of them where null).</param>
     /// <param name="next">For later pages: the previous page's <see cref="ListingPage.Next"/>.</param>
-    Task<ListingPage> ReadAsync(string? startAfter, object? next, CancellationToken cancellationToken);
+    Task<ListingPage> ReadAsync(string prefix, string? startAfter, object? next, CancellationToken cancellationToken);
 }
 
 /// <summary>How far a listing may spread: pages in flight, objects held ahead of the reader, cuts per split.</summary>
 internal sealed record ListingLimits(int Concurrency, int MaxHeld, int CutsPerSplit)
 {
     /// <summary>
-    /// 32 pages in flight per bucket (S3 serves thousands of LISTs a second per prefix; two sides make 64), at most
+    /// 64 pages in flight per bucket (S3 serves 5,500 LISTs a second per prefix; at 0.1 s a page this is 640), at most
     /// 64,000 objects (about 25 MB) listed ahead of the plan, at most 48 new ranges per cut.
     /// </summary>
-    public static readonly ListingLimits Default = new(32, 64_000, 48);
+    public static readonly ListingLimits Default = new(64, 64_000, 48);
 }
 
 /// <summary>
@@ -41,9 +42,14 @@ internal sealed class ParallelListing
 {
     private const int PageSize = 1000;
 
+    /// <summary>
+    /// A cut part is expected to hold at least a page: a request for a few keys costs as much as one for a thousand, and
+    /// parts of a page each keep the reads near the reader parallel within the objects it may hold.
+    /// </summary>
+    private const int MinimumRange = 1;
+
     private readonly object _gate = new();
     private readonly IListingPages _pages;
-    private readonly string _prefix;
     private readonly ListingLimits _limits;
     private readonly LinkedList<KeyRange> _ranges = new();
     private readonly HashSet<Task> _reading = new();
@@ -56,10 +62,9 @@ internal sealed class ParallelListing
     private ParallelListing(IListingPages pages, string? prefix, ListingLimits limits, CancellationToken cancellationToken)
     {
         _pages = pages;
-        _prefix = prefix ?? "";
         _limits = limits;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _ranges.AddLast(new KeyRange(null, null) { CutAfterPages = 2 });
+        _ranges.AddLast(new KeyRange(prefix ?? "", null, null) { CutAfterPages = 2 });
     }
 
     /// <summary>Pages read so far, across all ranges (for tests and the benchmark).</summary>
@@ -184,7 +189,7 @@ internal sealed class ParallelListing
         try
         {
             await Task.Yield();
-            page = await _pages.ReadAsync(range.Next is null ? range.After : null, range.Next, _stop.Token).ConfigureAwait(false);
+            page = await _pages.ReadAsync(range.Prefix, range.Next is null ? range.After : null, range.Next, _stop.Token).ConfigureAwait(false);
         }
         catch (Exception error)
         {
@@ -224,7 +229,7 @@ internal sealed class ParallelListing
         var kept = new List<S3ObjectRecord>(page.Items.Count);
         foreach (var item in page.Items)
         {
-            if (range.UpTo is not null && KeyOrder.Instance.Compare(item.Key, range.UpTo) > 0)
+            if (range.End is { } end && end.IsPast(item.Key))
             {
                 range.Done = true;
                 break;
@@ -247,20 +252,19 @@ internal sealed class ParallelListing
         {
             return;
         }
-        var cuts = KeySpace.Boundaries(kept[kept.Count - 1].Key, range.UpTo, _prefix, kept[0].Key,
-            Math.Min(_limits.CutsPerSplit, 2 * _limits.Concurrency - open));
-        if (cuts.Count == 0)
+        var cut = KeySpace.Cut(kept[kept.Count - 1].Key, range.Prefix, range.End, kept[0].Key,
+            Math.Min(_limits.CutsPerSplit, 2 * _limits.Concurrency - open), kept.Count, MinimumRange * kept.Count);
+        if (cut is null)
         {
             return;
         }
-        var end = range.UpTo;
-        range.UpTo = cuts[0];
+        range.End = cut.ContinueTo;
         var after = node;
-        for (var index = 0; index < cuts.Count; index++)
+        foreach (var part in cut.Parts)
         {
-            after = _ranges.AddAfter(after, new KeyRange(cuts[index], index + 1 < cuts.Count ? cuts[index + 1] : end));
+            after = _ranges.AddAfter(after, new KeyRange(part.Prefix, part.After, part.End));
         }
-        MostRanges = Math.Max(MostRanges, open + cuts.Count);
+        MostRanges = Math.Max(MostRanges, open + cut.Parts.Count);
     }
 
     /// <summary>Ranges not yet read to their end. Under the gate.</summary>
@@ -287,18 +291,22 @@ internal sealed class ParallelListing
 
     private static TaskCompletionSource<bool> NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>The keys after <see cref="After"/> up to and including <see cref="UpTo"/> (null: the end of the listing).</summary>
+    /// <summary>The keys under <see cref="Prefix"/> after <see cref="After"/> up to <see cref="End"/> (null: the end of the prefix).</summary>
     private sealed class KeyRange
     {
-        public KeyRange(string? after, string? upTo)
+        public KeyRange(string prefix, string? after, KeyBound? end)
         {
+            Prefix = prefix;
             After = after;
-            UpTo = upTo;
+            End = end;
         }
+
+        /// <summary>What every key of the range starts with: the listing's prefix, or longer, so its pages end where it does.</summary>
+        public string Prefix { get; }
 
         public string? After { get; }
 
-        public string? UpTo { get; set; }
+        public KeyBound? End { get; set; }
 
         /// <summary>Where the next page starts; null before the first page.</summary>
         public object? Next { get; set; }

@@ -84,6 +84,10 @@ public class ParallelListingTests
         var pages = new FakePages(large, null, 100);
         Assert.Equal(Describe(large), Describe(await ReadAll(pages, null, new ListingLimits(16, 10_000, 48))));
         Assert.True(pages.MostInFlight >= 8, $"at most {pages.MostInFlight} pages were read at once");
+        // Cut ranges are listed under their own prefixes (here the months), so their pages end where they do; only a range
+        // that goes on after a cut reads past its new end, once (here pages are of 100 keys; of 1,000 on S3).
+        Assert.Contains(pages.Prefixes, prefix => prefix.StartsWith("imap/mag/l1a/2025/0", StringComparison.Ordinal));
+        Assert.True(pages.Served < 20_000 * 1.5, $"{pages.Served} objects were served for 20,000 keys");
 
         var small = large.Take(150).ToList();
         var twoPages = new FakePages(small, null, 100);
@@ -137,49 +141,61 @@ public class ParallelListingTests
     }
 
     [Fact]
-    public void Cuts_are_increasing_strictly_inside_the_range_under_the_prefix_and_within_the_budget()
+    public void A_cut_puts_every_key_of_the_rest_of_the_range_in_exactly_one_part_under_its_prefix()
     {
-        Gen.Select(Keys, Keys, Keys, Gen.Int[0, 60], Pick("", "imap/", "data/obj-0", "k")).Sample((a, b, c, budget, prefix) =>
+        // The parts, checked against keys drawn around the cut (siblings, keys outside the class, supplementary characters):
+        // each key after the last one listed and within the range's end is in the range's own rest or in exactly one part.
+        var around = Gen.Select(Keys, Pick("", "0", "9", ":", "z", "{", "/", "\U0010FFFF", "\U0001F600x", "A"), (key, tail) => key + tail);
+        Gen.Select(Keys, Keys, Keys, Gen.Int[1, 60], Pick("", "imap/", "data/obj-0", "k")).Sample((a, b, c, budget, prefix) =>
         {
             var sorted = new[] { a, b, c }.Select(key => prefix + key).OrderBy(key => key, KeyOrder.Instance).ToArray();
             var (pageFirst, after, upTo) = (sorted[0], sorted[1], sorted[2]);
-            foreach (var end in new[] { upTo, null })
+            foreach (var end in new KeyBound?[] { new KeyBound(upTo, true), new KeyBound(upTo, false), null })
             {
-                var cuts = KeySpace.Boundaries(after, end, prefix, pageFirst, budget);
-                Assert.True(cuts.Count <= budget);
-                var previous = after;
-                foreach (var cut in cuts)
+                if (KeySpace.Cut(after, prefix, end, pageFirst, budget, 1000, 0) is not { } cut)
                 {
-                    Assert.True(KeyOrder.Instance.Compare(previous, cut) < 0, $"cut '{cut}' is not after '{previous}'");
-                    Assert.StartsWith(prefix, cut, StringComparison.Ordinal);
-                    Assert.True(WellFormed(cut), $"cut '{cut}' splits a surrogate pair");
-                    previous = cut;
+                    continue;
                 }
-                if (end is not null && cuts.Count > 0)
+                Assert.True(cut.Parts.Count <= budget, $"{cut.Parts.Count} parts with a budget of {budget}");
+                Assert.All(cut.Parts, part => Assert.True(WellFormed(part.Prefix) && (part.After is null || WellFormed(part.After)), $"part {part} splits a surrogate pair"));
+                Assert.All(cut.Parts, part => Assert.StartsWith(prefix, part.Prefix, StringComparison.Ordinal));
+                foreach (var key in around.Array[40].Single().Select(key => prefix + key).Append(upTo).Append(after + "0"))
                 {
-                    Assert.True(KeyOrder.Instance.Compare(cuts[^1], end) < 0, $"cut '{cuts[^1]}' is not before the range's end '{end}'");
+                    var inRange = KeyOrder.Instance.Compare(key, after) > 0 && !(end?.IsPast(key) ?? false);
+                    var holders = (!cut.ContinueTo.IsPast(key) && inRange ? 1 : 0) + cut.Parts.Count(part => Holds(part, key));
+                    Assert.True(holders == (inRange ? 1 : 0), $"'{key}' is in {holders} parts of the cut after '{after}' (end {end}): " +
+                        string.Join("; ", cut.Parts.Select(part => $"{part.Prefix}|{part.After}|{part.End}")));
                 }
             }
-        }, iter: 5000);
+        }, iter: 3000);
     }
+
+    private static bool Holds(KeyRangePart part, string key) =>
+        key.StartsWith(part.Prefix, StringComparison.Ordinal) && (part.After is null || KeyOrder.Instance.Compare(key, part.After) > 0) && !(part.End?.IsPast(key) ?? false);
 
     [Fact]
     public void Cuts_follow_the_folders_dates_and_counters_of_the_last_page()
     {
-        var cuts = KeySpace.Boundaries("imap/mag/l1a/2025/01/03/imap_mag_00099.cdf", null, "imap/", "imap/mag/l1a/2025/01/01/imap_mag_00000.cdf", 48);
+        var cut = KeySpace.Cut("imap/mag/l1a/2025/01/03/imap_mag_00099.cdf", "imap/", null, "imap/mag/l1a/2025/01/01/imap_mag_00000.cdf", 48, 1000, 0)!;
+        var prefixes = cut.Parts.Select(part => part.Prefix).ToList();
         // The days after the 3rd (the page's keys differed there), then the months after January, then the years.
-        Assert.Contains("imap/mag/l1a/2025/01/04", cuts);
-        Assert.Contains("imap/mag/l1a/2025/01/1", cuts);
-        Assert.Contains("imap/mag/l1a/2025/02", cuts);
-        Assert.Contains("imap/mag/l1a/2025/1", cuts);
-        Assert.Contains("imap/mag/l1a/2026", cuts);
-        Assert.DoesNotContain(cuts, cut => cut.Contains("imap_mag_001", StringComparison.Ordinal));
+        Assert.Equal(new KeyBound("imap/mag/l1a/2025/01/04", false), cut.ContinueTo);
+        Assert.Contains("imap/mag/l1a/2025/01/1", prefixes);
+        Assert.Contains("imap/mag/l1a/2025/02", prefixes);
+        Assert.Contains("imap/mag/l1a/2025/1", prefixes);
+        Assert.Contains("imap/mag/l1a/2026", prefixes);
+        Assert.Equal("imap/", cut.Parts[^1].Prefix);
 
-        var counters = KeySpace.Boundaries("data/obj-0000999", null, "data/", "data/obj-0000000", 48);
-        Assert.Equal(new[] { "data/obj-0001", "data/obj-0002" }, counters.Take(2));
-        Assert.Contains("data/obj-001", counters);
-        Assert.Contains("data/obj-01", counters);
-        Assert.Contains("data/obj-1", counters);
+        var counters = KeySpace.Cut("data/obj-0000999", "data/", null, "data/obj-0000000", 48, 1000, 0)!;
+        Assert.Equal(new[] { "data/obj-0001", "data/obj-0002" }, counters.Parts.Take(2).Select(part => part.Prefix));
+        Assert.Contains("data/obj-001", counters.Parts.Select(part => part.Prefix));
+        Assert.Contains("data/obj-1", counters.Parts.Select(part => part.Prefix));
+
+        // A thousand keys spread over ten counters: siblings of a thousand keys are not worth a request each when two
+        // thousand are wanted, siblings of ten thousand are.
+        var worthIt = KeySpace.Cut("data/obj-0000999", "data/", null, "data/obj-0000000", 48, 1000, 2000)!;
+        Assert.Equal(new KeyBound("data/obj-001", false), worthIt.ContinueTo);
+        Assert.Equal("data/obj-001", worthIt.Parts[0].Prefix);
     }
 
     private static bool WellFormed(string text) =>
@@ -202,13 +218,17 @@ public class ParallelListingTests
         public int Reads;
         public int MostInFlight;
         public int Cancelled;
+        public long Served;
         public int? FailAtRead;
         public TimeSpan Delay;
         public Action<int>? OnRead;
 
         public int InFlight => Volatile.Read(ref _inFlight);
 
-        public async Task<ListingPage> ReadAsync(string? startAfter, object? next, CancellationToken cancellationToken)
+        /// <summary>Every request's prefix: the listing's, or a range's longer one.</summary>
+        public readonly System.Collections.Concurrent.ConcurrentBag<string> Prefixes = new();
+
+        public async Task<ListingPage> ReadAsync(string prefix, string? startAfter, object? next, CancellationToken cancellationToken)
         {
             var read = Interlocked.Increment(ref Reads);
             var inFlight = Interlocked.Increment(ref _inFlight);
@@ -231,9 +251,12 @@ public class ParallelListingTests
                 {
                     throw new InvalidOperationException($"page {read} failed");
                 }
-                var start = next is int index ? index : startAfter is null ? 0 : FirstAfter(startAfter);
-                var page = _items.Skip(start).Take(_pageSize).ToList();
-                return new ListingPage(page, start + _pageSize < _items.Count ? start + _pageSize : null);
+                Prefixes.Add(prefix);
+                var listed = _items.Where(item => item.Key.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+                var start = next is int index ? index : startAfter is null ? 0 : FirstAfter(listed, startAfter);
+                var page = listed.Skip(start).Take(_pageSize).ToList();
+                Interlocked.Add(ref Served, page.Count);
+                return new ListingPage(page, start + _pageSize < listed.Count ? start + _pageSize : null);
             }
             catch (OperationCanceledException)
             {
@@ -246,10 +269,10 @@ public class ParallelListingTests
             }
         }
 
-        private int FirstAfter(string key)
+        private static int FirstAfter(List<S3ObjectRecord> items, string key)
         {
             var index = 0;
-            while (index < _items.Count && KeyOrder.Instance.Compare(_items[index].Key, key) <= 0)
+            while (index < items.Count && KeyOrder.Instance.Compare(items[index].Key, key) <= 0)
             {
                 index++;
             }
