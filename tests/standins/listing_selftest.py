@@ -410,6 +410,17 @@ def objects_head_and_get(ctx):
     older = stack[1][3]
     head = s3.head_object(Bucket="vbackup", Key=key, VersionId=older["VersionId"])
     assert (head["ContentLength"], head["ETag"], head["VersionId"]) == (older["Size"], older["ETag"], older["VersionId"])
+    # Every version a listing shows answers HEAD by its id with the same size, ETag and time (delete markers: 405).
+    sample = [(k, s) for k, s in ctx.versions["vsource"].items() if len(s) >= 3][:40]
+    assert any(e[2] for _, s in sample for e in s[1:]), "no delete marker among older versions in the sample"
+    for key, stack in sample:
+        for modified, _, marker, entry in stack:
+            if marker:
+                status = error_code(lambda: s3.head_object(Bucket="vsource", Key=key, VersionId=entry["VersionId"]))[1]
+                assert status == 405, (key, status)
+            else:
+                head = s3.head_object(Bucket="vsource", Key=key, VersionId=entry["VersionId"])
+                assert (head["ContentLength"], head["ETag"], head["LastModified"]) == (entry["Size"], entry["ETag"], modified), key
     key, stack = next((k, s) for k, s in stacks.items() if s[0][2])
     code, status, response = error_code(lambda: s3.get_object(Bucket="vbackup", Key=key))
     assert (code, status) == ("NoSuchKey", 404) and response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-delete-marker") == "true"
