@@ -23,7 +23,8 @@ Buckets (--bucket NAME=COUNT[,option...], repeatable, or "buckets" in --spec FIL
   changed keys have one version more than the reference (the reference's history below it, same version ids, as
   replication keeps them). An unversioned bucket lists each current object once with VersionId null.
 
-Served (path-style, and virtual-host style for hosts <bucket>.localhost or <bucket>.<--domain>):
+Served (path-style, and virtual-host style for hosts <bucket>.localhost or <bucket>.<--domain>; glibc does not
+resolve <bucket>.localhost, so a virtual-host client needs its own resolution to 127.0.0.1):
   ListObjectsV2 (list-type=2: prefix, delimiter, start-after, continuation-token (opaque), max-keys (default and at
   most 1000), encoding-type=url, fetch-owner), ListObjects (marker, NextMarker with a delimiter), ListObjectVersions
   (key-marker, version-id-marker), ListBuckets, HeadBucket, GetBucketLocation, GetBucketVersioning,
@@ -32,7 +33,7 @@ Served (path-style, and virtual-host style for hosts <bucket>.localhost or <buck
   object's size, and its MD5 is NOT the listed ETag), 404 NoSuchBucket / NoSuchKey, anything else 501
   NotImplemented, all as S3's XML errors. Keys are in UTF-8 binary order. With encoding-type=url, Key, Prefix,
   Delimiter, StartAfter, Marker, NextMarker, KeyMarker, NextKeyMarker and CommonPrefixes are percent-encoded
-  (RFC 3986, '/' left as is, as real S3 does). Signatures are not checked, but a request must carry an Authorization
+  ('/' left as is, as real S3 leaves it; a space as %20, which every client's decoder reads back). Signatures are not checked, but a request must carry an Authorization
   header or a presigned query (X-Amz-Signature / Signature), else 403 AccessDenied; access key ids are counted, and
   --log FILE writes a line per request. Every request is answered --latency-ms after it arrived (the page is built
   meanwhile; a thread per connection, keep-alive, so 100+ concurrent listings each still wait just the latency).
@@ -511,9 +512,11 @@ class Lister:
         return lo, max(lo, hi)
 
     def scan(self, lo, hi, skip_prefix, emit, budget, current_only):
-        """Walks keys[lo:hi], rolling keys up into common prefixes when a delimiter is set; emit(i, first_entry) adds
-        key i's entries and returns how many it added (or a resume position). Returns (common prefixes, last item
-        (kind, value), truncated, entries added)."""
+        """Walks keys[lo:hi] (current objects only, or every key), rolling keys up into common prefixes when a
+        delimiter is set (never the one equal to skip_prefix: the marker a previous page ended with).
+        emit(i, used, budget) renders key i's entries, at most budget - used of them, and returns (how many, last
+        item); a versions item ("V", key, version id, cut) says whether the key's versions were cut at the budget.
+        Returns (common prefixes, last item, truncated, items used)."""
         keys, sizes, delim = self.b.keys, self.b.sizes, self.delimiter
         plen, dlen = len(self.prefix), len(delim)
         prefixes, last, used, i = [], None, 0, lo

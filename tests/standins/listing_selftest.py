@@ -23,7 +23,7 @@ import time
 import traceback
 import urllib.request
 import xml.etree.ElementTree as ET
-from urllib.parse import quote, unquote_plus
+from urllib.parse import unquote_plus
 
 import boto3
 from botocore.config import Config
