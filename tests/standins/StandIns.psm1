@@ -1,13 +1,14 @@
 <#
     Starts and stops the second servers the tests use beside the local Ceph server: the credential stand-ins of
-    identity_center.py (IAM Identity Center, instance metadata, container credentials) and moto_server.
+    identity_center.py (IAM Identity Center, instance metadata, container credentials), the S3 Control stand-in,
+    listing.py (huge synthetic buckets for listing benchmarks) and moto_server.
 #>
 
-function Start-PythonServer([string] $Name, [string[]] $ArgumentList, [string] $Folder, [string] $PortFile) {
+function Start-PythonServer([string] $Name, [string[]] $ArgumentList, [string] $Folder, [string] $PortFile, [int] $TimeoutSeconds = 30) {
     $null = New-Item -ItemType Directory -Force $Folder
     $process = Start-Process -FilePath python3 -ArgumentList $ArgumentList -PassThru `
         -RedirectStandardOutput (Join-Path $Folder "$Name.out") -RedirectStandardError (Join-Path $Folder "$Name.err")
-    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
     while (-not (Test-Path $PortFile)) {
         if ($process.HasExited -or [DateTime]::UtcNow -gt $deadline) {
             throw "$Name did not start: $(Get-Content (Join-Path $Folder "$Name.err") -Raw -ErrorAction Ignore)"
@@ -53,6 +54,54 @@ function Start-S3ControlStandIn {
         '--access-key', $AccessKey, '--secret-key', $SecretKey) $Folder $portFile
 }
 
+function Start-ListingStandIn {
+    <#
+    .SYNOPSIS
+        Starts listing.py on a free loopback port: synthetic buckets of up to millions of keys in S3's listing wire format
+        (ListObjectsV2, ListObjects, ListObjectVersions, HEAD/GET), every request answered after -LatencyMs.
+    .DESCRIPTION
+        Each -Bucket is NAME=COUNT[,option...] (options: versioned, unversioned, hierarchy, flat, like=OTHER, new,
+        differences=N, deleted=N). A later bucket of the same COUNT and shape equals the first one except -Differences
+        keys (missing either side, same-size and size changes). Control, under the returned Endpoint:
+        GET /_standin/expected?backup=B&source=S, GET /_standin/stats, POST /_standin/reset-stats,
+        POST /_standin/latency {"ms": N}, GET /_standin/buckets. Building 2 x 500,000 keys takes about 4 s.
+        Parameters not given are left to -SpecPath's JSON (or listing.py's defaults).
+    .EXAMPLE
+        $listing = Start-ListingStandIn -Bucket 'backup=500000', 'source=500000' -Differences 1000 -LatencyMs 100 -Folder $dir
+        Invoke-RestMethod "$($listing.Endpoint)/_standin/expected?backup=backup&source=source" -NoProxy
+        Stop-StandIn $listing
+    #>
+    [CmdletBinding()]
+    param(
+        [string[]] $Bucket = @(),
+        [string] $SpecPath,
+        [int] $Seed,
+        [double] $LatencyMs,
+        [int] $Differences,
+        [ValidateSet('hierarchy', 'flat')] [string] $Shape,
+        [switch] $Versioned,
+        [int] $MaxVersions,
+        [int] $Deleted,
+        [string] $LogPath,
+        [int] $TimeoutSeconds = 120,
+        [Parameter(Mandatory)] [string] $Folder
+    )
+    $portFile = Join-Path $Folder 'listing.port'
+    Remove-Item $portFile -ErrorAction Ignore
+    $arguments = [System.Collections.Generic.List[string]]@((Join-Path $PSScriptRoot 'listing.py'), '--port-file', $portFile)
+    foreach ($b in $Bucket) { $arguments.Add('--bucket'); $arguments.Add($b) }
+    $options = [ordered]@{ SpecPath = '--spec'; Seed = '--seed'; LatencyMs = '--latency-ms'; Differences = '--differences'
+        Shape = '--shape'; MaxVersions = '--max-versions'; Deleted = '--deleted'; LogPath = '--log' }
+    foreach ($name in $options.Keys) {
+        if ($PSBoundParameters.ContainsKey($name)) {
+            $arguments.Add($options[$name])
+            $arguments.Add([string]::Format([cultureinfo]::InvariantCulture, '{0}', $PSBoundParameters[$name]))
+        }
+    }
+    if ($Versioned) { $arguments.Add('--versioned') }
+    Start-PythonServer 'listing' $arguments.ToArray() $Folder $portFile -TimeoutSeconds $TimeoutSeconds
+}
+
 function Start-MotoServer {
     <# .SYNOPSIS Starts moto_server (in-memory S3, STS, IAM) on a free loopback port. #>
     [CmdletBinding()]
@@ -78,7 +127,7 @@ function Start-MotoServer {
 }
 
 function Stop-StandIn {
-    <# .SYNOPSIS Stops a server from Start-IdentityCenterStandIn or Start-MotoServer. #>
+    <# .SYNOPSIS Stops a server from Start-IdentityCenterStandIn, Start-S3ControlStandIn, Start-ListingStandIn or Start-MotoServer. #>
     [CmdletBinding()]
     param([Parameter(ValueFromPipeline)] $Server)
     process {
@@ -113,4 +162,4 @@ function Set-StandInDeviceAnswer {
         -Body (@{ answers = @($Answer) } | ConvertTo-Json)
 }
 
-Export-ModuleMember -Function Start-IdentityCenterStandIn, Start-S3ControlStandIn, Start-MotoServer, Stop-StandIn, Get-StandInLog, New-StandInSignIn, Set-StandInDeviceAnswer
+Export-ModuleMember -Function Start-IdentityCenterStandIn, Start-S3ControlStandIn, Start-ListingStandIn, Start-MotoServer, Stop-StandIn, Get-StandInLog, New-StandInSignIn, Set-StandInDeviceAnswer
