@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using S3Replication.Records;
+using S3Replication.Transfer;
+using Xunit;
+
+namespace S3Replication.Tests.Transfer;
+
+/// <summary>The total a restore's progress shows from its first seconds: its backup selection counted beside it.</summary>
+public class PlanTotalTests
+{
+    private static readonly DateTime Now = new(2026, 12, 4, 12, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>A bucket's objects and versions from memory, as a listing or an inventory gives them.</summary>
+    private sealed class MemorySource : IObjectSource
+    {
+        private readonly List<S3ObjectRecord> _versions;
+
+        public MemorySource(IEnumerable<S3ObjectRecord> versions) => _versions = versions.OrderBy(version => version.Key, KeyOrder.Instance).ToList();
+
+        public bool HasVersions => true;
+
+        public IAsyncEnumerable<S3ObjectRecord> ListAsync(string bucket, string? prefix, CancellationToken cancellationToken) =>
+            Yield(_versions.Where(version => version.IsLatest && !version.IsDeleteMarker && version.Key.StartsWith(prefix ?? "", StringComparison.Ordinal)));
+
+        public IAsyncEnumerable<S3ObjectRecord> ListVersionsAsync(string bucket, string? prefix, CancellationToken cancellationToken) =>
+            Yield(_versions.Where(version => version.Key.StartsWith(prefix ?? "", StringComparison.Ordinal)));
+
+        private static async IAsyncEnumerable<S3ObjectRecord> Yield(IEnumerable<S3ObjectRecord> items, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            foreach (var item in items)
+            {
+                await Task.Yield();
+                yield return item;
+            }
+        }
+    }
+
+    private static S3ObjectRecord Version(string key, int hoursAgo, bool latest, bool marker = false) => new()
+    {
+        Bucket = "backup", Key = key, VersionId = $"{key}-{hoursAgo}", IsLatest = latest, IsDeleteMarker = marker, LastModified = Now.AddHours(-hoursAgo), Size = 1, ETag = "\"e\"",
+    };
+
+    private static readonly S3ObjectRecord[] Backup =
+    {
+        Version("a/1.cdf", 1, true), Version("a/1.cdf", 50, false),
+        Version("a/2.cdf", 2, true, marker: true), Version("a/2.cdf", 60, false),
+        Version("a/3.txt", 3, true),
+        Version("a/new.cdf", 1, true),
+        Version("b/1.cdf", 70, true),
+    };
+
+    [Theory]
+    [InlineData(null, null, null)]
+    [InlineData("a/", null, null)]
+    [InlineData("a/", "*.cdf", null)]
+    [InlineData(null, "*.cdf", 24)]
+    public async Task The_count_is_the_number_of_backup_objects_the_plan_takes(string? prefix, string? include, int? hoursAgo)
+    {
+        var sides = new PlanSides(new MemorySource(Backup), new MemorySource(Array.Empty<S3ObjectRecord>()));
+        var pair = new BucketPair("backup", "source");
+        var selection = new Selection(prefix, new KeyFilter(include is null ? null : new[] { include }, null), hoursAgo is { } hours ? Now.AddHours(-hours) : null);
+
+        var counted = await PlanSources.CountAsync(sides, pair, selection, CancellationToken.None);
+
+        var planned = 0;
+        await foreach (var candidate in PlanSources.Listings(sides, pair, selection, null, recheckStaleSource: true, CancellationToken.None))
+        {
+            planned += candidate.Backup is null ? 0 : 1;
+        }
+        Assert.Equal(planned, counted);
+        Assert.True(counted > 0);
+    }
+
+    [Fact]
+    public void Progress_shows_the_counted_total_until_the_plan_passes_it()
+    {
+        var tally = new Tally("objects", "copied");
+        Assert.Null(tally.Expected);
+        tally.SetExpected(3);
+        Assert.Equal(3, tally.Expected);
+        tally.Foresee(1000);
+        Assert.Equal(1000, tally.Expected);
+        tally.Add(ItemOutcome.Done);
+        Assert.Equal(0, tally.PercentComplete);
+        tally.SetExpected(1005);   // -Mirror's removals are planned after the copies
+        Assert.Equal(1005, tally.Expected);
+    }
+}
