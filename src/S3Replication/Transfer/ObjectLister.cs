@@ -30,111 +30,92 @@ internal sealed class ObjectLister : IObjectSource
 
     /// <summary>The latest objects under the prefix, in key order, listed in parallel ranges (<see cref="ParallelListing"/>).</summary>
     public IAsyncEnumerable<S3ObjectRecord> ListAsync(string bucket, string? prefix, CancellationToken cancellationToken) =>
-        ParallelListing.ReadAsync(new ObjectPages(this, bucket), prefix, _limits, cancellationToken);
+        ParallelListing.ReadAsync(new Pages((range, startAfter, next, token) => ObjectPageAsync(bucket, range, startAfter, (string?)next, token)), prefix, _limits,
+            cancellationToken);
 
     /// <summary>Every version and delete marker, a key's versions together and newest first (S3's order), listed in parallel ranges.</summary>
     public IAsyncEnumerable<S3ObjectRecord> ListVersionsAsync(string bucket, string? prefix, CancellationToken cancellationToken) =>
-        ParallelListing.ReadAsync(new VersionPages(this, bucket), prefix, _limits, cancellationToken);
+        ParallelListing.ReadAsync(new Pages((range, startAfter, next, token) => VersionPageAsync(bucket, range, startAfter, (VersionMarkers?)next, token)), prefix,
+            _limits, cancellationToken);
 
-    /// <summary>A page that failed for good (transient failures were retried), explained; null for cancellation and bugs.</summary>
-    private static S3BackupException? Failure(Exception error, string iamAction, string what, string bucket, CancellationToken cancellationToken) =>
-        RetryPolicies.S3.EndsItem(error, cancellationToken)
-            ? AwsErrors.ForFailure(error, iamAction, "arn:aws:s3:::" + bucket, what, bucket)
-            : null;
-
-    /// <summary>ListObjectsV2 pages: a range starts after a key (StartAfter), later pages follow the continuation token.</summary>
-    private sealed class ObjectPages : IListingPages
+    /// <summary>A ListObjectsV2 page: a range starts after a key (StartAfter), later pages follow the continuation token.</summary>
+    private async Task<ListingPage> ObjectPageAsync(string bucket, string prefix, string? startAfter, string? continuation, CancellationToken cancellationToken)
     {
-        private readonly ObjectLister _lister;
-        private readonly string _bucket;
-
-        public ObjectPages(ObjectLister lister, string bucket)
+        var request = new ListObjectsV2Request
         {
-            _lister = lister;
-            _bucket = bucket;
+            BucketName = bucket, Prefix = prefix.Length == 0 ? null : prefix, ExpectedBucketOwner = _expectedOwner, StartAfter = startAfter, ContinuationToken = continuation,
+        };
+        var page = await RequestAsync(token => _s3.ListObjectsV2Async(request, token), "s3:ListBucket", $"Listing bucket {bucket}", bucket, cancellationToken)
+            .ConfigureAwait(false);
+        var items = new List<S3ObjectRecord>(page.S3Objects?.Count ?? 0);
+        foreach (var item in page.S3Objects ?? new List<S3Object>())
+        {
+            items.Add(new S3ObjectRecord
+            {
+                Bucket = bucket,
+                Key = item.Key,
+                Size = item.Size ?? 0,
+                ETag = item.ETag,
+                LastModified = item.LastModified?.ToUniversalTime(),
+                StorageClass = item.StorageClass?.Value,
+                ChecksumAlgorithm = FirstAlgorithm(item.ChecksumAlgorithm),
+            });
         }
+        return new ListingPage(items, string.IsNullOrEmpty(page.NextContinuationToken) ? null : page.NextContinuationToken);
+    }
 
-        public async Task<ListingPage> ReadAsync(string prefix, string? startAfter, object? next, CancellationToken cancellationToken)
+    /// <summary>A ListObjectVersions page: a range starts after a key (KeyMarker alone), later pages follow both markers.</summary>
+    private async Task<ListingPage> VersionPageAsync(string bucket, string prefix, string? startAfter, VersionMarkers? markers, CancellationToken cancellationToken)
+    {
+        var request = new ListVersionsRequest
         {
-            var request = new ListObjectsV2Request
+            BucketName = bucket, Prefix = prefix.Length == 0 ? null : prefix, ExpectedBucketOwner = _expectedOwner,
+            KeyMarker = markers?.Key ?? startAfter, VersionIdMarker = markers?.VersionId,
+        };
+        var page = await RequestAsync(token => _s3.ListVersionsAsync(request, token), "s3:ListBucketVersions", $"Listing the versions in bucket {bucket}", bucket,
+            cancellationToken).ConfigureAwait(false);
+        var items = new List<S3ObjectRecord>(page.Versions?.Count ?? 0);
+        foreach (var version in page.Versions ?? new List<S3ObjectVersion>())
+        {
+            items.Add(new S3ObjectRecord
             {
-                BucketName = _bucket, Prefix = prefix.Length == 0 ? null : prefix, ExpectedBucketOwner = _lister._expectedOwner, StartAfter = startAfter, ContinuationToken = (string?)next,
-            };
-            ListObjectsV2Response page;
-            try
-            {
-                page = await RetryPolicies.S3.RunAsync(token => _lister._s3.ListObjectsV2Async(request, token), cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception error) when (Failure(error, "s3:ListBucket", $"Listing bucket {_bucket}", _bucket, cancellationToken) is { } failure)
-            {
-                throw failure;
-            }
-            var items = new List<S3ObjectRecord>(page.S3Objects?.Count ?? 0);
-            foreach (var item in page.S3Objects ?? new List<S3Object>())
-            {
-                items.Add(new S3ObjectRecord
-                {
-                    Bucket = _bucket,
-                    Key = item.Key,
-                    Size = item.Size ?? 0,
-                    ETag = item.ETag,
-                    LastModified = item.LastModified?.ToUniversalTime(),
-                    StorageClass = item.StorageClass?.Value,
-                    ChecksumAlgorithm = FirstAlgorithm(item.ChecksumAlgorithm),
-                });
-            }
-            return new ListingPage(items, string.IsNullOrEmpty(page.NextContinuationToken) ? null : page.NextContinuationToken);
+                Bucket = bucket,
+                Key = version.Key,
+                VersionId = version.VersionId,
+                Size = version.Size ?? 0,
+                ETag = version.ETag,
+                LastModified = version.LastModified?.ToUniversalTime(),
+                StorageClass = version.StorageClass?.Value,
+                IsLatest = version.IsLatest ?? false,
+                IsDeleteMarker = version.IsDeleteMarker ?? false,
+                ChecksumAlgorithm = FirstAlgorithm(version.ChecksumAlgorithm),
+            });
+        }
+        return new ListingPage(items, page.IsTruncated == true ? new VersionMarkers(page.NextKeyMarker, page.NextVersionIdMarker) : null);
+    }
+
+    /// <summary>One LIST request, retried by the module's policy; a page that failed for good is explained (the missing permission on the bucket).</summary>
+    private static async Task<T> RequestAsync<T>(Func<CancellationToken, Task<T>> call, string iamAction, string what, string bucket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RetryPolicies.S3.RunAsync(call, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (RetryPolicies.S3.EndsItem(error, cancellationToken))
+        {
+            throw AwsErrors.ForFailure(error, iamAction, "arn:aws:s3:::" + bucket, what, bucket);
         }
     }
 
-    /// <summary>ListObjectVersions pages: a range starts after a key (KeyMarker alone), later pages follow both markers.</summary>
-    private sealed class VersionPages : IListingPages
+    /// <summary>The pages of one bucket's listing, as <see cref="ParallelListing"/> reads them.</summary>
+    private sealed class Pages : IListingPages
     {
-        private readonly ObjectLister _lister;
-        private readonly string _bucket;
+        private readonly Func<string, string?, object?, CancellationToken, Task<ListingPage>> _read;
 
-        public VersionPages(ObjectLister lister, string bucket)
-        {
-            _lister = lister;
-            _bucket = bucket;
-        }
+        public Pages(Func<string, string?, object?, CancellationToken, Task<ListingPage>> read) => _read = read;
 
-        public async Task<ListingPage> ReadAsync(string prefix, string? startAfter, object? next, CancellationToken cancellationToken)
-        {
-            var markers = (VersionMarkers?)next;
-            var request = new ListVersionsRequest
-            {
-                BucketName = _bucket, Prefix = prefix.Length == 0 ? null : prefix, ExpectedBucketOwner = _lister._expectedOwner,
-                KeyMarker = markers?.Key ?? startAfter, VersionIdMarker = markers?.VersionId,
-            };
-            ListVersionsResponse page;
-            try
-            {
-                page = await RetryPolicies.S3.RunAsync(token => _lister._s3.ListVersionsAsync(request, token), cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception error) when (Failure(error, "s3:ListBucketVersions", $"Listing the versions in bucket {_bucket}", _bucket, cancellationToken) is { } failure)
-            {
-                throw failure;
-            }
-            var items = new List<S3ObjectRecord>(page.Versions?.Count ?? 0);
-            foreach (var version in page.Versions ?? new List<S3ObjectVersion>())
-            {
-                items.Add(new S3ObjectRecord
-                {
-                    Bucket = _bucket,
-                    Key = version.Key,
-                    VersionId = version.VersionId,
-                    Size = version.Size ?? 0,
-                    ETag = version.ETag,
-                    LastModified = version.LastModified?.ToUniversalTime(),
-                    StorageClass = version.StorageClass?.Value,
-                    IsLatest = version.IsLatest ?? false,
-                    IsDeleteMarker = version.IsDeleteMarker ?? false,
-                    ChecksumAlgorithm = FirstAlgorithm(version.ChecksumAlgorithm),
-                });
-            }
-            return new ListingPage(items, page.IsTruncated == true ? new VersionMarkers(page.NextKeyMarker, page.NextVersionIdMarker) : null);
-        }
+        public Task<ListingPage> ReadAsync(string prefix, string? startAfter, object? next, CancellationToken cancellationToken) =>
+            _read(prefix, startAfter, next, cancellationToken);
     }
 
     private sealed record VersionMarkers(string Key, string VersionId);

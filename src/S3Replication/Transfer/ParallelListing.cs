@@ -67,14 +67,8 @@ internal sealed class ParallelListing
         _ranges.AddLast(new KeyRange(prefix ?? "", null, null) { CutAfterPages = 2 });
     }
 
-    /// <summary>Pages read so far, across all ranges (for tests and the benchmark).</summary>
-    public int PagesRead { get; private set; }
-
-    /// <summary>Most objects held for the reader at once.</summary>
+    /// <summary>Most objects held for the reader at once (what the memory bound is tested by).</summary>
     public long MostHeld { get; private set; }
-
-    /// <summary>Most ranges open (not read to their end) at once.</summary>
-    public int MostRanges { get; private set; } = 1;
 
     public static async IAsyncEnumerable<S3ObjectRecord> ReadAsync(IListingPages pages, string? prefix, ListingLimits limits,
         [EnumeratorCancellation] CancellationToken cancellationToken, Action<ParallelListing>? observe = null)
@@ -210,7 +204,6 @@ internal sealed class ParallelListing
         {
             range.Reading = false;
             _inFlight--;
-            PagesRead++;
             Take(node, page);
             Forget();
             Pump();
@@ -264,7 +257,6 @@ internal sealed class ParallelListing
         {
             after = _ranges.AddAfter(after, new KeyRange(part.Prefix, part.After, part.End));
         }
-        MostRanges = Math.Max(MostRanges, open + cut.Parts.Count);
     }
 
     /// <summary>Ranges not yet read to their end. Under the gate.</summary>
