@@ -146,7 +146,7 @@ Describe 'Planning from S3 Inventory' {
         Write-TestObject -Bucket $source -Key $keys[10] -Bytes ([Text.Encoding]::UTF8.GetBytes('changed, and longer'))
         Write-TestObject -Bucket $source -Key 'only/in-source.bin' -Bytes ([byte[]](1, 2, 3))
 
-        function New-Inventory([string] $Bucket, [double] $HoursAgo = 1, [string[]] $Omit = @(), [switch] $Versions) {
+        function New-Inventory([string] $Bucket, [double] $HoursAgo = 0, [string[]] $Omit = @(), [switch] $Versions) {
             $arguments = @('--endpoint', $Server.Endpoint, '--access-key', $Server.AccessKey, '--secret-key', $Server.SecretKey, '--bucket', $Bucket,
                 '--destination', $inventory, '--created-hours-ago', $HoursAgo, '--config-id', (New-TestName 'cfg'))
             if ($Versions) { $arguments += '--versions' }
@@ -156,6 +156,7 @@ Describe 'Planning from S3 Inventory' {
         }
         function Format-Result($Results) { @($Results | ForEach-Object { "$($_.Key)|$($_.State)|$($_.Reason)" }) }
         $listed = Format-Result (Compare-S3BackupBucket -ProfileName admin -SourceBucket $source -BackupBucket $backup -IncludeEqual)
+        $inventoryTaken = Get-Date
         $backupInventory = New-Inventory $backup -Versions
         $sourceInventory = New-Inventory $source
     }
@@ -164,7 +165,7 @@ Describe 'Planning from S3 Inventory' {
         $results = Compare-S3BackupBucket -ProfileName admin -SourceBucket $source -BackupBucket $backup -BackupInventory $backupInventory -SourceInventory $sourceInventory -IncludeEqual -Verbose 4>&1
         $verbose = @($results | Where-Object { $_ -is [Management.Automation.VerboseRecord] })
         Format-Result ($results | Where-Object { $_ -isnot [Management.Automation.VerboseRecord] }) | Should -Be $listed
-        "$verbose" | Should -Match "s3://$backup is planned from its S3 Inventory of .* hours? ago"
+        "$verbose" | Should -Match "s3://$backup is planned from its S3 Inventory of .* minutes ago"
     }
 
     It 'finds the newest complete delivery in the folder the deliveries go to' {
@@ -173,7 +174,7 @@ Describe 'Planning from S3 Inventory' {
     }
 
     It 'plans -AsOf from an inventory of all versions' {
-        $moment = (Get-Date).AddSeconds(-1)
+        $moment = $inventoryTaken
         $fromListing = Format-Result (Compare-S3BackupBucket -ProfileName admin -SourceBucket $source -BackupBucket $backup -AsOf $moment -IncludeEqual)
         Format-Result (Compare-S3BackupBucket -ProfileName admin -SourceBucket $source -BackupBucket $backup -AsOf $moment -BackupInventory $backupInventory -IncludeEqual) |
             Should -Be $fromListing
@@ -192,6 +193,25 @@ Describe 'Planning from S3 Inventory' {
         { Sync-S3BackupToSource -ProfileName admin -SourceBucket $source -BackupBucket $backup -BackupInventory $sourceInventory -ErrorAction Stop } |
             Should -Throw -ErrorId 'InventoryMismatch,*'
         @(Get-S3BackupObject -ProfileName admin -Bucket $source -AllVersions).Count | Should -Be $before
+    }
+
+    It 'refuses -Mirror from a backup inventory and an -AsOf after the inventory was taken, changing nothing' {
+        $before = @(Get-S3BackupObject -ProfileName admin -Bucket $source -AllVersions).Count
+        { Sync-S3BackupToSource -ProfileName admin -SourceBucket $source -BackupBucket $backup -BackupInventory $backupInventory -Mirror -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InventoryUnsupported,*'
+        $error[0].Exception.Message | Should -Match 'lacks what was backed up after it was taken'
+        { Compare-S3BackupBucket -ProfileName admin -SourceBucket $source -BackupBucket $backup -BackupInventory $backupInventory -AsOf (Get-Date).AddSeconds(-1) -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InventoryUnsupported,*'
+        @(Get-S3BackupObject -ProfileName admin -Bucket $source -AllVersions).Count | Should -Be $before
+    }
+
+    It 'a restore from a backup inventory copies what the backup holds now, not what the inventory said' {
+        Write-TestObject -Bucket $backup -Key 'moved-on.bin' -Bytes ([Text.Encoding]::UTF8.GetBytes('first'))
+        $taken = New-Inventory $backup -Versions
+        Write-TestObject -Bucket $backup -Key 'moved-on.bin' -Bytes ([Text.Encoding]::UTF8.GetBytes('second, replicated later'))
+        $result = Sync-S3BackupToSource -ProfileName admin -SourceBucket $source -BackupBucket $backup -Include 'moved-on.bin' -BackupInventory $taken
+        $result.Action | Should -Be 'Copied'
+        [Text.Encoding]::UTF8.GetString((Get-TestObjectBytes -Bucket $source -Key 'moved-on.bin')) | Should -Be 'second, replicated later'
     }
 
     It 'a restore reads the source again where the source side is an inventory: what was written since is seen' {

@@ -71,7 +71,7 @@ def main():
     parser.add_argument("--files", type=int, default=3)
     parser.add_argument("--versions", action="store_true")
     parser.add_argument("--omit", action="append", default=[])
-    parser.add_argument("--created-hours-ago", type=float, default=1)
+    parser.add_argument("--created-hours-ago", type=float, default=0)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 

@@ -77,7 +77,10 @@ public enum ErrorId
     /// <summary>An S3 Inventory manifest or data file that is not as AWS writes it, fails its checksum, or lists an object twice.</summary>
     InventoryInvalid,
 
-    /// <summary>An S3 Inventory this module cannot plan from: ORC, a Parquet feature it does not read, or versions asked of a current-versions inventory.</summary>
+    /// <summary>
+    /// An S3 Inventory this module cannot plan from: ORC, a Parquet feature it does not read, versions asked of a
+    /// current-versions inventory, -Mirror from a backup inventory, or an -AsOf after the inventory was taken.
+    /// </summary>
     InventoryUnsupported,
 
     /// <summary>The S3 Inventory lists another bucket than the one being planned.</summary>

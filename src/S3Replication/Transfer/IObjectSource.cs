@@ -10,6 +10,12 @@ internal interface IObjectSource
     /// <summary>Whether <see cref="ListVersionsAsync"/> can name every version (an inventory of current versions cannot).</summary>
     bool HasVersions { get; }
 
+    /// <summary>
+    /// Whether it tells the bucket as it was some time ago (an inventory) rather than now (a listing): a run that writes
+    /// reads what it decides on again.
+    /// </summary>
+    bool IsSnapshot { get; }
+
     /// <summary>The latest objects under the prefix, in S3's key order.</summary>
     IAsyncEnumerable<S3ObjectRecord> ListAsync(string bucket, string? prefix, CancellationToken cancellationToken);
 

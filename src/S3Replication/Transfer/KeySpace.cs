@@ -4,22 +4,6 @@ using System.Text;
 
 namespace S3Replication.Transfer;
 
-/// <summary>Where a key range ends: before or at a key (compared in S3's order, on this side only: S3 is never told).</summary>
-internal readonly record struct KeyBound(string Key, bool Inclusive)
-{
-    public bool IsPast(string key)
-    {
-        var order = KeyOrder.Instance.Compare(key, Key);
-        return Inclusive ? order > 0 : order >= 0;
-    }
-}
-
-/// <summary>A part of a key range: the keys under <paramref name="Prefix"/>, after <paramref name="After"/>, up to <paramref name="End"/>.</summary>
-internal sealed record KeyRangePart(string Prefix, string? After, KeyBound? End);
-
-/// <summary>How to cut the rest of a range: where the range itself now ends, and the parts after it, in order.</summary>
-internal sealed record KeyRangeCut(KeyBound ContinueTo, IReadOnlyList<KeyRangePart> Parts);
-
 /// <summary>
 /// Where to cut the rest of a key range so its parts can be listed at the same time. S3 lists from any key on
 /// (StartAfter, KeyMarker) and under any prefix, but says nothing about how keys are spread, so the cuts are guessed from
@@ -34,8 +18,9 @@ internal sealed record KeyRangeCut(KeyBound ContinueTo, IReadOnlyList<KeyRangePa
 internal static class KeySpace
 {
     /// <summary>
-    /// Above every key under a prefix that S3 can hold (keys are at most 1,024 bytes; this is 4): the last sibling ends
-    /// at its prefix and this, and the part after it starts there.
+    /// The highest code point: the last sibling's part ends at its prefix and this (inclusive), and the part after it
+    /// starts after that. Keys that go on past it (the sibling's prefix, U+10FFFF, more) sort above it and so fall to
+    /// the part after, which is listed under a prefix they share: every key is still in exactly one part.
     /// </summary>
     private const string Highest = "\U0010FFFF";
 

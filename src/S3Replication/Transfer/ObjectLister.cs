@@ -28,6 +28,9 @@ internal sealed class ObjectLister : IObjectSource
     /// <summary>LIST requests name every version.</summary>
     public bool HasVersions => true;
 
+    /// <summary>A listing tells the bucket as it is now.</summary>
+    public bool IsSnapshot => false;
+
     /// <summary>The latest objects under the prefix, in key order, listed in parallel ranges (<see cref="ParallelListing"/>).</summary>
     public IAsyncEnumerable<S3ObjectRecord> ListAsync(string bucket, string? prefix, CancellationToken cancellationToken) =>
         ParallelListing.ReadAsync(new Pages((range, startAfter, next, token) => ObjectPageAsync(bucket, range, startAfter, (string?)next, token)), prefix, _limits,
@@ -120,6 +123,6 @@ internal sealed class ObjectLister : IObjectSource
 
     private sealed record VersionMarkers(string Key, string VersionId);
 
-    private static string? FirstAlgorithm(System.Collections.Generic.List<string>? algorithms) =>
+    private static string? FirstAlgorithm(List<string>? algorithms) =>
         algorithms is { Count: > 0 } ? algorithms[0] : null;
 }

@@ -8,45 +8,21 @@ using S3Replication.Records;
 
 namespace S3Replication.Transfer;
 
-/// <summary>One page of a listing: its objects in S3's order, and where the next page starts (null at the end).</summary>
-internal sealed record ListingPage(IReadOnlyList<S3ObjectRecord> Items, object? Next);
-
-/// <summary>Reads one page of a bucket listing: the first page after a key, or the page a previous one pointed to.</summary>
-internal interface IListingPages
-{
-    /// <param name="prefix">The keys to list: the listing's prefix, or a longer one every key of the range has.</param>
-    /// <param name="startAfter">For a range's first page: list the keys after this one (all of them where null).</param>
-    /// <param name="next">For later pages: the previous page's <see cref="ListingPage.Next"/>.</param>
-    Task<ListingPage> ReadAsync(string prefix, string? startAfter, object? next, CancellationToken cancellationToken);
-}
-
-/// <summary>How far a listing may spread: pages in flight, objects held ahead of the reader, cuts per split.</summary>
-internal sealed record ListingLimits(int Concurrency, int MaxHeld, int CutsPerSplit)
-{
-    /// <summary>
-    /// 64 pages in flight per bucket (S3 serves 5,500 LISTs a second per prefix; at 0.1 s a page this is 640), at most
-    /// 64,000 objects (about 25 MB) listed ahead of the plan, at most 48 new ranges per cut.
-    /// </summary>
-    public static readonly ListingLimits Default = new(64, 64_000, 48);
-}
-
 /// <summary>
 /// Lists one bucket (or prefix) as ordered key ranges read at the same time, and yields the objects in S3's key order,
 /// exactly as one page-after-page listing would. A range whose page comes back truncated is cut in parts
 /// (<see cref="KeySpace"/>) while there are fewer ranges than twice the pages allowed in flight; ranges nearest the
 /// reader are read first, and no range ahead of the reader is read while <see cref="ListingLimits.MaxHeld"/> objects
-/// wait, so memory is bounded whatever the bucket size. Small listings cost what a sequential one costs: a single
+/// wait (the reader's own range keeps one page ahead of it), so memory is bounded whatever the bucket size. Small listings cost what a sequential one costs: a single
 /// range is only cut at its second truncated page. Returns only when its own requests are done.
 /// </summary>
 internal sealed class ParallelListing
 {
-    private const int PageSize = 1000;
-
     /// <summary>
-    /// A cut part is expected to hold at least a page: a request for a few keys costs as much as one for a thousand, and
-    /// parts of a page each keep the reads near the reader parallel within the objects it may hold.
+    /// How many pages a cut part is expected to hold at least: a request for a few keys costs as much as one for a
+    /// thousand, and parts of one page each keep the reads near the reader parallel within the objects it may hold.
     /// </summary>
-    private const int MinimumRange = 1;
+    private const int MinimumPartPages = 1;
 
     private readonly object _gate = new();
     private readonly IListingPages _pages;
@@ -165,8 +141,8 @@ internal sealed class ParallelListing
             {
                 continue;
             }
-            // The reader's own range is read whenever the reader has nothing of it; all else waits for room.
-            if (_held + (_inFlight + 1L) * PageSize > _limits.MaxHeld && !(isHead && range.Held.Count == 0))
+            // The reader's own range reads one page ahead of it whatever is held; all else waits for room.
+            if (_held + (_inFlight + 1L) * _limits.PageSize > _limits.MaxHeld && !(isHead && range.Held.Count <= 1))
             {
                 break;
             }
@@ -204,9 +180,17 @@ internal sealed class ParallelListing
         {
             range.Reading = false;
             _inFlight--;
-            Take(node, page);
+            try
+            {
+                Take(node, page);
+                Pump();
+            }
+            catch (Exception error)
+            {
+                // A fault of this listing's own (never of S3's answer, which Take only reads): end the listing with it rather than hang its reader.
+                _failure ??= ExceptionDispatchInfo.Capture(error);
+            }
             Forget();
-            Pump();
         }
         Signal();
     }
@@ -246,7 +230,7 @@ internal sealed class ParallelListing
             return;
         }
         var cut = KeySpace.Cut(kept[kept.Count - 1].Key, range.Prefix, range.End, kept[0].Key,
-            Math.Min(_limits.CutsPerSplit, 2 * _limits.Concurrency - open), kept.Count, MinimumRange * kept.Count);
+            Math.Min(_limits.CutsPerSplit, 2 * _limits.Concurrency - open), kept.Count, MinimumPartPages * kept.Count);
         if (cut is null)
         {
             return;

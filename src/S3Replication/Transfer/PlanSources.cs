@@ -58,13 +58,9 @@ internal sealed class RestoreRow : S3ObjectRecord
 
 /// <summary>
 /// What a bucket plan reads each side from: LIST requests, or an S3 Inventory. An inventory is as old as its delivery, so
-/// a run that writes reads the source's object under each key (a HEAD) before deciding, when the source side is one.
+/// a run that writes reads each key again (a HEAD) on a side that is one before deciding.
 /// </summary>
-internal sealed record PlanSides(IObjectSource Backup, IObjectSource Source)
-{
-    /// <summary>The source side is an inventory: what it says of a key is not taken as what the source holds now.</summary>
-    public bool SourceMayBeStale => Source is not ObjectLister;
-}
+internal sealed record PlanSides(IObjectSource Backup, IObjectSource Source);
 
 /// <summary>Where a run's candidates come from: the merge-join of the two buckets' listings, or rows piped in.</summary>
 internal static class PlanSources
@@ -101,29 +97,42 @@ internal static class PlanSources
 
     /// <summary>
     /// The backup listing (filtered; as of a moment, or pinned to versions) merge-joined with the source listing under
-    /// the same prefix and filters, one key at a time in S3's order. With <paramref name="recheckStaleSource"/> (a run that
-    /// writes), every key of a source side read from an inventory is read again from the source when it is decided.
+    /// the same prefix and filters, one key at a time in S3's order. In a run that <paramref name="writes"/>, a side read
+    /// from an inventory is read again under each key when it is decided: the source's object (what was written since is
+    /// seen), and the backup's (the version current now, or the one -AsOf chose), never the inventory's word for them.
     /// </summary>
-    public static IAsyncEnumerable<Candidate> Listings(PlanSides sides, BucketPair pair, Selection selection, SelectionCount? count, bool recheckStaleSource,
+    public static IAsyncEnumerable<Candidate> Listings(PlanSides sides, BucketPair pair, Selection selection, SelectionCount? count, bool writes,
         CancellationToken cancellationToken)
     {
         var plan = SyncPlanner.Join(
             ObjectSelection.ListAsync(sides.Backup, pair.Backup, selection.Prefix, selection.Keys, selection.AsOf, cancellationToken, count, selection.Pinned),
             ObjectSelection.ListAsync(sides.Source, pair.Source, selection.Prefix, selection.Keys, asOf: null, cancellationToken));
-        return recheckStaleSource && sides.SourceMayBeStale ? SourceUnknown(plan) : plan;
+        return writes && (sides.Backup.IsSnapshot || sides.Source.IsSnapshot)
+            ? ReadAgain(plan, sides.Backup.IsSnapshot, keepVersion: selection.AsOf is not null, sides.Source.IsSnapshot)
+            : plan;
     }
 
-    private static async IAsyncEnumerable<Candidate> SourceUnknown(IAsyncEnumerable<Candidate> plan)
+    /// <summary>
+    /// Candidates whose inventory-read sides are to be read again: the source marked unknown (a HEAD), the backup without
+    /// its size and ETag (a HEAD, which pins the version it finds), keeping the version only where -AsOf chose it.
+    /// </summary>
+    private static async IAsyncEnumerable<Candidate> ReadAgain(IAsyncEnumerable<Candidate> plan, bool backup, bool keepVersion, bool source)
     {
         await foreach (var candidate in plan.ConfigureAwait(false))
         {
-            yield return candidate with { SourceKnown = false };
+            yield return candidate with
+            {
+                Backup = backup && candidate.Backup is { } listed
+                    ? new S3ObjectRecord { Bucket = listed.Bucket, Key = listed.Key, VersionId = keepVersion ? listed.VersionId : null, StorageClass = listed.StorageClass }
+                    : candidate.Backup,
+                SourceKnown = candidate.SourceKnown && !source,
+            };
         }
     }
 
     /// <summary>
     /// How many backup objects the selection keeps, read beside a run that copies so its progress has a total early: the
-    /// same listing again (LIST requests in parallel ranges, or the inventory's files).
+    /// same listing again, LIST requests in parallel ranges (an inventory says its count itself, see RestoreRun).
     /// </summary>
     public static async Task<long> CountAsync(PlanSides sides, BucketPair pair, Selection selection, CancellationToken cancellationToken)
     {

@@ -183,16 +183,62 @@ internal sealed class RestoreRun : IDisposable
     /// <summary>
     /// What a bucket plan reads each side from: LIST requests, or the S3 Inventory given for it (a manifest, a folder of
     /// deliveries, or the bucket's inventory configuration id), checked to be the inventory of that bucket. Says how old an
-    /// inventory is (a warning past two days), and that a run that writes reads the source again before each decision.
+    /// inventory is (a warning past two days), and that a run that writes reads each key again before deciding. Refused,
+    /// with nothing changed: -Mirror from a backup inventory (it lacks what was backed up since, and would remove that
+    /// from the source), and an -AsOf after the backup inventory was taken (it cannot tell what was current then).
     /// </summary>
-    public async Task<PlanSides> SidesAsync(string? backupInventory, string? sourceInventory, CancellationToken cancellationToken)
+    public async Task<PlanSides> SidesAsync(string? backupInventory, string? sourceInventory, DateTime? asOf, CancellationToken cancellationToken)
     {
         var pair = Pair ?? throw new InvalidOperationException("The run has not begun.");
-        return new PlanSides(
-            await SideAsync(backupInventory, Backup, pair.Backup, Owners.Backup, "", cancellationToken).ConfigureAwait(false),
-            await SideAsync(sourceInventory, SourceSession, pair.Source, Owners.Source,
-                Settings.Writes ? " Each key's source object is read again (HEAD) before it is decided, so nothing written since is overwritten unseen." : "",
-                cancellationToken).ConfigureAwait(false));
+        if (backupInventory is not null && Settings.Writes && Settings.Policy.Mirror)
+        {
+            throw new S3BackupException(ErrorId.InventoryUnsupported, ErrorCategory.InvalidArgument,
+                $"-Mirror removes from s3://{pair.Source} what the backup does not have, and an inventory of s3://{pair.Backup} lacks what was backed up " +
+                "after it was taken, so -Mirror would remove that: omit -BackupInventory (the backup bucket is then listed). Nothing was changed.", backupInventory);
+        }
+        var readAgain = Settings.Writes ? " Each key is read again (HEAD) on that side before it is decided, so a restore acts on what is there now." : "";
+        var backup = await SideAsync(backupInventory, Backup, pair.Backup, Owners.Backup, readAgain, cancellationToken).ConfigureAwait(false);
+        if (backup is InventoryListing inventory && asOf?.ToUniversalTime() > inventory.CreatedUtc)
+        {
+            throw new S3BackupException(ErrorId.InventoryUnsupported, ErrorCategory.InvalidArgument,
+                $"-AsOf {PointInTime.Describe(asOf.Value)} is after the inventory of s3://{pair.Backup} was taken ({inventory.DescribeAge()}), which cannot tell " +
+                "what was current then: give an -AsOf before it, or omit -BackupInventory (the backup bucket's versions are then listed). Nothing was changed.",
+                backupInventory);
+        }
+        return new PlanSides(backup, await SideAsync(sourceInventory, SourceSession, pair.Source, Owners.Source, readAgain, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// The backup selection's count as the progress total, beside the run (under its pacing): an inventory's own count once
+    /// its files are sorted, where the selection keeps all it lists; else the same listing once more. A count that fails
+    /// only leaves the total unknown (noted); one stopped because the run ended says nothing.
+    /// </summary>
+    public async Task CountAheadAsync(PlanSides sides, Selection selection, CancellationToken cancellationToken)
+    {
+        if (sides.Backup is InventoryListing inventory)
+        {
+            if (selection.Keys.IsEmpty && selection.AsOf is null)
+            {
+                inventory.Sorted += Runner.Tally.Foresee;
+            }
+            return;
+        }
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Runner.Token);
+        try
+        {
+            using (Runner.Pace())
+            {
+                Runner.Tally.Foresee(await Task.Run(() => PlanSources.CountAsync(sides, Pair!, selection, stop.Token), stop.Token).ConfigureAwait(false));
+            }
+        }
+        catch (Exception error) when (!stop.IsCancellationRequested)
+        {
+            _report.Note($"The total was not counted ahead (progress shows it once the plan is complete): {error.Message}");
+        }
+        catch (Exception) when (stop.IsCancellationRequested)
+        {
+            // The run ended (or was stopped) before the count did: nothing to say.
+        }
     }
 
     private static readonly TimeSpan StaleInventory = TimeSpan.FromDays(2);

@@ -20,9 +20,15 @@ public class PlanTotalTests
     {
         private readonly List<S3ObjectRecord> _versions;
 
-        public MemorySource(IEnumerable<S3ObjectRecord> versions) => _versions = versions.OrderBy(version => version.Key, KeyOrder.Instance).ToList();
+        public MemorySource(IEnumerable<S3ObjectRecord> versions, bool snapshot = false)
+        {
+            _versions = versions.OrderBy(version => version.Key, KeyOrder.Instance).ToList();
+            IsSnapshot = snapshot;
+        }
 
         public bool HasVersions => true;
+
+        public bool IsSnapshot { get; }
 
         public IAsyncEnumerable<S3ObjectRecord> ListAsync(string bucket, string? prefix, CancellationToken cancellationToken) =>
             Yield(_versions.Where(version => version.IsLatest && !version.IsDeleteMarker && version.Key.StartsWith(prefix ?? "", StringComparison.Ordinal)));
@@ -68,12 +74,45 @@ public class PlanTotalTests
         var counted = await PlanSources.CountAsync(sides, pair, selection, CancellationToken.None);
 
         var planned = 0;
-        await foreach (var candidate in PlanSources.Listings(sides, pair, selection, null, recheckStaleSource: true, CancellationToken.None))
+        await foreach (var candidate in PlanSources.Listings(sides, pair, selection, null, writes: true, CancellationToken.None))
         {
             planned += candidate.Backup is null ? 0 : 1;
         }
         Assert.Equal(planned, counted);
         Assert.True(counted > 0);
+    }
+
+    [Theory]
+    [InlineData(false, false, false)]
+    [InlineData(true, true, false)]
+    [InlineData(true, false, true)]
+    [InlineData(true, true, true)]
+    [InlineData(false, true, true)]
+    public async Task A_run_that_writes_reads_again_what_an_inventory_said(bool writes, bool backupSnapshot, bool sourceSnapshot)
+    {
+        var source = Backup.Where(version => version.IsLatest && !version.IsDeleteMarker).Select(version => new S3ObjectRecord
+        {
+            Bucket = "source", Key = version.Key, VersionId = "s", IsLatest = true, Size = 1, ETag = "\"e\"", LastModified = version.LastModified,
+        });
+        var sides = new PlanSides(new MemorySource(Backup, backupSnapshot), new MemorySource(source, sourceSnapshot));
+        foreach (var asOf in new DateTime?[] { null, Now.AddHours(-24) })
+        {
+            var selection = new Selection(null, KeyFilter.All, asOf) { Pinned = true };
+            await foreach (var candidate in PlanSources.Listings(sides, new BucketPair("backup", "source"), selection, null, writes, CancellationToken.None))
+            {
+                // The source is read again (a HEAD) where it is an inventory and the run writes; a compare takes its word.
+                Assert.Equal(!(writes && sourceSnapshot), candidate.SourceKnown);
+                if (candidate.Backup is { } backup)
+                {
+                    var readAgain = writes && backupSnapshot;
+                    // The backup too: no size or ETag to decide on (a HEAD reads them and pins the version it finds), the version
+                    // kept only where -AsOf chose it from the history.
+                    Assert.Equal(readAgain, string.IsNullOrEmpty(backup.ETag));
+                    Assert.Equal(!readAgain || asOf is not null, backup.VersionId is not null);
+                    Assert.Equal(readAgain ? Need.BackupHead : Need.None, RestoreDecider.Decide(candidate with { SourceKnown = true }, new DecisionPolicy(CompareMode.Auto)).Need);
+                }
+            }
+        }
     }
 
     [Fact]

@@ -212,10 +212,10 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
             };
             BackupSelection.Watch(selection.Keys);
             using var counting = CountsAhead && _run.Settings.Commit ? new CancellationTokenSource() : null;
-            var count = counting is null ? Task.CompletedTask : CountAheadAsync(_run, selection, counting.Token);
+            var count = counting is null ? Task.CompletedTask : _run.CountAheadAsync(Sides!, selection, counting.Token);
             try
             {
-                await _run.RunAsync(PlanSources.Listings(Sides!, _run.Pair!, selection, BackupSelection, recheckStaleSource: true, _run.Runner.Token), SinkFor(_run))
+                await _run.RunAsync(PlanSources.Listings(Sides!, _run.Pair!, selection, BackupSelection, _run.Settings.Writes, _run.Runner.Token), SinkFor(_run))
                     .ConfigureAwait(false);
             }
             finally
@@ -258,7 +258,7 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
         await run.BeginAsync(pair, cancellationToken).ConfigureAwait(false);
         if (ParameterSetName == BucketsSet)
         {
-            Sides = await run.SidesAsync(BackupInventory, SourceInventory, cancellationToken).ConfigureAwait(false);
+            Sides = await run.SidesAsync(BackupInventory, SourceInventory, AsOf, cancellationToken).ConfigureAwait(false);
         }
         run.Confirm(await ConfirmAsync(run).ConfigureAwait(false));
         _run = run;
@@ -271,23 +271,6 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
                 return;
             }
             StartPipedRun();
-        }
-    }
-
-    /// <summary>The backup selection counted beside the run (under its pacing) as the progress total; a failed count only leaves the total unknown.</summary>
-    private async Task CountAheadAsync(RestoreRun run, Selection selection, CancellationToken cancellationToken)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, run.Runner.Token);
-        try
-        {
-            using (run.Runner.Pace())
-            {
-                run.Runner.Tally.Foresee(await Task.Run(() => PlanSources.CountAsync(Sides!, run.Pair!, selection, stop.Token), stop.Token).ConfigureAwait(false));
-            }
-        }
-        catch (Exception error) when (error is OperationCanceledException or S3BackupException)
-        {
-            ((IRunReport)this).Note($"The total was not counted ahead: {error.Message}");
         }
     }
 

@@ -120,7 +120,7 @@ public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
         var keys = new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase));
         using (run.Runner.Pace())
         {
-            await foreach (var candidate in PlanSources.Listings(Sides!, run.Pair!, new Selection(Prefix, keys, AsOf), null, recheckStaleSource: false, run.Runner.Token)
+            await foreach (var candidate in PlanSources.Listings(Sides!, run.Pair!, new Selection(Prefix, keys, AsOf), null, writes: false, run.Runner.Token)
                 .ConfigureAwait(false))
             {
                 preflight.Observe(new Decided(candidate, RestoreDecider.Decide(candidate, keysOnly)));

@@ -59,6 +59,15 @@ internal sealed class InventoryListing : IObjectSource
     /// <summary>An inventory of all versions (its schema has VersionId), which <see cref="ListVersionsAsync(string?, CancellationToken)"/> needs.</summary>
     public bool HasVersions => Manifest.HasVersions;
 
+    /// <summary>An inventory tells the bucket as it was when it was taken (<see cref="CreatedUtc"/>).</summary>
+    public bool IsSnapshot => true;
+
+    /// <summary>
+    /// Raised once an enumeration's files are read and sorted, before its first record, with how many records it yields:
+    /// a run's progress total from the start.
+    /// </summary>
+    public event Action<long>? Sorted;
+
     private long _count = -1;
 
     /// <summary>
@@ -174,6 +183,7 @@ internal sealed class InventoryListing : IObjectSource
         var sorted = sorter.Sorted(cancellationToken);
         SpilledRuns = sorter.SpilledRuns;
         Interlocked.Exchange(ref _count, sorter.Count);
+        Sorted?.Invoke(sorter.Count);
         S3ObjectRecord? previous = null;
         foreach (var record in sorted)
         {

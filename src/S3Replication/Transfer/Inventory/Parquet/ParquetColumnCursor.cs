@@ -322,13 +322,24 @@ internal sealed class ParquetColumnCursor : IDisposable
             _end = end;
         }
 
+        private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
         public string Text()
         {
             Require(4);
             var length = BitConverter.ToInt32(_data, _position);
             _position += 4;
             Require(length);
-            var text = Encoding.UTF8.GetString(_data, _position, length);
+            string text;
+            try
+            {
+                // Strictly, as the CSV reader does: a key with invalid bytes would otherwise become another key (U+FFFD).
+                text = StrictUtf8.GetString(_data, _position, length);
+            }
+            catch (DecoderFallbackException invalid)
+            {
+                throw new InvalidDataException("a text value is not UTF-8", invalid);
+            }
             _position += length;
             return text;
         }
