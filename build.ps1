@@ -15,7 +15,9 @@
            and Save-PSResource install from a folder repository.
     Bench  builds and measures the module against its peers on a fresh local server; writes bench/RESULTS.md.
            -Runs and -ObjectCount override the bench's defaults (3 runs, 2,000 objects); -Only Restore measures the
-           module's own restore and no-op re-sync alone, a quick check whose RESULTS.md is not one to keep.
+           module's own restore and no-op re-sync alone, a quick check whose RESULTS.md is not one to keep; -Only Planning
+           measures the "Planning at scale" section alone (2 x 500,000 keys on the listing stand-in, peers, S3 Inventory
+           files) and replaces just that section of bench/RESULTS.md.
            -Baseline <git revision> also builds the module at that revision (with that revision's own build.ps1) into
            out/bench-baseline/S3Replication and measures its in-session restore in the same runs, alternately with this one.
     Profile builds and profiles the client CPU of a 20,000-object in-session restore (perf, the runtime's perf map);
@@ -42,8 +44,9 @@ param(
     # With Bench or Profile: objects in the restore scenarios; without it, the script's own default.
     [int] $ObjectCount,
 
-    # With Bench: Restore measures only the module's own restore and no-op re-sync (no peers, ceiling, throttling, ...).
-    [ValidateSet('Restore')]
+    # With Bench: Restore measures only the module's own restore and no-op re-sync (no peers, ceiling, throttling, ...);
+    # Planning only the planning-at-scale section.
+    [ValidateSet('Restore', 'Planning')]
     [string] $Only,
 
     # With Bench or Profile: a git revision (e.g. 0f2bcbc) whose module is measured beside this one, in the same runs.

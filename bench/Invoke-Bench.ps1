@@ -5,6 +5,9 @@
     bucket; writes bench/RESULTS.md. Run by: dotnet pwsh ./build.ps1 Bench
     -Only Restore measures the module's own restore and no-op re-sync alone (no import timing, raw ceiling, peers,
     same-size change, throttling, 1 GiB object or planning): a quick check on this shared machine, not a RESULTS.md to keep.
+    -Only Planning measures the "Planning at scale" section alone (bench/PlanningBench.psm1: a compare of 2 x 500,000 keys
+    on the listing stand-in at 100 ms a request, ours against aws s3 sync --dryrun and rclone check, and from S3 Inventory
+    files) and replaces that section of -ResultsPath, leaving the rest of the file as it was.
     -BaselineModulePath (another build of the module, e.g. an earlier revision from build.ps1 Bench -Baseline <rev>) adds
     that build's in-session restore and no-op re-sync, measured in the same runs as ours, alternately: baseline, ours.
 #>
@@ -15,7 +18,11 @@ param(
     # At least 50: the same-size change overwrites objects 1-50, and the warm-up restores objects 1-9.
     [ValidateRange(50, 1000000)] [int] $ObjectCount = 2000,
     [int] $ThrottleRate = 200,
-    [ValidateSet('Restore')] [string] $Only,
+    [ValidateSet('Restore', 'Planning')] [string] $Only,
+    # The planning section: keys per bucket, the stand-in's latency per request, and how long a peer may take.
+    [ValidateRange(1000, 5000000)] [int] $PlanningKeys = 500000,
+    [ValidateRange(0, 10000)] [double] $PlanningLatencyMs = 100,
+    [ValidateRange(10, 7200)] [int] $PeerTimeoutSeconds = 900,
     # A published module folder of another build, measured beside ours; each run of either is its own pwsh, since a
     # binary module cannot be unloaded and two versions of it in one process would conflict.
     [string] $BaselineModulePath,
@@ -31,6 +38,7 @@ $Root = Join-Path $PSScriptRoot '..'
 Set-Location $Root
 Import-Module (Join-Path $Root 'tests/s3server/LocalS3.psm1')
 Import-Module (Join-Path $PSScriptRoot 'BenchFixture.psm1')
+Import-Module (Join-Path $PSScriptRoot 'PlanningBench.psm1')
 $manifest = Join-Path $ModulePath 'S3Replication.psd1'
 $baselineManifest = $null
 if ($BaselineModulePath) {
@@ -102,8 +110,31 @@ function Add-Row([string] $Scenario, [string] $Tool, [double[]] $Milliseconds, [
 }
 function Get-Median([string] $Scenario, [string] $Tool) { ($results | Where-Object { $_.Scenario -eq $Scenario -and $_.Tool -eq $Tool }).MedianMs }
 
-# With -Only, the peers are neither installed nor run.
+# The file at $Path with its "## Planning at scale" section (up to the next "## " heading) replaced by $Section, or
+# $Section appended where it has none: a -Only Planning run leaves the other sections as the last full run wrote them.
+function Merge-ResultsSection([string] $Path, [string[]] $Section) {
+    $existing = if (Test-Path $Path) { @(Get-Content $Path) } else { @('# Benchmark results', '') }
+    $start = [Array]::FindIndex([string[]]$existing, [Predicate[string]] { param($line) $line -eq '## Planning at scale' })
+    if ($start -lt 0) { $merged = $existing + @('') + $Section }
+    else {
+        $end = $start + 1
+        while ($end -lt $existing.Count -and -not ($existing[$end] -like '## *')) { $end++ }
+        $merged = @($existing | Select-Object -First $start) + $Section + $(if ($end -lt $existing.Count) { @('') + $existing[$end..($existing.Count - 1)] })
+    }
+    $merged | Set-Content $Path
+}
+
+# With -Only, the peers are neither installed nor run (but for -Only Planning, whose peers are aws and rclone).
 $aws = $null; $rclone = $null
+if ($Only -eq 'Planning') {
+    $aws = Install-Peer awscli /usr/bin/aws
+    $rclone = Install-Peer rclone /usr/bin/rclone
+    $section = Invoke-PlanningBench -ModulePath $ModulePath -Runs $Runs -Keys $PlanningKeys -LatencyMs $PlanningLatencyMs -PeerTimeoutSeconds $PeerTimeoutSeconds -Aws $aws -Rclone $rclone
+    Merge-ResultsSection $ResultsPath $section
+    $section | Out-Host
+    Write-Host "The planning section written to $ResultsPath"
+    return
+}
 if ($full) {
     $aws = Install-Peer awscli /usr/bin/aws
     $rclone = Install-Peer rclone /usr/bin/rclone
@@ -385,6 +416,9 @@ if ($full) {
     Write-Step 'Planning a 1,000,000-key compare from a synthetic listing'
     $plan = dotnet $helper plan-memory 1000000
     $planFields = @{}; foreach ($pair in $plan -split ' ') { $name, $value = $pair -split '='; $planFields[$name] = $value }
+
+    # --- Planning at scale (issue 23): the listing stand-in, peers, S3 Inventory files ---------------------------------
+    $planningSection = Invoke-PlanningBench -ModulePath $ModulePath -Runs $Runs -Keys $PlanningKeys -LatencyMs $PlanningLatencyMs -PeerTimeoutSeconds $PeerTimeoutSeconds -Aws $aws -Rclone $rclone
 }
 
 # --- Report ----------------------------------------------------------------------------------------------------------
@@ -444,7 +478,7 @@ $lines = @(
         "- No-op re-sync in session: **$(Ratio (Get-Median $noopScenario 'aws s3 sync (defaults)') (Get-Median $noopScenario 'S3Replication, in session'))×** faster than ``aws s3 sync`` (target ≥ 3); rclone --checksum $(Get-Median $noopScenario 'rclone sync --checksum') ms vs ours $(Get-Median $noopScenario 'S3Replication, in session') ms."
         "- 50 objects changed in the destination with the same size, then restored: " + (($fixed.GetEnumerator() | ForEach-Object { "$($_.Key) put back $($_.Value) of 50" }) -join '; ') + '.'
         "- 1 GiB object: ours $(Get-Median 'restore one 1 GiB object, server-side' 'S3Replication, in session (one CopyObject below the 5 GiB threshold)') ms; aws $(Get-Median 'restore one 1 GiB object, server-side' 'aws s3 sync (defaults: multipart copy above 8 MiB)') ms; rclone $(Get-Median 'restore one 1 GiB object, server-side' 'rclone sync (defaults)') ms."
-        "- Planning a compare of $($planFields['keys']) keys (synthetic listings, in process): $($planFields['seconds']) s, peak managed-heap growth **$($planFields['peakManagedGrowthMB']) MB**, peak working-set growth $($planFields['peakWorkingSetGrowthMB']) MB (target < 100 MB)."
+        "- Planning a compare of $($planFields['keys']) keys (synthetic listings, in process): $($planFields['seconds']) s, peak managed-heap growth **$($planFields['peakManagedGrowthMB']) MB**, peak working-set growth $($planFields['peakWorkingSetGrowthMB']) MB (target < 100 MB). The whole compare against listings at 100 ms a page and from S3 Inventory files, with peers: [Planning at scale](#planning-at-scale)."
         "- Import-Module overhead above the bare pwsh baseline (medians): **$importOverhead ms** (target < 300 ms)."
     }
     "- Client CPU per object, in session: **$('{0:N2}' -f $oursCpu) ms** (the issue's target: no more than 0.70 ms, its author's figure for the code before the restore service, measured on another day$(if ($full) { "; the raw loop: $('{0:N2}' -f (Get-MedianOf $cpu['raw ceiling, 64 in flight (copy loop only)'].Client)) ms" }))."
@@ -471,6 +505,8 @@ $lines = @(
         '| tool | run | ms | × ideal | requests | refused | restored |'
         '|---|---:|---:|---:|---:|---:|---:|'
         ($throttledRows | ForEach-Object { "| $($_.Tool) | $($_.Run) | $([Math]::Round($_.Ms)) | $(Ratio $_.Ms $idealMs) | $($_.Requests) | $($_.Refused) ($('{0:P1}' -f ($_.Refused / [Math]::Max(1, $_.Requests)))) | $($_.Restored) of $ObjectCount |" })
+        ''
+        $planningSection
     }
 )
 $lines | Set-Content $ResultsPath
