@@ -287,8 +287,17 @@ function Invoke-PlanningBench {
                 $run = Invoke-RclonePeer $Rclone $folder $PeerTimeoutSeconds $StandIn $Expected $peer.Options
                 $tool = "$($peer.Name) (rclone $rcloneVersion)"
             }
-            & $addRow $Scenario $Shape $Ideal $SeqPages $tool @($run.Seconds) $run.Pages $run.CpuSeconds $run.PeakRssMB $null `
-                $(if ($run.TimedOut) { "did not finish in $PeerTimeoutSeconds s" } else { $run.Check.Text }) $run.Check.Exact $run.TimedOut
+            $findings = $run.Check.Text
+            if ($run.TimedOut) {
+                # How far it got, and at that rate how long the whole would take: rclone's folder walk needs the pages its
+                # 64-checker run read (the same walk), a sequential lister those of both sides.
+                $walk = $rows | Where-Object { $_.Scenario -eq $Scenario -and $_.Tool -like 'rclone check --checkers 64*' -and -not $_.TimedOut } | Select-Object -First 1
+                $folderWalk = $peer.Kind -eq 'rclone' -and $peer.Options -notcontains '--fast-list'
+                $needed, $by = if ($folderWalk -and $walk) { $walk.Pages, 'rclone check --checkers 64 read' } elseif ($folderWalk) { 0, '' } else { (2 * $SeqPages), 'both sides hold' }
+                $findings = "did not finish in $PeerTimeoutSeconds s: $('{0:N0}' -f $run.Pages) LIST pages" +
+                    $(if ($needed -and $run.Pages -and $needed -gt $run.Pages) { " of the $('{0:N0}' -f $needed) $by, so about $('{0:N0}' -f ($run.Seconds * $needed / $run.Pages)) s at that rate" })
+            }
+            & $addRow $Scenario $Shape $Ideal $SeqPages $tool @($run.Seconds) $run.Pages $run.CpuSeconds $run.PeakRssMB $null $findings $run.Check.Exact $run.TimedOut
             if ($run.TimedOut) { $peer }
         }
     }
@@ -399,7 +408,9 @@ function Invoke-PlanningBench {
                 $null = & $measurePeers $at.StandIn $at.Expected $at.Scenario $at.Shape $at.Ideal $at.SeqPages $unfinished
             }
             finally { Stop-StandIn $at.StandIn }
-            $notes.Add("$(($unfinished | ForEach-Object Name) -join ', ') did not finish 2 × $('{0:N0}' -f $Keys) keys in $PeerTimeoutSeconds s, so it was also run on 2 × $('{0:N0}' -f $SmallKeys) keys (hierarchy), beside one run of ours.")
+            $small = @($rows | Where-Object { $_.Scenario -eq $at.Scenario -and $_.Tool -notlike 'S3Replication*' })
+            $notes.Add("$(($unfinished | ForEach-Object Name) -join ', ') did not finish 2 × $('{0:N0}' -f $Keys) keys in $PeerTimeoutSeconds s, so it was also run on 2 × $('{0:N0}' -f $SmallKeys) keys (hierarchy), beside one run of ours" +
+                $(if ($small | Where-Object TimedOut) { ", and did not finish that either: a folder walk's pages grow with the folders (a folder per instrument, level and day here), not with the keys" }) + '.')
         }
     }
     finally { $env:AWS_CONFIG_FILE = $savedConfig; $env:AWS_SHARED_CREDENTIALS_FILE = $savedCredentials }
@@ -458,6 +469,11 @@ function Invoke-PlanningBench {
         ''
         "- Compare of 2 × $('{0:N0}' -f $Keys) keys at $LatencyMs ms a request (hierarchy): ours **$('{0:N1}' -f $oursSeconds) s** = **$('{0:N2}' -f $ratio)×** the sequential ideal of $($oursRow.Ideal) s (target ≤ 0.25: $(Format-Verdict ($ratio -le 0.25)))."
         "- Against rclone's best setting here ($rcloneBestText): ours **$rcloneFactor×** faster (target: faster: $(Format-Verdict $fasterThanRclone))."
+        $(foreach ($row in @($rows | Where-Object { $_.Scenario -like '*no latency' } | Select-Object -First 1)) {
+            "- Where the time goes: with the stand-in answering at once the same compare takes $('{0:N1}' -f (Get-MedianValue $row.Seconds)) s ($('{0:N1}' -f $row.Cpu) s of CPU on $([Environment]::ProcessorCount) cores, the stand-in's own beside it), against $('{0:N1}' -f $oursSeconds) s at $LatencyMs ms a request: " +
+                $(if ($oursSeconds -le 1.25 * (Get-MedianValue $row.Seconds)) { "the listing's round trips are almost all hidden, and the compare is bound by the client's CPU (about $('{0:N0}' -f $oursRow.Pages) LIST pages parsed where $('{0:N0}' -f (2 * $oursRow.SeqPages)) full ones would hold the keys, the merge and the decisions)." }
+                  else { "about $('{0:N1}' -f ($oursSeconds - (Get-MedianValue $row.Seconds))) s of it is spent waiting on round trips." })
+        })
         "- Memory growth during the compare (peak resident set above the working set just before it, median of $Runs): **$('{0:N0}' -f $oursRow.Growth) MB** (target < 300 MB: $(Format-Verdict ($oursRow.Growth -lt 300))); peak managed-heap growth $('{0:N0}' -f (Get-MedianValue $oursListing.PeakManagedGrowthMB)) MB."
         "- Exact differences: $(if ($oursRow.Exact) { "**every run exact** (the three key sets and the Equal count match the stand-in's; $(($oursListing | Select-Object -First 1).Reasons); $heads HEADs for the same-size changes)" } else { "**NOT exact**: $($oursRow.Findings)" }) (target: exact: $(Format-Verdict $oursRow.Exact))."
         if ($mixedRow) {
