@@ -68,14 +68,6 @@ internal sealed class InventoryListing : IObjectSource
     /// </summary>
     public event Action<long>? Sorted;
 
-    private long _count = -1;
-
-    /// <summary>
-    /// How many records the enumeration under way yields, known once its files are read and sorted (before the first
-    /// record); null before. Safe to read from another thread (a progress display).
-    /// </summary>
-    public long? Count => Interlocked.Read(ref _count) is var count && count >= 0 ? count : null;
-
     /// <summary>How many sorted runs the last enumeration wrote to disk (0 when everything fitted in one run).</summary>
     public int SpilledRuns { get; private set; }
 
@@ -146,7 +138,6 @@ internal sealed class InventoryListing : IObjectSource
 
     private async IAsyncEnumerable<S3ObjectRecord> SortedAsync(string? prefix, bool versions, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        Interlocked.Exchange(ref _count, -1);
         SpilledRuns = 0;
         var order = versions ? InventoryOrder.Versions : InventoryOrder.Keys;
         using var folder = new TemporaryFolder(_temporaryRoot);
@@ -182,7 +173,6 @@ internal sealed class InventoryListing : IObjectSource
         cancellationToken.ThrowIfCancellationRequested();
         var sorted = sorter.Sorted(cancellationToken);
         SpilledRuns = sorter.SpilledRuns;
-        Interlocked.Exchange(ref _count, sorter.Count);
         Sorted?.Invoke(sorter.Count);
         S3ObjectRecord? previous = null;
         foreach (var record in sorted)
