@@ -186,6 +186,8 @@ Describe 'Objects another identity writes into the bucket' {
 
 Describe 'A profile that lacks one permission for every object' {
     BeforeAll {
+        # -ErrorVariable holds error records, and for a terminating error the exception itself.
+        function Get-ErrorMessage($Errors) { foreach ($shownError in $Errors) { $shownError.Exception.Message ?? $shownError.Message } }
         $denySource = New-TestName 'deny-source'
         $denyBackup = New-TestName 'deny-backup'
         New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $denySource
@@ -194,14 +196,20 @@ Describe 'A profile that lacks one permission for every object' {
         $denyKeys | Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $denyBackup -Content ('x' * 14336)
     }
 
-    It 'restoring without s3:PutObject: stops after the first denials with one error that names the write, keeping size and reason' {
+    It 'restoring without s3:PutObject (<Entrance>): stops after the first denials with one error that names the write, keeping size and reason' -ForEach @(
+        @{ Entrance = 'bucket names' }, @{ Entrance = 'piped objects' }
+    ) {
         $results = [Collections.Generic.List[object]]::new()
         $stop = $null
+        $shown = $null
         try {
-            Sync-S3BackupToSource -BackupBucket $denyBackup -SourceBucket $denySource -ProfileName readonly -MaxConcurrency 2 -ErrorAction SilentlyContinue |
-                ForEach-Object { $results.Add($_) }
+            $restore = @{ SourceBucket = $denySource; ProfileName = 'readonly'; MaxConcurrency = 2; ErrorAction = 'SilentlyContinue'; ErrorVariable = 'shown' }
+            if ($Entrance -eq 'bucket names') { Sync-S3BackupToSource -BackupBucket $denyBackup @restore | ForEach-Object { $results.Add($_) } }
+            else { Get-S3BackupObject -Bucket $denyBackup -ProfileName admin | Sync-S3BackupToSource @restore | ForEach-Object { $results.Add($_) } }
         }
         catch { $stop = $_ }
+        # The one error, not one per object before it: the objects' own refusals are in the Failed rows.
+        Get-ErrorMessage $shown | Where-Object { $_ -notmatch '^Stopped: ' } | Should -BeNullOrEmpty
         $stop.FullyQualifiedErrorId | Should -BeLike 'AccessDenied,*'
         $stop.Exception.Message | Should -Match "^Stopped: the first 5 objects .* needs s3:PutObject.* on arn:aws:s3:::$denySource/\*,"
         $stop.Exception.Message | Should -Not -Match 's3:GetObject'
@@ -220,10 +228,11 @@ Describe 'A profile that lacks one permission for every object' {
         $results = [Collections.Generic.List[object]]::new()
         $stop = $null
         try {
-            Save-S3BackupObject -Bucket $denyBackup -Destination (Join-Path $TestDrive 'denied') -ProfileName listonly -MaxConcurrency 2 -ErrorAction SilentlyContinue |
+            Save-S3BackupObject -Bucket $denyBackup -Destination (Join-Path $TestDrive 'denied') -ProfileName listonly -MaxConcurrency 2 -ErrorAction SilentlyContinue -ErrorVariable shown |
                 ForEach-Object { $results.Add($_) }
         }
         catch { $stop = $_ }
+        Get-ErrorMessage $shown | Where-Object { $_ -notmatch '^Stopped: ' } | Should -BeNullOrEmpty
         $stop.FullyQualifiedErrorId | Should -BeLike 'AccessDenied,*'
         $stop.Exception.Message | Should -Match "^Stopped: .* needs s3:GetObject on arn:aws:s3:::$denyBackup/\*,"
         @($results | Where-Object Action -EQ Failed).Count | Should -BeLessThan 12

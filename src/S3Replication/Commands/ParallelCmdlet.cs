@@ -1,4 +1,7 @@
+using System.Collections.Generic;
 using System.Management.Automation;
+using System.Threading.Tasks;
+using S3Replication.Core;
 
 namespace S3Replication.Commands;
 
@@ -12,4 +15,13 @@ public abstract class ParallelCmdlet : S3BackupCmdlet
     [Parameter]
     [ValidateRange(1, 512)]
     public int MaxConcurrency { get; set; } = 128;
+
+    /// <summary>Writes the per-object errors a run lets through (<see cref="Transfer.ItemRunner.ErrorsToShow"/>), in order.</summary>
+    private protected async Task WriteErrorsAsync(IReadOnlyList<S3BackupException> failures)
+    {
+        foreach (var failure in failures)
+        {
+            await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
+        }
+    }
 }

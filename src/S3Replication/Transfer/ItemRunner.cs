@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
@@ -151,6 +152,15 @@ internal sealed class ItemRunner : IDisposable
             _denials.Observe(failure);
         }
     }
+
+    /// <summary>
+    /// The per-object errors to write for one recorded outcome (its failure, or null): the first refusals are held until it is
+    /// clear whether the run stops for them (<see cref="RepeatedDenial.ErrorsToShow"/>).
+    /// </summary>
+    public IReadOnlyList<S3BackupException> ErrorsToShow(S3BackupException? failure) => _denials.ErrorsToShow(failure);
+
+    /// <summary>Once the run has ended: the refusals still held (too few items to settle whether the run should stop).</summary>
+    public IReadOnlyList<S3BackupException> HeldErrors() => _denials.HeldAtEnd();
 
     /// <summary>Waits until no item of the run is running; rethrows an item's unexpected failure.</summary>
     public async Task CompleteAsync()

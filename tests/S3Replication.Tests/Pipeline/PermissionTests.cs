@@ -124,6 +124,79 @@ public class PermissionTests
         }
         Assert.Null(watch.StopError);
     }
+
+    [Fact]
+    public void The_errors_of_the_first_refusals_are_dropped_when_the_run_stops_for_them_and_later_refusals_are_not_shown()
+    {
+        var watch = new RepeatedDenial();
+        for (var index = 0; index < RepeatedDenial.Threshold; index++)
+        {
+            var refusal = Denied("s3:PutObject", $"k{index}");
+            watch.Observe(refusal);
+            Assert.Empty(watch.ErrorsToShow(refusal));
+        }
+        Assert.NotNull(watch.StopError);
+        // Transfers that were in flight at the stop: the same refusal is not shown, anything else is.
+        var inFlight = Denied("s3:PutObject", "in-flight");
+        watch.Observe(inFlight);
+        Assert.Empty(watch.ErrorsToShow(inFlight));
+        var other = Denied("s3:PutObjectTagging", "tagged");
+        watch.Observe(other);
+        Assert.Same(other, Assert.Single(watch.ErrorsToShow(other)));
+        Assert.Empty(watch.HeldAtEnd());
+    }
+
+    [Theory]
+    [InlineData("success", 2)]
+    [InlineData("other permission", 3)]
+    public void The_held_errors_are_shown_in_order_once_the_run_goes_on(string interruption, int expected)
+    {
+        var watch = new RepeatedDenial();
+        var first = Denied("s3:PutObject", "a");
+        var second = Denied("s3:PutObject", "b");
+        foreach (var refusal in new[] { first, second })
+        {
+            watch.Observe(refusal);
+            Assert.Empty(watch.ErrorsToShow(refusal));
+        }
+        var next = interruption == "success" ? null : Denied("s3:GetObject", "c");
+        watch.Observe(next);
+        var shown = watch.ErrorsToShow(next);
+        Assert.Equal(expected, shown.Count);
+        Assert.Same(first, shown[0]);
+        Assert.Same(second, shown[1]);
+        var later = Denied("s3:PutObject", "d");
+        watch.Observe(later);
+        Assert.Same(later, Assert.Single(watch.ErrorsToShow(later)));
+        Assert.Empty(watch.HeldAtEnd());
+    }
+
+    [Fact]
+    public void A_run_that_ends_with_fewer_refusals_than_the_threshold_shows_them_at_the_end()
+    {
+        var watch = new RepeatedDenial();
+        var refusals = new[] { Denied("s3:PutObject", "a"), Denied("s3:PutObject", "b") };
+        foreach (var refusal in refusals)
+        {
+            watch.Observe(refusal);
+            Assert.Empty(watch.ErrorsToShow(refusal));
+        }
+        Assert.Equal(refusals, watch.HeldAtEnd());
+        Assert.Empty(watch.HeldAtEnd());
+    }
+
+    [Fact]
+    public void A_failure_that_is_not_the_watched_refusal_is_shown_at_once_while_refusals_are_held()
+    {
+        var watch = new RepeatedDenial();
+        var refusal = Denied("s3:PutObject", "a");
+        watch.Observe(refusal);
+        Assert.Empty(watch.ErrorsToShow(refusal));
+        // An error the watch never observed (a listing's, say) does not settle it and is not held.
+        var unrelated = new S3BackupException(ErrorId.AwsRequestFailed, System.Management.Automation.ErrorCategory.ConnectionError, "reset", null);
+        Assert.Same(unrelated, Assert.Single(watch.ErrorsToShow(unrelated)));
+        Assert.Equal(new[] { refusal }, watch.HeldAtEnd());
+    }
 }
 
 /// <summary>A request and the permission it needs, shown by name in the test list.</summary>

@@ -118,7 +118,7 @@ public abstract class FileTransferCmdlet : ParallelCmdlet
     private protected async Task FailAsync(TransferResult result, S3BackupException failure)
     {
         _runner!.Record(ItemOutcome.Failed, 0, failure);
-        await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
+        await WriteErrorsAsync(_runner.ErrorsToShow(failure)).ConfigureAwait(false);
         result.Action = "Failed";
         result.Error = failure.Message;
         await WriteResultAsync(result).ConfigureAwait(false);
@@ -132,6 +132,7 @@ public abstract class FileTransferCmdlet : ParallelCmdlet
         }
         AllPlanned();
         await _runner.CompleteAsync().ConfigureAwait(false);
+        await WriteErrorsAsync(_runner.HeldErrors()).ConfigureAwait(false);
         await ThrowIfStoppedAsync().ConfigureAwait(false);
         await WriteProgressAsync(_progress!.Completed()).ConfigureAwait(false);
         await ReportSummaryAsync(RunSummary(stopped: false), Summary).ConfigureAwait(false);

@@ -31,12 +31,6 @@ public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
     [ValidateRange(5L * 1024 * 1024, 64L * 1024 * 1024 * 1024)]
     public long MaxBufferSize { get; set; } = CopyOptions.Default.BufferLimit;
 
-
-
-
-
-
-
     /// <summary>Also write a record for each object that needed no copy.</summary>
     [Parameter]
     public SwitchParameter IncludeSkipped { get; set; }
@@ -44,7 +38,6 @@ public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
     /// <summary>Write one TransferSummary record at the end instead of a record per object.</summary>
     [Parameter]
     public SwitchParameter Summary { get; set; }
-
 
     /// <summary>
     /// Also remove from the source every key the chosen backup state does not have: within -Prefix and the filters for
@@ -134,10 +127,7 @@ public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
 
     private protected override async Task WriteOutcomeAsync(RestoreOutcome outcome)
     {
-        if (outcome.Failure is { } failure)
-        {
-            await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
-        }
+        await WriteErrorsAsync(Run!.Runner.ErrorsToShow(outcome.Failure)).ConfigureAwait(false);
         if (!Summary && (outcome.Action != SyncAction.Skipped || IncludeSkipped))
         {
             await WriteObjectAsync(SyncResults.Of(outcome, Run!.Settings.AsOf)).ConfigureAwait(false);
@@ -148,6 +138,7 @@ public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
     private protected override async Task CompleteAsync(RestoreRun run, CancellationToken cancellationToken)
     {
         await CompleteProgressAsync().ConfigureAwait(false);
+        await WriteErrorsAsync(run.Runner.HeldErrors()).ConfigureAwait(false);
         if (run.Runner.SlowDownSummary() is { } slowed)
         {
             await WriteVerboseAsync(slowed).ConfigureAwait(false);

@@ -107,6 +107,7 @@ public sealed class UndoS3BackupRestoreCommand : ParallelCmdlet, IUndoReport
             return;
         }
         await WriteProgressAsync(_progress!.Completed()).ConfigureAwait(false);
+        await WriteErrorsAsync(run.Runner.HeldErrors()).ConfigureAwait(false);
         if (run.Runner.SlowDownSummary() is { } slowed)
         {
             await WriteVerboseAsync(slowed).ConfigureAwait(false);
@@ -158,9 +159,15 @@ public sealed class UndoS3BackupRestoreCommand : ParallelCmdlet, IUndoReport
 
     async Task IUndoReport.OutcomeAsync(UndoOutcome outcome)
     {
-        if (outcome.Failure is { } failure)
+        // A failed removal is held while the first ones might all be refused the same permission; the explanations of
+        // keys left alone are shown at once.
+        if (outcome.Action == UndoAction.Failed)
         {
-            await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
+            await WriteErrorsAsync(_run!.Runner.ErrorsToShow(outcome.Failure)).ConfigureAwait(false);
+        }
+        else if (outcome.Failure is { } explained)
+        {
+            await WriteErrorAsync(explained.ToErrorRecord()).ConfigureAwait(false);
         }
         if (outcome.Action == UndoAction.Passed)
         {
