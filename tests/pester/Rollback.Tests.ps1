@@ -46,6 +46,8 @@ BeforeAll {
         Set-Text $bucket 'data/new-2.csv' 'new 2'
         Remove-TestObject -Bucket $bucket -Key 'data/c.csv'
         Set-Text $bucket 'other/new-outside.csv' 'outside the prefix, after T'
+        # Junk under a prefix the backup never had before T.
+        foreach ($n in 1..3) { Set-Text $bucket "junk/$n.tmp" "junk $n" }
     }
 }
 
@@ -114,5 +116,52 @@ Describe 'Rolling the source back to T' {
         $marker = $run | Where-Object Key -EQ 'data/new-1.csv'
         Remove-Version $source 'data/new-1.csv' $marker.SourceVersionId
         Get-Text $source 'data/new-1.csv' | Should -Be 'new 1'
+    }
+}
+
+Describe 'Junk under a prefix the backup never had, rolled back on its own (<Entrance>)' -ForEach @(
+    @{ Entrance = 'bucket names' }, @{ Entrance = 'piped compare results' }, @{ Entrance = 'compare results from Import-Csv' }
+) {
+    BeforeAll {
+        $junkSource = New-TestName 'junk-source'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $junkSource -Versioned
+        foreach ($n in 1..3) { Set-Text $junkSource "junk/$n.tmp" "junk $n" }
+        Set-Text $junkSource 'data/a.csv' 'outside the prefix'
+        $compareCsv = Join-Path $TestDrive "junk-$($Entrance -replace ' ', '-').csv"
+        Compare-S3BackupBucket -SourceBucket $junkSource -BackupBucket $backup -Prefix junk/ -AsOf $T | Export-Csv $compareCsv
+        # The same rollback through each entrance; extra parameters (-Force, -WhatIf, -MaxDelete) go to the restore.
+        function Invoke-JunkRollback([hashtable] $Extra) {
+            switch ($Entrance) {
+                'bucket names' { Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $junkSource -Prefix junk/ -AsOf $T -Mirror @Extra }
+                'piped compare results' { Compare-S3BackupBucket -SourceBucket $junkSource -BackupBucket $backup -Prefix junk/ -AsOf $T | Sync-S3BackupToSource -Mirror @Extra }
+                'compare results from Import-Csv' { Import-Csv $compareCsv | Sync-S3BackupToSource -Mirror @Extra }
+            }
+        }
+    }
+
+    It 'is refused without -Force, with a message that says how, and changes nothing' {
+        $before = Get-VersionState $junkSource
+        { Invoke-JunkRollback @{ ErrorAction = 'Stop'; WarningAction = 'SilentlyContinue' } } | Should -Throw -ErrorId 'MirrorBackupEmpty,*'
+        $error[0].Exception.Message | Should -Match 'would remove all 3 object\(s\).*add -Force to remove them all \(still at most -MaxDelete 1,000\)'
+        Get-VersionState $junkSource | Should -Be $before
+    }
+
+    It 'with -Force is still capped by -MaxDelete, and changes nothing then' {
+        $before = Get-VersionState $junkSource
+        { Invoke-JunkRollback @{ Force = $true; MaxDelete = 2; ErrorAction = 'Stop'; WarningAction = 'SilentlyContinue' } } | Should -Throw -ErrorId 'MirrorTooManyRemovals,*'
+        Get-VersionState $junkSource | Should -Be $before
+    }
+
+    It 'with -Force -WhatIf lists the removals; with -Force removes exactly the junk, with a warning, undoably' {
+        $preview = Invoke-JunkRollback @{ Force = $true; WhatIf = $true; WarningAction = 'SilentlyContinue' }
+        ($preview | Where-Object Action -EQ WouldDelete).Key | Sort-Object | Should -Be @('junk/1.tmp', 'junk/2.tmp', 'junk/3.tmp')
+        $shown = Invoke-JunkRollback @{ Force = $true; Confirm = $false } 3>&1
+        $run = $shown | Where-Object { $_ -isnot [Management.Automation.WarningRecord] }
+        ($run | Where-Object Action -EQ Deleted).Key | Sort-Object | Should -Be @('junk/1.tmp', 'junk/2.tmp', 'junk/3.tmp')
+        @($shown | Where-Object { $_ -is [Management.Automation.WarningRecord] }).Message -match 'selected nothing: -Mirror -Force removes all 3 object\(s\)' |
+            Should -Not -BeNullOrEmpty
+        (Get-S3BackupObject -Bucket $junkSource).Key | Should -Be @('data/a.csv')
+        $null = $run | Undo-S3BackupRestore -Confirm:$false
+        (Get-S3BackupObject -Bucket $junkSource).Key | Should -Be @('data/a.csv', 'junk/1.tmp', 'junk/2.tmp', 'junk/3.tmp')
     }
 }

@@ -86,6 +86,11 @@ internal sealed class CopySink : IRestoreSink
         }
         var removals = _mirror.Release(_mirrorFrom, SourceBucket);
         _report.Note($"-Mirror: {removals.Count:N0} object(s) of s3://{SourceBucket} are not in {_mirrorFrom}.");
+        if (_mirror.RemovesWholeSelection)
+        {
+            await _report.WarnAsync($"{_mirrorFrom} selected nothing: -Mirror -Force removes all {removals.Count:N0} object(s) of s3://{SourceBucket} in the selection.")
+                .ConfigureAwait(false);
+        }
         _run.Runner.Tally.SetExpected(_planned += removals.Count);
         foreach (var removal in removals)
         {

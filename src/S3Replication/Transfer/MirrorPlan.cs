@@ -19,12 +19,20 @@ internal sealed class MirrorPlan
 
     private readonly List<S3ObjectRecord> _removals = new();
     private readonly int _maxDelete;
+    private readonly bool _allowEmptyBackup;
 
-    public MirrorPlan(int maxDelete) => _maxDelete = maxDelete;
+    /// <param name="allowEmptyBackup">
+    /// -Force: a backup side that selects nothing is not taken for a mistake, so every source object of the selection is
+    /// removed (junk a bad run wrote under a prefix the backup never had); still at most <paramref name="maxDelete"/>.
+    /// </param>
+    public MirrorPlan(int maxDelete, bool allowEmptyBackup = false) => (_maxDelete, _allowEmptyBackup) = (maxDelete, allowEmptyBackup);
 
     public long BackupObjects { get; private set; }
     public long SourceObjects { get; private set; }
     public long Removals { get; private set; }
+
+    /// <summary>Whether the backup side selected nothing while the source has objects: every one of them is a removal.</summary>
+    public bool RemovesWholeSelection => BackupObjects == 0 && SourceObjects > 0;
 
     public void Observe(Decided item) =>
         Observe(item.Candidate.Backup is { IsDeleteMarker: false }, item.Candidate.Source, item.Decision.Verdict == Verdict.Remove && item.Failure is null);
@@ -58,12 +66,14 @@ internal sealed class MirrorPlan
     /// </summary>
     public IReadOnlyList<S3ObjectRecord> Release(string backupDescription, string sourceBucket)
     {
-        if (BackupObjects == 0 && SourceObjects > 0)
+        if (RemovesWholeSelection && !_allowEmptyBackup)
         {
             throw new S3BackupException(ErrorId.MirrorBackupEmpty, ErrorCategory.InvalidOperation,
                 string.Format(CultureInfo.InvariantCulture,
                     "-Mirror would remove all {0:N0} object(s) of s3://{1} in the selection, because {2} selected nothing: a wrong bucket, " +
-                    "prefix, filter or -AsOf? Nothing was removed.", SourceObjects, sourceBucket, backupDescription), sourceBucket);
+                    "prefix, filter or -AsOf? Nothing was removed. If the backup never had these keys (objects written only to the source, " +
+                    "such as a bad run's uploads under a prefix of their own), add -Force to remove them all (still at most -MaxDelete {3:N0}); " +
+                    "add -WhatIf first to see the list.", SourceObjects, sourceBucket, backupDescription, _maxDelete), sourceBucket);
         }
         if (Removals > _maxDelete)
         {

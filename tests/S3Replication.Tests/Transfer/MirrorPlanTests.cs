@@ -86,6 +86,30 @@ public class MirrorPlanTests
     }
 
     [Fact]
+    public void With_force_a_backup_that_selects_nothing_removes_the_whole_selection_still_capped_by_the_limit()
+    {
+        var junk = Enumerable.Range(0, 3).Select(n => new S3ObjectRecord { Bucket = "source", Key = $"junk/{n}.tmp" }).ToList();
+        var refused = Assert.Throws<S3BackupException>(() => Observed(new MirrorPlan(10), junk).Release("s3://backup/junk/", "source"));
+        Assert.Equal(ErrorId.MirrorBackupEmpty, refused.ErrorId);
+        Assert.Contains("add -Force to remove them all (still at most -MaxDelete 10)", refused.Message);
+
+        var forced = Observed(new MirrorPlan(10, allowEmptyBackup: true), junk);
+        Assert.True(forced.RemovesWholeSelection);
+        Assert.Equal(junk.Select(item => item.Key), forced.Release("s3://backup/junk/", "source").Select(item => item.Key));
+        Assert.Equal(ErrorId.MirrorTooManyRemovals,
+            Assert.Throws<S3BackupException>(() => Observed(new MirrorPlan(2, allowEmptyBackup: true), junk).Release("s3://backup/junk/", "source")).ErrorId);
+    }
+
+    private static MirrorPlan Observed(MirrorPlan mirror, IEnumerable<S3ObjectRecord> onlyInSource)
+    {
+        foreach (var item in onlyInSource)
+        {
+            mirror.Observe(inBackup: false, item, remove: true);
+        }
+        return mirror;
+    }
+
+    [Fact]
     public void An_empty_source_and_an_empty_backup_remove_nothing_without_complaint()
     {
         var (mirror, _) = Run(Array.Empty<S3ObjectRecord[]>(), Array.Empty<S3ObjectRecord>(), Start, 0);

@@ -82,7 +82,7 @@ public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
         };
     }
 
-    private protected override MirrorPlan? NewMirrorPlan() => Mirror ? new MirrorPlan(MaxDelete) : null;
+    private protected override MirrorPlan? NewMirrorPlan() => Mirror ? new MirrorPlan(MaxDelete, allowEmptyBackup: Force) : null;
 
     /// <summary>
     /// One confirmation for the run. For buckets, a -Mirror run first lists the keys of both sides, comparing nothing:
@@ -109,7 +109,7 @@ public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
     private async Task PreflightMirrorAsync(RestoreRun run)
     {
         var keysOnly = new DecisionPolicy(CompareMode.Size) { Mirror = true, CheckArchive = false };
-        var preflight = new MirrorPlan(MaxDelete);
+        var preflight = NewMirrorPlan()!;
         var keys = new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase));
         using (run.Runner.Pace())
         {
