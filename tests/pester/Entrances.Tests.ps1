@@ -62,6 +62,35 @@ Describe 'Every entrance keeps the backup safe' {
     }
 }
 
+Describe 'Bucket selection parameters with piped rows' {
+    # Before, PowerShell took these for the bucket-name set and prompted for -BackupBucket (or, in a runbook, failed binding).
+    It '<Command> with -<Given> and rows from <Entrance>: one clear refusal, nothing changed' -ForEach @(
+        @{ Command = 'Sync-S3BackupToSource'; Parameter = @{ Mirror = $true; Prefix = 'imap/tmp/' }; Given = 'Prefix'; Entrance = 'Compare-S3BackupBucket' }
+        @{ Command = 'Sync-S3BackupToSource'; Parameter = @{ AsOf = '2025-01-01T00:00:00Z' }; Given = 'AsOf'; Entrance = 'Get-S3BackupObject' }
+        @{ Command = 'Sync-S3BackupToSource'; Parameter = @{ Include = '*.cdf'; MatchFileName = $true }; Given = 'Include'; Entrance = 'Import-Csv' }
+        @{ Command = 'Compare-S3BackupBucket'; Parameter = @{ Prefix = 'imap/' }; Given = 'Prefix'; Entrance = 'Get-S3BackupObject' }
+        @{ Command = 'Start-S3BackupBatchRestore'; Parameter = @{ Exclude = '*.tmp' }; Given = 'Exclude'; Entrance = 'Compare-S3BackupBucket' }
+    ) {
+        $before = Get-AllVersions
+        $rows = switch ($Entrance) {
+            'Compare-S3BackupBucket' { Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup -Prefix imap/ }
+            'Get-S3BackupObject' { Get-S3BackupObject -Bucket $backup -Prefix imap/mag/ }
+            'Import-Csv' {
+                $csv = Join-Path $TestDrive 'rows.csv'
+                Get-S3BackupObject -Bucket $backup -Prefix imap/mag/ | Export-Csv $csv
+                Import-Csv $csv
+            }
+        }
+        # What the command needs besides the rows (compare results name the source themselves).
+        $pair = @{}
+        if ($Entrance -ne 'Compare-S3BackupBucket') { $pair.SourceBucket = $source }
+        if ($Command -eq 'Start-S3BackupBatchRestore') { $pair += @{ WorkBucket = $backup; RoleArn = 'arn:aws:iam::123456789012:role/BatchOperationsRole' } }
+        { $rows | & $Command @Parameter @pair -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,*'
+        $error[0].Exception.Message | Should -Match ("^-$Given.* the keys of whole buckets, but rows were piped in: the rows are the selection\..*Nothing was changed\.$")
+        Get-AllVersions | Should -Be $before
+    }
+}
+
 Describe 'A stopped restore stops' {
     It '| Select-Object -First 5 leaves nothing running and says exactly what it did' {
         $from = New-TestName 'first-from'; $to = New-TestName 'first-to'

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -47,30 +48,30 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
     [RestoreInput]
     public S3ObjectRecord? InputObject { get; set; }
 
-    [Parameter(ParameterSetName = BucketsSet)]
+    [Parameter]
     [AllowEmptyString]
     public string? Prefix { get; set; }
 
-    [Parameter(ParameterSetName = BucketsSet)]
+    [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? Include { get; set; }
 
-    [Parameter(ParameterSetName = BucketsSet)]
+    [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? Exclude { get; set; }
 
     /// <summary>Match -Include and -Exclude against the file name (the part of the key after the last '/') instead of the whole key.</summary>
-    [Parameter(ParameterSetName = BucketsSet)]
+    [Parameter]
     public SwitchParameter MatchFileName { get; set; }
 
     /// <summary>Match -Include and -Exclude regardless of case.</summary>
-    [Parameter(ParameterSetName = BucketsSet)]
+    [Parameter]
     public SwitchParameter IgnoreCase { get; set; }
 
     /// <summary>Compare with (or restore) the backup as it was at this moment (versioned backup bucket).</summary>
-    [Parameter(ParameterSetName = BucketsSet)]
+    [Parameter]
     [PointInTime]
     public DateTime? AsOf { get; set; }
 
@@ -81,12 +82,12 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
     /// Plan the backup side from its S3 Inventory instead of LIST requests: the manifest (s3://…/manifest.json), the
     /// folder its deliveries go to (the newest complete one is read), or the id of the backup bucket's inventory configuration.
     /// </summary>
-    [Parameter(ParameterSetName = BucketsSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string? BackupInventory { get; set; }
 
     /// <summary>Plan the source side from its S3 Inventory, given as for -BackupInventory.</summary>
-    [Parameter(ParameterSetName = BucketsSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string? SourceInventory { get; set; }
 
@@ -170,6 +171,7 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
         }
         if (_run is null)
         {
+            RefuseBucketSelection();
             // The first row names the pair unless the names do; it must fit them before anything is asked or done.
             var pair = new BucketPair(BackupBucket ?? PlanSources.BucketsOf(row).Backup, SourceBucket);
             PlanSources.Piped(row, pair);
@@ -195,6 +197,25 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
     }
 
     private List<Candidate>? _pipedMirror;
+
+    /// <summary>
+    /// The parameters that select keys of whole buckets. They belong to every parameter set, so that giving one with piped
+    /// rows is refused here with a way out, rather than PowerShell choosing the bucket set and asking for -BackupBucket.
+    /// </summary>
+    private static readonly string[] BucketSelection =
+        { nameof(Prefix), nameof(Include), nameof(Exclude), nameof(MatchFileName), nameof(IgnoreCase), nameof(AsOf), nameof(BackupInventory), nameof(SourceInventory) };
+
+    private void RefuseBucketSelection()
+    {
+        var given = BucketSelection.Where(MyInvocation.BoundParameters.ContainsKey).Select(name => "-" + name).ToList();
+        if (given.Count > 0)
+        {
+            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                $"{string.Join(", ", given)} select{(given.Count == 1 ? "s" : "")} the keys of whole buckets, but rows were piped in: the rows are the " +
+                $"selection. Give {(given.Count == 1 ? "it" : "them")} to the command that makes the rows (Compare-S3BackupBucket … {given[0]} … | " +
+                $"{MyInvocation.MyCommand.Name}), or name both buckets instead of piping. Nothing was changed.", given[0]);
+        }
+    }
 
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
