@@ -230,3 +230,26 @@ Describe 'Planning from S3 Inventory' {
         @(Get-S3BackupObject -ProfileName admin -Bucket $source -Prefix 'late.bin' -AllVersions).Count | Should -Be 1 -Because 'nothing was written over it'
     }
 }
+
+Describe 'A restore by bucket names knows its total from the start' {
+    It 'the progress bar says how many of how many, the share done and the time left, before the copies are through' {
+        $backup = New-TestName 'total-backup'
+        $source = New-TestName 'total-source'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $backup
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $source
+        1..100 | ForEach-Object { 'day/{0:D4}.cdf' -f $_ } | Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $backup -Content 'science data'
+        # One copy at a time keeps the run going for a few seconds, past the first progress updates (one a second).
+        $console = New-RecordingShell "Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -MaxConcurrency 1 -Summary"
+        try {
+            $summary = $console.Shell.Invoke()
+            $summary.Transferred | Should -Be 100
+            $during = @($console.Shell.Streams.Progress | Where-Object RecordType -NE Completed)
+            $during | Should -Not -BeNullOrEmpty
+            $last = $during[-1]
+            $last.StatusDescription | Should -Match '^[\d,]+ of 100 objects: '
+            $last.PercentComplete | Should -BeGreaterThan 0
+            $last.SecondsRemaining | Should -BeGreaterOrEqual 0
+        }
+        finally { $console.Shell.Dispose(); $console.Runspace.Dispose() }
+    }
+}
