@@ -70,6 +70,7 @@ Describe 'Bucket selection parameters with piped rows' {
         @{ Command = 'Sync-S3BackupToSource'; Parameter = @{ Include = '*.cdf'; MatchFileName = $true }; Given = 'Include'; Entrance = 'Import-Csv' }
         @{ Command = 'Compare-S3BackupBucket'; Parameter = @{ Prefix = 'imap/' }; Given = 'Prefix'; Entrance = 'Get-S3BackupObject' }
         @{ Command = 'Start-S3BackupBatchRestore'; Parameter = @{ Exclude = '*.tmp' }; Given = 'Exclude'; Entrance = 'Compare-S3BackupBucket' }
+        @{ Command = 'Save-S3BackupObject'; Parameter = @{ Prefix = 'imap/mag/'; IgnoreCase = $true }; Given = 'Prefix'; Entrance = 'Get-S3BackupObject' }
     ) {
         $before = Get-AllVersions
         $rows = switch ($Entrance) {
@@ -83,11 +84,13 @@ Describe 'Bucket selection parameters with piped rows' {
         }
         # What the command needs besides the rows (compare results name the source themselves).
         $pair = @{}
-        if ($Entrance -ne 'Compare-S3BackupBucket') { $pair.SourceBucket = $source }
+        if ($Command -eq 'Save-S3BackupObject') { $pair.Destination = Join-Path $TestDrive 'not-written' }
+        elseif ($Entrance -ne 'Compare-S3BackupBucket') { $pair.SourceBucket = $source }
         if ($Command -eq 'Start-S3BackupBatchRestore') { $pair += @{ WorkBucket = $backup; RoleArn = 'arn:aws:iam::123456789012:role/BatchOperationsRole' } }
         { $rows | & $Command @Parameter @pair -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,*'
         $error[0].Exception.Message | Should -Match ("^-$Given.* the keys of whole buckets, but rows were piped in: the rows are the selection\..*Nothing was changed\.$")
         Get-AllVersions | Should -Be $before
+        Join-Path $TestDrive 'not-written' | Should -Not -Exist
     }
 }
 

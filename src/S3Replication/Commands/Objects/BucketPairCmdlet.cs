@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -171,7 +170,7 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
         }
         if (_run is null)
         {
-            RefuseBucketSelection();
+            PipedSelection.Refuse(MyInvocation, BucketSelection, "Compare-S3BackupBucket or Get-S3BackupObject");
             // The first row names the pair unless the names do; it must fit them before anything is asked or done.
             var pair = new BucketPair(BackupBucket ?? PlanSources.BucketsOf(row).Backup, SourceBucket);
             PlanSources.Piped(row, pair);
@@ -198,24 +197,9 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
 
     private List<Candidate>? _pipedMirror;
 
-    /// <summary>
-    /// The parameters that select keys of whole buckets. They belong to every parameter set, so that giving one with piped
-    /// rows is refused here with a way out, rather than PowerShell choosing the bucket set and asking for -BackupBucket.
-    /// </summary>
+    /// <summary>The parameters that select the keys of whole buckets: refused with piped rows (<see cref="PipedSelection"/>).</summary>
     private static readonly string[] BucketSelection =
         { nameof(Prefix), nameof(Include), nameof(Exclude), nameof(MatchFileName), nameof(IgnoreCase), nameof(AsOf), nameof(BackupInventory), nameof(SourceInventory) };
-
-    private void RefuseBucketSelection()
-    {
-        var given = BucketSelection.Where(MyInvocation.BoundParameters.ContainsKey).Select(name => "-" + name).ToList();
-        if (given.Count > 0)
-        {
-            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
-                $"{string.Join(", ", given)} select{(given.Count == 1 ? "s" : "")} the keys of whole buckets, but rows were piped in: the rows are the " +
-                $"selection. Give {(given.Count == 1 ? "it" : "them")} to the command that makes the rows (Compare-S3BackupBucket … {given[0]} … | " +
-                $"{MyInvocation.MyCommand.Name}), or name both buckets instead of piping. Nothing was changed.", given[0]);
-        }
-    }
 
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {

@@ -27,26 +27,26 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
     [ArgumentCompleter(typeof(BucketNameCompleter))]
     public string Bucket { get; set; } = "";
 
-    [Parameter(ParameterSetName = BucketSet)]
+    [Parameter]
     [AllowEmptyString]
     public string? Prefix { get; set; }
 
-    [Parameter(ParameterSetName = BucketSet)]
+    [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? Include { get; set; }
 
-    [Parameter(ParameterSetName = BucketSet)]
+    [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? Exclude { get; set; }
 
     /// <summary>Match -Include and -Exclude against the file name (the part of the key after the last '/') instead of the whole key.</summary>
-    [Parameter(ParameterSetName = BucketSet)]
+    [Parameter]
     public SwitchParameter MatchFileName { get; set; }
 
     /// <summary>Match -Include and -Exclude regardless of case.</summary>
-    [Parameter(ParameterSetName = BucketSet)]
+    [Parameter]
     public SwitchParameter IgnoreCase { get; set; }
 
     [Parameter(Mandatory = true, Position = 0)]
@@ -80,8 +80,24 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
         StartTransfers(TransferOptions.Default);
     }
 
-    protected override Task ProcessRecordAsync(CancellationToken cancellationToken) =>
-        InputObject is { } item ? SaveAsync(item) : Task.CompletedTask;
+    /// <summary>The parameters that select the keys of a whole bucket: refused with piped objects (<see cref="PipedSelection"/>).</summary>
+    private static readonly string[] BucketSelection = { nameof(Prefix), nameof(Include), nameof(Exclude), nameof(MatchFileName), nameof(IgnoreCase) };
+
+    private bool _firstRowSeen;
+
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        if (InputObject is not { } item)
+        {
+            return Task.CompletedTask;
+        }
+        if (!_firstRowSeen)
+        {
+            _firstRowSeen = true;
+            PipedSelection.Refuse(MyInvocation, BucketSelection, "Get-S3BackupObject");
+        }
+        return SaveAsync(item);
+    }
 
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
