@@ -12,12 +12,12 @@ namespace S3Replication.Records;
 /// </summary>
 public static class TableText
 {
-    /// <summary>What a line may end with when a word has to break: the joints of keys, ARNs, bucket names and regions.</summary>
-    private const string Separators = "/:-_.,=";
+    /// <summary>What a line may end with when a word has to break: the joints of keys, ARNs, bucket names and regions (not a comma, which joins the digits of a number).</summary>
+    private const string Separators = "/:-_.=";
 
     /// <summary>
     /// The text in lines of at most <paramref name="width"/> characters. Lines break at spaces (the space is dropped);
-    /// a word wider than the column breaks after its separators, and only a run longer than the column with no
+    /// a word wider than the column breaks after its separators (/ : - _ . =), and only a run longer than the column with no
     /// separator in it is cut where the column ends. Line breaks already in the text are kept.
     /// </summary>
     public static string Wrap(string? text, int width)

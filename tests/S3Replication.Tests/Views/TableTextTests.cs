@@ -15,6 +15,7 @@ public class TableTextTests
     [InlineData("arn:aws:iam::123456789012:role/SdsDataManager-dev-BackupRole", 24,
         "arn:aws:iam::\n123456789012:role/\nSdsDataManager-dev-\nBackupRole")]
     [InlineData("s3://sds-data-dev-backup", 16, "s3://sds-data-\ndev-backup")]
+    [InlineData("1,234,000/1,234,567", 14, "1,234,000/\n1,234,567")]
     public void Breaks_a_token_after_its_separators(string text, int width, string expected) =>
         Assert.Equal(expected, TableText.Wrap(text, width));
 
@@ -44,7 +45,7 @@ public class TableTextTests
     [Fact]
     public void Any_text_fits_its_column_and_reads_back_whole()
     {
-        var pieces = Gen.OneOf(Gen.String[Gen.Char["a-z0-9"], 1, 14], Pick("/", ":", "-", "_", ".", " ", "::", "\n"));
+        var pieces = Gen.OneOf(Gen.String[Gen.Char["a-z0-9"], 1, 14], Pick("/", ":", "-", "_", ".", "=", ",", " ", "::", "\n"));
         Gen.Select(pieces.Array[0, 30], Gen.Int[1, 40]).Sample((parts, width) =>
         {
             var text = string.Concat(parts);
@@ -81,7 +82,7 @@ public class TableTextTests
                 break;
             }
             var atSpaceOrBreak = position < text.Length && text[position] is ' ' or '\n';
-            var afterSeparator = lines[i].Length > 0 && "/:-_.,=".IndexOf(lines[i][^1]) >= 0;
+            var afterSeparator = lines[i].Length > 0 && "/:-_.=".IndexOf(lines[i][^1]) >= 0;
             var atColumnEdge = lines[i].Length == width;
             if (atSpaceOrBreak)
             {
