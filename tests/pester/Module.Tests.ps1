@@ -111,46 +111,146 @@ Describe 'Default views at 80 and 120 columns' {
             S3ObjectRecord = $keys | ForEach-Object { [S3Replication.Records.S3ObjectRecord]@{ Bucket = 'sds-data-dev-backup'; Key = $_; Size = 14336; LastModified = [datetime]'2025-01-02T03:04:05Z'; StorageClass = 'STANDARD' } }
             ReplicationStatusRecord = $keys | ForEach-Object { [S3Replication.Records.ReplicationStatusRecord]@{ Bucket = 'sds-data-dev'; Key = $_; Status = 'FAILED' } }
         }
+
+        # What the views show, as long as it gets: 63-character bucket names, role and assumed-role ARNs, deep keys,
+        # the access checks' sentences. Shows lists the values that must read whole in the table.
+        $key = 'imap/mag/l1a/2025/01/imap_mag_l1a_norm-mago_20250107_v001.cdf'
+        $longBucket = 'sds-data-dev-backup-replica-eu-west-2-987654321098-archive-logs'
+        $roleArn = 'arn:aws:iam::123456789012:role/SdsDataManager-dev-BackupRole'
+        $assumedRoleArn = 'arn:aws:sts::123456789012:assumed-role/SdsDataManager-dev-BackupRole/S3Replication-1796194081'
+        $writeHint = 'The identity needs s3:PutObject on arn:aws:s3:::sds-data-dev/* (allow it in the IAM policy).'
+        $regionHint = 'The bucket is in eu-west-2, not us-east-1: connect with -Region eu-west-2, or leave -Region out to use an AWS region the profile names.'
+        $jobDescription = 'S3Replication restore of s3://sds-data-dev-backup to s3://sds-data-dev'
+        $version = [psobject]::AsPSObject([S3Replication.Records.S3ObjectRecord]@{ Bucket = $longBucket; Key = $key; Size = 1; LastModified = [datetime]'2025-01-02T03:04:05Z'; VersionId = '4I5CdbTlRRMJfFHQ7Wbc7T5dvDDrHK.' })
+        $version.PSObject.TypeNames.Insert(0, 'S3Replication.Records.S3ObjectRecord#Version')
+        $deleteMarker = [psobject]::AsPSObject([S3Replication.Records.S3ObjectRecord]@{ Bucket = $longBucket; Key = $key; LastModified = [datetime]'2025-01-02T03:04:05Z'; VersionId = 'Vb3DkQ0.pH2bNmOZ2cvbsT1xyz7kB1fz'; IsDeleteMarker = $true; IsLatest = $false })
+        $deleteMarker.PSObject.TypeNames.Insert(0, 'S3Replication.Records.S3ObjectRecord#Version')
+        $principal = [S3Replication.Records.TrustPrincipalRecord]@{ RoleName = 'SdsDataManager-dev-BackupRole'; Principal = $assumedRoleArn; Type = 'AWS'; Effect = 'Allow'; Sid = 'AllowOperators'; HasCondition = $true }
+        $cases = @{
+            AwsProfileRecord = @(
+                @{ Record = [S3Replication.Records.AwsProfileRecord]@{ Name = 'sds-data-dev-backup-role'; Kind = 'AssumeRole'; SourceProfile = 'sds-data-dev-operator'; Region = 'eu-west-2'; RoleArn = $roleArn }
+                    Shows = 'sds-data-dev-backup-role', 'AssumeRole', 'sds-data-dev-operator', $roleArn }
+                @{ Record = [S3Replication.Records.AwsProfileRecord]@{ Name = 'sds-data-dev-operator'; Kind = 'Sso'; SsoSession = 'sds-identity-center'; SsoAccountId = '210987654321'; SsoRoleName = 'SdsDataManager-dev-Operator'; Region = 'ap-southeast-2'; TokenState = 'Valid'; TokenExpiresAt = [datetime]'2026-12-02T07:48:01' }
+                    Shows = 'sds-identity-center', 'SdsDataManager-dev-Operator', '210987654321', 'ap-southeast-2' }
+                @{ Record = [S3Replication.Records.AwsProfileRecord]@{ Name = 'ec2-backup'; Kind = 'AssumeRole'; CredentialSource = 'Ec2InstanceMetadata'; RoleArn = $roleArn }
+                    Shows = 'ec2-backup', 'Ec2InstanceMetadata', $roleArn }
+            )
+            ReplicationRuleRecord = @{ Record = [S3Replication.Records.ReplicationRuleRecord]@{ Bucket = $longBucket; RuleId = 'ReplicateToBackup-imap-mag'; Status = 'Enabled'; Priority = 6; Prefix = 'imap/mag/l1a/'; Tags = @{ 'backup-tier' = 'nightly' }
+                    DestinationBucket = 'sds-data-dev-backup'; DestinationAccountId = '123456789012'; StorageClass = 'INTELLIGENT_TIERING' }
+                Shows = $longBucket, 'ReplicateToBackup-imap-mag', 'imap/mag/l1a/', 'backup-tier=nightly', 'sds-data-dev-backup', '123456789012', 'INTELLIGENT_TIERING' }
+            ReplicationStatusRecord = @{ Record = [S3Replication.Records.ReplicationStatusRecord]@{ Bucket = $longBucket; Key = $key; Status = 'COMPLETED' }; Shows = $longBucket, $key }
+            ReplicationStatusSummary = @{ Record = [S3Replication.Records.ReplicationStatusSummary]@{ Bucket = $longBucket; Status = 'COMPLETED'; Count = 1234567 }; Shows = $longBucket, 'COMPLETED', '1234567' }
+            TrustPolicyRecord = @{ Record = [S3Replication.Records.TrustPolicyRecord]@{ RoleName = 'SdsDataManager-dev-BackupRole'; RoleArn = $roleArn; StatementCount = 2; Size = 1234; Principals = @($principal) }
+                Shows = 'SdsDataManager-dev-BackupRole', $roleArn }
+            TrustPrincipalRecord = @(
+                @{ Record = $principal; Shows = $assumedRoleArn }
+                @{ Record = [S3Replication.Records.TrustPrincipalRecord]@{ RoleName = 'SdsDataManager-dev-BackupRole'; Principal = 'AROA3XFRBF23EXAMPLEID'; Type = 'AWS'; Effect = 'Allow'; IsOrphaned = $true }; Shows = 'AROA3XFRBF23EXAMPLEID' }
+            )
+            TrustChangeRecord = @{ Record = [S3Replication.Records.TrustChangeRecord]@{ RoleName = 'SdsDataManager-dev-BackupRole'; Principal = $assumedRoleArn; Result = 'AlreadyTrusted' }
+                Shows = 'SdsDataManager-dev-BackupRole', $assumedRoleArn, 'AlreadyTrusted' }
+            S3ObjectRecord = @{ Record = [S3Replication.Records.S3ObjectRecord]@{ Bucket = $longBucket; Key = $key; Size = 1234567890; LastModified = [datetime]'2025-01-02T03:04:05Z'; StorageClass = 'INTELLIGENT_TIERING' }
+                Shows = $key, 'INTELLIGENT_TIERING', '1.1 GiB' }
+            # A version id has no separator to break at: the view shortens it (…), the record keeps it whole.
+            'S3ObjectRecord#Version' = @(
+                @{ Record = $version; Shows = $key, '4I5CdbTlRRM…' }
+                @{ Record = $deleteMarker; Shows = $key, 'delete marker' }
+            )
+            SyncResult = @{ Record = [S3Replication.Records.SyncResult]@{ Key = $key; Action = 'NeedsRestore'; Reason = 'RestoreInProgress'; Size = 1234567890 }; Shows = $key, 'NeedsRestore', 'RestoreInProgress' }
+            UndoResult = @{ Record = [S3Replication.Records.UndoResult]@{ Key = $key; Action = 'LeftAlone'; Reason = 'ChangedSinceRestore'; SourceBucket = $longBucket; CurrentVersionId = '4I5CdbTlRRMJfFHQ7Wbc7T5dvDDrHK.' }
+                Shows = $key, 'LeftAlone', 'ChangedSinceRestore', '4I5CdbTlRRMJfFH…' }
+            CompareResult = @{ Record = [S3Replication.Records.CompareResult]@{ Bucket = $longBucket; Key = $key; State = 'MissingInBackup'; Reason = 'MissingInBackup'; SourceSize = 1234567890; SourceBucket = 'sds-data-dev' }
+                Shows = $key, 'MissingInBackup' }
+            TransferResult = @{ Record = [S3Replication.Records.TransferResult]@{ Bucket = $longBucket; Key = $key; Path = "/home/ops/restore/$key"; Action = 'WouldDownload'; Reason = 'FolderMarker'; Size = 1234567890 }
+                Shows = $key, 'WouldDownload', 'FolderMarker' }
+            AccessCheckRecord = @(
+                @{ Record = [S3Replication.Records.AccessCheckRecord]@{ Bucket = $longBucket; Check = 'Write'; Outcome = 'Denied'; ErrorCode = 'AccessDenied'; Target = 'arn:aws:s3:::sds-data-dev/*'; Hint = $writeHint }
+                    Shows = $longBucket, 'AccessDenied', $writeHint }
+                @{ Record = [S3Replication.Records.AccessCheckRecord]@{ Bucket = $longBucket; Check = 'Region'; Outcome = 'Error'; ErrorCode = 'PermanentRedirect'; Target = $longBucket; Hint = $regionHint }
+                    Shows = 'PermanentRedirect', $regionHint }
+                @{ Record = [S3Replication.Records.AccessCheckRecord]@{ Check = 'Identity'; Outcome = 'Allowed'; Target = 'sds-data-dev-backup-role'; Detail = $assumedRoleArn }; Shows = $assumedRoleArn }
+            )
+            TransferSummary = @(
+                @{ Record = [S3Replication.Records.TransferSummary]@{ Activity = 'Restore'; Stopped = $true; Target = "s3://$longBucket"; Transferred = 123456; Skipped = 7; Failed = 1; Bytes = 1234567890; Seconds = 12345.6 }
+                    Shows = "s3://$longBucket", 'Restore', '(stopped)', '123456' }
+                @{ Record = [S3Replication.Records.TransferSummary]@{ Activity = 'Download'; Target = '/home/ops/restore/imap/mag/l1a/2025/01'; WouldTransfer = 123456 }
+                    Shows = '/home/ops/restore/imap/mag/l1a/2025/01', '123456 would' }
+            )
+            S3BatchJobRecord = @{ Record = [S3Replication.Records.S3BatchJobRecord]@{ JobId = '3a5b1c9e-8f2d-4c7a-9e1b-0d6f4a2c8e7b'; Status = 'Cancelling'; Priority = 10; TotalTasks = 1234567; SucceededTasks = 1234000; FailedTasks = 567; Description = $jobDescription }
+                Shows = '3a5b1c9e-8f2d-4c7a-9e1b-0d6f4a2c8e7b', 'Cancelling', '1,234,000/1,234,567', $jobDescription }
+            S3BatchTaskRecord = @{ Record = [S3Replication.Records.S3BatchTaskRecord]@{ JobId = '3a5b1c9e-8f2d-4c7a-9e1b-0d6f4a2c8e7b'; Bucket = $longBucket; Key = $key; TaskStatus = 'failed'; HttpStatusCode = '403'; ErrorCode = 'InvalidObjectState' }
+                Shows = $key, 'InvalidObjectState' }
+        }
+        $tableViews = ([xml](Get-Content (Join-Path $ModulePath 'S3Replication.format.ps1xml') -Raw)).Configuration.ViewDefinitions.View | Where-Object { $_['TableControl'] }
+
+        # A value as a table may show it: whole, or broken across lines after a separator (/ : - _ . =) or at a space,
+        # with the other columns' text between the end of one piece and the start of the next.
+        function ConvertTo-WrappedPattern([string] $Value) {
+            $break = '[^\n]*\n[^\n]*?'
+            -join $(foreach ($char in $Value.ToCharArray()) {
+                    if ($char -eq ' ') { "(?: |$break)" }
+                    elseif ('/:-_.='.Contains($char)) { [regex]::Escape($char) + "(?:$break)?" }
+                    else { [regex]::Escape($char) }
+                })
+        }
     }
 
-    It '<Type> at <Width> columns: every line fits, every key is whole, no always-empty column' -ForEach @(
+    It 'has realistic records for every table view' {
+        $tableViews.ViewSelectedBy.TypeName -replace '^S3Replication\.Records\.' | Where-Object { -not $cases.ContainsKey($_) } | Should -BeNullOrEmpty
+    }
+
+    It 'labels every column with a property of its record, so Format-Table by that name shows the values' {
+        foreach ($view in $tableViews) {
+            $typeName = $view.ViewSelectedBy.TypeName
+            $type = ($typeName -replace '#.*$') -as [type]
+            foreach ($label in $view.TableControl.TableHeaders.TableColumnHeader.Label) {
+                $type.GetProperty($label) | Should -Not -BeNullOrEmpty -Because "$typeName's column $label names a property"
+            }
+            foreach ($case in $cases[$typeName -replace '^S3Replication\.Records\.']) {
+                foreach ($label in $view.TableControl.TableHeaders.TableColumnHeader.Label) {
+                    if ("$($case.Record.$label)") {
+                        $case.Record | Format-Table -Property $label -HideTableHeaders | Out-String | Should -Match '\S' -Because "Format-Table $label shows $typeName's $label"
+                    }
+                }
+            }
+        }
+    }
+
+    It '<Type> at <Width> columns: every line fits, every value is whole, broken only after a separator or at a space' -ForEach @(
+        foreach ($type in 'AwsProfileRecord', 'ReplicationRuleRecord', 'ReplicationStatusRecord', 'ReplicationStatusSummary', 'TrustPolicyRecord',
+            'TrustPrincipalRecord', 'TrustChangeRecord', 'S3ObjectRecord', 'S3ObjectRecord#Version', 'SyncResult', 'UndoResult', 'CompareResult',
+            'TransferResult', 'AccessCheckRecord', 'TransferSummary', 'S3BatchJobRecord', 'S3BatchTaskRecord') {
+            foreach ($width in 80, 120) { @{ Type = $type; Width = $width } }
+        }
+    ) {
+        foreach ($case in $cases[$Type]) {
+            $text = ($case.Record | Out-String -Width $Width) -replace '\r'
+            $text -split "`n" | Where-Object { $_.Length -gt $Width } | Should -BeNullOrEmpty -Because "$Type fits $Width columns:`n$text"
+            foreach ($value in $case.Shows) {
+                $text | Should -MatchExactly (ConvertTo-WrappedPattern $value) -Because "$Type shows '$value' whole, wrapped after a separator or at a space:`n$text"
+            }
+        }
+    }
+
+    It '<Type> at <Width> columns: the key is the last column and no always-empty column is shown' -ForEach @(
         foreach ($type in 'SyncResult', 'TransferResult', 'CompareResult', 'S3ObjectRecord', 'ReplicationStatusRecord') {
             foreach ($width in 80, 120) { @{ Type = $type; Width = $width } }
         }
     ) {
         $text = $records[$Type] | Out-String -Width $Width
         $lines = $text -split "`r?`n"
-        $lines | Where-Object { $_.Length -gt $Width } | Should -BeNullOrEmpty
         $text | Should -Not -Match '…'
-        # A key may wrap at 80 columns, but all of it is there, in order.
-        $joined = ($lines | Where-Object { $_ -notmatch '^-+' } | ForEach-Object { $_.Trim() }) -join ''
-        foreach ($key in $keys) { ($joined -replace '\s', '') | Should -Match ([regex]::Escape($key)) }
-        if ($Width -eq 120) {
-            foreach ($key in $keys) { $lines | Where-Object { $_.EndsWith($key) } | Should -Not -BeNullOrEmpty -Because "$key fits on its line at 120 columns" }
-        }
         ($lines | Where-Object { $_ -match '^\S' } | Select-Object -First 1) -split '\s+' | Select-Object -Last 1 | Should -Be 'Key'
         $lines[1..3] -join ' ' | Should -Not -Match '\b(Error|Seconds|Verified)\b'
     }
 
-    It 'sessions, profiles, rules and access checks at <Width> columns: every line fits and no value is cut' -ForEach @(@{ Width = 80 }, @{ Width = 120 }) {
-        $shown = @(
-            [S3Replication.Records.S3BackupSession]@{ ProfileName = 'backup-role'; Region = 'eu-west-2'; CredentialKind = 'AssumeRole'
-                Arn = 'arn:aws:sts::123456789012:assumed-role/SdsDataManager-dev-BackupRole/S3Replication-1796194081'; Expiration = [datetime]'2026-12-02T07:48:01Z'
-                CredentialChain = 'Static (profile imap) -> AssumeRole arn:aws:iam::123456789012:role/SdsDataManager-dev-BackupRole (profile backup-role)' }
-            [S3Replication.Records.AwsProfileRecord]@{ Name = 'backup-role'; Kind = 'AssumeRole'; SourceProfile = 'imap'; Region = 'eu-west-2'
-                RoleArn = 'arn:aws:iam::123456789012:role/SdsDataManager-dev-BackupRole' }
-            [S3Replication.Records.ReplicationRuleRecord]@{ Bucket = 'sds-data-dev'; RuleId = 'ReplicateToBackup'; Status = 'Enabled'; Priority = 6
-                DestinationBucket = 'sds-data-dev-backup'; DestinationAccountId = '123456789012' }
-            [S3Replication.Records.AccessCheckRecord]@{ Bucket = 'sds-data-dev'; Check = 'Write'; Outcome = 'Denied'; ErrorCode = 'AccessDenied'
-                Target = 'arn:aws:s3:::sds-data-dev/*'; Hint = 'The identity needs s3:PutObject on arn:aws:s3:::sds-data-dev/* (allow it in the IAM policy).' }
-        )
-        foreach ($record in $shown) {
-            $text = $record | Out-String -Width $Width
-            $text -split "`r?`n" | Where-Object { $_.Length -gt $Width } | Should -BeNullOrEmpty -Because "$($record.GetType().Name) fits $Width columns"
-            $text | Should -Not -Match '…' -Because "$($record.GetType().Name) cuts nothing"
-        }
-        # The session is a list: its ARN is all there, wrapped at 80 columns rather than cut.
-        ($shown[0] | Out-String -Width $Width) -replace '\s+', '' | Should -Match 'Arn:arn:aws:sts::123456789012:assumed-role/SdsDataManager-dev-BackupRole/S3Replication-1796194081'
+    It 'shows the session as a list, its ARN wrapped at <Width> columns rather than cut' -ForEach @(@{ Width = 80 }, @{ Width = 120 }) {
+        $session = [S3Replication.Records.S3BackupSession]@{ ProfileName = 'backup-role'; Region = 'eu-west-2'; CredentialKind = 'AssumeRole'
+            Arn = 'arn:aws:sts::123456789012:assumed-role/SdsDataManager-dev-BackupRole/S3Replication-1796194081'; Expiration = [datetime]'2026-12-02T07:48:01Z'
+            CredentialChain = 'Static (profile imap) -> AssumeRole arn:aws:iam::123456789012:role/SdsDataManager-dev-BackupRole (profile backup-role)' }
+        $text = $session | Out-String -Width $Width
+        $text -split "`r?`n" | Where-Object { $_.Length -gt $Width } | Should -BeNullOrEmpty
+        $text | Should -Not -Match '…'
+        $text -replace '\s+', '' | Should -Match 'Arn:arn:aws:sts::123456789012:assumed-role/SdsDataManager-dev-BackupRole/S3Replication-1796194081'
     }
 
     It 'shows errors and every property in the list view' {
