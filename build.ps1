@@ -10,7 +10,9 @@
     UnitTest runs the xunit tests alone (no server).
     Every report (trx, JUnit, the reliability figures) goes under out/test-results; no tracked file is rewritten.
     The module version is the manifest's ModuleVersion, stamped into every assembly at build time.
-    Demo   builds, starts the local S3 server and walks the backup runbook against it.
+    Demo   builds, starts the local S3 server and walks the backup runbook against it, then a bad day: a processing run
+           gone wrong, its forensics, the rollback to the moment before it and the undo of that rollback.
+           -NoBuild uses the module already in out/S3Replication.
     Package builds and packs the module into out/packages/S3Replication.<version>.nupkg, which Install-PSResource
            and Save-PSResource install from a folder repository.
     Bench  builds and measures the module against its peers on a fresh local server; writes bench/RESULTS.md.
@@ -50,7 +52,10 @@ param(
     [string] $Only,
 
     # With Bench or Profile: a git revision (e.g. 0f2bcbc) whose module is measured beside this one, in the same runs.
-    [string] $Baseline
+    [string] $Baseline,
+
+    # With Demo: use the module already built in out/S3Replication instead of building it.
+    [switch] $NoBuild
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -221,11 +226,19 @@ function Invoke-Test {
     Write-Summary $results
 }
 
+# Builds the module, or with -NoBuild checks that a build is there.
+function Use-BuiltModule {
+    if (-not $NoBuild) { Invoke-Build }
+    elseif (Test-Path (Join-Path $ModuleOut 'S3Replication.psd1')) { Write-Step "Using the module already built in $ModuleOut" }
+    else { throw "-NoBuild: no module in $ModuleOut; run without -NoBuild to build it." }
+}
+
 function Invoke-Demo {
-    Invoke-Build
+    Use-BuiltModule
     Import-Module (Join-Path $Root 'tests/s3server/LocalS3.psm1') -Force
     Write-Step 'Starting the local S3 server (Ceph RGW on 127.0.0.1)'
-    $server = Start-LocalS3
+    # tcp_nodelay: the demo makes hundreds of small requests one after another, each ~44 ms slower without it.
+    $server = Start-LocalS3 -NoDelay
     Write-Host "    $($server.Endpoint) ready in $($server.StartSeconds) s"
     try {
         & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/demo/Invoke-Demo.ps1') -ModulePath $ModuleOut -ServerFile (Join-Path $server.Root 'server.json')
