@@ -1,4 +1,5 @@
 #Requires -Version 7.4
+
 <#
 .SYNOPSIS
     Builds, tests, demonstrates and benchmarks S3Replication.
@@ -10,7 +11,15 @@
     UnitTest runs the xunit tests alone (no server).
     Every report (trx, JUnit, the reliability figures) goes under out/test-results; no tracked file is rewritten.
     The module version is the manifest's ModuleVersion, stamped into every assembly at build time.
-    Demo   builds, starts the local S3 server and walks the backup runbook against it.
+    Demo   builds, starts the local S3 server and walks the backup runbook against it, then a bad day: a processing run
+           gone wrong, its forensics, the rollback to the moment before it and the undo of that rollback.
+    Sandbox builds and starts a local S3 server that keeps running after build.ps1 exits, to try the module on: the
+           runbook's versioned buckets with instrument files, replication rule, backup role and operator, and the
+           profiles imap, backup-role and source-admin in out/sandbox/aws (never ~/.aws). It ends with the line to paste
+           into a new pwsh and the command that stops it. Run again, it says where the running one is.
+           -Stop stops it (its daemons by their recorded PIDs) and removes its profile files.
+           -SandboxFolder runs another sandbox beside it, with its files in that folder.
+    Demo and Sandbox with -NoBuild use the module already in out/S3Replication.
     Package builds and packs the module into out/packages/S3Replication.<version>.nupkg, which Install-PSResource
            and Save-PSResource install from a folder repository.
     Bench  builds and measures the module against its peers on a fresh local server; writes bench/RESULTS.md.
@@ -25,11 +34,14 @@
     Missing tools are installed: Pester from NuGet into out/tools, the Ceph packages through apt (as root).
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Sandbox
+    Starts the sandbox and prints how to use it; dotnet pwsh ./build.ps1 Sandbox -Stop stops it.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'UnitTest', 'Demo', 'Bench', 'Profile', 'Package')]
+    [ValidateSet('Build', 'Test', 'UnitTest', 'Demo', 'Sandbox', 'Bench', 'Profile', 'Package')]
     [string] $Task = 'Build',
 
     # With Test: only these Pester suites (file names without .Tests.ps1), e.g. -Suite Restore.
@@ -50,7 +62,16 @@ param(
     [string] $Only,
 
     # With Bench or Profile: a git revision (e.g. 0f2bcbc) whose module is measured beside this one, in the same runs.
-    [string] $Baseline
+    [string] $Baseline,
+
+    # With Sandbox: stop the sandbox instead of starting it.
+    [switch] $Stop,
+
+    # With Sandbox: the folder the sandbox belongs to (its profile files go there); default out/sandbox.
+    [string] $SandboxFolder,
+
+    # With Demo or Sandbox: use the module already built in out/S3Replication instead of building it.
+    [switch] $NoBuild
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -221,11 +242,19 @@ function Invoke-Test {
     Write-Summary $results
 }
 
+# Builds the module, or with -NoBuild checks that a build is there.
+function Use-BuiltModule {
+    if (-not $NoBuild) { Invoke-Build }
+    elseif (Test-Path (Join-Path $ModuleOut 'S3Replication.psd1')) { Write-Step "Using the module already built in $ModuleOut" }
+    else { throw "-NoBuild: no module in $ModuleOut; run without -NoBuild to build it." }
+}
+
 function Invoke-Demo {
-    Invoke-Build
+    Use-BuiltModule
     Import-Module (Join-Path $Root 'tests/s3server/LocalS3.psm1') -Force
     Write-Step 'Starting the local S3 server (Ceph RGW on 127.0.0.1)'
-    $server = Start-LocalS3
+    # tcp_nodelay: the demo makes hundreds of small requests one after another, each ~44 ms slower without it.
+    $server = Start-LocalS3 -NoDelay
     Write-Host "    $($server.Endpoint) ready in $($server.StartSeconds) s"
     try {
         & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/demo/Invoke-Demo.ps1') -ModulePath $ModuleOut -ServerFile (Join-Path $server.Root 'server.json')
@@ -235,6 +264,19 @@ function Invoke-Demo {
         Write-Step 'Stopping the local S3 server'
         Stop-LocalS3 $server
     }
+}
+
+function Invoke-Sandbox {
+    $folder = if ($SandboxFolder) { [IO.Path]::GetFullPath($SandboxFolder) } else { Join-Path $Out 'sandbox' }
+    Import-Module (Join-Path $Root 'tests/demo/Sandbox.psm1') -Force
+    if ($Stop) { return Stop-S3Sandbox -Folder $folder }
+    # A running sandbox is only pointed at: rebuilding would replace the module under a session that has it loaded.
+    if (-not (Get-S3Sandbox -Folder $folder | Where-Object Running)) { Use-BuiltModule }
+    # The command as typed from here; dotnet finds pwsh through the repository's tool manifest, so from its folder.
+    $stopCommand = "dotnet pwsh ./build.ps1 Sandbox -Stop" + $(if ($SandboxFolder) { " -SandboxFolder '$folder'" } else { '' })
+    if ((Get-Location).Path -ne $Root) { $stopCommand = "cd '$Root'; $stopCommand" }
+    Write-Step "The sandbox of $folder (a local Ceph RGW on 127.0.0.1 that keeps running)"
+    $null = Start-S3Sandbox -Folder $folder -ModulePath $ModuleOut -StopCommand $stopCommand
 }
 
 function Resolve-Commit([string] $Revision) {
@@ -301,6 +343,7 @@ switch ($Task) {
     'Test' { Invoke-Test }
     'UnitTest' { Invoke-UnitTest }
     'Demo' { Invoke-Demo }
+    'Sandbox' { Invoke-Sandbox }
     'Bench' { Invoke-Bench }
     'Profile' { Invoke-Profile }
     'Package' { Invoke-Package }

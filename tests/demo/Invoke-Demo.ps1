@@ -1,16 +1,23 @@
 #Requires -Version 7.4
 <#
-    The backup runbook, walked against a local S3 server (Ceph RGW) started by build.ps1 Demo. Each step shows
-    the command an operator types and what they see. Profiles go to a throw-away folder, never ~/.aws.
+    The backup runbook, walked against a local S3 server (Ceph RGW) started by build.ps1 Demo, then the bad day: a
+    processing run gone wrong, its forensics, the rollback to the moment before it and the undo of that rollback. Each
+    step shows the command an operator types and what they see. Profiles go to a throw-away folder, never ~/.aws.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
-    [Parameter(Mandatory)] [string] $ServerFile
+    [Parameter(Mandatory)] [string] $ServerFile,
+    # Where the rollback's records and the source listings at each stage of the incident are kept (default: in the
+    # server's folder, gone with it).
+    [string] $WorkFolder
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $server = Get-Content $ServerFile -Raw | ConvertFrom-Json
+# A full path: the incident part works in its own folder.
+$ModulePath = (Resolve-Path $ModulePath).Path
 Import-Module (Join-Path $PSScriptRoot '../s3server/LocalS3.psm1')
+Import-Module (Join-Path $PSScriptRoot 'RunbookFixture.psm1')
 
 function Show-Step([string] $Title) { Write-Host "`n### $Title" -ForegroundColor Yellow }
 
@@ -19,51 +26,15 @@ function Invoke-Shown([scriptblock] $Command) {
     & $Command | Out-Host
 }
 
-# The account layout of the runbook: an operator (their own keys in profile "imap"), the role that
-# SdsDataManager created, and the two versioned buckets.
+# The account layout of the runbook (the same fixture as build.ps1 Sandbox, without the steps this demo walks): an
+# operator (their own keys in profile "imap"), the role that SdsDataManager created, and the two versioned buckets.
 Show-Step 'Fixtures on the local server: operator, backup role, versioned buckets'
-$operator = New-LocalS3User -Server $server -Name 'hartnett'
-# What the role may do: list (versions too, as the runbook's s3:List* does), read and write objects, read bucket
-# settings; not change or delete buckets.
-$roleActions = 's3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketLocation', 's3:GetBucketVersioning', 's3:GetReplicationConfiguration', 's3:GetObject',
-    's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject', 's3:DeleteObjectVersion'
-$role = New-LocalS3Role -Server $server -Name 'BackupRole' -TrustedService 's3.amazonaws.com' -AllowedAction $roleActions
-Write-Host "    user $($operator.Arn), role $($role.Arn) (trusts only s3.amazonaws.com, as SdsDataManager creates it)"
-Write-Host "    the role may: $($roleActions -join ', ')"
-
-$awsFolder = Join-Path $server.Root 'demo-aws'
-$null = New-Item -ItemType Directory -Force $awsFolder
-[IO.File]::WriteAllText((Join-Path $awsFolder 'credentials'), "[imap]`naws_access_key_id = $($operator.AccessKey)`naws_secret_access_key = $($operator.SecretKey)`n")
-# How any user points the AWS SDK at an S3-compatible server: the standard endpoint and checksum settings of a profile.
-$serverSettings = "region = us-east-1`nendpoint_url = $($server.Endpoint)`nrequest_checksum_calculation = when_required`nresponse_checksum_validation = when_required`n"
-[IO.File]::WriteAllText((Join-Path $awsFolder 'config'), "# the operator's own profile`n[profile imap]`n$serverSettings`n# the source account's administrator`n[profile source-admin]`n$serverSettings")
-$env:AWS_CONFIG_FILE = Join-Path $awsFolder 'config'
-$env:AWS_SHARED_CREDENTIALS_FILE = Join-Path $awsFolder 'credentials'
-Write-Host "    AWS_CONFIG_FILE=$($env:AWS_CONFIG_FILE): profiles imap and source-admin with endpoint_url = $($server.Endpoint)"
-Write-Host "    and checksums when_required (Ceph RGW, like many S3-compatible servers, needs that)"
-
-foreach ($bucket in 'sds-data-dev', 'sds-data-dev-backup') {
-    New-LocalS3Bucket -Server $server -ModulePath $ModulePath -Name $bucket -Versioned
-}
-# What replication left in the backup: a month of files for two instruments. The source lost some of them.
-$instrumentFiles = foreach ($instrument in 'mag', 'swe') {
-    foreach ($day in 1..12) { 'imap/{0}/l1a/2025/01/imap_{0}_l1a_sci_202501{1:D2}_v001.cdf' -f $instrument, $day }
-}
-$instrumentFiles | Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket sds-data-dev-backup -Content 'science data v1'
-$instrumentFiles | Select-Object -Skip 6 | Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket sds-data-dev -Content 'science data v1'
-$instrumentFiles | Select-Object -Skip 6 -First 2 | Write-LocalS3Object -Server $server -ModulePath $ModulePath -Bucket sds-data-dev -Content 'science data v2'
-Write-Host "    buckets sds-data-dev and sds-data-dev-backup, both versioned; $($instrumentFiles.Count) files in the backup, 6 lost and 2 overwritten (same size) in the source"
-# Backups are kept from deletion by a bucket policy, as a backup account would have.
-$protect = @{ Version = '2012-10-17'; Statement = @(@{ Sid = 'KeepBackups'; Effect = 'Deny'; Principal = '*'
-        Action = @('s3:DeleteObject', 's3:DeleteObjectVersion'); Resource = @('arn:aws:s3:::sds-data-dev-backup/*') }) } | ConvertTo-Json -Depth 5 -Compress
-$admin = New-LocalS3Client -Server $server -ModulePath $ModulePath
-try { $null = $admin.PutBucketPolicyAsync('sds-data-dev-backup', $protect).GetAwaiter().GetResult() } finally { $admin.Dispose() }
-Write-Host "    bucket policy on sds-data-dev-backup: $protect"
+$lab = New-RunbookFixture -Server $server -ModulePath $ModulePath -ProfileFolder (Join-Path $server.Root 'demo-aws')
+$env:AWS_CONFIG_FILE = $lab.ConfigFile
+$env:AWS_SHARED_CREDENTIALS_FILE = $lab.CredentialsFile
+$lab.Description | ForEach-Object { Write-Host "    $_" }
 
 Import-Module (Join-Path $ModulePath 'S3Replication.psd1')
-
-# The source account's administrator (here the server's admin user, owner of the buckets) manages replication.
-[IO.File]::AppendAllText($env:AWS_SHARED_CREDENTIALS_FILE, "[source-admin]`naws_access_key_id = $($server.AccessKey)`naws_secret_access_key = $($server.SecretKey)`n")
 
 Show-Step 'Runbook step 1: a replication rule that backs up new objects (an unrelated rule is already there)'
 Invoke-Shown { New-S3BackupReplicationRule -ProfileName source-admin -SourceBucket sds-data-dev -DestinationBucket sds-data-dev-backup -DestinationAccountId 123456789012 -RoleArn arn:aws:iam:::role/BackupRole -RuleId analytics-copy -Prefix analytics/ -Priority 5 }
@@ -120,5 +91,71 @@ Invoke-Shown { Get-S3BackupObject -Bucket sds-data-dev-backup -Prefix imap/mag/ 
 Show-Step 'Runbook: the full restore (what aws s3 sync would do, but same-size changes too)'
 Invoke-Shown { Sync-S3BackupToSource -BackupBucket sds-data-dev-backup -SourceBucket sds-data-dev -Verbose | Sort-Object Key }
 Invoke-Shown { Compare-S3BackupBucket -SourceBucket sds-data-dev -BackupBucket sds-data-dev-backup -Prefix imap/ -IncludeEqual | Group-Object State | Select-Object Name, Count }
+
+# The bad day. The operator works in a folder of their own: the rollback's records go there.
+$WorkFolder = if ($WorkFolder) { $WorkFolder } else { Join-Path $server.Root 'demo-work' }
+$null = New-Item -ItemType Directory -Force $WorkFolder
+Set-Location $WorkFolder
+
+# What the source's imap/ holds at each stage (key, size, ETag, version), kept in the work folder so the stages can be
+# compared afterwards; tests/pester/Demo.Tests.ps1 checks them against the backup.
+function Save-SourceListing([string] $Stage) {
+    Get-S3BackupObject -Bucket sds-data-dev -Prefix imap/ | Select-Object Key, Size, ETag, VersionId | Export-Csv (Join-Path $WorkFolder "source-$Stage.csv")
+}
+
+# The bad processing run, written with the server's admin keys: to the source, and to the backup as replication would
+# carry it (the local server does not replicate). Deletions stay in the source: the rule does not replicate delete markers.
+function Invoke-BadProcessingRun {
+    $files = $lab.InstrumentFiles
+    $deletedFolder = 'imap/hit/l1a/2025/01/'
+    $overwritten = @($files | Where-Object { -not $_.StartsWith($deletedFolder) } | Select-Object -First 40)
+    $deleted = @($files | Where-Object { $_.StartsWith($deletedFolder) })
+    $scratch = @(1..200 | ForEach-Object { 'imap/tmp/reprocess-20250131/scratch_{0:D4}.tmp' -f $_ })
+    $write = @{ Server = $server; ModulePath = $ModulePath }
+    foreach ($bucket in 'sds-data-dev', 'sds-data-dev-backup') {
+        # 'bad calibration' has the length of 'science data v1': a same-size overwrite, which a size comparison misses.
+        $overwritten | Write-LocalS3Object @write -Bucket $bucket -Content 'bad calibration'
+        $scratch | Write-LocalS3Object @write -Bucket $bucket -Content 'partial output'
+    }
+    $admin = New-LocalS3Client @write
+    try { foreach ($key in $deleted) { $null = $admin.DeleteObjectAsync('sds-data-dev', $key).GetAwaiter().GetResult() } }
+    finally { $admin.Dispose() }
+    Write-Host "    the run overwrote $($overwritten.Count) files with output of the same size, deleted $deletedFolder ($($deleted.Count) files)"
+    Write-Host "    and left $($scratch.Count) scratch files under imap/tmp/. Replication carries its writes to the backup, not its deletions"
+    Write-Host '    (the rule does not replicate delete markers); the local server does not replicate, so the demo wrote them there itself.'
+}
+
+Show-Step 'The bad day: a processing run goes wrong after T'
+# LastModified is kept to the second here: T falls a little over a second after the last good write and before the first bad one.
+Start-Sleep -Milliseconds 1200
+$T = [DateTime]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", [cultureinfo]::InvariantCulture)
+Write-Host "PS> `$T = '$T'   # the last good moment, from the processing logs (ISO 8601, UTC)" -ForegroundColor Green
+Start-Sleep -Milliseconds 1200
+Invoke-BadProcessingRun
+
+Show-Step 'Forensics: every version written to the backup at or after T, by folder'
+Invoke-Shown { Get-S3BackupObject -Bucket sds-data-dev-backup -AllVersions -ModifiedAfter $T | Group-Object { $_.Key -replace '[^/]+$' } | Select-Object Count, Name }
+Write-Host '    one file''s history: the same size, another ETag after T'
+Invoke-Shown { Get-S3BackupObject -Bucket sds-data-dev-backup -Prefix imap/mag/l1a/2025/01/imap_mag_l1a_sci_20250101_v001.cdf -AllVersions | Select-Object ETag, Size, LastModified, IsLatest }
+Write-Host '    the deletions only the source shows (its delete markers)'
+Invoke-Shown { Get-S3BackupObject -Bucket sds-data-dev -AllVersions -ModifiedAfter $T | Where-Object IsDeleteMarker | Group-Object { $_.Key -replace '[^/]+$' } | Select-Object Count, Name }
+
+Show-Step 'The rollback, previewed: imap/ as the backup had it at T; -Mirror also removes what was written after T'
+Invoke-Shown { Sync-S3BackupToSource -BackupBucket sds-data-dev-backup -SourceBucket sds-data-dev -Prefix imap/ -AsOf $T -Mirror -WhatIf | Group-Object Action, Reason | Select-Object Count, Name }
+
+Show-Step 'The rollback, its records kept: they say what each key held and are what an undo needs'
+Save-SourceListing 'before-rollback'
+Invoke-Shown { Sync-S3BackupToSource -BackupBucket sds-data-dev-backup -SourceBucket sds-data-dev -Prefix imap/ -AsOf $T -Mirror | Export-Csv ./rollback.csv }
+Save-SourceListing 'after-rollback'
+Invoke-Shown { Import-Csv ./rollback.csv | Group-Object Action, Reason | Select-Object Count, Name }
+Write-Host '    check: the source''s imap/ against the backup as of T'
+Invoke-Shown { Compare-S3BackupBucket -SourceBucket sds-data-dev -BackupBucket sds-data-dev-backup -Prefix imap/ -AsOf $T -IncludeEqual | Group-Object State | Select-Object Count, Name }
+
+Show-Step 'Rolled back too far? Undo the rollback from its records: preview, then do it'
+Invoke-Shown { Import-Csv ./rollback.csv | Undo-S3BackupRestore -WhatIf | Group-Object Action, Reason | Select-Object Count, Name }
+Invoke-Shown { Import-Csv ./rollback.csv | Undo-S3BackupRestore -Confirm:$false | Group-Object Action, Reason | Select-Object Count, Name }
+Save-SourceListing 'after-undo'
+Write-Host '    check: the source is as the bad run left it again (the backup has the bad run''s writes, not its deletions)'
+Invoke-Shown { Compare-S3BackupBucket -SourceBucket sds-data-dev -BackupBucket sds-data-dev-backup -Prefix imap/ -IncludeEqual | Group-Object State | Select-Object Count, Name }
 
 Write-Host "`nDemo finished: every step above ran against the local S3 server at $($server.Endpoint)." -ForegroundColor Yellow
