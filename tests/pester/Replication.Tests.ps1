@@ -32,6 +32,29 @@ Describe 'Replication rules on the local server' {
         $failures | Should -BeNullOrEmpty
     }
 
+    It 'says that a bucket that does not exist is missing, in Get-, Set- and Remove-S3BackupReplicationRule' {
+        $missing = New-TestName 'sds-data-dve'
+        $failures = @(
+            { Get-S3BackupReplicationRule -Bucket $missing -ErrorAction Stop }
+            { Set-S3BackupReplicationRule -Bucket $missing -RuleId ReplicateToBackup -Disabled -ErrorAction Stop }
+            { Remove-S3BackupReplicationRule -Bucket $missing -RuleId ReplicateToBackup -Confirm:$false -ErrorAction Stop }
+        ) | ForEach-Object { $_ | Should -Throw -PassThru }
+        foreach ($failure in $failures) {
+            $failure.FullyQualifiedErrorId | Should -BeLike 'BucketNotFound,*'
+            $failure.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $failure.TargetObject | Should -Be $missing
+            $failure.Exception.Message | Should -Match "bucket $missing failed: the bucket does not exist"
+            $failure.Exception.Message | Should -Not -Match 'no replication configuration'
+        }
+    }
+
+    It 'says an existing bucket has no replication configuration, as before' {
+        Get-S3BackupReplicationRule -Bucket $backup -Verbose -ErrorVariable failures 4>&1 |
+            ForEach-Object { $_.Message } | Should -Contain "Bucket $backup has no replication configuration."
+        $failures | Should -BeNullOrEmpty
+        { Remove-S3BackupReplicationRule -Bucket $backup -RuleId ReplicateToBackup -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RuleNotFound,*'
+    }
+
     It 'adds the runbook rule to a bucket with two rules and keeps both' {
         $null = New-S3BackupReplicationRule @rule -RuleId analytics -Prefix 'analytics/' -Priority 5 -StorageClass STANDARD_IA
         $null = New-S3BackupReplicationRule @rule -RuleId logs -Tag @{ kind = 'log' } -Priority 9 -Disabled
