@@ -32,6 +32,29 @@ Describe 'Replication rules on the local server' {
         $failures | Should -BeNullOrEmpty
     }
 
+    It 'says that a bucket that does not exist is missing, in Get-, Set- and Remove-S3BackupReplicationRule' {
+        $missing = New-TestName 'sds-data-dve'
+        $failures = @(
+            { Get-S3BackupReplicationRule -Bucket $missing -ErrorAction Stop }
+            { Set-S3BackupReplicationRule -Bucket $missing -RuleId ReplicateToBackup -Disabled -ErrorAction Stop }
+            { Remove-S3BackupReplicationRule -Bucket $missing -RuleId ReplicateToBackup -Confirm:$false -ErrorAction Stop }
+        ) | ForEach-Object { $_ | Should -Throw -PassThru }
+        foreach ($failure in $failures) {
+            $failure.FullyQualifiedErrorId | Should -BeLike 'BucketNotFound,*'
+            $failure.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $failure.TargetObject | Should -Be $missing
+            $failure.Exception.Message | Should -Match "bucket $missing failed: the bucket does not exist"
+            $failure.Exception.Message | Should -Not -Match 'no replication configuration'
+        }
+    }
+
+    It 'says an existing bucket has no replication configuration, as before' {
+        Get-S3BackupReplicationRule -Bucket $backup -Verbose -ErrorVariable failures 4>&1 |
+            ForEach-Object { $_.Message } | Should -Contain "Bucket $backup has no replication configuration."
+        $failures | Should -BeNullOrEmpty
+        { Remove-S3BackupReplicationRule -Bucket $backup -RuleId ReplicateToBackup -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RuleNotFound,*'
+    }
+
     It 'adds the runbook rule to a bucket with two rules and keeps both' {
         $null = New-S3BackupReplicationRule @rule -RuleId analytics -Prefix 'analytics/' -Priority 5 -StorageClass STANDARD_IA
         $null = New-S3BackupReplicationRule @rule -RuleId logs -Tag @{ kind = 'log' } -Priority 9 -Disabled
@@ -201,5 +224,61 @@ Describe 'Get-S3ReplicationStatus' {
         $summary = $records | Get-S3ReplicationStatus -Summary -ErrorAction SilentlyContinue
         ($summary | ForEach-Object { "$($_.Status)=$($_.Count)" }) -join ';' | Should -Be 'NONE=2;UNREADABLE=1'
         ($summary | Measure-Object Count -Sum).Sum | Should -Be 3
+    }
+}
+
+Describe 'Tab completion of -Prefix' {
+    BeforeAll {
+        $keys = 'imap/mag/l1a/2025/01/a.cdf', 'imap/swe/l0/c.pkts', 'imap/my folder/d.txt', 'imap/readme.txt', 'top.txt'
+        $listed = New-TestName 'sds-prefixes'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $listed
+        $keys | Write-LocalS3Object -Server $Server -ModulePath $ModulePath -Bucket $listed
+        function Complete([string] $Line) { (TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches.CompletionText }
+    }
+
+    It 'lists the next level under what was typed, folders first, then keys: <Line>' -ForEach @(
+        @{ Line = 'Get-S3BackupObject -Bucket {0} -Prefix imap/'; Expected = 'imap/mag/', "'imap/my folder/'", 'imap/swe/', 'imap/readme.txt' }
+        @{ Line = 'Get-S3BackupObject -Bucket {0} -Prefix '; Expected = 'imap/', 'top.txt' }
+        @{ Line = 'Get-S3BackupObject -Bucket {0} -Prefix imap/m'; Expected = 'imap/mag/', "'imap/my folder/'" }
+        @{ Line = "Get-S3BackupObject -Bucket {0} -Prefix 'imap/my"; Expected = "'imap/my folder/'" }
+        @{ Line = 'Get-S3ReplicationStatus -Bucket {0} -Prefix imap/mag/'; Expected = 'imap/mag/l1a/' }
+        @{ Line = 'Sync-S3BackupToSource -BackupBucket {0} -SourceBucket elsewhere -Prefix imap/s'; Expected = 'imap/swe/' }
+        @{ Line = 'Compare-S3BackupBucket -SourceBucket elsewhere -BackupBucket {0} -Prefix imap/s'; Expected = 'imap/swe/' }
+        @{ Line = 'Start-S3BackupBatchRestore -BackupBucket {0} -SourceBucket elsewhere -Prefix imap/s'; Expected = 'imap/swe/' }
+        @{ Line = 'Save-S3BackupObject -Bucket {0} -Prefix imap/s'; Expected = 'imap/swe/' }
+        @{ Line = 'Set-S3BackupReplicationRule -Bucket {0} -RuleId r -Prefix imap/s'; Expected = 'imap/swe/' }
+        @{ Line = 'New-S3BackupReplicationRule -SourceBucket {0} -Prefix imap/s'; Expected = 'imap/swe/' }
+    ) {
+        Complete ($Line -f $listed) | Should -Be $Expected
+    }
+
+    It 'uses the session the command line names: -ProfileName, or a -Session record' {
+        Disconnect-S3Backup
+        try {
+            Complete "Get-S3BackupObject -ProfileName admin -Bucket $listed -Prefix imap/s" | Should -Be 'imap/swe/'
+            $adminSession = Connect-S3Backup -ProfileName admin -PassThru
+            Disconnect-S3Backup
+            Complete "Get-S3BackupObject -Session `$adminSession -Bucket $listed -Prefix imap/s" | Should -Be 'imap/swe/'
+        }
+        finally { Connect-S3Backup -ProfileName admin }
+    }
+
+    It 'offers nothing without a bucket on the line, not the local files that match' {
+        $null = New-Item -ItemType Directory -Force (Join-Path $TestDrive 'cwd/imap-local')
+        Push-Location (Join-Path $TestDrive 'cwd')
+        try { Complete 'Get-S3BackupObject -Prefix ima' | Should -BeNullOrEmpty }
+        finally { Pop-Location }
+    }
+
+    It 'offers nothing, within seconds, when the endpoint never answers' {
+        # Accepts connections (the kernel does) and never answers a request.
+        $silent = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $silent.Start()
+        try {
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            Complete "Get-S3BackupObject -EndpointUrl http://127.0.0.1:$($silent.LocalEndpoint.Port) -Bucket $listed -Prefix imap/" | Should -BeNullOrEmpty
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+        }
+        finally { $silent.Stop() }
     }
 }

@@ -130,6 +130,38 @@ Describe 'Connect-S3Backup against the local server' {
         (Get-S3BackupSession).Arn | Should -Be $session.Arn
     }
 
+    It 'says who it connected as, with which profile and until when, on the information stream (shown by default)' {
+        $env:AWS_ENDPOINT_URL = $Server.Endpoint
+        $env:AWS_REQUEST_CHECKSUM_CALCULATION = 'when_required'
+        # Common.ps1 silences every cmdlet's closing line for the other tests; here it is the subject.
+        $PSDefaultParameterValues.Remove('*-S3Backup*:InformationAction')
+        try {
+            $output = Connect-S3Backup -ProfileName backup-role 6>&1
+            # Each connect assumes the role again: the line is checked against the session it announced.
+            $session = Get-S3BackupSession
+            $silenced = Connect-S3Backup -ProfileName backup-role 6>$null
+            $quiet = Connect-S3Backup -ProfileName backup-role -InformationAction SilentlyContinue -InformationVariable kept
+            $passThru = Connect-S3Backup -ProfileName backup-role -PassThru 6>$null
+        }
+        finally {
+            $PSDefaultParameterValues['*-S3Backup*:InformationAction'] = 'SilentlyContinue'
+            Remove-Item env:AWS_ENDPOINT_URL, env:AWS_REQUEST_CHECKSUM_CALCULATION
+        }
+        $line = @($output)
+        $line.Count | Should -Be 1
+        $line[0] | Should -BeOfType [System.Management.Automation.InformationRecord]
+        $line[0].Tags | Should -Contain 'PSHOST' -Because 'the host shows it without -InformationAction Continue, like Write-Host'
+        $expiry = ([DateTimeOffset]$session.Expiration).ToString('yyyy-MM-dd HH:mm:ss zzz', [cultureinfo]::InvariantCulture)
+        $session.Arn | Should -BeLike "arn:aws:sts:::assumed-role/$($backupRole.Name)/*"
+        "$($line[0].MessageData)" | Should -BeExactly "Connected as $($session.Arn) (profile backup-role, role credentials until $expiry)."
+        foreach ($secret in $secrets + $operator.AccessKey) { "$($line[0].MessageData)" | Should -Not -Match ([regex]::Escape($secret)) }
+        $silenced | Should -BeNullOrEmpty
+        $quiet | Should -BeNullOrEmpty
+        "$($kept.MessageData)" | Should -BeLike 'Connected as arn:aws:sts:::assumed-role/*' -Because '-InformationAction SilentlyContinue hides the line, -InformationVariable still has it'
+        $passThru | Should -BeOfType [S3Replication.Records.S3BackupSession]
+        $passThru.Arn | Should -BeLike "arn:aws:sts:::assumed-role/$($backupRole.Name)/*"
+    }
+
     It 'never writes a secret or session token into the session record, its XML or JSON' {
         $session = Get-S3BackupSession
         $path = Join-Path $TestDrive 'session.xml'

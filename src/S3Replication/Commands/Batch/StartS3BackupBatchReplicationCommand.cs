@@ -39,6 +39,7 @@ public sealed class StartS3BackupBatchReplicationCommand : S3BackupCmdlet, IDyna
 
     [Parameter(ParameterSetName = GeneratedSet)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(KeyPrefixCompleter))]
     public string? Prefix { get; set; }
 
     /// <summary>Which objects S3 selects by their replication status: NONE (never replicated, e.g. older than the rule) and FAILED by default.</summary>

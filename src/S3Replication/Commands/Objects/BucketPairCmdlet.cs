@@ -49,6 +49,7 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
 
     [Parameter]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(KeyPrefixCompleter))]
     public string? Prefix { get; set; }
 
     [Parameter]

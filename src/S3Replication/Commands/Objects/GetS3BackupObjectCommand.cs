@@ -24,6 +24,7 @@ public sealed class GetS3BackupObjectCommand : S3BackupCmdlet
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(KeyPrefixCompleter))]
     public string? Prefix { get; set; }
 
     [Parameter]

@@ -29,6 +29,7 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
 
     [Parameter]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(KeyPrefixCompleter))]
     public string? Prefix { get; set; }
 
     [Parameter]

@@ -38,6 +38,7 @@ public sealed class WriteS3BackupObjectCommand : FileTransferCmdlet
     /// <summary>The folder the keys go under (a '/' is added unless it ends in one), before each file's path relative to the folder given.</summary>
     [Parameter]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(KeyPrefixCompleter))]
     public string? Prefix { get; set; }
 
     /// <summary>

@@ -8,7 +8,10 @@ using S3Replication.Replication;
 
 namespace S3Replication.Commands.Replication;
 
-/// <summary>Lists a bucket's replication rules; a bucket without a configuration gives no records and no error.</summary>
+/// <summary>
+/// Lists a bucket's replication rules; a bucket without a configuration gives no records and no error, a bucket that does
+/// not exist an error (BucketNotFound).
+/// </summary>
 [Cmdlet(VerbsCommon.Get, "S3BackupReplicationRule")]
 [OutputType(typeof(ReplicationRuleRecord))]
 public sealed class GetS3BackupReplicationRuleCommand : S3BackupCmdlet
@@ -28,7 +31,7 @@ public sealed class GetS3BackupReplicationRuleCommand : S3BackupCmdlet
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken) => PerItemAsync(async () =>
     {
         ReplicationRuleSpec.RequireBucket(Bucket, "source");
-        var configuration = await new ReplicationService(ResolveSession().S3).GetAsync(Bucket, cancellationToken).ConfigureAwait(false);
+        var configuration = await new ReplicationService(ResolveSession().S3).GetRequiringBucketAsync(Bucket, cancellationToken).ConfigureAwait(false);
         var rules = configuration?.Rules ?? new();
         if (configuration is null)
         {

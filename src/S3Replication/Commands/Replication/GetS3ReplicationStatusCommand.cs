@@ -36,6 +36,7 @@ public sealed class GetS3ReplicationStatusCommand : ParallelCmdlet
 
     [Parameter(Position = 1, ParameterSetName = ListingSet)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(KeyPrefixCompleter))]
     public string? Prefix { get; set; }
 
     /// <summary>Write one count per status instead of one record per object.</summary>

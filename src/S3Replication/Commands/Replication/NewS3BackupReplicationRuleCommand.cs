@@ -49,6 +49,7 @@ public sealed class NewS3BackupReplicationRuleCommand : S3BackupCmdlet
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(KeyPrefixCompleter))]
     public string? Prefix { get; set; }
 
     [Parameter]

@@ -25,6 +25,7 @@ public sealed class SetS3BackupReplicationRuleCommand : ReplicationRuleTargetCmd
 
     [Parameter]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(KeyPrefixCompleter))]
     public string? Prefix { get; set; }
 
     [Parameter]

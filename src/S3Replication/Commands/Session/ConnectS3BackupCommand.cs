@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.Management.Automation;
 using System.Net.Http;
 using System.Threading;
@@ -71,7 +72,8 @@ public sealed class ConnectS3BackupCommand : S3BackupCmdlet
 
         Store.SetDefault(session);
         var record = session.ToRecord(isDefault: true);
-        await WriteVerboseAsync($"Connected as {record.Arn ?? "an identity this endpoint does not report"} ({record.IdentitySource}).").ConfigureAwait(false);
+        await WriteInformationAsync(ConnectionNotice.Text(record.Arn, session.ProfileName, session.Plan.Kind, session.Expiration), "S3Replication.Connected")
+            .ConfigureAwait(false);
         if (PassThru)
         {
             await WriteObjectAsync(record).ConfigureAwait(false);
@@ -107,4 +109,35 @@ public sealed class ConnectS3BackupCommand : S3BackupCmdlet
             throw AwsErrors.ForS3(error, "s3:ListBucket", $"arn:aws:s3:::{bucket}", $"Connected as {who}, but listing bucket '{bucket}'", bucket);
         }
     }
+}
+
+/// <summary>
+/// The line Connect-S3Backup shows on success: who the session acts as, with which profile, and until when its
+/// credentials last, so the person at the console knows which account and role the following commands will use.
+/// Names only: never a key or token.
+/// </summary>
+internal static class ConnectionNotice
+{
+    public static string Text(string? arn, string? profileName, CredentialKind kind, DateTime? expiration)
+    {
+        var until = expiration is { } expires
+            ? " until " + new DateTimeOffset(expires).ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture)
+            : "";
+        return $"Connected as {arn ?? "an identity this endpoint does not report"} " +
+            $"({(profileName is null ? "no profile" : "profile " + profileName)}, {Describe(kind)}{until}).";
+    }
+
+    private static string Describe(CredentialKind kind) => kind switch
+    {
+        CredentialKind.Static => "long-term access keys",
+        CredentialKind.Session => "temporary keys from the profile",
+        CredentialKind.AssumeRole => "role credentials",
+        CredentialKind.Process => "credentials from credential_process",
+        CredentialKind.Sso => "IAM Identity Center credentials",
+        CredentialKind.WebIdentity => "web identity role credentials",
+        CredentialKind.Environment => "access keys from the environment",
+        CredentialKind.InstanceMetadata => "EC2 instance profile credentials",
+        CredentialKind.Container => "container credentials",
+        _ => "credentials of kind " + kind,
+    };
 }
