@@ -32,7 +32,7 @@ Describe 'Listing the backup' {
     It 'shows version listings in the version view, and still pipes them as objects' {
         $versions = @(Get-S3BackupObject -Bucket $backup -Prefix imap/mag/ -AllVersions)
         $versions[0].PSObject.TypeNames[0] | Should -Be 'S3Replication.Records.S3ObjectRecord#Version'
-        $versions[0] | Out-String -Width 120 | Should -Match 'Version\s+Latest\s+Key'
+        $versions[0] | Out-String -Width 120 | Should -Match 'VersionId\s+IsLatest\s+Key'
         $versions[0] | Should -BeOfType S3Replication.Records.S3ObjectRecord
         (Get-S3BackupObject -Bucket $backup -Prefix imap/mag/)[0].PSObject.TypeNames[0] | Should -Be 'S3Replication.Records.S3ObjectRecord'
     }
@@ -364,5 +364,37 @@ Describe 'Comparing' {
         $results.Key | Should -Not -Contain $files[1]
         (Get-TestObject $cmp $files[0] | ConvertTo-Json) | Should -Be (Get-TestObject $backup $files[0] | ConvertTo-Json)
         (Get-TestObject $cmp 'only-in-source.cdf').Size | Should -Be 10 -Because 'a restore removes nothing'
+    }
+}
+
+Describe 'A prefix that selects nothing in a bucket that has keys (<Entrance>)' -ForEach @(
+    @{ Entrance = 'Get-S3BackupObject' }, @{ Entrance = 'Sync-S3BackupToSource' }, @{ Entrance = 'Compare-S3BackupBucket' }, @{ Entrance = 'Save-S3BackupObject' }
+) {
+    It 'warns, naming what the nearest folder above it holds, and changes nothing' {
+        $before = @(Get-S3BackupObject -Bucket $source).Count
+        $typo = 'imap/mag/l1a/2025/3/'
+        $shown = switch ($Entrance) {
+            'Get-S3BackupObject' { Get-S3BackupObject -Bucket $backup -Prefix $typo 3>&1 }
+            'Sync-S3BackupToSource' { Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -Prefix $typo 3>&1 }
+            'Compare-S3BackupBucket' { Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup -Prefix $typo 3>&1 }
+            'Save-S3BackupObject' { Save-S3BackupObject -Bucket $backup -Prefix $typo -Destination (Join-Path $TestDrive 'typo') 3>&1 }
+        }
+        $warnings = @($shown | Where-Object { $_ -is [Management.Automation.WarningRecord] })
+        @($shown | Where-Object { $_ -isnot [Management.Automation.WarningRecord] }) | Should -BeNullOrEmpty
+        $warnings.Count | Should -Be 1
+        $warnings[0].Message | Should -Be "No key of s3://$backup starts with '$typo'. Under 'imap/mag/l1a/2025/' there are: 01/."
+        @(Get-S3BackupObject -Bucket $source).Count | Should -Be $before
+    }
+
+    It 'says nothing more for a prefix of an empty bucket' {
+        $empty = New-TestName 'empty'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $empty
+        $shown = switch ($Entrance) {
+            'Get-S3BackupObject' { Get-S3BackupObject -Bucket $empty -Prefix imap/ 3>&1 }
+            'Sync-S3BackupToSource' { Sync-S3BackupToSource -BackupBucket $empty -SourceBucket $source -Prefix imap/ 3>&1 }
+            'Compare-S3BackupBucket' { Compare-S3BackupBucket -SourceBucket $source -BackupBucket $empty -Prefix nothing/ 3>&1 }
+            'Save-S3BackupObject' { Save-S3BackupObject -Bucket $empty -Prefix imap/ -Destination (Join-Path $TestDrive 'empty') 3>&1 }
+        }
+        $shown | Should -BeNullOrEmpty
     }
 }

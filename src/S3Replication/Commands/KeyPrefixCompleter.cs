@@ -6,8 +6,7 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Threading;
 using System.Threading.Tasks;
-using Amazon.S3;
-using Amazon.S3.Model;
+using S3Replication.Transfer;
 
 namespace S3Replication.Commands;
 
@@ -38,27 +37,5 @@ public sealed class KeyPrefixCompleter : IArgumentCompleter
             }
         }
         return Array.Empty<CompletionResult>();
-    }
-}
-
-/// <summary>One level of a bucket's keys under what was typed, as a completion list shows it.</summary>
-internal static class KeyPrefixListing
-{
-    /// <summary>
-    /// The common prefixes (the "folders") right under <paramref name="typed"/>, then the keys at that level, each in S3's
-    /// order. One LIST request of at most 1,000 entries: a longer list is not read by anyone at a prompt, and a second
-    /// request would spend the seconds a completer has.
-    /// </summary>
-    public static async Task<IReadOnlyList<string>> NextLevelAsync(IAmazonS3 s3, string bucket, string typed, CancellationToken cancellationToken)
-    {
-        var page = await s3.ListObjectsV2Async(new ListObjectsV2Request
-        {
-            BucketName = bucket,
-            Prefix = typed.Length == 0 ? null : typed,
-            Delimiter = "/",
-        }, cancellationToken).ConfigureAwait(false);
-        return (page.CommonPrefixes ?? new List<string>())
-            .Concat((page.S3Objects ?? new List<S3Object>()).Select(item => item.Key))
-            .ToList();
     }
 }

@@ -4,6 +4,8 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using Amazon.Runtime;
+using Amazon.S3;
 using S3Replication.Core;
 using S3Replication.Records;
 using S3Replication.Replication;
@@ -136,6 +138,33 @@ internal static class ObjectSelection
         return $"None of the {count.ListedCount} object(s) under {where} matched {patterns}. Patterns match the " +
             "whole key and are case-sensitive, as S3 keys are: '*.cdf' does not match 'x.CDF', and 'imap_mag*' does not match 'imap/mag/l1a/imap_mag_1.cdf' " +
             "(write '*imap_mag*' or '*/imap_mag*' for part of a key, or add -MatchFileName or -IgnoreCase)." + advice;
+    }
+
+    /// <summary>
+    /// The same, and for a -Prefix that listed nothing at all in a bucket that has keys, where it went wrong: what the
+    /// deepest folder above it holds (<see cref="NearestPrefix"/>; one LIST a level). The hint is advice: a listing that
+    /// fails only leaves it out.
+    /// </summary>
+    public static async Task<string?> EmptySelectionWarningAsync(SelectionCount count, IAmazonS3 s3, string bucket, string? prefix, DateTime? asOf,
+        string[]? include, string[]? exclude, CancellationToken cancellationToken)
+    {
+        if (EmptySelectionWarning(count, bucket, prefix, asOf, include, exclude) is { } warning)
+        {
+            return warning;
+        }
+        if (count.ListedCount > 0 || string.IsNullOrEmpty(prefix) || asOf is not null)
+        {
+            return null;
+        }
+        try
+        {
+            return await NearestPrefix.HintAsync(bucket, prefix!, (parent, token) => KeyPrefixListing.NextLevelAsync(s3, bucket, parent, token), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (AmazonServiceException)
+        {
+            return null;
+        }
     }
 
     public static KeyMatch MatchFrom(bool fileName, bool ignoreCase) =>

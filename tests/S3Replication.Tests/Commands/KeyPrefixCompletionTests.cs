@@ -2,6 +2,7 @@ using System.Linq;
 using System.Net;
 using System.Threading.Tasks;
 using S3Replication.Commands;
+using S3Replication.Transfer;
 using S3Replication.Tests.Support;
 using Xunit;
 

@@ -229,7 +229,8 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
                 counting?.Cancel();
                 await count.ConfigureAwait(false);
             }
-            if (ObjectSelection.EmptySelectionWarning(BackupSelection, BackupBucket!, Prefix, AsOf, Include, Exclude) is { } warning)
+            if (await ObjectSelection.EmptySelectionWarningAsync(BackupSelection, _run.Backup.S3, BackupBucket!, Prefix, AsOf, Include, Exclude, cancellationToken)
+                .ConfigureAwait(false) is { } warning)
             {
                 await WriteWarningAsync(warning).ConfigureAwait(false);
             }

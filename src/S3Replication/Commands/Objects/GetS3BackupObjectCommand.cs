@@ -65,7 +65,8 @@ public sealed class GetS3BackupObjectCommand : S3BackupCmdlet
         ObjectSelection.RequireBucket(Bucket, "");
         ObjectSelection.RequirePast(AsOf);
         var filter = new KeyFilter(Include, Exclude, ModifiedAfter, ModifiedBefore, ObjectSelection.MatchFrom(MatchFileName, IgnoreCase));
-        var lister = new ObjectLister(ResolveSession().S3);
+        var s3 = ResolveSession().S3;
+        var lister = new ObjectLister(s3);
         var listing = AllVersions
             ? lister.ListVersionsAsync(Bucket, Prefix, cancellationToken)
             : ObjectSelection.ListAsync(lister, Bucket, Prefix, KeyFilter.All, AsOf, cancellationToken);
@@ -81,7 +82,7 @@ public sealed class GetS3BackupObjectCommand : S3BackupCmdlet
                 await WriteObjectAsync(versions ? WithVersionView(item) : item).ConfigureAwait(false);
             }
         }
-        if (ObjectSelection.EmptySelectionWarning(count, Bucket, Prefix, AsOf, Include, Exclude) is { } warning)
+        if (await ObjectSelection.EmptySelectionWarningAsync(count, s3, Bucket, Prefix, AsOf, Include, Exclude, cancellationToken).ConfigureAwait(false) is { } warning)
         {
             await WriteWarningAsync(warning).ConfigureAwait(false);
         }

@@ -104,7 +104,8 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
     {
         if (ParameterSetName == BucketSet)
         {
-            var lister = new ObjectLister(ResolveSession().S3);
+            var s3 = ResolveSession().S3;
+            var lister = new ObjectLister(s3);
             var filter = new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase));
             var count = new SelectionCount();
             count.Watch(filter);
@@ -113,7 +114,7 @@ public sealed class SaveS3BackupObjectCommand : FileTransferCmdlet
                 await SaveAsync(item).ConfigureAwait(false);
             }
             AllPlanned();
-            if (ObjectSelection.EmptySelectionWarning(count, Bucket, Prefix, null, Include, Exclude) is { } warning)
+            if (await ObjectSelection.EmptySelectionWarningAsync(count, s3, Bucket, Prefix, null, Include, Exclude, cancellationToken).ConfigureAwait(false) is { } warning)
             {
                 await WriteWarningAsync(warning).ConfigureAwait(false);
             }
