@@ -167,6 +167,13 @@ Describe 'Start-S3BackupBatchReplication' {
             Should -Throw -ErrorId 'RuleNotFound,*'
     }
 
+    It 'refuses a bucket that does not exist as missing, not as one without a rule' {
+        $typo = New-TestName 'no-such-bucket'
+        { Start-S3BackupBatchReplication -SourceBucket $typo -RoleArn $batchRole.Arn -WorkBucket $work -AccountId $account -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BucketNotFound,*'
+        $error[0].Exception.Message | Should -Match ([regex]::Escape($typo))
+    }
+
     It 'backfills what the rule covers and never replicated, from a manifest S3 generates' {
         $job = Start-S3BackupBatchReplication -SourceBucket $replicated -RoleArn $batchRole.Arn -WorkBucket $work -AccountId $account -NoConfirmation
         $job.Operation | Should -Be 'S3ReplicateObject'

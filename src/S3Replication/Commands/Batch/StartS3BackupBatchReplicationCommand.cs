@@ -93,7 +93,7 @@ public sealed class StartS3BackupBatchReplicationCommand : S3BackupCmdlet, IDyna
         }
         var session = ResolveSession();
         var setup = new BatchJobSetup(session, _job.WorkBucket, _job.RoleArn, WriteWarningAsync);
-        if (await new ReplicationService(session.S3).GetAsync(SourceBucket, cancellationToken).ConfigureAwait(false) is null)
+        if (await new ReplicationService(session.S3).GetRequiringBucketAsync(SourceBucket, cancellationToken).ConfigureAwait(false) is null)
         {
             throw new S3BackupException(ErrorId.RuleNotFound, ErrorCategory.ObjectNotFound,
                 $"s3://{SourceBucket} has no replication configuration, so Batch Replication has nowhere to copy to: add the rule first " +
