@@ -1,5 +1,6 @@
 #Requires -Version 7.4
 #Requires -Modules S3Replication
+
 <#
 .SYNOPSIS
     Onboards a new operator: their role profile, their ARN in the backup role's trust policy, and a check that
@@ -26,6 +27,7 @@ param(
     [string] $ProfileName = 'backup-role',
     [string[]] $Bucket = @('sds-data-dev', 'sds-data-dev-backup')
 )
+Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $roleName = $RoleArn.Split('/')[-1]
 

@@ -1,5 +1,6 @@
 #Requires -Version 7.4
 #Requires -Modules S3Replication
+
 <#
 .SYNOPSIS
     Nightly backup check: is everything in the source bucket also in its backup?
@@ -23,6 +24,7 @@ param(
     [string] $Prefix = '',
     [string] $ReportPath = "./backup-check-$(Get-Date -Format yyyy-MM-dd).csv"
 )
+Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 try {
     Connect-S3Backup -ProfileName $ProfileName
@@ -33,13 +35,16 @@ try {
         exit 2
     }
 
+    # A side that lacks the key has no time: an empty cell, not a method call on $null (which Select-Object hides, but $Error keeps).
+    function Format-Utc($Time) { if ($Time) { $Time.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ') } }
+
     $differences = Compare-S3BackupBucket -SourceBucket $SourceBucket -BackupBucket $BackupBucket -Prefix $Prefix
     # A report for people and spreadsheets: ETags without S3's quotes, times in ISO 8601 UTC whatever the culture.
     $differences | Select-Object State, Key, SourceSize, BackupSize,
         @{ Name = 'SourceETag'; Expression = { $_.SourceETag -replace '"' } },
         @{ Name = 'BackupETag'; Expression = { $_.BackupETag -replace '"' } },
-        @{ Name = 'SourceLastModified'; Expression = { $_.SourceLastModified?.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ') } },
-        @{ Name = 'BackupLastModified'; Expression = { $_.BackupLastModified?.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ') } } |
+        @{ Name = 'SourceLastModified'; Expression = { Format-Utc $_.SourceLastModified } },
+        @{ Name = 'BackupLastModified'; Expression = { Format-Utc $_.BackupLastModified } } |
         Export-Csv -Path $ReportPath -NoTypeInformation -UseQuotes AsNeeded
     $notBackedUp = @($differences | Where-Object State -In 'MissingInBackup', 'Different')
     $differences | Group-Object State | ForEach-Object { Write-Output ('{0,-16} {1,8}' -f $_.Name, $_.Count) }

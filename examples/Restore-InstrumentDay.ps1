@@ -1,5 +1,6 @@
 #Requires -Version 7.4
 #Requires -Modules S3Replication
+
 <#
 .SYNOPSIS
     Ad-hoc restore of one instrument's files for a range of days, from the backup to the source bucket.
@@ -14,19 +15,55 @@
 
 .EXAMPLE
     ./Restore-InstrumentDay.ps1 -Instrument swe -Level l0 -From 2025-01-01 -To 2025-01-31 -AsOf (Get-Date).AddDays(-2)
+
+.EXAMPLE
+    ./Restore-InstrumentDay.ps1 -Instrument mag -Level l1a -From '5 Jan 2025' -To '7 Jan 2025' -AsOf '2026-12-01T22:00:00Z' -WhatIf
+
+    Dates are read as the module's cmdlets read -AsOf: ISO 8601 or a month name. '01/03/2025' is refused, since it
+    names 3 January or 1 March depending on where you live.
 #>
 [CmdletBinding(SupportsShouldProcess)]
 param(
     [Parameter(Mandatory)] [string] $Instrument,
     [Parameter(Mandatory)] [string] $Level,
-    [Parameter(Mandatory)] [datetime] $From,
-    [Parameter(Mandatory)] [datetime] $To,
+    # -From, -To and -AsOf take a [datetime] or text, and have no type on purpose: a [datetime] parameter would read
+    # '01/03/2025' month-first (3 January) without a word, while the cmdlets refuse it as naming two days.
+    [Parameter(Mandatory)] $From,
+    [Parameter(Mandatory)] $To,
     [string] $BackupBucket = 'sds-data-dev-backup',
     [string] $SourceBucket = 'sds-data-dev',
     [string] $ProfileName = 'backup-role',
-    [datetime] $AsOf
+    $AsOf
 )
+Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+
+# Text is read by the module's own reader, the transformation on the cmdlets' -AsOf: ISO 8601 (2025-01-05,
+# 2026-12-01T22:00:00Z) or a month name (5 Jan 2025); a day and month that can be read both ways are refused.
+$moduleReader = @((Get-Command Get-S3BackupObject).Parameters['AsOf'].Attributes |
+        Where-Object { $_ -is [System.Management.Automation.ArgumentTransformationAttribute] })
+if ($moduleReader.Count -ne 1) { throw 'Get-S3BackupObject -AsOf no longer reads moments typed as text; this script needs that reader.' }
+function ConvertTo-Moment([string] $Name, $Value) {
+    try { $moment = $moduleReader[0].Transform($ExecutionContext, $Value) }
+    catch {
+        # The reader's refusal (S3BackupException, e.g. AmbiguousDate) sits under the transformation's exception.
+        $refusal = $_.Exception
+        while ($refusal.InnerException) { $refusal = $refusal.InnerException }
+        $id = if ($refusal.PSObject.Properties['ErrorId']) { [string]$refusal.ErrorId } else { 'InvalidDate' }
+        $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
+                [System.ArgumentException]::new("-${Name}: $($refusal.Message)", $refusal), $id, 'InvalidArgument', $Value))
+    }
+    if ($moment -isnot [datetime]) {
+        $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
+                [System.ArgumentException]::new("-${Name} takes a date such as 2025-01-05 or a [datetime], not '$Value'."), 'InvalidDate', 'InvalidArgument', $Value))
+    }
+    $moment
+}
+# Read every date before anything connects, so a refused one changes nothing.
+$From = ConvertTo-Moment From $From
+$To = ConvertTo-Moment To $To
+if ($PSBoundParameters.ContainsKey('AsOf')) { $AsOf = ConvertTo-Moment AsOf $AsOf }
+
 Connect-S3Backup -ProfileName $ProfileName
 
 $days = for ($day = $From.Date; $day -le $To.Date; $day = $day.AddDays(1)) { $day }
