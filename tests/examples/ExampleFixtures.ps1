@@ -47,7 +47,7 @@ function New-ExamplePair([string] $Prefix, $Spec) {
     New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $pair.Source -Versioned:(-not $Spec['UnversionedSource'])
     New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $pair.Backup -Versioned
     foreach ($name in 'Mag05', 'Mag06', 'Mag07', 'Mag07b') { Write-ExampleText $pair.Backup $ExampleKeys[$name] "backup of $name" }
-    if (-not $Spec['NoEmptyObject']) { Write-TestObject -Bucket $pair.Backup -Key $ExampleKeys.Mag08 -Bytes ([byte[]]::new(0)) }
+    Write-TestObject -Bucket $pair.Backup -Key $ExampleKeys.Mag08 -Bytes ([byte[]]::new(0))
     Write-ExampleText $pair.Backup $ExampleKeys.Swe 'swe as backed up'
     Write-ExampleText $pair.Source $ExampleKeys.Mag05 'backup of Mag05'
     Write-ExampleText $pair.Source $ExampleKeys.Swe 'swe rewritten by a bad run'

@@ -73,16 +73,12 @@ $local
 role_arn = $($SuiteRole.Arn)
 source_profile = imap
 $local
-# The account comes from moto_server's STS and the jobs go to the S3 Control stand-in. S3 and IAM are named in the
-# services section too: a profile that names a services section loses its own endpoint_url (seen with this module).
+# The account comes from moto_server's STS and the jobs go to the S3 Control stand-in; S3 and IAM keep the profile's
+# own endpoint_url, which a services section leaves in place for the services it does not name.
 [profile ops]
 services = ops-endpoints
 $local
 [services ops-endpoints]
-s3 =
-  endpoint_url = $($Server.Endpoint)
-iam =
-  endpoint_url = $($Server.Endpoint)
 sts =
   endpoint_url = $($Moto.Endpoint)
 s3_control =

@@ -137,6 +137,17 @@ Describe 'Large objects' {
         (Get-TestObject $source $bigKey | ConvertTo-Json) | Should -Be (Get-TestObject $backup $bigKey | ConvertTo-Json)
     }
 
+    It 'streams an empty object between two sessions (an empty body, not a refused checksum)' {
+        $other = New-TestName 'stream-empty'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $other -Versioned
+        $a = Connect-S3Backup -ProfileName admin -PassThru
+        $b = Connect-S3Backup -ProfileName other-account -PassThru
+        $result = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $other -Prefix empty.bin -BackupSession $a -SourceSession $b -ErrorAction Stop
+        $result.Action | Should -Be 'Copied'
+        (Get-TestObject $other 'empty.bin' | ConvertTo-Json) | Should -Be (Get-TestObject $backup 'empty.bin' | ConvertTo-Json)
+        Connect-S3Backup -ProfileName admin
+    }
+
     It 'streams large objects part by part between two sessions' {
         $other = New-TestName 'stream-big'
         New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $other -Versioned

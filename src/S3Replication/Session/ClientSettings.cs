@@ -87,7 +87,7 @@ internal sealed class ClientSettingsResolver
             ?? _environment.Get("AWS_DEFAULT_REGION")
             ?? profile?.Region?.SystemName
             ?? FallbackRegion;
-        var endpoint = endpointOverride ?? ConfiguredEndpoint(profileName, profile?.Services, profile?.EndpointUrl, profile?.IgnoreConfiguredEndpointUrls, service);
+        var endpoint = endpointOverride ?? ConfiguredEndpoint(profileName, profile?.Services, profileName is null ? null : _catalog.EndpointUrl(profileName), profile?.IgnoreConfiguredEndpointUrls, service);
         if (endpoint is not null && !AwsNames.IsEndpointUrl(endpoint))
         {
             throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,

@@ -124,6 +124,12 @@ internal sealed class ProfileCatalog
 
     public CredentialProfile? SdkProfile(string name) => Store.TryGetProfile(name, out var profile) ? profile : null;
 
+    /// <summary>
+    /// The profile's own endpoint_url, read from its section: the SDK's parsed profile drops it when the profile also names a
+    /// services section, while the AWS documentation has the two work together (the services section wins per service).
+    /// </summary>
+    public string? EndpointUrl(string name) => RawValue(name, "endpoint_url") is { Length: > 0 } url ? url : null;
+
     /// <summary>A key the SDK does not parse, from the profile's section in either file (config wins, as in the SDK).</summary>
     public string? RawValue(string name, string key) =>
         SectionsOf(name).SelectMany(entry => entry.Document.PropertiesOf(entry.Section))

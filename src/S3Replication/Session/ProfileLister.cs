@@ -24,7 +24,7 @@ internal static class ProfileLister
             CredentialSource = Empty(options?.CredentialSource),
             MfaSerial = Empty(options?.MfaSerial),
             Region = profile?.Region?.SystemName,
-            EndpointUrl = Empty(profile?.EndpointUrl),
+            EndpointUrl = catalog.EndpointUrl(name),
             Files = catalog.FilesDefining(name).ToList(),
         };
         if (options is not null && string.IsNullOrEmpty(options.RoleArn) && SsoProfile.IsSsoProfile(catalog, name))

@@ -295,7 +295,9 @@ internal sealed class CopyEngine
             {
                 BucketName = destinationBucket,
                 Key = item.Key,
-                InputStream = response.ResponseStream,
+                // An empty object's response stream, handed on as the body, is signed as if it had content and the server refuses
+                // the PUT (XAmzContentSHA256Mismatch): an empty body is sent as one.
+                InputStream = size == 0 ? new MemoryStream(Array.Empty<byte>(), writable: false) : response.ResponseStream,
                 AutoCloseStream = false,
                 ContentType = response.Headers.ContentType,
                 TagSet = tags.Count > 0 ? tags : null,

@@ -51,8 +51,17 @@ public class ClientSettingsResolverTests
         Assert.Equal("http://env-s3:1", Resolve("p", AwsService.S3, variables).EndpointUrl);
         Assert.Equal("http://env:1", Resolve("p", AwsService.Sts, variables).EndpointUrl);
         Assert.Equal("http://s3-only:1", Resolve("svc", AwsService.S3).EndpointUrl);
+        // A service its services section does not name keeps the profile's own endpoint_url (the SDK's parsed profile drops it).
+        Assert.Equal("http://global:1", Resolve("svc", AwsService.Sts).EndpointUrl);
         Assert.Equal("http://profile:1", Resolve("p", AwsService.Iam).EndpointUrl);
         Assert.Null(Resolve("plain", AwsService.S3).EndpointUrl);
+    }
+
+    [Fact]
+    public void The_profile_listing_shows_the_endpoint_of_a_profile_that_also_names_a_services_section()
+    {
+        using var folder = new ProfileFolder(Config, "[svc]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = secret\n", null);
+        Assert.Equal("http://global:1", ProfileLister.Describe(folder.Catalog(), "svc", SsoTokenCache.For(folder.Environment)).EndpointUrl);
     }
 
     [Fact]
