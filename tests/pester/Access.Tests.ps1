@@ -224,6 +224,33 @@ Describe 'A profile that lacks one permission for every object' {
         @(Get-S3BackupObject -Bucket $denySource -ProfileName admin).Count | Should -Be 0
     }
 
+    It 'a Batch restore of piped objects without s3:GetObject: the same one error, and no job from a partial manifest' {
+        Import-Module (Join-Path $PSScriptRoot '../standins/StandIns.psm1') -Force
+        $control = Start-S3ControlStandIn -S3Endpoint $Server.Endpoint -AccessKey $Server.AccessKey -SecretKey $Server.SecretKey -Folder (Join-Path $TestDrive 's3control')
+        $env:AWS_ENDPOINT_URL_S3_CONTROL = $control.Endpoint
+        try {
+            $batchRole = New-LocalS3Role -Server $Server -Name (New-TestName 'BatchRestore') -TrustedService 'batchoperations.s3.amazonaws.com'
+            $work = New-TestName 'deny-work'
+            New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $work
+            $stop = $null
+            $shown = $null
+            try {
+                Get-S3BackupObject -Bucket $denyBackup -ProfileName admin |
+                    Start-S3BackupBatchRestore -SourceBucket $denySource -ProfileName listonly -WorkBucket $work -RoleArn $batchRole.Arn -AccountId 111122223333 `
+                        -MaxConcurrency 2 -ErrorAction SilentlyContinue -ErrorVariable shown -WarningAction SilentlyContinue | Out-Null
+            }
+            catch { $stop = $_ }
+            $stop.Exception.Message | Should -Match "^Stopped: the first 5 objects .* needs s3:GetObject on arn:aws:s3:::$denyBackup/\*,"
+            Get-ErrorMessage $shown | Where-Object { $_ -notmatch '^Stopped: ' } | Should -BeNullOrEmpty
+            @(Get-S3BackupObject -Bucket $work -ProfileName admin) | Should -BeNullOrEmpty -Because 'no manifest is written'
+            (Invoke-RestMethod "$($control.Endpoint)/_standin/requests" -NoProxy) | Where-Object method -EQ POST | Should -BeNullOrEmpty -Because 'no job is created'
+        }
+        finally {
+            $control | Stop-StandIn
+            Remove-Item env:AWS_ENDPOINT_URL_S3_CONTROL -ErrorAction Ignore
+        }
+    }
+
     It 'downloading without s3:GetObject: stops the same way, naming the read' {
         $results = [Collections.Generic.List[object]]::new()
         $stop = $null

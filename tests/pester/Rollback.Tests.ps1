@@ -76,6 +76,26 @@ Describe 'Refusals change nothing' {
         (Get-S3BackupObject -Bucket $unversioned).Key | Should -Be 'data/only-here.csv'
     }
 
+    It 'refuses an empty backup side on a source without versioning even with -Force (<Entrance>): those removals could not be undone' -ForEach @(
+        @{ Entrance = 'bucket names' }, @{ Entrance = 'piped compare results' }
+    ) {
+        $unversioned = New-TestName 'junk-unversioned'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $unversioned
+        foreach ($n in 1..2) { Set-Text $unversioned "junk/$n.tmp" "junk $n" }
+        $refusal = {
+            if ($Entrance -eq 'bucket names') {
+                Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $unversioned -Prefix junk/ -AsOf $T -Mirror -Force -ErrorAction Stop -WarningAction SilentlyContinue
+            }
+            else {
+                Compare-S3BackupBucket -SourceBucket $unversioned -BackupBucket $backup -Prefix junk/ -AsOf $T |
+                    Sync-S3BackupToSource -Mirror -Force -ErrorAction Stop -WarningAction SilentlyContinue
+            }
+        }
+        $refusal | Should -Throw -ErrorId 'MirrorBackupEmpty,*'
+        $error[0].Exception.Message | Should -Match '-Force does not allow it here: .* is not versioned'
+        (Get-S3BackupObject -Bucket $unversioned).Key | Should -Be @('junk/1.tmp', 'junk/2.tmp')
+    }
+
     It 'changes nothing with -WhatIf, and lists both the copies and the removals' {
         $before = Get-VersionState $source
         $preview = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -Prefix data/ -AsOf $T -Mirror -WhatIf

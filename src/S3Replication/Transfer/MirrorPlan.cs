@@ -19,13 +19,9 @@ internal sealed class MirrorPlan
 
     private readonly List<S3ObjectRecord> _removals = new();
     private readonly int _maxDelete;
-    private readonly bool _allowEmptyBackup;
+    private readonly EmptyBackup _emptyBackup;
 
-    /// <param name="allowEmptyBackup">
-    /// -Force: a backup side that selects nothing is not taken for a mistake, so every source object of the selection is
-    /// removed (junk a bad run wrote under a prefix the backup never had); still at most <paramref name="maxDelete"/>.
-    /// </param>
-    public MirrorPlan(int maxDelete, bool allowEmptyBackup = false) => (_maxDelete, _allowEmptyBackup) = (maxDelete, allowEmptyBackup);
+    public MirrorPlan(int maxDelete, EmptyBackup emptyBackup = EmptyBackup.Refuse) => (_maxDelete, _emptyBackup) = (maxDelete, emptyBackup);
 
     public long BackupObjects { get; private set; }
     public long SourceObjects { get; private set; }
@@ -66,14 +62,18 @@ internal sealed class MirrorPlan
     /// </summary>
     public IReadOnlyList<S3ObjectRecord> Release(string backupDescription, string sourceBucket)
     {
-        if (RemovesWholeSelection && !_allowEmptyBackup)
+        if (RemovesWholeSelection && _emptyBackup != EmptyBackup.Allow)
         {
+            var way = _emptyBackup == EmptyBackup.RefuseFinal
+                ? string.Format(CultureInfo.InvariantCulture, "-Force does not allow it here: s3://{0} is not versioned, so the removals could not be " +
+                    "undone. Enable versioning on it first, or remove those objects yourself once you have checked them.", sourceBucket)
+                : string.Format(CultureInfo.InvariantCulture, "If the backup never had these keys (objects written only to the source, such as a bad " +
+                    "run's uploads under a prefix of their own), add -Force to remove them all (still at most -MaxDelete {0:N0}); add -WhatIf " +
+                    "first to see the list.", _maxDelete);
             throw new S3BackupException(ErrorId.MirrorBackupEmpty, ErrorCategory.InvalidOperation,
                 string.Format(CultureInfo.InvariantCulture,
                     "-Mirror would remove all {0:N0} object(s) of s3://{1} in the selection, because {2} selected nothing: a wrong bucket, " +
-                    "prefix, filter or -AsOf? Nothing was removed. If the backup never had these keys (objects written only to the source, " +
-                    "such as a bad run's uploads under a prefix of their own), add -Force to remove them all (still at most -MaxDelete {3:N0}); " +
-                    "add -WhatIf first to see the list.", SourceObjects, sourceBucket, backupDescription, _maxDelete), sourceBucket);
+                    "prefix, filter or -AsOf? Nothing was removed. {3}", SourceObjects, sourceBucket, backupDescription, way), sourceBucket);
         }
         if (Removals > _maxDelete)
         {
@@ -84,4 +84,17 @@ internal sealed class MirrorPlan
         }
         return _removals;
     }
+}
+
+/// <summary>What -Mirror does when the backup side selects nothing while the source has objects.</summary>
+internal enum EmptyBackup
+{
+    /// <summary>Refused: a wrong bucket, prefix, filter or moment is the likelier reason (the refusal says -Force allows it).</summary>
+    Refuse,
+
+    /// <summary>Refused even with -Force: the source is not versioned, so the removals could not be undone.</summary>
+    RefuseFinal,
+
+    /// <summary>-Force on a versioned source: every source object of the selection is removed (junk under a prefix the backup never had).</summary>
+    Allow,
 }

@@ -23,7 +23,10 @@ internal sealed record RunSettings(DecisionPolicy Policy, int MaxConcurrency)
     /// <summary>Whether the run writes into the source (a restore) or only reads both sides (a compare).</summary>
     public bool Writes { get; init; } = true;
 
-    /// <summary>-Force: restore although the replication configurations say the buckets are the other way round; -Mirror on an unversioned source.</summary>
+    /// <summary>
+    /// -Force: restore although the replication configurations say the buckets are the other way round; -Mirror on an
+    /// unversioned source, or (versioned) emptying a selection the backup lacks.
+    /// </summary>
     public bool Force { get; init; }
 
     /// <summary>The moment of the backup the run restores (-AsOf), for its records.</summary>
@@ -139,6 +142,9 @@ internal sealed class RestoreRun : IDisposable
 
     /// <summary>The accounts every request of the run expects to own its buckets, once <see cref="BeginAsync"/> has checked them.</summary>
     public BucketOwners Owners { get; private set; } = BucketOwners.Unknown;
+
+    /// <summary>Whether -Mirror's removals can be undone (delete markers on a versioned source); false once -Force let an unversioned source through.</summary>
+    public bool RemovalsUndoable { get; private set; } = true;
 
     /// <summary>
     /// The guards, once per run and before anything else: the same bucket named twice; bucket names swapped (the
@@ -317,6 +323,7 @@ internal sealed class RestoreRun : IDisposable
                 $"s3://{sourceBucket} has versioning {(versioning == "Off" ? "never enabled" : versioning.ToLowerInvariant())}, so -Mirror's removals could not be undone. " +
                 "Enable versioning on it (New-S3BackupReplicationRule -EnableVersioning does), or pass -Force to remove for good. Nothing was changed.", sourceBucket);
         }
+        RemovalsUndoable = false;
         await _report.WarnAsync($"s3://{sourceBucket} is not versioned: -Mirror's removals are permanent (-Force).").ConfigureAwait(false);
     }
 

@@ -93,11 +93,14 @@ public class MirrorPlanTests
         Assert.Equal(ErrorId.MirrorBackupEmpty, refused.ErrorId);
         Assert.Contains("add -Force to remove them all (still at most -MaxDelete 10)", refused.Message);
 
-        var forced = Observed(new MirrorPlan(10, allowEmptyBackup: true), junk);
+        var forced = Observed(new MirrorPlan(10, EmptyBackup.Allow), junk);
         Assert.True(forced.RemovesWholeSelection);
         Assert.Equal(junk.Select(item => item.Key), forced.Release("s3://backup/junk/", "source").Select(item => item.Key));
         Assert.Equal(ErrorId.MirrorTooManyRemovals,
-            Assert.Throws<S3BackupException>(() => Observed(new MirrorPlan(2, allowEmptyBackup: true), junk).Release("s3://backup/junk/", "source")).ErrorId);
+            Assert.Throws<S3BackupException>(() => Observed(new MirrorPlan(2, EmptyBackup.Allow), junk).Release("s3://backup/junk/", "source")).ErrorId);
+        var final = Assert.Throws<S3BackupException>(() => Observed(new MirrorPlan(10, EmptyBackup.RefuseFinal), junk).Release("s3://backup/junk/", "source"));
+        Assert.Equal(ErrorId.MirrorBackupEmpty, final.ErrorId);
+        Assert.Contains("-Force does not allow it here: s3://source is not versioned", final.Message);
     }
 
     private static MirrorPlan Observed(MirrorPlan mirror, IEnumerable<S3ObjectRecord> onlyInSource)

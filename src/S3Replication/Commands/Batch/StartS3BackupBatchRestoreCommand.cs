@@ -74,10 +74,7 @@ public sealed class StartS3BackupBatchRestoreCommand : RestoreCmdlet, IDynamicPa
 
     private protected override async Task WriteOutcomeAsync(RestoreOutcome outcome)
     {
-        if (outcome.Failure is { } failure)
-        {
-            await WriteErrorAsync(failure.ToErrorRecord()).ConfigureAwait(false);
-        }
+        await WriteErrorsAsync(Run!.Runner.ErrorsToShow(outcome.Failure)).ConfigureAwait(false);
         if (outcome.Action is SyncAction.Copied or SyncAction.Failed)
         {
             await WriteObjectAsync(SyncResults.Of(outcome, Run!.Settings.AsOf)).ConfigureAwait(false);
@@ -89,6 +86,11 @@ public sealed class StartS3BackupBatchRestoreCommand : RestoreCmdlet, IDynamicPa
     {
         using var sink = _sink!;
         await CompleteProgressAsync().ConfigureAwait(false);
+        // The first objects were all refused the same permission, so the plan stopped there: no job from a partial manifest.
+        if (run.Runner.StopError is { } stopped)
+        {
+            throw stopped;
+        }
         var pair = run.Pair!;
         if (sink.LargeLeftOutCount > 0)
         {

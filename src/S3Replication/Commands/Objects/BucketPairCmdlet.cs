@@ -156,7 +156,7 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
     private protected abstract Task WriteOutcomeAsync(RestoreOutcome outcome);
 
     /// <summary>-Mirror (Sync only): piped rows are all read first, so a refusal changes nothing.</summary>
-    private protected virtual MirrorPlan? NewMirrorPlan() => null;
+    private protected virtual MirrorPlan? NewMirrorPlan(RestoreRun run) => null;
 
     /// <summary>What the backup side is, for messages: the bucket, prefix and moment, or the piped rows.</summary>
     private protected string BackupDescription => ParameterSetName == BucketsSet
@@ -185,7 +185,7 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
         catch (S3BackupException refused)
         {
             // Rows already admitted finish; nothing after this one is done.
-            await EndPipedAsync(cancellationToken).ConfigureAwait(false);
+            await WithHeldErrorsAsync(_run!.Runner, () => EndPipedAsync(cancellationToken)).ConfigureAwait(false);
             throw refused;
         }
         if (_pipedRun is null)
@@ -207,49 +207,48 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
         if (ParameterSetName == BucketsSet)
         {
             await StartAsync(new BucketPair(BackupBucket!, SourceBucket), cancellationToken).ConfigureAwait(false);
-            if (_run is null)
-            {
-                return;
-            }
-            var selection = new Selection(Prefix, new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase)), AsOf)
-            {
-                // A plan for review (-WhatIf) and a Batch manifest name the version of every row: list by version.
-                Pinned = _run.Settings.Policy.PinVersions,
-            };
-            BackupSelection.Watch(selection.Keys);
-            using var counting = CountsAhead && _run.Settings.Commit ? new CancellationTokenSource() : null;
-            var count = counting is null ? Task.CompletedTask : _run.CountAheadAsync(Sides!, selection, counting.Token);
-            try
-            {
-                await _run.RunAsync(PlanSources.Listings(Sides!, _run.Pair!, selection, BackupSelection, _run.Settings.Writes, _run.Runner.Token), SinkFor(_run))
-                    .ConfigureAwait(false);
-            }
-            finally
-            {
-                counting?.Cancel();
-                await count.ConfigureAwait(false);
-            }
-            if (await ObjectSelection.EmptySelectionWarningAsync(BackupSelection, _run.Backup.S3, BackupBucket!, Prefix, AsOf, Include, Exclude, cancellationToken)
-                .ConfigureAwait(false) is { } warning)
-            {
-                await WriteWarningAsync(warning).ConfigureAwait(false);
-            }
         }
-        else if (_run is null)
+        if (_run is null)
         {
-            return;   // nothing was piped in
-        }
-        else
-        {
-            await EndPipedAsync(cancellationToken).ConfigureAwait(false);
+            return;   // refused or not confirmed, or nothing was piped in
         }
         try
         {
+            await WithHeldErrorsAsync(_run.Runner, () => ParameterSetName == BucketsSet ? RunBucketsAsync(_run, cancellationToken) : EndPipedAsync(cancellationToken))
+                .ConfigureAwait(false);
             await CompleteAsync(_run, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _run.Dispose();
+        }
+    }
+
+    /// <summary>The whole-bucket plan: both sides listed (or read from inventories) and merge-joined into the run.</summary>
+    private async Task RunBucketsAsync(RestoreRun run, CancellationToken cancellationToken)
+    {
+        var selection = new Selection(Prefix, new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase)), AsOf)
+        {
+            // A plan for review (-WhatIf) and a Batch manifest name the version of every row: list by version.
+            Pinned = run.Settings.Policy.PinVersions,
+        };
+        BackupSelection.Watch(selection.Keys);
+        using var counting = CountsAhead && run.Settings.Commit ? new CancellationTokenSource() : null;
+        var count = counting is null ? Task.CompletedTask : run.CountAheadAsync(Sides!, selection, counting.Token);
+        try
+        {
+            await run.RunAsync(PlanSources.Listings(Sides!, run.Pair!, selection, BackupSelection, run.Settings.Writes, run.Runner.Token), SinkFor(run))
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            counting?.Cancel();
+            await count.ConfigureAwait(false);
+        }
+        if (await ObjectSelection.EmptySelectionWarningAsync(BackupSelection, run.Backup.S3, BackupBucket!, Prefix, AsOf, Include, Exclude, cancellationToken)
+            .ConfigureAwait(false) is { } warning)
+        {
+            await WriteWarningAsync(warning).ConfigureAwait(false);
         }
     }
 
@@ -272,7 +271,7 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
         _progress = new ProgressReporter(Activity, run.Runner.Tally);
         if (ParameterSetName == ObjectsSet)
         {
-            if (NewMirrorPlan() is not null)
+            if (NewMirrorPlan(run) is not null)
             {
                 _pipedMirror = new List<Candidate>();   // read every row first; the run starts at the end
                 return;
@@ -304,7 +303,7 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
     {
         if (_pipedMirror is { } rows)
         {
-            var preflight = NewMirrorPlan()!;
+            var preflight = NewMirrorPlan(_run!)!;
             foreach (var row in rows)
             {
                 preflight.Observe(row.Backup is { IsDeleteMarker: false }, row.Backup is null ? row.Source : null, remove: row.Backup is null);

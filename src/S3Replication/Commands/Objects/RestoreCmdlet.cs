@@ -42,7 +42,8 @@ public abstract class RestoreCmdlet : BucketPairCmdlet
 
     /// <summary>
     /// Restore even though the replication configurations say the two buckets are the other way round; with -Mirror,
-    /// also on a source without versioning, where a removal cannot be undone.
+    /// also on a source without versioning, where a removal cannot be undone, or (on a versioned source) when the backup
+    /// side selects nothing, removing the whole selection.
     /// </summary>
     [Parameter]
     public SwitchParameter Force { get; set; }

@@ -82,7 +82,9 @@ public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
         };
     }
 
-    private protected override MirrorPlan? NewMirrorPlan() => Mirror ? new MirrorPlan(MaxDelete, allowEmptyBackup: Force) : null;
+    /// <summary>-Force lets -Mirror empty a selection the backup lacks, but never where the removals could not be undone.</summary>
+    private protected override MirrorPlan? NewMirrorPlan(RestoreRun run) => !Mirror ? null
+        : new MirrorPlan(MaxDelete, !Force ? EmptyBackup.Refuse : run.RemovalsUndoable ? EmptyBackup.Allow : EmptyBackup.RefuseFinal);
 
     /// <summary>
     /// One confirmation for the run. For buckets, a -Mirror run first lists the keys of both sides, comparing nothing:
@@ -109,7 +111,7 @@ public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
     private async Task PreflightMirrorAsync(RestoreRun run)
     {
         var keysOnly = new DecisionPolicy(CompareMode.Size) { Mirror = true, CheckArchive = false };
-        var preflight = NewMirrorPlan()!;
+        var preflight = NewMirrorPlan(run)!;
         var keys = new KeyFilter(Include, Exclude, match: ObjectSelection.MatchFrom(MatchFileName, IgnoreCase));
         using (run.Runner.Pace())
         {
@@ -123,7 +125,7 @@ public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
     }
 
     private protected override IRestoreSink SinkFor(RestoreRun run) =>
-        _sink = new CopySink(run, this, NewMirrorPlan(), BackupDescriptionOf(run.Pair!));
+        _sink = new CopySink(run, this, NewMirrorPlan(run), BackupDescriptionOf(run.Pair!));
 
     private protected override async Task WriteOutcomeAsync(RestoreOutcome outcome)
     {
@@ -138,7 +140,6 @@ public sealed class SyncS3BackupToSourceCommand : RestoreCmdlet
     private protected override async Task CompleteAsync(RestoreRun run, CancellationToken cancellationToken)
     {
         await CompleteProgressAsync().ConfigureAwait(false);
-        await WriteErrorsAsync(run.Runner.HeldErrors()).ConfigureAwait(false);
         if (run.Runner.SlowDownSummary() is { } slowed)
         {
             await WriteVerboseAsync(slowed).ConfigureAwait(false);
