@@ -31,7 +31,8 @@ internal static class NearestPrefix
                 continue;
             }
             var names = entries.Take(Shown).Select(entry => entry.Substring(parent.Length));
-            var more = entries.Count > Shown ? $", … ({entries.Count:N0}{(entries.Count >= 1000 ? "+" : "")} in all)" : "";
+            // One LIST page holds at most 1,000 entries: a full page may not be all of them.
+            var more = entries.Count > Shown ? (entries.Count >= 1000 ? ", … (1,000 or more in all)" : $", … ({entries.Count:N0} in all)") : "";
             var where = parent.Length == 0 ? "the top of the bucket" : $"'{parent}'";
             return $"No key of s3://{bucket} starts with '{prefix}'. Under {where} there are: {string.Join(", ", names)}{more}.";
         }

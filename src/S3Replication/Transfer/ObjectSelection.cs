@@ -4,7 +4,6 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using Amazon.Runtime;
 using Amazon.S3;
 using S3Replication.Core;
 using S3Replication.Records;
@@ -161,8 +160,9 @@ internal static class ObjectSelection
             return await NearestPrefix.HintAsync(bucket, prefix!, (parent, token) => KeyPrefixListing.NextLevelAsync(s3, bucket, parent, token), cancellationToken)
                 .ConfigureAwait(false);
         }
-        catch (AmazonServiceException)
+        catch (Exception failure) when (failure is not OperationCanceledException)
         {
+            // Advice only: whatever keeps the LIST from answering (a denial, a dropped connection) leaves the hint out.
             return null;
         }
     }

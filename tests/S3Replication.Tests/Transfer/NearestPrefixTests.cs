@@ -64,6 +64,18 @@ public class NearestPrefixTests
     }
 
     [Fact]
+    public async Task A_full_page_of_a_thousand_entries_is_not_taken_for_all_of_them()
+    {
+        var keys = Enumerable.Range(0, 1500).Select(n => $"imap/{n:D4}.cdf").ToArray();
+        Func<string, CancellationToken, Task<IReadOnlyList<string>>> firstPage = async (prefix, token) =>
+            (await Level(keys, new List<string>())(prefix, token)).Take(1000).ToList();
+
+        var hint = await NearestPrefix.HintAsync("backup", "imap/nope/", firstPage, CancellationToken.None);
+
+        Assert.EndsWith("0011.cdf, … (1,000 or more in all).", hint);
+    }
+
+    [Fact]
     public async Task An_empty_bucket_gets_no_hint_and_the_top_is_named_as_such()
     {
         Assert.Null(await NearestPrefix.HintAsync("backup", "imap/x/", Level(Array.Empty<string>(), new List<string>()), CancellationToken.None));

@@ -1,10 +1,9 @@
 using System;
 using System.Globalization;
-using S3Replication.Commands.Session;
 using S3Replication.Session;
 using Xunit;
 
-namespace S3Replication.Tests.Commands;
+namespace S3Replication.Tests.Session;
 
 /// <summary>The line Connect-S3Backup shows on success.</summary>
 public class ConnectionNoticeTests
