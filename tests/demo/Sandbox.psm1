@@ -61,6 +61,8 @@ function Start-S3Sandbox {
     }
 
     $server = Start-LocalS3 -Sandbox -NoDelay
+    # finally, not catch: a Ctrl+C stops the pipeline without running catch blocks, and a server nobody can find is left.
+    $ready = $false
     try {
         $fixture = New-RunbookFixture -Server $server -ModulePath $ModulePath -ProfileFolder (Join-Path $Folder 'aws') -RunbookDone
         $sandbox = [pscustomobject]@{
@@ -69,10 +71,10 @@ function Start-S3Sandbox {
         }
         # Written last: a server without it is not a sandbox anyone can find, and a failed start leaves none.
         $sandbox | ConvertTo-Json | Set-Content (Join-Path $server.Root $script:SandboxFile)
+        $ready = $true
     }
-    catch {
-        Stop-LocalS3 $server
-        throw
+    finally {
+        if (-not $ready) { Stop-LocalS3 $server }
     }
     Write-Host "Sandbox running at $($server.Endpoint) (started in $($server.StartSeconds) s; its server's folder: $($server.Root)):"
     $fixture.Description | ForEach-Object { Write-Host "    $_" }
@@ -83,8 +85,9 @@ function Start-S3Sandbox {
 
 function Write-S3SandboxUsage($Sandbox, [string] $StopCommand) {
     # The SDK reads AWS_CONFIG_FILE once per process, at its first use: hence a new pwsh, with the variables set first.
-    $use = "`$env:AWS_CONFIG_FILE = '$($Sandbox.ConfigFile)'; `$env:AWS_SHARED_CREDENTIALS_FILE = '$($Sandbox.CredentialsFile)'; " +
-        "Import-Module '$($Sandbox.ModulePath)'; Connect-S3Backup -ProfileName backup-role"
+    function Quote([string] $Text) { "'" + ($Text -replace "'", "''") + "'" }
+    $use = "`$env:AWS_CONFIG_FILE = $(Quote $Sandbox.ConfigFile); `$env:AWS_SHARED_CREDENTIALS_FILE = $(Quote $Sandbox.CredentialsFile); " +
+        "Import-Module $(Quote $Sandbox.ModulePath); Connect-S3Backup -ProfileName backup-role"
     Write-Host "Use it in a new pwsh: $use"
     Write-Host "Stop it: $StopCommand"
 }
@@ -101,10 +104,12 @@ function Stop-S3Sandbox {
     if (-not $sandboxes) { Write-Host "No sandbox is running for $Folder." }
     foreach ($sandbox in $sandboxes) {
         Stop-LocalS3 $sandbox.Server
+        # Its profiles name an endpoint that is gone now: the two files it wrote go too, nothing else of the folder.
+        Remove-Item $sandbox.ConfigFile, $sandbox.CredentialsFile -Force -ErrorAction Ignore
+        $profileFolder = Split-Path $sandbox.ConfigFile
+        if (-not (Get-ChildItem $profileFolder -Force -ErrorAction Ignore)) { Remove-Item $profileFolder -Force -ErrorAction Ignore }
         Write-Host "Stopped the sandbox at $($sandbox.Endpoint)."
     }
-    # Its profiles name an endpoint that is gone now.
-    Remove-Item (Join-Path $Folder 'aws') -Recurse -Force -ErrorAction Ignore
 }
 
 Export-ModuleMember -Function Get-S3Sandbox, Start-S3Sandbox, Stop-S3Sandbox

@@ -137,8 +137,16 @@ Describe 'build.ps1 Sandbox' {
         $stopped.Text | Should -Match ([regex]::Escape("Stopped the sandbox at $($sandbox.Endpoint)."))
         foreach ($id in $daemons) { Test-LocalS3Daemon -ProcessId $id -Root $sandbox.Server.Root | Should -BeFalse -Because "daemon $id was stopped" }
         Test-Path $sandbox.Server.Root | Should -BeFalse
-        Test-Path (Join-Path $sandboxFolder 'aws') | Should -BeFalse
+        Test-Path (Join-Path $sandboxFolder 'aws') | Should -BeFalse -Because 'its two profile files were all the folder held'
         Get-S3Sandbox -Folder $sandboxFolder | Should -BeNullOrEmpty
+    }
+
+    It 'Sandbox -Stop with no sandbox running removes nothing of the folder' {
+        $mine = Join-Path $sandboxFolder 'aws/not-the-sandbox.txt'
+        $null = New-Item -ItemType File -Force $mine
+        $stopped = Invoke-BuildScript @('Sandbox', '-Stop', '-SandboxFolder', $sandboxFolder)
+        $stopped.Text | Should -Match 'No sandbox is running'
+        $mine | Should -Exist
     }
 }
 
