@@ -26,43 +26,18 @@
 param(
     [Parameter(Mandatory)] [string] $Instrument,
     [Parameter(Mandatory)] [string] $Level,
-    # -From, -To and -AsOf take a [datetime] or text, and have no type on purpose: a [datetime] parameter would read
-    # '01/03/2025' month-first (3 January) without a word, while the cmdlets refuse it as naming two days.
-    [Parameter(Mandatory)] $From,
-    [Parameter(Mandatory)] $To,
+    # Dates as the module's cmdlets read -AsOf: a [datetime], or text in ISO 8601 (2025-01-05, 2026-12-01T22:00:00Z) or
+    # with a month name (5 Jan 2025). A plain [datetime] parameter would read '01/03/2025' month-first (3 January)
+    # without a word; the module's reader refuses it as naming two days. Every date is read before anything connects.
+    [Parameter(Mandatory)] [S3Replication.Transfer.PointInTime()] [datetime] $From,
+    [Parameter(Mandatory)] [S3Replication.Transfer.PointInTime()] [datetime] $To,
     [string] $BackupBucket = 'sds-data-dev-backup',
     [string] $SourceBucket = 'sds-data-dev',
     [string] $ProfileName = 'backup-role',
-    $AsOf
+    [S3Replication.Transfer.PointInTime()] [datetime] $AsOf
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
-
-# Text is read by the module's own reader, the transformation on the cmdlets' -AsOf: ISO 8601 (2025-01-05,
-# 2026-12-01T22:00:00Z) or a month name (5 Jan 2025); a day and month that can be read both ways are refused.
-$moduleReader = @((Get-Command Get-S3BackupObject).Parameters['AsOf'].Attributes |
-        Where-Object { $_ -is [System.Management.Automation.ArgumentTransformationAttribute] })
-if ($moduleReader.Count -ne 1) { throw 'Get-S3BackupObject -AsOf no longer reads moments typed as text; this script needs that reader.' }
-function ConvertTo-Moment([string] $Name, $Value) {
-    try { $moment = $moduleReader[0].Transform($ExecutionContext, $Value) }
-    catch {
-        # The reader's refusal (S3BackupException, e.g. AmbiguousDate) sits under the transformation's exception.
-        $refusal = $_.Exception
-        while ($refusal.InnerException) { $refusal = $refusal.InnerException }
-        $id = if ($refusal.PSObject.Properties['ErrorId']) { [string]$refusal.ErrorId } else { 'InvalidDate' }
-        $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
-                [System.ArgumentException]::new("-${Name}: $($refusal.Message)", $refusal), $id, 'InvalidArgument', $Value))
-    }
-    if ($moment -isnot [datetime]) {
-        $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
-                [System.ArgumentException]::new("-${Name} takes a date such as 2025-01-05 or a [datetime], not '$Value'."), 'InvalidDate', 'InvalidArgument', $Value))
-    }
-    $moment
-}
-# Read every date before anything connects, so a refused one changes nothing.
-$From = ConvertTo-Moment From $From
-$To = ConvertTo-Moment To $To
-if ($PSBoundParameters.ContainsKey('AsOf')) { $AsOf = ConvertTo-Moment AsOf $AsOf }
 
 Connect-S3Backup -ProfileName $ProfileName
 

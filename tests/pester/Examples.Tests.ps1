@@ -151,21 +151,24 @@ Describe 'Restore-InstrumentDay.ps1 reads dates as the cmdlets do' {
 
     It 'refuses -From 01/03/2025, naming both readings, before it connects or copies anything' {
         { & $script -Instrument mag -Level l1a -From 01/03/2025 -To 2025-01-07 -BackupBucket $pair.Backup -SourceBucket $pair.Source -ProfileName admin } |
-            Should -Throw -ErrorId 'AmbiguousDate,Restore-InstrumentDay.ps1'
-        $Error[0].Exception.Message | Should -Match '-From: ''01/03/2025'' can be read as 2025-03-01 or as 2025-01-03'
+            Should -Throw -ErrorId 'ParameterArgumentTransformationError,Restore-InstrumentDay.ps1'
+        $Error[0].Exception.Message | Should -Match 'parameter ''From''\. ''01/03/2025'' can be read as 2025-03-01 or as 2025-01-03'
         Get-ExampleKey $pair.Source imap/mag/ | Should -Be $ExampleKeys.Mag05
     }
 
     It 'refuses an -AsOf that the cmdlets refuse, with the same words' {
         $readings = [regex]::Escape("'04/12/2026 19:17' can be read as 2026-12-04 or as 2026-04-12")
-        { & $script -Instrument mag -Level l1a -From 2025-01-05 -To 2025-01-07 -AsOf '04/12/2026 19:17' -ProfileName admin } | Should -Throw -ErrorId 'AmbiguousDate,*'
+        { & $script -Instrument mag -Level l1a -From 2025-01-05 -To 2025-01-07 -AsOf '04/12/2026 19:17' -ProfileName admin } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,*'
         $Error[0].Exception.Message | Should -Match $readings
         { Get-S3BackupObject -ProfileName admin -Bucket $pair.Backup -AsOf '04/12/2026 19:17' } | Should -Throw
         $Error[0].Exception.Message | Should -Match $readings
     }
 
     It 'refuses a -To that is no date at all' {
-        { & $script -Instrument mag -Level l1a -From 2025-01-05 -To 7 -ProfileName admin } | Should -Throw -ErrorId 'InvalidDate,*'
+        { & $script -Instrument mag -Level l1a -From 2025-01-05 -To 7 -ProfileName admin } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,*'
+        $Error[0].Exception.Message | Should -Match "A moment is a \[DateTime\] or text .*not the Int32 '7'"
+        { & $script -Instrument mag -Level l1a -From 2025-01-05 -To 'the seventh' -ProfileName admin } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,*'
+        $Error[0].Exception.Message | Should -Match "'the seventh' is not a moment this module reads"
     }
 
     It 'takes -From 2025-01-03 (ISO 8601) and restores those days' {

@@ -73,16 +73,27 @@ internal static class PointInTime
             "a date with a month name (2 Dec 2026 00:04), or pass a [DateTime]. Nothing was done.", text);
 }
 
-/// <summary>Lets -AsOf take text through <see cref="PointInTime.Parse"/> instead of PowerShell's month-first reading.</summary>
-[AttributeUsage(AttributeTargets.Property)]
-internal sealed class PointInTimeAttribute : ArgumentTransformationAttribute
+/// <summary>
+/// Lets -AsOf take text through <see cref="PointInTime.Parse"/> instead of PowerShell's month-first reading. Public so
+/// that runbook scripts read their own dates the same way: <c>param([S3Replication.Transfer.PointInTime()] [datetime] $From)</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class PointInTimeAttribute : ArgumentTransformationAttribute
 {
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
         var value = inputData is PSObject wrapped ? wrapped.BaseObject : inputData;
         try
         {
-            return value is string text ? PointInTime.Parse(text) : value;
+            return value switch
+            {
+                null or DateTime => value,
+                DateTimeOffset offset => offset.UtcDateTime,
+                string text => PointInTime.Parse(text),
+                // PowerShell would make a number into that many ticks after year 1, without a word.
+                _ => throw new ArgumentTransformationMetadataException(
+                    $"A moment is a [DateTime] or text such as 2026-12-02T00:04:15Z or '2 Dec 2026 00:04', not the {value.GetType().Name} '{value}'. Nothing was done."),
+            };
         }
         catch (S3BackupException refused)
         {

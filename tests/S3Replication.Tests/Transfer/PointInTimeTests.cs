@@ -56,4 +56,19 @@ public class PointInTimeTests
         Assert.StartsWith("2026-12-02T00:04:15Z (local ", described);
         Assert.Matches(@"[+-]\d{2}:\d{2}\)$", described);
     }
+
+    [Fact]
+    public void The_parameter_attribute_reads_text_keeps_moments_and_refuses_numbers_PowerShell_would_take_for_ticks()
+    {
+        var attribute = new PointInTimeAttribute();
+        var instant = new DateTime(2026, 12, 2, 0, 4, 15, DateTimeKind.Utc);
+        Assert.Equal(instant, attribute.Transform(null!, "2026-12-02T00:04:15Z"));
+        Assert.Equal(instant, attribute.Transform(null!, new System.Management.Automation.PSObject(instant)));
+        Assert.Equal(instant, attribute.Transform(null!, new DateTimeOffset(2026, 12, 2, 1, 4, 15, TimeSpan.FromHours(1))));
+        Assert.Null(attribute.Transform(null!, null));
+        var number = Assert.Throws<System.Management.Automation.ArgumentTransformationMetadataException>(() => attribute.Transform(null!, 7));
+        Assert.Contains("not the Int32 '7'", number.Message);
+        var ambiguous = Assert.Throws<System.Management.Automation.ArgumentTransformationMetadataException>(() => attribute.Transform(null!, "01/03/2025"));
+        Assert.Contains("can be read as 2025-03-01 or as 2025-01-03", ambiguous.Message);
+    }
 }
