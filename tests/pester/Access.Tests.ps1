@@ -197,15 +197,23 @@ Describe 'A profile that lacks one permission for every object' {
     }
 
     It 'restoring without s3:PutObject (<Entrance>): stops after the first denials with one error that names the write, keeping size and reason' -ForEach @(
-        @{ Entrance = 'bucket names' }, @{ Entrance = 'piped objects' }
+        @{ Entrance = 'bucket names' }, @{ Entrance = 'piped objects' }, @{ Entrance = 'piped compare results' }, @{ Entrance = 'Import-Csv rows' }
     ) {
         $results = [Collections.Generic.List[object]]::new()
         $stop = $null
         $shown = $null
         try {
             $restore = @{ SourceBucket = $denySource; ProfileName = 'readonly'; MaxConcurrency = 2; ErrorAction = 'SilentlyContinue'; ErrorVariable = 'shown' }
+            $rows = switch ($Entrance) {
+                'piped objects' { Get-S3BackupObject -Bucket $denyBackup -ProfileName admin }
+                'piped compare results' { Compare-S3BackupBucket -SourceBucket $denySource -BackupBucket $denyBackup -ProfileName admin }
+                'Import-Csv rows' {
+                    Get-S3BackupObject -Bucket $denyBackup -ProfileName admin | Export-Csv (Join-Path $TestDrive 'denied.csv')
+                    Import-Csv (Join-Path $TestDrive 'denied.csv')
+                }
+            }
             if ($Entrance -eq 'bucket names') { Sync-S3BackupToSource -BackupBucket $denyBackup @restore | ForEach-Object { $results.Add($_) } }
-            else { Get-S3BackupObject -Bucket $denyBackup -ProfileName admin | Sync-S3BackupToSource @restore | ForEach-Object { $results.Add($_) } }
+            else { $rows | Sync-S3BackupToSource @restore | ForEach-Object { $results.Add($_) } }
         }
         catch { $stop = $_ }
         # The one error, not one per object before it: the objects' own refusals are in the Failed rows.
