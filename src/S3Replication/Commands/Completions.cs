@@ -32,7 +32,8 @@ internal static class Completions
 
     public static CompletionResult Result(string value)
     {
-        var quoted = value.Any(character => char.IsWhiteSpace(character) || Array.IndexOf(NeedsQuotes, character) >= 0)
+        // A leading dash would be read as the next parameter's name.
+        var quoted = value.StartsWith("-", StringComparison.Ordinal) || value.Any(character => char.IsWhiteSpace(character) || Array.IndexOf(NeedsQuotes, character) >= 0)
             ? $"'{CodeGeneration.EscapeSingleQuotedStringContent(value)}'"
             : value;
         return new CompletionResult(quoted, value, CompletionResultType.ParameterValue, value);

@@ -54,6 +54,7 @@ public class KeyPrefixCompletionTests
     [InlineData("imap/my folder/", "'imap/my folder/'")]
     [InlineData("imap/it's/", "'imap/it''s/'")]
     [InlineData("imap/a,b/", "'imap/a,b/'")]
+    [InlineData("-tmp/", "'-tmp/'")]
     [InlineData("imap/\u2019curly\u2019/", "'imap/\u2019\u2019curly\u2019\u2019/'")]
     public void A_value_PowerShell_would_split_or_expand_is_completed_in_single_quotes(string value, string completionText)
     {
