@@ -43,16 +43,37 @@ public class TableTextTests
     }
 
     [Fact]
+    public void Breaks_at_a_tab_and_shows_one_within_a_line_as_a_space()
+    {
+        Assert.Equal("Bucket\nsds-data-dev", TableText.Wrap("Bucket\tsds-data-dev", 12));
+        Assert.Equal("a b", TableText.Wrap("a\tb", 12));
+    }
+
+    [Fact]
+    public void Never_cuts_inside_a_surrogate_pair()
+    {
+        // U+1F600 is two UTF-16 characters: a cut after the first would leave half a character on each line.
+        Assert.Equal("abcd\n\U0001F600ef", TableText.Wrap("abcd\U0001F600ef", 5));
+        Assert.Equal("\U0001F600\na\nb", TableText.Wrap("\U0001F600ab", 1));
+        Assert.Equal("abc…", TableText.Shorten("abc\U0001F600def", 5));
+        Assert.Equal("abcd…", TableText.Shorten("abcd\U0001F600def", 6));
+    }
+
+    [Fact]
     public void Any_text_fits_its_column_and_reads_back_whole()
     {
-        var pieces = Gen.OneOf(Gen.String[Gen.Char["a-z0-9"], 1, 14], Pick("/", ":", "-", "_", ".", "=", ",", " ", "::", "\n"));
+        var pieces = Gen.OneOf(Gen.String[Gen.Char["a-z0-9"], 1, 14], Pick("/", ":", "-", "_", ".", "=", ",", " ", "::", "\n", "\t", "\U0001F600"));
         Gen.Select(pieces.Array[0, 30], Gen.Int[1, 40]).Sample((parts, width) =>
         {
             var text = string.Concat(parts);
             var lines = TableText.Wrap(text, width).Split('\n');
-            // Every line fits; the text comes back when each break is undone: a break after a separator joins the
-            // lines directly, any other break stood for a space (or a cut at the column's edge of a longer run).
-            return lines.All(line => line.Length <= width) && ReadsBack(text, lines, width);
+            // Every line fits (a column one character wide takes a surrogate pair whole); the text comes back when each
+            // break is undone: a break after a separator joins the lines directly, any other break stood for a space or
+            // tab (or a cut at the column's edge of a longer run, one short of it before a surrogate pair); no line
+            // starts or ends inside a pair.
+            return lines.All(line => line.Length <= width || line == "\U0001F600")
+                && lines.All(line => line.Length == 0 || (!char.IsLowSurrogate(line[0]) && !char.IsHighSurrogate(line[^1])))
+                && ReadsBack(text.Replace('\t', ' '), lines, width);
         }, iter: 5000);
     }
 
@@ -64,6 +85,7 @@ public class TableTextTests
         Assert.Equal("", TableText.Shorten(null, 12));
         Assert.Throws<ArgumentOutOfRangeException>(() => TableText.Shorten("x", 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => TableText.Wrap("x", 0));
+        Assert.Equal("…", TableText.Shorten("\U0001F600abc", 2));
     }
 
     /// <summary>Whether the lines are the text with line breaks put in at allowed places only.</summary>
@@ -83,7 +105,9 @@ public class TableTextTests
             }
             var atSpaceOrBreak = position < text.Length && text[position] is ' ' or '\n';
             var afterSeparator = lines[i].Length > 0 && "/:-_.=".IndexOf(lines[i][^1]) >= 0;
-            var atColumnEdge = lines[i].Length == width;
+            var atColumnEdge = lines[i].Length == width
+                || (lines[i].Length == width - 1 && position + 1 < text.Length && char.IsSurrogatePair(text[position], text[position + 1]))
+                || (width == 1 && lines[i].Length == 2 && char.IsSurrogatePair(lines[i][0], lines[i][1]));
             if (atSpaceOrBreak)
             {
                 position++;
