@@ -37,9 +37,18 @@ public class TableTextTests
     }
 
     [Fact]
-    public void Cuts_at_the_column_edge_only_a_run_with_no_separator()
+    public void Cuts_at_the_column_edge_only_a_run_with_no_separator_or_camel_case_hump()
     {
-        Assert.Equal("S3Rep\nlicat\nion", TableText.Wrap("S3Replication", 5));
+        Assert.Equal("s3rep\nlicat\nion", TableText.Wrap("s3replication", 5));
+        Assert.Equal("S3\nRepli\ncatio\nn", TableText.Wrap("S3Replication", 5));
+    }
+
+    [Fact]
+    public void Breaks_a_run_with_no_separator_before_its_last_camel_case_hump_that_fits()
+    {
+        Assert.Equal("Ec2Instance\nMetadata", TableText.Wrap("Ec2InstanceMetadata", 13));
+        Assert.Equal("Ec2\nInstance\nMetadata", TableText.Wrap("Ec2InstanceMetadata", 9));
+        Assert.Equal("S3\nReplication", TableText.Wrap("S3Replication", 12));
     }
 
     [Fact]
@@ -62,7 +71,7 @@ public class TableTextTests
     [Fact]
     public void Any_text_fits_its_column_and_reads_back_whole()
     {
-        var pieces = Gen.OneOf(Gen.String[Gen.Char["a-z0-9"], 1, 14], Pick("/", ":", "-", "_", ".", "=", ",", " ", "::", "\n", "\t", "\U0001F600"));
+        var pieces = Gen.OneOf(Gen.String[Gen.Char["a-zA-Z0-9"], 1, 14], Pick("/", ":", "-", "_", ".", "=", ",", " ", "::", "\n", "\t", "\U0001F600"));
         Gen.Select(pieces.Array[0, 30], Gen.Int[1, 40]).Sample((parts, width) =>
         {
             var text = string.Concat(parts);
@@ -105,7 +114,9 @@ public class TableTextTests
             }
             var atSpaceOrBreak = position < text.Length && text[position] is ' ' or '\n';
             var afterSeparator = lines[i].Length > 0 && "/:-_.=".IndexOf(lines[i][^1]) >= 0;
-            var atColumnEdge = lines[i].Length == width
+            var atHump = lines[i].Length > 0 && position < text.Length && char.IsUpper(text[position])
+                && (char.IsLower(lines[i][^1]) || char.IsDigit(lines[i][^1]));
+            var atColumnEdge = atHump || lines[i].Length == width
                 || (lines[i].Length == width - 1 && position + 1 < text.Length && char.IsSurrogatePair(text[position], text[position + 1]))
                 || (width == 1 && lines[i].Length == 2 && char.IsSurrogatePair(lines[i][0], lines[i][1]));
             if (atSpaceOrBreak)
