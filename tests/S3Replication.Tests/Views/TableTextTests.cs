@@ -36,37 +36,21 @@ public class TableTextTests
         Assert.Equal("", TableText.Wrap(null, 9));
     }
 
-    [Fact]
-    public void Cuts_at_the_column_edge_only_a_run_with_no_separator_or_camel_case_hump()
-    {
-        Assert.Equal("s3rep\nlicat\nion", TableText.Wrap("s3replication", 5));
-        Assert.Equal("S3\nRepli\ncatio\nn", TableText.Wrap("S3Replication", 5));
-    }
-
-    [Fact]
-    public void Breaks_a_run_with_no_separator_before_its_last_camel_case_hump_that_fits()
-    {
-        Assert.Equal("Ec2Instance\nMetadata", TableText.Wrap("Ec2InstanceMetadata", 13));
-        Assert.Equal("Ec2\nInstance\nMetadata", TableText.Wrap("Ec2InstanceMetadata", 9));
-        Assert.Equal("S3\nReplication", TableText.Wrap("S3Replication", 12));
-    }
-
-    [Fact]
-    public void Breaks_at_a_tab_and_shows_one_within_a_line_as_a_space()
-    {
-        Assert.Equal("Bucket\nsds-data-dev", TableText.Wrap("Bucket\tsds-data-dev", 12));
-        Assert.Equal("a b", TableText.Wrap("a\tb", 12));
-    }
-
-    [Fact]
-    public void Never_cuts_inside_a_surrogate_pair()
-    {
-        // U+1F600 is two UTF-16 characters: a cut after the first would leave half a character on each line.
-        Assert.Equal("abcd\n\U0001F600ef", TableText.Wrap("abcd\U0001F600ef", 5));
-        Assert.Equal("\U0001F600\na\nb", TableText.Wrap("\U0001F600ab", 1));
-        Assert.Equal("abc…", TableText.Shorten("abc\U0001F600def", 5));
-        Assert.Equal("abcd…", TableText.Shorten("abcd\U0001F600def", 6));
-    }
+    [Theory]
+    // A run with no separator breaks before its last camel-case hump that fits, and only a run with none is cut at the column's edge.
+    [InlineData("Ec2InstanceMetadata", 13, "Ec2Instance\nMetadata")]
+    [InlineData("Ec2InstanceMetadata", 9, "Ec2\nInstance\nMetadata")]
+    [InlineData("S3Replication", 12, "S3\nReplication")]
+    [InlineData("S3Replication", 5, "S3\nRepli\ncatio\nn")]
+    [InlineData("s3replication", 5, "s3rep\nlicat\nion")]
+    // A tab is a break point, and within a line shows as one space (a terminal would widen it past the column).
+    [InlineData("Bucket\tsds-data-dev", 12, "Bucket\nsds-data-dev")]
+    [InlineData("a\tb", 12, "a b")]
+    // U+1F600 is two UTF-16 characters: a cut between them would leave half a character on each line.
+    [InlineData("abcd\U0001F600ef", 5, "abcd\n\U0001F600ef")]
+    [InlineData("\U0001F600ab", 1, "\U0001F600\na\nb")]
+    public void Breaks_a_run_at_a_hump_a_tab_or_the_edge_but_never_inside_a_surrogate_pair(string text, int width, string expected) =>
+        Assert.Equal(expected, TableText.Wrap(text, width));
 
     [Fact]
     public void Any_text_fits_its_column_and_reads_back_whole()
@@ -95,6 +79,8 @@ public class TableTextTests
         Assert.Throws<ArgumentOutOfRangeException>(() => TableText.Shorten("x", 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => TableText.Wrap("x", 0));
         Assert.Equal("…", TableText.Shorten("\U0001F600abc", 2));
+        Assert.Equal("abc…", TableText.Shorten("abc\U0001F600def", 5));
+        Assert.Equal("abcd…", TableText.Shorten("abcd\U0001F600def", 6));
     }
 
     /// <summary>Whether the lines are the text with line breaks put in at allowed places only.</summary>
