@@ -16,9 +16,12 @@ public static class TableText
     private const string Separators = "/:-_.=";
 
     /// <summary>
-    /// The text in lines of at most <paramref name="width"/> characters. Lines break at spaces (the space is dropped);
-    /// a word wider than the column breaks after its separators (/ : - _ . =), and only a run longer than the column with no
-    /// separator in it is cut where the column ends. Line breaks already in the text are kept.
+    /// The text in lines of at most <paramref name="width"/> characters. Lines break at spaces and tabs (dropped there;
+    /// a tab within a line is shown as one space, since a terminal would widen it past the column); a word wider than
+    /// the column breaks after its separators (/ : - _ . =); a run longer than the column with no separator in it breaks
+    /// before the last capital that follows a small letter or digit and fits (Ec2Instance|Metadata), and only a run with
+    /// none of those either is cut where the column ends, never inside a surrogate pair. Line breaks already in the text
+    /// are kept.
     /// </summary>
     public static string Wrap(string? text, int width)
     {
@@ -33,7 +36,7 @@ public static class TableText
         var lines = new Lines(width);
         foreach (var paragraph in text!.Replace("\r\n", "\n").Split('\n'))
         {
-            foreach (var word in paragraph.Split(' '))
+            foreach (var word in paragraph.Split(' ', '\t'))
             {
                 if (lines.Fits(word, spaced: true) || word.Length <= width)
                 {
@@ -66,7 +69,30 @@ public static class TableText
         {
             return "";
         }
-        return text.Length <= width ? text : text.Substring(0, width - 1) + "…";
+        return text.Length <= width ? text : text.Substring(0, CutAt(text, width - 1)) + "…";
+    }
+
+    /// <summary>
+    /// How many of the first <paramref name="count"/> characters of <paramref name="text"/> to take without splitting a
+    /// surrogate pair: one fewer when the last would be a pair's first half.
+    /// </summary>
+    private static int CutAt(string text, int count) =>
+        count > 0 && count < text.Length && char.IsHighSurrogate(text[count - 1]) && char.IsLowSurrogate(text[count]) ? count - 1 : count;
+
+    /// <summary>
+    /// Where to break a run with no separator so that its first line fits <paramref name="width"/>: before the last capital
+    /// within the width that follows a small letter or digit (a camel-case hump), or 0 when there is none.
+    /// </summary>
+    private static int HumpWithin(string run, int width)
+    {
+        for (var i = Math.Min(width, run.Length - 1); i > 0; i--)
+        {
+            if (char.IsUpper(run[i]) && (char.IsLower(run[i - 1]) || char.IsDigit(run[i - 1])))
+            {
+                return i;
+            }
+        }
+        return 0;
     }
 
     /// <summary>The word in pieces that each end with a separator, but for the last.</summary>
@@ -118,12 +144,18 @@ public static class TableText
             {
                 NewLine();
             }
-            // A run with no separator that is wider than the column: nothing to break at but the column's edge.
+            // A run with no separator that is wider than the column: a camel-case hump, or else the column's edge.
             while (piece.Length > _width)
             {
-                _current.Append(piece, 0, _width);
+                // A column one character wide still takes a whole pair, so that every cut moves on.
+                var cut = HumpWithin(piece, _width) is > 0 and var hump ? hump : CutAt(piece, _width) is > 0 and var taken ? taken : 2;
+                if (cut >= piece.Length)
+                {
+                    break;
+                }
+                _current.Append(piece, 0, cut);
                 NewLine();
-                piece = piece.Substring(_width);
+                piece = piece.Substring(cut);
             }
             _current.Append(piece);
             _started = true;

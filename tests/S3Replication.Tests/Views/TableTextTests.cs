@@ -36,23 +36,37 @@ public class TableTextTests
         Assert.Equal("", TableText.Wrap(null, 9));
     }
 
-    [Fact]
-    public void Cuts_at_the_column_edge_only_a_run_with_no_separator()
-    {
-        Assert.Equal("S3Rep\nlicat\nion", TableText.Wrap("S3Replication", 5));
-    }
+    [Theory]
+    // A run with no separator breaks before its last camel-case hump that fits, and only a run with none is cut at the column's edge.
+    [InlineData("Ec2InstanceMetadata", 13, "Ec2Instance\nMetadata")]
+    [InlineData("Ec2InstanceMetadata", 9, "Ec2\nInstance\nMetadata")]
+    [InlineData("S3Replication", 12, "S3\nReplication")]
+    [InlineData("S3Replication", 5, "S3\nRepli\ncatio\nn")]
+    [InlineData("s3replication", 5, "s3rep\nlicat\nion")]
+    // A tab is a break point, and within a line shows as one space (a terminal would widen it past the column).
+    [InlineData("Bucket\tsds-data-dev", 12, "Bucket\nsds-data-dev")]
+    [InlineData("a\tb", 12, "a b")]
+    // U+1F600 is two UTF-16 characters: a cut between them would leave half a character on each line.
+    [InlineData("abcd\U0001F600ef", 5, "abcd\n\U0001F600ef")]
+    [InlineData("\U0001F600ab", 1, "\U0001F600\na\nb")]
+    public void Breaks_a_run_at_a_hump_a_tab_or_the_edge_but_never_inside_a_surrogate_pair(string text, int width, string expected) =>
+        Assert.Equal(expected, TableText.Wrap(text, width));
 
     [Fact]
     public void Any_text_fits_its_column_and_reads_back_whole()
     {
-        var pieces = Gen.OneOf(Gen.String[Gen.Char["a-z0-9"], 1, 14], Pick("/", ":", "-", "_", ".", "=", ",", " ", "::", "\n"));
+        var pieces = Gen.OneOf(Gen.String[Gen.Char["a-zA-Z0-9"], 1, 14], Pick("/", ":", "-", "_", ".", "=", ",", " ", "::", "\n", "\t", "\U0001F600"));
         Gen.Select(pieces.Array[0, 30], Gen.Int[1, 40]).Sample((parts, width) =>
         {
             var text = string.Concat(parts);
             var lines = TableText.Wrap(text, width).Split('\n');
-            // Every line fits; the text comes back when each break is undone: a break after a separator joins the
-            // lines directly, any other break stood for a space (or a cut at the column's edge of a longer run).
-            return lines.All(line => line.Length <= width) && ReadsBack(text, lines, width);
+            // Every line fits (a column one character wide takes a surrogate pair whole); the text comes back when each
+            // break is undone: a break after a separator joins the lines directly, any other break stood for a space or
+            // tab (or a cut at the column's edge of a longer run, one short of it before a surrogate pair); no line
+            // starts or ends inside a pair.
+            return lines.All(line => line.Length <= width || line == "\U0001F600")
+                && lines.All(line => line.Length == 0 || (!char.IsLowSurrogate(line[0]) && !char.IsHighSurrogate(line[^1])))
+                && ReadsBack(text.Replace('\t', ' '), lines, width);
         }, iter: 5000);
     }
 
@@ -64,6 +78,9 @@ public class TableTextTests
         Assert.Equal("", TableText.Shorten(null, 12));
         Assert.Throws<ArgumentOutOfRangeException>(() => TableText.Shorten("x", 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => TableText.Wrap("x", 0));
+        Assert.Equal("…", TableText.Shorten("\U0001F600abc", 2));
+        Assert.Equal("abc…", TableText.Shorten("abc\U0001F600def", 5));
+        Assert.Equal("abcd…", TableText.Shorten("abcd\U0001F600def", 6));
     }
 
     /// <summary>Whether the lines are the text with line breaks put in at allowed places only.</summary>
@@ -83,7 +100,11 @@ public class TableTextTests
             }
             var atSpaceOrBreak = position < text.Length && text[position] is ' ' or '\n';
             var afterSeparator = lines[i].Length > 0 && "/:-_.=".IndexOf(lines[i][^1]) >= 0;
-            var atColumnEdge = lines[i].Length == width;
+            var atHump = lines[i].Length > 0 && position < text.Length && char.IsUpper(text[position])
+                && (char.IsLower(lines[i][^1]) || char.IsDigit(lines[i][^1]));
+            var atColumnEdge = atHump || lines[i].Length == width
+                || (lines[i].Length == width - 1 && position + 1 < text.Length && char.IsSurrogatePair(text[position], text[position + 1]))
+                || (width == 1 && lines[i].Length == 2 && char.IsSurrogatePair(lines[i][0], lines[i][1]));
             if (atSpaceOrBreak)
             {
                 position++;
