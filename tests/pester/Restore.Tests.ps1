@@ -32,7 +32,7 @@ Describe 'Listing the backup' {
     It 'shows version listings in the version view, and still pipes them as objects' {
         $versions = @(Get-S3BackupObject -Bucket $backup -Prefix imap/mag/ -AllVersions)
         $versions[0].PSObject.TypeNames[0] | Should -Be 'S3Replication.Records.S3ObjectRecord#Version'
-        $versions[0] | Out-String -Width 120 | Should -Match 'VersionId\s+IsLatest\s+Key'
+        $versions[0] | Out-String -Width 120 | Should -Match 'VersionId\s+State\s+Key'
         $versions[0] | Should -BeOfType S3Replication.Records.S3ObjectRecord
         (Get-S3BackupObject -Bucket $backup -Prefix imap/mag/)[0].PSObject.TypeNames[0] | Should -Be 'S3Replication.Records.S3ObjectRecord'
     }
