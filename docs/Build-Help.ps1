@@ -46,6 +46,8 @@ function Split-Markdown([string] $Path) {
 }
 
 function Get-Paragraphs([string[]] $Lines) {
+    # A list item ("- ...") is a paragraph of its own, or Get-Help runs the items together into one.
+    $Lines = foreach ($line in $Lines) { if ($line -match '^\s*- ') { '' }; $line }
     (($Lines -join "`n").Trim() -split "`n\s*`n") | ForEach-Object { ($_ -replace '\s*\n\s*', ' ').Trim() } | Where-Object { $_ }
 }
 

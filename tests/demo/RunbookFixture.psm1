@@ -105,7 +105,7 @@ function New-RunbookFixture {
             "AWS_CONFIG_FILE=$($profiles.Config): profiles $profileNames with endpoint_url = $($Server.Endpoint)"
             'and checksums when_required (Ceph RGW, like many S3-compatible servers, needs that)'
             "buckets $script:SourceBucket and $script:BackupBucket, both versioned; $($files.Count) files in the backup ($($reprocessed.Count) with an older version), $($lost.Count) lost and $($overwritten.Count) overwritten (same size) in the source"
-            $(if ($RunbookDone) { "replication rule ReplicateToBackup: $script:SourceBucket -> $script:BackupBucket, delete markers not replicated" })
+            $(if ($RunbookDone) { "replication rule ReplicateToBackup: $script:SourceBucket -> $script:BackupBucket, delete markers not replicated (the local server stores the rule but never replicates: write to both buckets to play replication)" })
             "bucket policy on ${script:BackupBucket}: $protect"
         ) | Where-Object { $_ }
     }

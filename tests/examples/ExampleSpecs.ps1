@@ -302,7 +302,7 @@
         Setup = { param($f) $f.Variables.expected = (New-ExampleJob $f).JobId }
         Check = { param($run) ($run.Output | Where-Object JobId -EQ $run.Fixture.Variables.expected).Status | Should -BeIn 'Cancelling', 'Cancelled' }
     }
-    'Sync-S3BackupToSource: Example: Roll the source back to the moment before a bad processing run'                  = @{
+    'Sync-S3BackupToSource: Example 7: Roll the source back to the moment before a bad processing run'                = @{
         PointInTime = $true
         Check       = { param($run)
             $rows = Import-Csv (Join-Path $run.Fixture.Folder 'rollback.csv')

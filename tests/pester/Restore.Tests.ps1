@@ -81,7 +81,7 @@ Describe 'Restoring' {
         $null = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -InformationVariable quiet
         $quiet.Tags | Should -Not -Contain 'PSHOST'
         $quiet.Tags | Should -Contain 'S3Replication.Summary'
-        "$($line.MessageData)" | Should -Match "^Restore to s3://$source`: 0 copied \(0 B, .*\), $($files.Count) skipped, 0 failed in "
+        "$($line.MessageData)" | Should -Match "^Restore to s3://$source`: 0 copied, $($files.Count) skipped, 0 failed in "
 
         $summary = @(Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -Summary -InformationAction Ignore)
         $summary.Count | Should -Be 1

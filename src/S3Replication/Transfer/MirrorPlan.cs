@@ -67,9 +67,9 @@ internal sealed class MirrorPlan
             var way = _emptyBackup == EmptyBackup.RefuseFinal
                 ? string.Format(CultureInfo.InvariantCulture, "-Force does not allow it here: s3://{0} is not versioned, so the removals could not be " +
                     "undone. Enable versioning on it first, or remove those objects yourself once you have checked them.", sourceBucket)
-                : string.Format(CultureInfo.InvariantCulture, "If the backup never had these keys (objects written only to the source, such as a bad " +
-                    "run's uploads under a prefix of their own), add -Force to remove them all (still at most -MaxDelete {0:N0}); add -WhatIf " +
-                    "first to see the list.", _maxDelete);
+                : string.Format(CultureInfo.InvariantCulture, "If the backup state really has none of these keys (objects only the source has, such as " +
+                    "a bad run's uploads under a prefix of their own), add -Force to remove them all (still at most -MaxDelete {0:N0}); " +
+                    "-Force -WhatIf lists them first.", _maxDelete);
             throw new S3BackupException(ErrorId.MirrorBackupEmpty, ErrorCategory.InvalidOperation,
                 string.Format(CultureInfo.InvariantCulture,
                     "-Mirror would remove all {0:N0} object(s) of s3://{1} in the selection, because {2} selected nothing: a wrong bucket, " +

@@ -105,8 +105,11 @@ internal sealed class Tally
         var seconds = Math.Max(Elapsed.TotalSeconds, 0.001);
         var parts = Order.Select(outcome => outcome switch
             {
-                ItemOutcome.Done => string.Format(CultureInfo.InvariantCulture, "{0:N0} {1} ({2}, {3:N0} {4}/s)",
-                    this[outcome], _words[(int)outcome], ByteSize.Format(Bytes), this[outcome] / seconds, Unit),
+                // A -WhatIf run did nothing but would: "0 copied (0 B, 0 objects/s)" before its "12 would be copied" is noise.
+                ItemOutcome.Done when this[outcome] == 0 => this[ItemOutcome.Would] > 0 ? null
+                    : string.Format(CultureInfo.InvariantCulture, "0 {0}", _words[(int)outcome]),
+                ItemOutcome.Done => string.Format(CultureInfo.InvariantCulture, "{0:N0} {1} ({2}{3:N0} {4}/s)",
+                    this[outcome], _words[(int)outcome], Bytes > 0 ? ByteSize.Format(Bytes) + ", " : "", this[outcome] / seconds, Unit),
                 _ when outcome <= ItemOutcome.Failed || this[outcome] > 0 => string.Format(CultureInfo.InvariantCulture, "{0:N0} {1}", this[outcome], _words[(int)outcome]),
                 _ => null,
             })

@@ -25,6 +25,20 @@ public class ProgressTests
     }
 
     [Fact]
+    public void A_preview_says_what_it_would_do_without_a_zero_rate_and_a_run_without_bytes_shows_no_size()
+    {
+        var preview = Restore();
+        preview.Add(ItemOutcome.Would);
+        preview.Add(ItemOutcome.Skipped);
+        Assert.Matches(@"^1 skipped, 0 failed, 1 would be copied in \d+\.\d s$", preview.Summary());
+        var nothing = Restore();
+        Assert.Matches(@"^0 copied, 0 skipped, 0 failed in ", nothing.Summary());
+        var compare = new Tally("objects", "compared");
+        compare.Add(ItemOutcome.Done);
+        Assert.Matches(@"^1 compared \([\d,]+ objects/s\), ", compare.Summary());
+    }
+
+    [Fact]
     public void The_record_carries_the_counts_bytes_and_the_sentence()
     {
         var tally = Restore();

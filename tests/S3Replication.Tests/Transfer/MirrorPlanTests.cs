@@ -91,7 +91,7 @@ public class MirrorPlanTests
         var junk = Enumerable.Range(0, 3).Select(n => new S3ObjectRecord { Bucket = "source", Key = $"junk/{n}.tmp" }).ToList();
         var refused = Assert.Throws<S3BackupException>(() => Observed(new MirrorPlan(10), junk).Release("s3://backup/junk/", "source"));
         Assert.Equal(ErrorId.MirrorBackupEmpty, refused.ErrorId);
-        Assert.Contains("add -Force to remove them all (still at most -MaxDelete 10)", refused.Message);
+        Assert.Contains("add -Force to remove them all (still at most -MaxDelete 10); -Force -WhatIf lists them first.", refused.Message);
 
         var forced = Observed(new MirrorPlan(10, EmptyBackup.Allow), junk);
         Assert.True(forced.RemovesWholeSelection);

@@ -160,14 +160,19 @@ public sealed class UndoS3BackupRestoreCommand : ParallelCmdlet, IUndoReport
     async Task IUndoReport.OutcomeAsync(UndoOutcome outcome)
     {
         // A failed removal is held while the first ones might all be refused the same permission; the explanations of
-        // keys left alone are shown at once.
+        // keys left alone are shown at once — as errors, except a version undone already: running the same undo again is
+        // how a stopped undo is finished, so those keys are expected, and say so in the verbose stream and their records.
         if (outcome.Action == UndoAction.Failed)
         {
             await WriteErrorsAsync(_run!.Runner.ErrorsToShow(outcome.Failure)).ConfigureAwait(false);
         }
-        else if (outcome.Failure is { } explained)
+        else if (outcome.Failure is { } explained && outcome.Reason == UndoReason.VersionGone)
         {
-            await WriteErrorAsync(explained.ToErrorRecord()).ConfigureAwait(false);
+            await WriteVerboseAsync(explained.Message).ConfigureAwait(false);
+        }
+        else if (outcome.Failure is { } refused)
+        {
+            await WriteErrorAsync(refused.ToErrorRecord()).ConfigureAwait(false);
         }
         if (outcome.Action == UndoAction.Passed)
         {
