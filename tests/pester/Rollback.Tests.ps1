@@ -132,6 +132,16 @@ Describe 'Rolling the source back to T' {
         $again.Removed | Should -Be 0
     }
 
+    It 'after it, a restore without -AsOf warns that it would put the rolled-back versions back over newer source objects' {
+        $shown = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -Prefix data/ -WhatIf 3>&1
+        ($shown | Where-Object Action -EQ WouldCopy).Key | Should -Contain 'data/a.csv'
+        $warning = @($shown | Where-Object { $_ -is [Management.Automation.WarningRecord] })
+        $warning.Message | Should -Match '^\d+ cop(y|ies) would replace a source object written after the backup version that replaces it \(data/a\.csv.*restore -AsOf the moment before the incident instead'
+        # The rollback itself reads versions of T on purpose: no such warning there.
+        Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -Prefix data/ -AsOf $T -WhatIf 3>&1 |
+            Where-Object { $_ -is [Management.Automation.WarningRecord] } | Should -BeNullOrEmpty
+    }
+
     It 'can be undone: removing a delete marker brings the object back' {
         $marker = $run | Where-Object Key -EQ 'data/new-1.csv'
         Remove-Version $source 'data/new-1.csv' $marker.SourceVersionId

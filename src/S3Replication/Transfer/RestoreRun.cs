@@ -337,6 +337,27 @@ internal sealed class RestoreRun : IDisposable
     /// Decides every key of the plan and hands it to the sink, then lets the sink finish; returns when no request of the
     /// run is running. A stop (the pipeline's or the run's own) ends the plan there.
     /// </summary>
+    /// <summary>
+    /// Copies of a run without -AsOf that replace a source object written after the backup version they read, and the
+    /// first few keys: after a rollback the backup's current versions may be the very ones it replaced.
+    /// </summary>
+    public (long Count, IReadOnlyList<string> FirstKeys) OverNewerSource => (_overNewerSource, _overNewerSourceKeys);
+
+    private long _overNewerSource;
+    private readonly List<string> _overNewerSourceKeys = new();
+
+    private void WatchOverNewerSource(Decided decided)
+    {
+        if (Settings.Writes && Settings.AsOf is null && decided.Decision.Verdict == Verdict.Copy
+            && decided.Candidate is { Source.LastModified: { } written, Backup.LastModified: { } backedUp } && written > backedUp)
+        {
+            if (_overNewerSource++ < 3)
+            {
+                _overNewerSourceKeys.Add(decided.Candidate.Key);
+            }
+        }
+    }
+
     public async Task RunAsync(IAsyncEnumerable<Candidate> plan, IRestoreSink sink)
     {
         var pair = Pair ?? throw new InvalidOperationException("The run has not begun.");
@@ -351,6 +372,7 @@ internal sealed class RestoreRun : IDisposable
                     {
                         break;
                     }
+                    WatchOverNewerSource(decided);
                     await sink.TakeAsync(decided, Runner.Token).ConfigureAwait(false);
                 }
                 if (!Runner.Token.IsCancellationRequested)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -216,6 +217,15 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
         {
             await WithHeldErrorsAsync(_run.Runner, () => ParameterSetName == BucketsSet ? RunBucketsAsync(_run, cancellationToken) : EndPipedAsync(cancellationToken))
                 .ConfigureAwait(false);
+            if (_run.OverNewerSource is { Count: > 0 } overNewer)
+            {
+                await WriteWarningAsync(string.Format(CultureInfo.InvariantCulture,
+                    "{0:N0} cop{1} {2} a source object written after the backup version that replaces it ({3}{4}). That is right when those " +
+                    "source objects are the damaged ones; but if the source was rolled back, the backup's current versions may be the ones the " +
+                    "rollback replaced: restore -AsOf the moment before the incident instead.",
+                    overNewer.Count, overNewer.Count == 1 ? "y" : "ies", _run.Settings.Commit ? "replaced" : "would replace",
+                    string.Join(", ", overNewer.FirstKeys), overNewer.Count > overNewer.FirstKeys.Count ? ", …" : "")).ConfigureAwait(false);
+            }
             await CompleteAsync(_run, cancellationToken).ConfigureAwait(false);
         }
         finally
