@@ -378,6 +378,17 @@ Describe 'Comparing' {
     }
 }
 
+Describe 'A compare that finds no difference' {
+    It 'writes no record and one closing line that says so' {
+        $same = New-TestName 'same-source'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $same -Versioned
+        $null = Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $same -Prefix imap/mag/
+        $records = Compare-S3BackupBucket -SourceBucket $same -BackupBucket $backup -Prefix imap/mag/ -InformationVariable told
+        $records | Should -BeNullOrEmpty
+        "$($told | Where-Object { $_.Tags -contains 'S3Replication.Summary' })" | Should -Be "Compared s3://$same with s3://$backup/imap/mag/: $(@(Get-S3BackupObject -Bucket $backup -Prefix imap/mag/).Count) Equal."
+    }
+}
+
 Describe 'A prefix that selects nothing in a bucket that has keys (<Entrance>)' -ForEach @(
     @{ Entrance = 'Get-S3BackupObject' }, @{ Entrance = 'Sync-S3BackupToSource' }, @{ Entrance = 'Compare-S3BackupBucket' }, @{ Entrance = 'Save-S3BackupObject' }
 ) {

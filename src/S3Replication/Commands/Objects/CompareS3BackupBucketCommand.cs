@@ -69,7 +69,9 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet
     private protected override async Task CompleteAsync(RestoreRun run, CancellationToken cancellationToken)
     {
         await CompleteProgressAsync().ConfigureAwait(false);
-        await WriteVerboseAsync($"Compared s3://{run.Pair!.Source} with {BackupDescription}: " + (_sink!.Counts.Count == 0 ? "no objects"
-            : string.Join(", ", _sink.Counts.OrderBy(entry => entry.Key).Select(entry => $"{entry.Value} {entry.Key}")))).ConfigureAwait(false);
+        // Shown like the closing line of a restore: a compare that finds no difference writes no record, and should still say so.
+        await WriteInformationAsync($"Compared s3://{run.Pair!.Source} with {BackupDescription}: " + (_sink!.Counts.Count == 0 ? "no objects"
+            : string.Join(", ", _sink.Counts.OrderBy(entry => entry.Key).Select(entry => $"{entry.Value:N0} {entry.Key}"))) + ".", "S3Replication.Summary")
+            .ConfigureAwait(false);
     }
 }
