@@ -4,8 +4,6 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using System.Threading;
-using System.Threading.Tasks;
 using S3Replication.Transfer;
 
 namespace S3Replication.Commands;

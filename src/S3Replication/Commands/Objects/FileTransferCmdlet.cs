@@ -131,8 +131,7 @@ public abstract class FileTransferCmdlet : ParallelCmdlet
             return;
         }
         AllPlanned();
-        await _runner.CompleteAsync().ConfigureAwait(false);
-        await WriteErrorsAsync(_runner.HeldErrors()).ConfigureAwait(false);
+        await WithHeldErrorsAsync(_runner, _runner.CompleteAsync).ConfigureAwait(false);
         await ThrowIfStoppedAsync().ConfigureAwait(false);
         await WriteProgressAsync(_progress!.Completed()).ConfigureAwait(false);
         await ReportSummaryAsync(RunSummary(stopped: false), Summary).ConfigureAwait(false);

@@ -100,14 +100,13 @@ public sealed class UndoS3BackupRestoreCommand : ParallelCmdlet, IUndoReport
                 $"each key's versions read with ListObjectVersions, then its restore's versions removed newest first, up to {MaxConcurrency} keys at once" +
                 (committed.Count < buckets.Count ? $"; nothing is removed in {string.Join(", ", buckets.Select(bucket => bucket.Bucket).Except(committed).Select(name => "s3://" + name))} (-WhatIf, or not confirmed)." : "."))
                 .ConfigureAwait(false);
-            await run.RunAsync(s3, committed, owner).ConfigureAwait(false);
+            await WithHeldErrorsAsync(run.Runner, () => run.RunAsync(s3, committed, owner)).ConfigureAwait(false);
         }
         if (run.Tally.Total == 0)
         {
             return;
         }
         await WriteProgressAsync(_progress!.Completed()).ConfigureAwait(false);
-        await WriteErrorsAsync(run.Runner.HeldErrors()).ConfigureAwait(false);
         if (run.Runner.SlowDownSummary() is { } slowed)
         {
             await WriteVerboseAsync(slowed).ConfigureAwait(false);
