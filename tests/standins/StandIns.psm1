@@ -1,6 +1,7 @@
 <#
     Starts and stops the second servers the tests use beside the local Ceph server: the credential stand-ins of
     identity_center.py (IAM Identity Center, instance metadata, container credentials), the S3 Control stand-in,
+    replication.py (copies new object versions by the buckets' replication rules),
     listing.py (huge synthetic buckets for listing benchmarks) and moto_server.
 #>
 
@@ -52,6 +53,46 @@ function Start-S3ControlStandIn {
     $portFile = Join-Path $Folder 's3control.port'
     Start-PythonServer 's3control' @((Join-Path $PSScriptRoot 's3control.py'), '--port-file', $portFile, '--s3-endpoint', $S3Endpoint,
         '--access-key', $AccessKey, '--secret-key', $SecretKey) $Folder $portFile
+}
+
+function Start-ReplicationStandIn {
+    <#
+    .SYNOPSIS
+        Starts replication.py on a free loopback port: it polls the given S3 server's buckets (those the -AccessKey user
+        owns) and copies each new object version to the destination of the enabled replication rules that cover it, as S3
+        Replication would (the local server stores the rules but never replicates).
+    .DESCRIPTION
+        Replicas are written with -DestinationAccessKey/-DestinationSecretKey (default: the source keys), so the backup
+        bucket may belong to another user. Objects already there at start are not replicated (S3 replicates new objects).
+        Control, under the returned Endpoint (JSON): GET /_standin/status?bucket=B&key=K[&versionId=V] (ReplicationStatus
+        PENDING, COMPLETED, FAILED, REPLICA or null; the replica's version id and the source's last-modified, which Ceph
+        cannot give the replica), GET /_standin/status?bucket=B (all records), POST /_standin/pause and /_standin/resume,
+        POST /_standin/fail {"keys": [...]} and /_standin/unfail, POST /_standin/configuration {"bucket": B,
+        "configuration": {...}} (the configuration as PUT: Ceph drops DeleteMarkerReplication), POST /_standin/sync (one
+        pass now), GET /_standin/log.
+    .EXAMPLE
+        $replication = Start-ReplicationStandIn -S3Endpoint $server.Endpoint -AccessKey $server.AccessKey -SecretKey $server.SecretKey -Folder $dir
+        Invoke-RestMethod -Method Post "$($replication.Endpoint)/_standin/pause" -NoProxy
+        Stop-StandIn $replication
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $S3Endpoint,
+        [Parameter(Mandatory)] [string] $AccessKey,
+        [Parameter(Mandatory)] [string] $SecretKey,
+        [string] $DestinationAccessKey,
+        [string] $DestinationSecretKey,
+        [int] $IntervalMilliseconds = 300,
+        [switch] $Paused,
+        [Parameter(Mandatory)] [string] $Folder
+    )
+    $portFile = Join-Path $Folder 'replication.port'
+    Remove-Item $portFile -ErrorAction Ignore
+    $arguments = [System.Collections.Generic.List[string]]@((Join-Path $PSScriptRoot 'replication.py'), '--port-file', $portFile,
+        '--s3-endpoint', $S3Endpoint, '--access-key', $AccessKey, '--secret-key', $SecretKey, '--interval-ms', "$IntervalMilliseconds")
+    if ($DestinationAccessKey) { $arguments.AddRange([string[]]@('--destination-access-key', $DestinationAccessKey, '--destination-secret-key', $DestinationSecretKey)) }
+    if ($Paused) { $arguments.Add('--paused') }
+    Start-PythonServer 'replication' $arguments.ToArray() $Folder $portFile
 }
 
 function Start-ListingStandIn {
@@ -127,7 +168,7 @@ function Start-MotoServer {
 }
 
 function Stop-StandIn {
-    <# .SYNOPSIS Stops a server from Start-IdentityCenterStandIn, Start-S3ControlStandIn, Start-ListingStandIn or Start-MotoServer. #>
+    <# .SYNOPSIS Stops a server from Start-IdentityCenterStandIn, Start-S3ControlStandIn, Start-ReplicationStandIn, Start-ListingStandIn or Start-MotoServer. #>
     [CmdletBinding()]
     param([Parameter(ValueFromPipeline)] $Server)
     process {
@@ -162,4 +203,4 @@ function Set-StandInDeviceAnswer {
         -Body (@{ answers = @($Answer) } | ConvertTo-Json)
 }
 
-Export-ModuleMember -Function Start-IdentityCenterStandIn, Start-S3ControlStandIn, Start-ListingStandIn, Start-MotoServer, Stop-StandIn, Get-StandInLog, New-StandInSignIn, Set-StandInDeviceAnswer
+Export-ModuleMember -Function Start-IdentityCenterStandIn, Start-S3ControlStandIn, Start-ReplicationStandIn, Start-ListingStandIn, Start-MotoServer, Stop-StandIn, Get-StandInLog, New-StandInSignIn, Set-StandInDeviceAnswer

@@ -5,13 +5,20 @@ s3control wire format (REST-XML, 2018-08-20 namespace), that really does the wor
 the local Ceph server and every row copied there with CopyObject (boto3), then a completion report of the failed tasks
 is written in the real format (manifest.json plus a results CSV: HTTPStatusCode before ErrorCode, URL-encoded keys,
 CRLF). S3ReplicateObject jobs (Batch Replication) copy each object to the destination of the source bucket's matching
-replication rule, from a manifest or one the stand-in generates (S3JobManifestGenerator filters). Jobs go through
-Preparing, Suspended (awaiting confirmation), Ready, Active and Complete or Cancelled.
+replication rule, from a manifest or one the stand-in generates (S3JobManifestGenerator filters).
+S3ComputeObjectChecksum jobs (Compute checksum) read each object from the local server and compute its checksum here
+(checksums.py: CRC64NVME, CRC32, CRC32C, MD5, SHA1, SHA256, SHA512; FULL_OBJECT, or COMPOSITE for single-part objects:
+a multipart object's COMPOSITE task fails 501 NotImplemented, since Ceph ignores GetObject's partNumber), CRC64NVME FULL_OBJECT when the request names neither; with ReportScope AllTasks the report lists every
+succeeded task with a JSON ResultMessage: {"checksum_base64", "checksum_hex", "checksumAlgorithm", "checksumType",
+"etag"}. Refused at CreateJob (400 InvalidRequest): an algorithm or type outside botocore's enums, CRC64NVME with
+COMPOSITE (AWS: full-object only), and XXHASH64/XXHASH3/XXHASH128 (in botocore's enum, not computed by the stand-in).
+Jobs go through Preparing, Suspended (awaiting confirmation), Ready, Active and Complete or Cancelled.
 
 Control (for the tests): POST /_standin/fail {"keys": [...]} makes those keys' tasks fail with 503 SlowDown;
 GET /_standin/requests lists method, path and account header of every request.
 """
 import argparse
+import base64
 import csv
 import hashlib
 import io
@@ -26,10 +33,35 @@ from urllib.parse import parse_qs, quote, unquote, urlparse
 import boto3
 from botocore.config import Config
 
+import checksums
 from loopback import serve
 
 NS = "http://awss3control.amazonaws.com/doc/2018-08-20/"
 Q = "{%s}" % NS
+
+
+# botocore 1.43.11 s3control model: ComputeObjectChecksumAlgorithm and ComputeObjectChecksumType.
+CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "MD5", "SHA1", "SHA256", "SHA512", "XXHASH64", "XXHASH3", "XXHASH128")
+CHECKSUM_TYPES = ("FULL_OBJECT", "COMPOSITE")
+
+
+class InvalidJob(Exception):
+    """CreateJob refused before a job exists (400 InvalidRequest)."""
+
+
+def compute_arguments(element):
+    """S3ComputeObjectChecksum's members as given, and the algorithm and type the job uses."""
+    given = {name: element.findtext(Q + name) for name in ("ChecksumAlgorithm", "ChecksumType") if element.findtext(Q + name)}
+    algorithm, kind = given.get("ChecksumAlgorithm", "CRC64NVME"), given.get("ChecksumType", "FULL_OBJECT")
+    if algorithm not in CHECKSUM_ALGORITHMS:
+        raise InvalidJob(f"Invalid ChecksumAlgorithm: {algorithm}")
+    if kind not in CHECKSUM_TYPES:
+        raise InvalidJob(f"Invalid ChecksumType: {kind}")
+    if algorithm == "CRC64NVME" and kind == "COMPOSITE":
+        raise InvalidJob("The CRC64NVME checksum algorithm supports only the FULL_OBJECT checksum type")
+    if algorithm not in checksums.FACTORIES:
+        raise InvalidJob(f"The stand-in does not compute {algorithm}")
+    return {"Given": given, "Algorithm": algorithm, "Type": kind}
 
 
 def now():
@@ -50,6 +82,9 @@ class Jobs:
         with self.lock:
             if token in self.tokens:
                 return self.tokens[token]
+            self.validate(request)
+            compute = request.find(Q + "Operation/" + Q + "S3ComputeObjectChecksum")
+            compute = compute_arguments(compute) if compute is not None else None
             job_id = str(uuid.uuid4())
             self.tokens[token] = job_id
             copy = request.find(Q + "Operation/" + Q + "S3PutObjectCopy")
@@ -63,7 +98,9 @@ class Jobs:
                 "Description": request.findtext(Q + "Description") or "",
                 "Priority": int(request.findtext(Q + "Priority") or "0"),
                 "RoleArn": request.findtext(Q + "RoleArn"),
-                "Operation": "S3PutObjectCopy" if copy is not None else "S3InitiateRestoreObject" if restore is not None else "S3ReplicateObject",
+                "Operation": "S3PutObjectCopy" if copy is not None else "S3InitiateRestoreObject" if restore is not None
+                else "S3ComputeObjectChecksum" if compute is not None else "S3ReplicateObject",
+                "Compute": compute,
                 "Target": copy.findtext(Q + "TargetResource").split(":::")[1] if copy is not None else None,
                 # What each copy carries, as S3PutObjectCopy would pass it to CopyObject.
                 "CopyArguments": {name: value for name, value in (
@@ -79,11 +116,18 @@ class Jobs:
                 "ManifestETag": location.findtext(Q + "ETag") if location is not None else None,
                 "ManifestVersion": location.findtext(Q + "ObjectVersionId") if location is not None else None,
                 "Generator": generator,
+                "ReportEnabled": report.findtext(Q + "Enabled") == "true", "ReportScope": report.findtext(Q + "ReportScope"),
                 "ReportBucket": report.findtext(Q + "Bucket"), "ReportPrefix": report.findtext(Q + "Prefix") or "",
                 "Total": 0, "Succeeded": 0, "Failed": 0, "Created": now(), "Terminated": None, "Failures": [],
             }
         self.prepare(job_id)
         return job_id
+
+    def validate(self, request):
+        """What CreateJob refuses outright (the operation's own arguments are checked where they are read)."""
+        operations = [element.tag for element in (request.find(Q + "Operation") or [])]
+        if len(operations) != 1:
+            raise InvalidJob("The job must name exactly one operation")
 
     def prepare(self, job_id):
         job = self.jobs[job_id]
@@ -120,7 +164,8 @@ class Jobs:
         except self.s3.exceptions.ClientError:
             return []
         rules = []
-        for rule in configuration["Rules"]:
+        # Ceph answers a bucket without a configuration with an empty one (no Rules), not 404.
+        for rule in configuration.get("Rules", []):
             if rule.get("Status") != "Enabled":
                 continue
             prefix = rule.get("Prefix", rule.get("Filter", {}).get("Prefix", "")) or ""
@@ -154,7 +199,7 @@ class Jobs:
     def run(self, job_id):
         job = self.jobs[job_id]
         job["Status"] = "Active"
-        failed = []
+        failed, succeeded = [], []
         for row in job["Rows"]:
             if job["Status"] == "Cancelled":
                 return
@@ -169,8 +214,14 @@ class Jobs:
             if version not in ("null", ""):
                 source["VersionId"] = version
             # S3ReplicateObject: the object goes where the source bucket's matching rule sends it.
-            target = job["Target"] or next((destination for prefix, destination in self.rules(bucket) if key.startswith(prefix)), None)
+            target = job["Target"] or (None if job["Compute"] is not None or job["Restore"] is not None else
+                                       next((destination for prefix, destination in self.rules(bucket) if key.startswith(prefix)), None))
             try:
+                if job["Compute"] is not None:
+                    # S3ComputeObjectChecksum: the object's bytes at rest, through the checksum the job asked for.
+                    succeeded.append((bucket, encoded_key, version, "succeeded", "200", "", self.compute(job["Compute"], source)))
+                    job["Succeeded"] += 1
+                    continue
                 if job["Restore"] is not None:
                     # S3InitiateRestoreObject: the restore request S3 itself would make for the task.
                     restore = {"VersionId": source["VersionId"]} if "VersionId" in source else {}
@@ -187,22 +238,52 @@ class Jobs:
                 status = str(error.response["ResponseMetadata"]["HTTPStatusCode"])
                 failed.append((bucket, encoded_key, version, status, error.response["Error"]["Code"], error.response["Error"].get("Message", "")))
                 job["Failed"] += 1
-        self.write_report(job, failed)
+        if job["ReportEnabled"]:
+            self.write_report(job, failed, succeeded if job["ReportScope"] == "AllTasks" else [])
         job.update(Status="Complete", Terminated=now())
 
-    def write_report(self, job, failed):
+    def compute(self, compute, source):
+        """The ResultMessage of a Compute checksum task: the checksum in base64 and hex, its algorithm, type and the ETag."""
+        algorithm = compute["Algorithm"]
+        parts = 0
+        if compute["Type"] == "COMPOSITE":
+            # Ceph's HeadObject with partNumber gives no PartsCount: the multipart ETag's -<parts> says it.
+            etag = self.s3.head_object(**source)["ETag"].strip('"')
+            parts = int(etag.rsplit("-", 1)[1]) if "-" in etag else 0
+        if parts > 1:
+            # S3's composite form is the checksum of the parts' checksums with -<parts>; Ceph (Pacific) ignores partNumber
+            # on GetObject and keeps no part sizes, so the stand-in cannot split the object: the task fails, saying why.
+            raise self.s3.exceptions.ClientError({"Error": {"Code": "NotImplemented", "Message":
+                                                  "The stand-in cannot read the parts of a multipart object on this server"},
+                                                  "ResponseMetadata": {"HTTPStatusCode": 501}}, "ComputeObjectChecksum")
+        found = self.s3.get_object(**source)
+        digest, etag = self.digest(algorithm, found), found["ETag"]
+        return json.dumps({"checksum_base64": base64.b64encode(digest).decode(), "checksum_hex": digest.hex(),
+                           "checksumAlgorithm": algorithm, "checksumType": compute["Type"], "etag": etag.strip('"')},
+                          separators=(",", ":"))
+
+    @staticmethod
+    def digest(algorithm, response):
+        hasher = checksums.new(algorithm)
+        for chunk in response["Body"].iter_chunks(1024 * 1024):
+            hasher.update(chunk)
+        return hasher.digest()
+
+    def write_report(self, job, failed, succeeded):
         bucket = job["ReportBucket"].split(":::")[1]
         folder = f"{job['ReportPrefix']}/job-{job['JobId']}"
         results = []
-        if failed:
+        for status, rows in (("succeeded", succeeded), ("failed", failed)):
+            if not rows:
+                continue
             lines = io.StringIO(newline="")
             writer = csv.writer(lines, lineterminator="\r\n")
-            for bucket_name, key, version, status, code, message in failed:
-                writer.writerow([bucket_name, key, version, "failed", status, code, message])
+            for bucket_name, key, version, outcome, code, error, message in [row if len(row) == 7 else row[:3] + ("failed",) + row[3:] for row in rows]:
+                writer.writerow([bucket_name, key, version, outcome, code, error, message])
             body = lines.getvalue().encode("utf-8")
             result_key = f"{folder}/results/{uuid.uuid4()}.csv"
             self.s3.put_object(Bucket=bucket, Key=result_key, Body=body)
-            results.append({"TaskExecutionStatus": "failed", "Bucket": bucket, "MD5Checksum": hashlib.md5(body).hexdigest(), "Key": result_key})
+            results.append({"TaskExecutionStatus": status, "Bucket": bucket, "MD5Checksum": hashlib.md5(body).hexdigest(), "Key": result_key})
         manifest = {"Format": "Report_CSV_20180820", "ReportCreationDate": now(), "Results": results,
                     "ReportSchema": "Bucket, Key, VersionId, TaskStatus, HTTPStatusCode, ErrorCode, ResultMessage"}
         self.s3.put_object(Bucket=bucket, Key=f"{folder}/manifest.json", Body=json.dumps(manifest).encode("utf-8"))
@@ -221,6 +302,8 @@ def job_xml(parent, job, full):
     if full:
         add("ConfirmationRequired", "true" if job["ConfirmationRequired"] else "false")
         operation = ET.SubElement(ET.SubElement(parent, Q + "Operation"), Q + job["Operation"])
+        for name, value in (job["Compute"] or {"Given": {}})["Given"].items():
+            ET.SubElement(operation, Q + name).text = value
         if job["Target"]:
             ET.SubElement(operation, Q + "TargetResource").text = "arn:aws:s3:::" + job["Target"]
         if job["ManifestArn"]:
@@ -230,9 +313,14 @@ def job_xml(parent, job, full):
             ET.SubElement(location, Q + "ObjectArn").text = job["ManifestArn"]
             ET.SubElement(location, Q + "ETag").text = job["ManifestETag"]
         report = ET.SubElement(parent, Q + "Report")
-        ET.SubElement(report, Q + "Bucket").text = job["ReportBucket"]
-        ET.SubElement(report, Q + "Prefix").text = job["ReportPrefix"]
-        ET.SubElement(report, Q + "Enabled").text = "true"
+        if job["ReportBucket"]:
+            ET.SubElement(report, Q + "Bucket").text = job["ReportBucket"]
+            ET.SubElement(report, Q + "Format").text = "Report_CSV_20180820"
+        ET.SubElement(report, Q + "Enabled").text = "true" if job["ReportEnabled"] else "false"
+        if job["ReportPrefix"]:
+            ET.SubElement(report, Q + "Prefix").text = job["ReportPrefix"]
+        if job["ReportScope"]:
+            ET.SubElement(report, Q + "ReportScope").text = job["ReportScope"]
         add("RoleArn", job["RoleArn"])
         if job["Failures"]:
             reasons = ET.SubElement(parent, Q + "FailureReasons")
@@ -320,6 +408,8 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/v20180820/jobs":
             try:
                 job_id = self.jobs.create(account, ET.fromstring(body))
+            except InvalidJob as error:
+                return self.error(400, "InvalidRequest", str(error))
             except self.jobs.s3.exceptions.ClientError as error:
                 return self.error(400, "InvalidRequest", f"The manifest could not be read: {error}")
             root = ET.Element(Q + "CreateJobResult")
