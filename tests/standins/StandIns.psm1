@@ -69,11 +69,22 @@ function Start-ReplicationStandIn {
         cannot give the replica), GET /_standin/status?bucket=B (all records), POST /_standin/pause and /_standin/resume,
         POST /_standin/fail {"keys": [...]} and /_standin/unfail, POST /_standin/configuration {"bucket": B,
         "configuration": {...}} (the configuration as PUT: Ceph drops DeleteMarkerReplication), POST /_standin/sync (one
-        pass now), GET /_standin/log.
+        pass now), GET /_standin/log, GET /_standin/front (the S3 front's requests: method, target, status, the
+        replication status it added).
+        S3Endpoint (S3Port) is the stand-in's S3 front: S3 as the server serves it, every request passed through unchanged
+        (signatures made for the front's address stay valid), with x-amz-replication-status added to GetObject and
+        HeadObject answers of the versions the stand-in tracks (PENDING, COMPLETED, FAILED; REPLICA on its replicas; no
+        header for versions no rule covers), which Ceph cannot store. Point a client at S3Endpoint instead of the server's
+        Endpoint to read the replication status as S3 gives it (GetObjectMetadataResponse.ReplicationStatus).
     .EXAMPLE
         $replication = Start-ReplicationStandIn -S3Endpoint $server.Endpoint -AccessKey $server.AccessKey -SecretKey $server.SecretKey -Folder $dir
         Invoke-RestMethod -Method Post "$($replication.Endpoint)/_standin/pause" -NoProxy
         Stop-StandIn $replication
+    .EXAMPLE
+        $replication = Start-ReplicationStandIn -S3Endpoint $server.Endpoint -AccessKey $server.AccessKey -SecretKey $server.SecretKey -Folder $dir
+        $front = [pscustomobject]@{ Endpoint = $replication.S3Endpoint; AccessKey = $server.AccessKey; SecretKey = $server.SecretKey }
+        $s3 = New-LocalS3Client -Server $front -ModulePath $ModulePath     # or a profile with endpoint_url = $replication.S3Endpoint
+        $s3.GetObjectMetadataAsync('source', 'key').GetAwaiter().GetResult().ReplicationStatus   # PENDING, then COMPLETED
     #>
     [CmdletBinding()]
     param(
@@ -87,12 +98,19 @@ function Start-ReplicationStandIn {
         [Parameter(Mandatory)] [string] $Folder
     )
     $portFile = Join-Path $Folder 'replication.port'
-    Remove-Item $portFile -ErrorAction Ignore
+    $frontFile = Join-Path $Folder 'replication-s3.port'
+    Remove-Item $portFile, $frontFile -ErrorAction Ignore
     $arguments = [System.Collections.Generic.List[string]]@((Join-Path $PSScriptRoot 'replication.py'), '--port-file', $portFile,
-        '--s3-endpoint', $S3Endpoint, '--access-key', $AccessKey, '--secret-key', $SecretKey, '--interval-ms', "$IntervalMilliseconds")
+        '--front-port-file', $frontFile, '--s3-endpoint', $S3Endpoint, '--access-key', $AccessKey, '--secret-key', $SecretKey,
+        '--interval-ms', "$IntervalMilliseconds")
     if ($DestinationAccessKey) { $arguments.AddRange([string[]]@('--destination-access-key', $DestinationAccessKey, '--destination-secret-key', $DestinationSecretKey)) }
     if ($Paused) { $arguments.Add('--paused') }
-    Start-PythonServer 'replication' $arguments.ToArray() $Folder $portFile
+    $server = Start-PythonServer 'replication' $arguments.ToArray() $Folder $portFile
+    # The front's port is written before the control port: it is there once the control port is.
+    $s3Port = [int](Get-Content $frontFile -Raw)
+    $server | Add-Member -NotePropertyName S3Port -NotePropertyValue $s3Port
+    $server | Add-Member -NotePropertyName S3Endpoint -NotePropertyValue "http://127.0.0.1:$s3Port"
+    $server
 }
 
 function Start-ListingStandIn {
