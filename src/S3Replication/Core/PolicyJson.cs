@@ -33,10 +33,15 @@ internal static class PolicyJson
         try
         {
             node = JsonNode.Parse(Decode(document));
+            ReadWhole(node);
         }
         catch (JsonException error)
         {
             throw malformed($"it is not valid JSON ({error.Message})", error);
+        }
+        catch (ArgumentException error)
+        {
+            throw malformed("it repeats a key within one object", error);
         }
         if (node is not JsonObject root || root["Statement"] is not (JsonArray or JsonObject))
         {
@@ -47,6 +52,23 @@ internal static class PolicyJson
             throw malformed("a statement is not a JSON object", null);
         }
         return root;
+    }
+
+    /// <summary>
+    /// JsonNode reads an object's members on first use and only then fails on a repeated key (ArgumentException):
+    /// reading every object now turns that into a malformed document here rather than a crash later.
+    /// </summary>
+    private static void ReadWhole(JsonNode? node)
+    {
+        foreach (var child in node switch
+        {
+            JsonObject members => members.Select(member => member.Value),
+            JsonArray items => items,
+            _ => Enumerable.Empty<JsonNode?>(),
+        })
+        {
+            ReadWhole(child);
+        }
     }
 
     public static IEnumerable<JsonNode?> StatementsOf(JsonObject root) =>
