@@ -73,8 +73,7 @@ internal sealed class IamClient : IDisposable
     public async Task<IamRole> GetRoleAsync(string roleName, CancellationToken cancellationToken)
     {
         var response = await CallAsync("GetRole", new[] { ("RoleName", roleName) }, cancellationToken).ConfigureAwait(false);
-        var role = response.Descendants().FirstOrDefault(element => element.Name.LocalName == "Role")
-            ?? throw new IamException("UnexpectedResponse", "GetRole answered without a Role element.", HttpStatusCode.OK);
+        var role = Required(response, "Role", "GetRole");
         string? Field(string name) => role.Elements().FirstOrDefault(element => element.Name.LocalName == name)?.Value;
         return new IamRole(Field("RoleName") ?? roleName, Field("Arn") ?? "", Field("RoleId"), Field("AssumeRolePolicyDocument") ?? "");
     }
@@ -89,6 +88,42 @@ internal sealed class IamClient : IDisposable
         }
         var response = await CallAsync("ListRoles", parameters, cancellationToken).ConfigureAwait(false);
         return response.Descendants().Where(element => element.Name.LocalName == "RoleName").Select(element => element.Value).ToList();
+    }
+
+    /// <summary>The names of the role's inline policies, every page.</summary>
+    public async Task<IReadOnlyList<string>> ListRolePolicyNamesAsync(string roleName, CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        await ForEachPageAsync("ListRolePolicies", new[] { ("RoleName", roleName) },
+            page => names.AddRange(Members(page, "PolicyNames").Select(member => member.Value)), cancellationToken).ConfigureAwait(false);
+        return names;
+    }
+
+    /// <summary>An inline policy of the role, as JSON.</summary>
+    public async Task<string> GetRolePolicyDocumentAsync(string roleName, string policyName, CancellationToken cancellationToken)
+    {
+        var response = await CallAsync("GetRolePolicy", new[] { ("RoleName", roleName), ("PolicyName", policyName) }, cancellationToken).ConfigureAwait(false);
+        return PolicyJson.Decode(Required(response, "PolicyDocument", "GetRolePolicy").Value);
+    }
+
+    /// <summary>The managed policies attached to the role, every page.</summary>
+    public async Task<IReadOnlyList<(string PolicyName, string PolicyArn)>> ListAttachedRolePoliciesAsync(string roleName, CancellationToken cancellationToken)
+    {
+        var policies = new List<(string PolicyName, string PolicyArn)>();
+        await ForEachPageAsync("ListAttachedRolePolicies", new[] { ("RoleName", roleName) },
+            page => policies.AddRange(Members(page, "AttachedPolicies").Select(member =>
+                (Required(member, "PolicyName", "ListAttachedRolePolicies").Value, Required(member, "PolicyArn", "ListAttachedRolePolicies").Value))),
+            cancellationToken).ConfigureAwait(false);
+        return policies;
+    }
+
+    /// <summary>The document of a managed policy's default version (the one in force), as JSON: GetPolicy names it, GetPolicyVersion reads it.</summary>
+    public async Task<string> GetPolicyDefaultVersionAsync(string policyArn, CancellationToken cancellationToken)
+    {
+        var policy = await CallAsync("GetPolicy", new[] { ("PolicyArn", policyArn) }, cancellationToken).ConfigureAwait(false);
+        var versionId = Required(policy, "DefaultVersionId", "GetPolicy").Value;
+        var version = await CallAsync("GetPolicyVersion", new[] { ("PolicyArn", policyArn), ("VersionId", versionId) }, cancellationToken).ConfigureAwait(false);
+        return PolicyJson.Decode(Required(version, "Document", "GetPolicyVersion").Value);
     }
 
     public Task UpdateAssumeRolePolicyAsync(string roleName, string policyDocument, CancellationToken cancellationToken) =>
@@ -113,6 +148,36 @@ internal sealed class IamClient : IDisposable
             throw new IamException("ConnectionFailed", $"Could not reach IAM at {Endpoint}: {error.Message}", 0, error);
         }
     }
+
+    /// <summary>Calls a listing action page by page, passing each truncated answer's Marker back, until the last page.</summary>
+    private async Task ForEachPageAsync(string action, IReadOnlyList<(string Name, string Value)> parameters, Action<XElement> readPage,
+        CancellationToken cancellationToken)
+    {
+        string? marker = null;
+        do
+        {
+            var page = await CallAsync(action, marker is null ? parameters : parameters.Append(("Marker", marker)).ToList(), cancellationToken).ConfigureAwait(false);
+            readPage(page);
+            var previous = marker;
+            marker = bool.TryParse(Descendant(page, "IsTruncated")?.Value, out var truncated) && truncated ? Required(page, "Marker", action).Value : null;
+            if (marker is not null && marker == previous)
+            {
+                // A server that hands back the marker it was given would keep this loop going for ever.
+                throw new IamException("UnexpectedResponse", $"{action} answered the same Marker twice.", HttpStatusCode.OK);
+            }
+        }
+        while (marker is not null);
+    }
+
+    private static XElement? Descendant(XElement element, string name) =>
+        element.Descendants().FirstOrDefault(descendant => descendant.Name.LocalName == name);
+
+    private static XElement Required(XElement element, string name, string action) =>
+        Descendant(element, name) ?? throw new IamException("UnexpectedResponse", $"{action} answered without a {name} element.", HttpStatusCode.OK);
+
+    /// <summary>The items of a list in IAM's Query API answers: &lt;List&gt;&lt;member&gt;…&lt;/member&gt;&lt;/List&gt;.</summary>
+    private static IEnumerable<XElement> Members(XElement response, string list) =>
+        Descendant(response, list)?.Elements().Where(element => element.Name.LocalName == "member") ?? Enumerable.Empty<XElement>();
 
     private Task<HttpRequestMessage> SignedRequestAsync(string body, CancellationToken cancellationToken) =>
         SignedRequest.CreateAsync(HttpMethod.Post, Endpoint, new Dictionary<string, string>(), "application/x-www-form-urlencoded; charset=utf-8",

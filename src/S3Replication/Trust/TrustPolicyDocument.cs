@@ -32,44 +32,14 @@ internal sealed class TrustPolicyDocument
     private TrustPolicyDocument(JsonObject root) => _root = root;
 
     /// <summary>Accepts the URL-encoded document AWS returns and the raw JSON other servers (Ceph RGW) return.</summary>
-    public static TrustPolicyDocument Parse(string document, string roleName)
-    {
-        var text = document.Trim();
-        if (text.StartsWith("%", StringComparison.Ordinal))
-        {
-            text = Uri.UnescapeDataString(text);
-        }
-        JsonNode? node;
-        try
-        {
-            node = JsonNode.Parse(text);
-        }
-        catch (JsonException error)
-        {
-            throw Malformed(roleName, $"it is not valid JSON ({error.Message})", error);
-        }
-        if (node is not JsonObject root || root["Statement"] is not (JsonArray or JsonObject))
-        {
-            throw Malformed(roleName, "it has no Statement list", null);
-        }
-        foreach (var statement in StatementsOf(root))
-        {
-            if (statement is not JsonObject)
-            {
-                throw Malformed(roleName, "a statement is not a JSON object", null);
-            }
-        }
-        return new TrustPolicyDocument(root);
-    }
+    public static TrustPolicyDocument Parse(string document, string roleName) =>
+        new(PolicyJson.Parse(document, (problem, inner) => Malformed(roleName, problem, inner)));
 
     private static S3BackupException Malformed(string roleName, string problem, Exception? inner) =>
         new(ErrorId.MalformedPolicyDocument, ErrorCategory.InvalidData,
             $"The trust policy of role {roleName} cannot be edited safely: {problem}. Nothing was changed.", roleName, inner);
 
-    private static IEnumerable<JsonNode?> StatementsOf(JsonObject root) =>
-        root["Statement"] is JsonArray array ? array : new[] { root["Statement"] };
-
-    private IReadOnlyList<JsonObject> Statements => StatementsOf(_root).Cast<JsonObject>().ToList();
+    private IReadOnlyList<JsonObject> Statements => PolicyJson.StatementsOf(_root).Cast<JsonObject>().ToList();
 
     public int StatementCount => Statements.Count;
 

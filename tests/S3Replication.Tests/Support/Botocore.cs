@@ -21,6 +21,12 @@ internal static class Botocore
     public static JsonArray SerializeS3(string region, string checksums, JsonArray calls) =>
         Serialize("botocore_s3.py", new JsonObject { ["region"] = region, ["checksums"] = checksums, ["calls"] = calls });
 
+    /// <summary>
+    /// IAM calls sent to scripted answers instead of the network: each call's form body as botocore sends it and the
+    /// answer as botocore parses it (policy documents decoded to JSON by its own handler).
+    /// </summary>
+    public static JsonArray SendIam(JsonArray calls) => Serialize("botocore_iam.py", new JsonObject { ["calls"] = calls });
+
     private static JsonArray Serialize(string script, JsonObject input)
     {
         var path = Path.Combine(Repository.Root, "tests", "standins", script);

@@ -17,11 +17,6 @@ namespace S3Replication.Tests.Trust;
 public class IamClientTests
 {
     private const string Policy = """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"}]}""";
-    private static readonly DateTime SignedAt = new(2015, 8, 30, 12, 36, 0, DateTimeKind.Utc);
-    private static readonly AWSCredentials DocumentationKeys = new BasicAWSCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
-
-    private static ClientSettings Settings(string region = "us-east-1", string? endpoint = null) =>
-        new(region, endpoint, false, null, null, null, null);
 
     private static string GetRoleResponse(string document) => $"""
         <GetRoleResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
@@ -34,22 +29,10 @@ public class IamClientTests
         </GetRoleResponse>
         """;
 
-    private static string IamError(string code, string message) =>
-        $"""<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r-2</RequestId></ErrorResponse>""";
-
-    private static (IamClient Client, RecordingHandler Http, List<TimeSpan> Delays) Client(AWSCredentials? credentials = null, ClientSettings? settings = null)
-    {
-        var http = new RecordingHandler();
-        var delays = new List<TimeSpan>();
-        var client = new IamClient(credentials ?? DocumentationKeys, settings ?? Settings(), http, () => SignedAt,
-            (delay, _) => { delays.Add(delay); return Task.CompletedTask; });
-        return (client, http, delays);
-    }
-
     [Fact]
     public async Task Signs_get_role_exactly_as_an_independent_sigv4_implementation_does()
     {
-        var (client, http, _) = Client();
+        var (client, http, _) = IamTestClient.Create();
         http.Respond(HttpStatusCode.OK, GetRoleResponse(Uri.EscapeDataString(Policy)));
 
         var role = await client.GetRoleAsync("BackupRole", default);
@@ -71,7 +54,7 @@ public class IamClientTests
     [Fact]
     public async Task Sends_the_new_policy_form_encoded_with_the_session_token_for_temporary_credentials()
     {
-        var (client, http, _) = Client(new SessionAWSCredentials("ASIATEMP", "secret", "the-session-token"));
+        var (client, http, _) = IamTestClient.Create(new SessionAWSCredentials("ASIATEMP", "secret", "the-session-token"));
         http.Respond(HttpStatusCode.OK, "<UpdateAssumeRolePolicyResponse><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></UpdateAssumeRolePolicyResponse>");
 
         await client.UpdateAssumeRolePolicyAsync("BackupRole", Policy, default);
@@ -90,15 +73,15 @@ public class IamClientTests
     [InlineData("us-east-1", "http://127.0.0.1:8000", "http://127.0.0.1:8000/", "us-east-1")]
     public void Chooses_the_partitions_endpoint_and_signing_region(string region, string? endpoint, string expectedEndpoint, string expectedRegion)
     {
-        var (uri, signingRegion) = IamClient.EndpointFor(Settings(region, endpoint));
+        var (uri, signingRegion) = IamClient.EndpointFor(IamTestClient.Settings(region, endpoint));
         Assert.Equal((expectedEndpoint, expectedRegion), (uri.AbsoluteUri, signingRegion));
     }
 
     [Fact]
     public async Task Retries_throttling_and_server_errors_with_growing_backoff()
     {
-        var (client, http, delays) = Client();
-        http.Respond(HttpStatusCode.BadRequest, IamError("Throttling", "Rate exceeded"))
+        var (client, http, delays) = IamTestClient.Create();
+        http.Respond(HttpStatusCode.BadRequest, IamTestClient.Error("Throttling", "Rate exceeded"))
             .Respond(HttpStatusCode.ServiceUnavailable, "<html>busy</html>")
             .Respond(HttpStatusCode.OK, GetRoleResponse(Policy));
 
@@ -114,10 +97,10 @@ public class IamClientTests
     [Fact]
     public async Task Gives_up_after_five_attempts()
     {
-        var (client, http, delays) = Client();
+        var (client, http, delays) = IamTestClient.Create();
         for (var attempt = 0; attempt < IamClient.RequestAttempts; attempt++)
         {
-            http.Respond(HttpStatusCode.InternalServerError, IamError("ServiceFailure", "try later"));
+            http.Respond(HttpStatusCode.InternalServerError, IamTestClient.Error("ServiceFailure", "try later"));
         }
         var failure = await Assert.ThrowsAsync<IamException>(() => client.GetRoleAsync("BackupRole", default));
         Assert.Equal("ServiceFailure", failure.Code);
@@ -131,8 +114,8 @@ public class IamClientTests
     [InlineData("AccessDenied")]
     public async Task Does_not_retry_client_errors(string code)
     {
-        var (client, http, _) = Client();
-        http.Respond(code == "AccessDenied" ? HttpStatusCode.Forbidden : HttpStatusCode.BadRequest, IamError(code, "no"));
+        var (client, http, _) = IamTestClient.Create();
+        http.Respond(code == "AccessDenied" ? HttpStatusCode.Forbidden : HttpStatusCode.BadRequest, IamTestClient.Error(code, "no"));
         var failure = await Assert.ThrowsAsync<IamException>(() => client.GetRoleAsync("BackupRole", default));
         Assert.Equal(code, failure.Code);
         Assert.Single(http.Requests);
@@ -141,7 +124,7 @@ public class IamClientTests
     [Fact]
     public async Task Reads_the_error_code_from_ceph_rgws_s3_shaped_error_xml()
     {
-        var (client, http, _) = Client();
+        var (client, http, _) = IamTestClient.Create();
         http.Respond(HttpStatusCode.NotFound, "<?xml version=\"1.0\"?><Error><Code>NoSuchEntity</Code><RequestId>tx1</RequestId><HostId>h</HostId></Error>");
         Assert.Equal("NoSuchEntity", (await Assert.ThrowsAsync<IamException>(() => client.GetRoleAsync("Nope", default))).Code);
     }
@@ -153,8 +136,8 @@ public class IamClientTests
     [InlineData("AccessDenied", HttpStatusCode.Forbidden, ErrorId.AccessDenied, "iam:GetRole on role Gone was denied")]
     public async Task Iam_errors_become_clear_errors_naming_the_role_and_account(string code, HttpStatusCode status, ErrorId expected, string message)
     {
-        var (client, http, _) = Client();
-        http.Respond(status, IamError(code, code == "MalformedPolicyDocument" ? "Invalid principal." : "x"));
+        var (client, http, _) = IamTestClient.Create();
+        http.Respond(status, IamTestClient.Error(code, code == "MalformedPolicyDocument" ? "Invalid principal." : "x"));
         var service = new TrustService(client, "123456789012", TimeSpan.Zero);
         var failure = await Assert.ThrowsAsync<S3BackupException>(() => service.GetAsync("Gone", default));
         Assert.Equal(expected, failure.ErrorId);
@@ -166,7 +149,7 @@ public class IamClientTests
     public async Task A_connection_failure_is_retried()
     {
         var handler = new FlakyHandler(failures: 2, GetRoleResponse(Policy));
-        using var client = new IamClient(DocumentationKeys, Settings(), handler, () => SignedAt, (_, _) => Task.CompletedTask);
+        using var client = new IamClient(IamTestClient.DocumentationKeys, IamTestClient.Settings(), handler, () => IamTestClient.SignedAt, (_, _) => Task.CompletedTask);
         Assert.Equal("BackupRole", (await client.GetRoleAsync("BackupRole", default)).RoleName);
         Assert.Equal(3, handler.Calls);
     }

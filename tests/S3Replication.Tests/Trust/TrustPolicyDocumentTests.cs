@@ -126,6 +126,7 @@ public class TrustPolicyDocumentTests
     [InlineData("[1,2]", "no Statement")]
     [InlineData("""{"Version":"2012-10-17"}""", "no Statement")]
     [InlineData("""{"Statement":[42]}""", "not a JSON object")]
+    [InlineData("""{"Statement":[{"Effect":"Allow","Principal":{"AWS":"a","AWS":"b"},"Action":"sts:AssumeRole"}]}""", "repeats a key")]
     public void Malformed_documents_are_refused_clearly(string document, string reason)
     {
         var failure = Assert.Throws<S3BackupException>(() => TrustPolicyDocument.Parse(document, "BackupRole"));
