@@ -39,6 +39,7 @@
         'Save-S3BackupObject'
         'Write-S3BackupObject'
         'Test-S3BackupAccess'
+        'Test-S3BackupReplication'
         'Start-S3BackupBatchRestore'
         'Start-S3BackupBatchReplication'
         'Get-S3BackupBatchJob'

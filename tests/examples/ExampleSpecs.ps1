@@ -342,6 +342,21 @@
     'Test-S3BackupAccess: Example 4: Before undoing a restore, check the role may remove versions'                     = @{
         Check = { param($run) ($run.Output | Where-Object Check -EQ Versioning).Detail | Should -Match 'Enabled' }
     }
+    'Test-S3BackupReplication: Example 1: Is replication of the dev bucket working?'                                    = @{
+        Check = { param($run) ($run.Output | Where-Object Check -EQ Rule).Outcome | Should -Be 'Passed' }
+    }
+    'Test-S3BackupReplication: Example 2: Prove it with a canary'                                                       = @{
+        Note  = 'the local server never replicates: the canary fails after 2 s and is removed'
+        Setup = { param($f) $f.Replace['00:10:00'] = '00:00:02' }
+        Check = { param($run)
+            ($run.Output | Where-Object Check -EQ Canary).Outcome | Should -Be 'Failed'
+            Get-ExampleKey $run.Fixture.Pairs['dev'].Source s3replication-canary/ | Should -BeNullOrEmpty
+        }
+    }
+    'Test-S3BackupReplication: Example 3: Include the backup account''s side'                                           = @{
+        Note  = 'one Ceph account stands in for both'
+        Check = { param($run) ($run.Output | Where-Object Check -EQ Versioning).Outcome | Should -Be 'Passed', 'Passed' }
+    }
     'Undo-S3BackupRestore: Example 1: Undo a restore straight from its records'                                        = @{
         Confirm = $true; Note = 'answered yes: the second undo asks before removing'
         Check   = { param($run) Get-ExampleKey $run.Fixture.Pairs['dev'].Source imap/mag/ | Should -Be $ExampleKeys.Mag05 }

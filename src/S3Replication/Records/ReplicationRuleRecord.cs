@@ -22,6 +22,9 @@ public sealed class ReplicationRuleRecord
     public bool DeleteMarkerReplication { get; set; }
     public bool OwnerOverride { get; set; }
     public string? ReplicaKmsKeyId { get; set; }
+
+    /// <summary>Whether the rule replicates objects encrypted with SSE-KMS (SourceSelectionCriteria); without it S3 skips them.</summary>
+    public bool SseKmsEncryptedObjects { get; set; }
     public bool ExistingObjectReplication { get; set; }
 
     public override string ToString()

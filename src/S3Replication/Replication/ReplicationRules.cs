@@ -162,6 +162,7 @@ internal static class ReplicationRules
             DeleteMarkerReplication = rule.DeleteMarkerReplication?.Status == DeleteMarkerReplicationStatus.Enabled,
             OwnerOverride = rule.Destination?.AccessControlTranslation?.Owner == OwnerOverride.Destination,
             ReplicaKmsKeyId = rule.Destination?.EncryptionConfiguration?.ReplicaKmsKeyID,
+            SseKmsEncryptedObjects = rule.SourceSelectionCriteria?.SseKmsEncryptedObjects?.SseKmsEncryptedObjectsStatus == SseKmsEncryptedObjectsStatus.Enabled,
             ExistingObjectReplication = rule.ExistingObjectReplication?.Status == ExistingObjectReplicationStatus.Enabled,
         };
     }

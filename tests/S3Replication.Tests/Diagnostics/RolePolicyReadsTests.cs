@@ -225,16 +225,18 @@ public class RolePolicyReadsTests
             var other => throw new InvalidOperationException($"unexpected {other}"),
         });
 
-        var policies = await RolePolicies.ReadAsync(client, "ReplicationRole", default);
+        var read = await RolePolicies.ReadAsync(client, "ReplicationRole", default);
+        var policies = read.Policies;
 
+        Assert.Null(read.AttachedNotRead);
         Assert.Equal(new[] { "inline policy Replication", ManagedArn }, policies.Select(policy => policy.Name));
         Assert.Equal(new[] { "ListRolePolicies", "GetRolePolicy", "ListAttachedRolePolicies", "GetPolicy", "GetPolicyVersion" },
             http.Requests.Select(request => request.Form["Action"]));
         var replicate = PolicyEvaluator.EvaluateIdentity(policies, "s3:ReplicateObject", "arn:aws:s3:::backup/logs+2025/a.txt");
         Assert.Equal((PolicyDecision.Allowed, ManagedArn, "statement 1"), (replicate.Decision, replicate.DecidingPolicy, replicate.DecidingStatement));
         Assert.Equal(new[] { "OnlyTls" }, replicate.ConditionsNotEvaluated);
-        var read = PolicyEvaluator.EvaluateIdentity(policies, "s3:GetObjectVersionAcl", "arn:aws:s3:::source/logs+2025/a.txt");
-        Assert.Equal(("inline policy Replication", "ReadSource"), (read.DecidingPolicy, read.DecidingStatement));
+        var acl = PolicyEvaluator.EvaluateIdentity(policies, "s3:GetObjectVersionAcl", "arn:aws:s3:::source/logs+2025/a.txt");
+        Assert.Equal(("inline policy Replication", "ReadSource"), (acl.DecidingPolicy, acl.DecidingStatement));
     }
 
     [Fact]
@@ -247,5 +249,19 @@ public class RolePolicyReadsTests
         var failure = await Assert.ThrowsAsync<IamException>(() => RolePolicies.ReadAsync(client, "ReplicationRole", default));
 
         Assert.Equal("AccessDenied", failure.Code);
+    }
+
+    [Fact]
+    public async Task A_server_without_managed_policies_gives_the_inline_ones_and_says_so()
+    {
+        var (client, http, _) = IamTestClient.Create();
+        http.Respond(HttpStatusCode.OK, RolePolicyNames("", "Replication"))
+            .Respond(HttpStatusCode.OK, RolePolicy("Replication", Uri.EscapeDataString(InlinePolicy)))
+            .Respond(HttpStatusCode.MethodNotAllowed, IamTestClient.Error("MethodNotAllowed", ""));
+
+        var read = await RolePolicies.ReadAsync(client, "ReplicationRole", default);
+
+        Assert.Equal(new[] { "inline policy Replication" }, read.Policies.Select(policy => policy.Name));
+        Assert.Equal("this server does not offer ListAttachedRolePolicies (MethodNotAllowed)", read.AttachedNotRead);
     }
 }

@@ -133,7 +133,7 @@ public sealed class GetS3ReplicationStatusCommand : ParallelCmdlet
         {
             var response = await _runner!.RetryFor($"Reading the replication status of {record}").RunAsync(token => _session!.S3.GetObjectMetadataAsync(
                 new GetObjectMetadataRequest { BucketName = record.Bucket, Key = record.Key, VersionId = record.VersionId }, token), cancellationToken).ConfigureAwait(false);
-            return NormalizeStatus(response.ReplicationStatus?.Value);
+            return S3Replication.Diagnostics.ReplicationSample.NormalizeStatus(response.ReplicationStatus?.Value);
         }
         catch (AmazonS3Exception error) when (error.StatusCode == HttpStatusCode.NotFound)
         {
@@ -146,12 +146,4 @@ public sealed class GetS3ReplicationStatusCommand : ParallelCmdlet
             throw AwsErrors.ForS3(error, action, $"arn:aws:s3:::{record.Bucket}/{record.Key}", $"Reading the metadata of {record}", record);
         }
     }
-
-    /// <summary>S3 says COMPLETE in headers and COMPLETED in documentation; one spelling per state, NONE when absent.</summary>
-    internal static string NormalizeStatus(string? status) => status?.ToUpperInvariant() switch
-    {
-        null or "" => "NONE",
-        "COMPLETE" or "COMPLETED" => "COMPLETED",
-        var other => other,
-    };
 }

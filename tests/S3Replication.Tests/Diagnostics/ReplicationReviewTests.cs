@@ -1,0 +1,264 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using S3Replication.Diagnostics;
+using S3Replication.Records;
+using Xunit;
+
+namespace S3Replication.Tests.Diagnostics;
+
+/// <summary>Test-S3BackupReplication's findings from rules, permission verdicts, samples and encryption: every finding and its hint.</summary>
+public class ReplicationReviewTests
+{
+    private const string Source = "sds-data-dev";
+    private const string Backup = "sds-data-dev-backup";
+    private const string Role = "arn:aws:iam::111122223333:role/BackupReplication";
+
+    private static ReplicationRuleRecord Rule(string id = "ReplicateToBackup", string status = "Enabled", int? priority = 1, string? prefix = null,
+        string destination = Backup, Hashtable? tags = null) => new()
+    {
+        Bucket = Source, RuleId = id, Status = status, Priority = priority, Prefix = prefix, DestinationBucket = destination, DestinationAccountId = "444455556666",
+        Tags = tags ?? new Hashtable(),
+    };
+
+    private static (IReadOnlyList<ReplicationFinding> Findings, ReviewedRule? Rule) Review(string? backup, params ReplicationRuleRecord[] rules) =>
+        ReplicationRuleReview.Review(Source, backup, rules, Role, null);
+
+    [Fact]
+    public void No_configuration_fails_with_the_command_that_adds_a_rule()
+    {
+        var (findings, rule) = Review(Backup);
+        Assert.Null(rule);
+        var finding = Assert.Single(findings);
+        Assert.Equal((FindingOutcome.Failed, "Rule"), (finding.Outcome, finding.Check));
+        Assert.StartsWith($"New-S3BackupReplicationRule -SourceBucket {Source} -DestinationBucket {Backup} ", finding.Hint);
+    }
+
+    [Fact]
+    public void A_healthy_whole_bucket_rule_passes_and_names_the_backup()
+    {
+        var (findings, rule) = Review(null, Rule());
+        var finding = Assert.Single(findings);
+        Assert.Equal(FindingOutcome.Passed, finding.Outcome);
+        Assert.Contains($"whole bucket -> s3://{Backup} in account 444455556666", finding.Detail);
+        Assert.Equal((Backup, Role, true, true), (rule!.BackupBucket, rule.RoleArn, rule.Enabled, rule.WholeBucket));
+        Assert.Equal($"arn:aws:s3:::{Source}/*", rule.ObjectsOf(Source));
+    }
+
+    [Fact]
+    public void A_disabled_rule_fails_with_the_pipeline_that_enables_it()
+    {
+        var (findings, rule) = Review(Backup, Rule(status: "Disabled"));
+        var finding = Assert.Single(findings);
+        Assert.Equal(FindingOutcome.Failed, finding.Outcome);
+        Assert.Equal($"Get-S3BackupReplicationRule -Bucket {Source} -RuleId ReplicateToBackup | Set-S3BackupReplicationRule -Enabled", finding.Hint);
+        Assert.False(rule!.Enabled);
+    }
+
+    [Fact]
+    public void The_highest_priority_enabled_rule_decides_and_a_disabled_one_beside_it_does_not_fail()
+    {
+        var (findings, rule) = Review(Backup, Rule("old", "Disabled", 9), Rule("current", priority: 2), Rule("low", priority: 1, prefix: "logs/"));
+        Assert.Equal("current", rule!.Rule.RuleId);
+        Assert.All(findings, finding => Assert.Equal(FindingOutcome.Passed, finding.Outcome));
+    }
+
+    [Fact]
+    public void A_prefix_rule_warns_that_the_rest_is_not_backed_up_and_scopes_the_resources()
+    {
+        var (findings, rule) = Review(Backup, Rule(prefix: "reports/"));
+        var warning = Assert.Single(findings, finding => finding.Outcome == FindingOutcome.Warning);
+        Assert.Contains("only keys under 'reports/'", warning.Detail);
+        Assert.EndsWith("| Set-S3BackupReplicationRule -Prefix ''", warning.Hint);
+        Assert.Equal($"arn:aws:s3:::{Backup}/reports/*", rule!.ObjectsOf(Backup));
+    }
+
+    [Fact]
+    public void A_tag_rule_warns_and_points_at_a_rule_without_a_filter()
+    {
+        var (findings, _) = Review(Backup, Rule(tags: new Hashtable { ["backup"] = "yes" }));
+        var warning = Assert.Single(findings, finding => finding.Outcome == FindingOutcome.Warning);
+        Assert.Contains("objects tagged backup=yes", warning.Detail);
+        Assert.Contains("add a rule without -Prefix and -Tag: New-S3BackupReplicationRule", warning.Hint);
+    }
+
+    [Fact]
+    public void Rules_to_several_buckets_need_backup_bucket_and_a_wrong_one_fails()
+    {
+        var rules = new[] { Rule(), Rule("other", destination: "elsewhere") };
+        Assert.Equal(FindingOutcome.Error, Assert.Single(Review(null, rules).Findings).Outcome);
+        var wrong = Assert.Single(Review("not-the-backup", rules).Findings);
+        Assert.Equal(FindingOutcome.Failed, wrong.Outcome);
+        Assert.Contains("No rule of s3://sds-data-dev replicates to s3://not-the-backup", wrong.Detail);
+        Assert.Equal("other", Review("elsewhere", rules).Rule!.Rule.RuleId);
+    }
+
+    [Theory]
+    [InlineData("GLACIER", true)]
+    [InlineData("DEEP_ARCHIVE", true)]
+    [InlineData("GLACIER_IR", false)]
+    [InlineData("STANDARD_IA", false)]
+    public void An_archive_storage_class_warns_that_restores_wait(string storageClass, bool warns)
+    {
+        var rule = Rule();
+        rule.StorageClass = storageClass;
+        Assert.Equal(warns, Review(Backup, rule).Findings.Any(finding => finding.Outcome == FindingOutcome.Warning && finding.Detail!.Contains("restore them from archive")));
+    }
+
+    [Fact]
+    public void The_configurations_role_wins_over_role_arn_and_a_missing_one_falls_back_to_it()
+    {
+        var (findings, rule) = ReplicationRuleReview.Review(Source, Backup, new[] { Rule() }, Role, "arn:aws:iam::111122223333:role/Other");
+        Assert.Equal(Role, rule!.RoleArn);
+        Assert.Contains(findings, finding => finding.Outcome == FindingOutcome.Warning && finding.Target == "role");
+        Assert.Equal("arn:aws:iam:::role/Given", ReplicationRuleReview.Review(Source, Backup, new[] { Rule() }, "", "arn:aws:iam:::role/Given").Rule!.RoleArn);
+        Assert.Null(ReplicationRuleReview.Review(Source, Backup, new[] { Rule() }, null, null).Rule!.RoleArn);
+    }
+
+    private static ReviewedRule Reviewed(Action<ReplicationRuleRecord>? change = null)
+    {
+        var rule = Rule();
+        change?.Invoke(rule);
+        return Review(Backup, rule).Rule!;
+    }
+
+    [Fact]
+    public void The_role_needs_the_documented_replication_actions_and_more_only_where_the_rule_asks()
+    {
+        var plain = ReplicationPermissions.OfRole(Source, Reviewed(), null, null).Select(need => $"{need.Action} {need.Resource}").ToList();
+        Assert.Equal(new[]
+        {
+            $"s3:GetReplicationConfiguration arn:aws:s3:::{Source}", $"s3:ListBucket arn:aws:s3:::{Source}",
+            $"s3:GetObjectVersionForReplication arn:aws:s3:::{Source}/*", $"s3:GetObjectVersionAcl arn:aws:s3:::{Source}/*",
+            $"s3:GetObjectVersionTagging arn:aws:s3:::{Source}/*", $"s3:ReplicateObject arn:aws:s3:::{Backup}/*", $"s3:ReplicateTags arn:aws:s3:::{Backup}/*",
+        }, plain);
+        var full = ReplicationPermissions.OfRole(Source, Reviewed(rule => { rule.DeleteMarkerReplication = true; rule.OwnerOverride = true; }), "arn:aws:kms:eu-west-2:111122223333:key/a", "arn:aws:kms:eu-west-2:444455556666:key/b");
+        Assert.Contains(full, need => need is { Action: "s3:ReplicateDelete", Required: true });
+        Assert.Contains(full, need => need is { Action: "s3:ObjectOwnerOverrideToBucketOwner", Required: true });
+        Assert.Contains(full, need => need is { Action: "kms:Decrypt", Resource: "arn:aws:kms:eu-west-2:111122223333:key/a", Required: false });
+        Assert.Contains(full, need => need is { Action: "kms:Encrypt", Resource: "arn:aws:kms:eu-west-2:444455556666:key/b" });
+        var bucket = ReplicationPermissions.OfBackupBucketPolicy(Reviewed(rule => rule.OwnerOverride = true));
+        Assert.Equal(new[] { "s3:ReplicateObject", "s3:ReplicateTags", "s3:GetBucketVersioning", "s3:ObjectOwnerOverrideToBucketOwner" }, bucket.Select(need => need.Action));
+    }
+
+    private static PolicyVerdict Verdict(PolicyDecision decision, params string[] conditions) =>
+        new(decision, decision == PolicyDecision.ImplicitDeny ? null : "inline policy replication", decision == PolicyDecision.ImplicitDeny ? null : "Sid1", conditions);
+
+    [Fact]
+    public void Policy_findings_pass_once_or_name_each_missing_denied_or_conditional_permission()
+    {
+        var needs = ReplicationPermissions.OfRole(Source, Reviewed(), null, null);
+        var allowed = ReplicationPermissions.Findings("RolePolicy", "role R", needs.Select(need => (need, Verdict(PolicyDecision.Allowed))).ToList(), ReplicationPermissions.RoleStatement);
+        Assert.Equal(FindingOutcome.Passed, Assert.Single(allowed).Outcome);
+        Assert.Contains("Grants the 7 permissions", allowed[0].Detail);
+
+        var mixed = ReplicationPermissions.Findings("RolePolicy", "role R", needs.Select(need => (need, need.Action switch
+        {
+            "s3:ReplicateObject" => Verdict(PolicyDecision.ImplicitDeny),
+            "s3:ListBucket" => Verdict(PolicyDecision.ExplicitDeny),
+            "s3:ReplicateTags" => Verdict(PolicyDecision.Allowed, "Sid2 of inline policy replication"),
+            _ => Verdict(PolicyDecision.Allowed),
+        })).ToList(), ReplicationPermissions.RoleStatement);
+        Assert.Equal(3, mixed.Count);
+        var missing = Assert.Single(mixed, finding => finding.Target.StartsWith("s3:ReplicateObject"));
+        Assert.Equal(FindingOutcome.Failed, missing.Outcome);
+        Assert.Equal($"Add to role R: {{\"Effect\":\"Allow\",\"Action\":\"s3:ReplicateObject\",\"Resource\":\"arn:aws:s3:::{Backup}/*\"}}", missing.Hint);
+        var denied = Assert.Single(mixed, finding => finding.Target.StartsWith("s3:ListBucket"));
+        Assert.Equal("Denied by inline policy replication (Sid1) (to list the source bucket).", denied.Detail);
+        Assert.Equal(FindingOutcome.NotEvaluated, Assert.Single(mixed, finding => finding.Target.StartsWith("s3:ReplicateTags")).Outcome);
+    }
+
+    [Fact]
+    public void An_advised_permission_that_is_missing_warns_and_the_bucket_hint_names_the_role_as_principal()
+    {
+        var needs = ReplicationPermissions.OfBackupBucketPolicy(Reviewed());
+        var findings = ReplicationPermissions.Findings("BucketPolicy", "the bucket policy of b", needs.Select(need => (need, Verdict(
+            need.Action == "s3:ReplicateObject" ? PolicyDecision.Allowed : PolicyDecision.ImplicitDeny))).ToList(), need => ReplicationPermissions.BucketStatement(need, Role));
+        Assert.All(findings, finding => Assert.Equal(FindingOutcome.Warning, finding.Outcome));
+        Assert.Contains($"\"Principal\":{{\"AWS\":\"{Role}\"}},\"Action\":\"s3:ReplicateTags\"", findings[0].Hint);
+    }
+
+    private static readonly DateTime Now = new(2026, 12, 5, 12, 0, 0, DateTimeKind.Utc);
+
+    private static SampledObject Sampled(string key, string status, double minutesAgo = 1, bool kms = false) =>
+        new(key, "v1", Now.AddMinutes(-minutesAgo), status, kms, kms ? "arn:aws:kms:eu-west-2:111122223333:key/a" : null);
+
+    [Fact]
+    public void A_sample_that_all_completed_passes_with_its_counts()
+    {
+        var finding = Assert.Single(ReplicationSample.Findings(Source, Reviewed(), new[] { Sampled("a", "COMPLETED"), Sampled("b", "PENDING"), Sampled("c", "COMPLETED") }, Now, TimeSpan.FromHours(1)));
+        Assert.Equal(FindingOutcome.Passed, finding.Outcome);
+        Assert.Equal("The 3 newest object(s) (2 COMPLETED, 1 PENDING): none failed or pending longer than 1 h.", finding.Detail);
+    }
+
+    [Fact]
+    public void Failed_old_pending_and_unreplicated_objects_each_get_their_finding_and_fix()
+    {
+        var sample = new[]
+        {
+            Sampled("f1", "FAILED"), Sampled("p-new", "PENDING", 5), Sampled("p-old", "PENDING", 90), Sampled("n1", "NONE", 600), Sampled("r", "REPLICA"),
+        };
+        var findings = ReplicationSample.Findings(Source, Reviewed(), sample, Now, TimeSpan.FromHours(1));
+        Assert.Equal(new[] { FindingOutcome.Failed, FindingOutcome.Warning, FindingOutcome.Warning }, findings.Select(finding => finding.Outcome));
+        Assert.Contains("1 FAILED to replicate: f1.", findings[0].Detail);
+        Assert.EndsWith($"Start-S3BackupBatchReplication -SourceBucket {Source} -ReplicationStatus FAILED", findings[0].Hint);
+        Assert.Contains("1 PENDING for more than 1 h (the oldest since 2026-12-05 10:30:00Z): p-old.", findings[1].Detail);
+        Assert.Contains("n1", findings[2].Detail);
+        Assert.EndsWith("-ReplicationStatus NONE", findings[2].Hint);
+    }
+
+    [Fact]
+    public void Long_key_lists_are_cut_and_an_empty_sample_is_skipped()
+    {
+        var failed = Enumerable.Range(1, 8).Select(index => Sampled($"k{index}", "FAILED")).ToList();
+        Assert.Contains("k1, k2, k3, k4, k5 and 3 more", ReplicationSample.Findings(Source, Reviewed(), failed, Now, TimeSpan.FromHours(1))[0].Detail);
+        Assert.Equal(FindingOutcome.Skipped, Assert.Single(ReplicationSample.Findings(Source, Reviewed(), Array.Empty<SampledObject>(), Now, TimeSpan.FromHours(1))).Outcome);
+    }
+
+    [Theory]
+    [InlineData(null, "NONE")]
+    [InlineData("", "NONE")]
+    [InlineData("COMPLETE", "COMPLETED")]
+    [InlineData("completed", "COMPLETED")]
+    [InlineData("PENDING", "PENDING")]
+    [InlineData("REPLICA", "REPLICA")]
+    public void Statuses_have_one_spelling(string? header, string status) => Assert.Equal(status, ReplicationSample.NormalizeStatus(header));
+
+    [Fact]
+    public void Sse_kms_objects_need_the_rule_to_select_them_and_a_replica_key()
+    {
+        var kmsDefault = new SourceEncryption("aws:kms", "arn:aws:kms:eu-west-2:111122223333:key/a");
+        var none = Array.Empty<SampledObject>();
+        Assert.Equal(FindingOutcome.Passed, ReplicationEncryption.Finding(Source, Reviewed(), new SourceEncryption("AES256", null), new[] { Sampled("a", "COMPLETED") }).Outcome);
+        var unselected = ReplicationEncryption.Finding(Source, Reviewed(), kmsDefault, none);
+        Assert.Equal(FindingOutcome.Failed, unselected.Outcome);
+        Assert.Contains("does not select SSE-KMS objects", unselected.Detail);
+        Assert.Contains("-ReplicaKmsKeyId <KMS key ARN in the backup bucket's region> -Force", unselected.Hint);
+        var sampledKms = ReplicationEncryption.Finding(Source, Reviewed(), new SourceEncryption(null, null), new[] { Sampled("a", "NONE", kms: true) });
+        Assert.Contains("1 of the 1 sampled objects are SSE-KMS encrypted", sampledKms.Detail);
+        Assert.Equal(FindingOutcome.Failed, ReplicationEncryption.Finding(Source, Reviewed(rule => rule.SseKmsEncryptedObjects = true), kmsDefault, none).Outcome);
+        Assert.Equal(FindingOutcome.Passed, ReplicationEncryption.Finding(Source, Reviewed(rule => { rule.SseKmsEncryptedObjects = true; rule.ReplicaKmsKeyId = "arn:aws:kms:eu-west-2:444455556666:key/b"; }), kmsDefault, none).Outcome);
+    }
+
+    [Fact]
+    public void Canary_keys_sit_under_the_rules_prefix_and_are_recognised()
+    {
+        var whole = ReplicationCanary.KeyFor(Reviewed(), Now);
+        Assert.Matches(@"^s3replication-canary/20261205T120000Z-[0-9a-f]{8}$", whole);
+        var scoped = ReplicationCanary.KeyFor(Reviewed(rule => rule.Prefix = "reports/"), Now);
+        Assert.StartsWith("reports/s3replication-canary/", scoped);
+        Assert.True(ReplicationCanary.IsCanary(scoped));
+        Assert.False(ReplicationCanary.IsCanary("reports/2026/a.csv"));
+    }
+
+    [Fact]
+    public void A_finding_becomes_a_record_and_problems_are_failures_and_errors_only()
+    {
+        var record = new ReplicationFinding("Trust", Role, FindingOutcome.Failed, "d", "h").ToRecord(Source, Backup);
+        Assert.Equal((Source, Backup, "Trust", "Failed"), (record.SourceBucket, record.BackupBucket, record.Check, record.Outcome));
+        Assert.Equal($"Failed Trust {Role}: d (h)", record.ToString());
+        Assert.Equal(new[] { FindingOutcome.Failed, FindingOutcome.Error },
+            Enum.GetValues(typeof(FindingOutcome)).Cast<FindingOutcome>().Where(outcome => new ReplicationFinding("c", "t", outcome).IsProblem));
+    }
+}
