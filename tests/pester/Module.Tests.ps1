@@ -173,6 +173,15 @@ Describe 'Default views at 79, 80 and 120 columns' {
                         Shows = 'PermanentRedirect', $regionHint }
                     @{ Record = [S3Replication.Records.AccessCheckRecord]@{ Check = 'Identity'; Outcome = 'Allowed'; Target = 'sds-data-dev-backup-role'; Detail = $assumedRoleArn }; Shows = $assumedRoleArn }
                 )
+                ReplicationCheckRecord = @(
+                    @{ Record = [S3Replication.Records.ReplicationCheckRecord]@{ SourceBucket = $longBucket; BackupBucket = "$longBucket-backup"; Check = 'BucketPolicy'; Outcome = 'NotEvaluated'
+                            Target = 's3:ObjectOwnerOverrideToBucketOwner on arn:aws:s3:::sds-data-dev-backup/*'; Detail = 'Allowed by the bucket policy of sds-data-dev-backup (Replicas), but Replicas has a Condition that was not evaluated.'
+                            Hint = 'Check that the Condition holds for S3 replication''s requests (they come from s3.amazonaws.com acting as the role).' }
+                        Shows = 'NotEvaluated', 's3:ObjectOwnerOverrideToBucketOwner', 'arn:aws:s3:::sds-data-dev-backup/*', 's3.amazonaws.com' }
+                    @{ Record = [S3Replication.Records.ReplicationCheckRecord]@{ SourceBucket = 'sds-data-dev'; Check = 'Rule'; Outcome = 'Passed'; Target = 'rule ReplicateToBackup'
+                            Detail = 'Enabled, whole bucket -> s3://sds-data-dev-backup in account 123456789012, storage class STANDARD_IA, delete markers not replicated, owner override on' }
+                        Shows = 's3://sds-data-dev', 'Passed', 's3://sds-data-dev-backup', '123456789012', 'STANDARD_IA' }
+                )
                 TransferSummary = @(
                     @{ Record = [S3Replication.Records.TransferSummary]@{ Activity = 'Restore'; Stopped = $true; Target = "s3://$longBucket"; Transferred = 123456; Skipped = 7; Failed = 1; Bytes = 1234567890; Seconds = 12345.6 }
                         Shows = "s3://$longBucket", 'Restore', '(stopped)', '123456' }
@@ -275,7 +284,7 @@ Describe 'Default views at 79, 80 and 120 columns' {
     It '<Type> at <Width> columns: every line fits, every value is whole, broken only after a separator or at a space' -ForEach @(
         foreach ($type in 'AwsProfileRecord', 'ReplicationRuleRecord', 'ReplicationStatusRecord', 'ReplicationStatusSummary', 'TrustPolicyRecord',
             'TrustPrincipalRecord', 'TrustChangeRecord', 'S3ObjectRecord', 'S3ObjectRecord#Version', 'SyncResult', 'UndoResult', 'CompareResult',
-            'TransferResult', 'AccessCheckRecord', 'TransferSummary', 'S3BatchJobRecord', 'S3BatchTaskRecord') {
+            'TransferResult', 'AccessCheckRecord', 'ReplicationCheckRecord', 'TransferSummary', 'S3BatchJobRecord', 'S3BatchTaskRecord') {
             foreach ($width in 79, 80, 120) { @{ Type = $type; Width = $width } }
         }
     ) {
