@@ -350,7 +350,7 @@
         Setup = { param($f) $f.Replace['00:10:00'] = '00:00:02' }
         Check = { param($run)
             ($run.Output | Where-Object Check -EQ Canary).Outcome | Should -Be 'Failed'
-            Get-ExampleKey $run.Fixture.Pairs['dev'].Source s3replication-canary/ | Should -BeNullOrEmpty
+            Get-S3BackupObject -ProfileName admin -Bucket $run.Fixture.Pairs['dev'].Source -Prefix s3replication-canary/ -AllVersions -WarningAction SilentlyContinue | Should -BeNullOrEmpty
         }
     }
     'Test-S3BackupReplication: Example 3: Include the backup account''s side'                                           = @{

@@ -103,6 +103,54 @@ internal sealed class WildcardPattern
         return token == _tokens.Length;
     }
 
+    /// <summary>
+    /// Whether some value that starts with <paramref name="prefix"/> matches: the pattern names part of what
+    /// <c>prefix*</c> stands for (arn:aws:s3:::b/logs/* is part of arn:aws:s3:::b/*), or all of it.
+    /// </summary>
+    public bool MatchesSomethingStartingWith(string prefix)
+    {
+        // The tokens the pattern may have reached after the prefix, * letting a run stay or move on.
+        var reached = new HashSet<int> { 0 };
+        foreach (var character in prefix)
+        {
+            var next = new HashSet<int>();
+            foreach (var token in Closure(reached))
+            {
+                if (token == _tokens.Length)
+                {
+                    continue;
+                }
+                if (_tokens[token] == AnyRun)
+                {
+                    next.Add(token);
+                }
+                else if (_tokens[token] == AnyOne || Same((char)_tokens[token], character))
+                {
+                    next.Add(token + 1);
+                }
+            }
+            if (next.Count == 0)
+            {
+                return false;
+            }
+            reached = next;
+        }
+        return true;
+    }
+
+    private HashSet<int> Closure(HashSet<int> tokens)
+    {
+        var closed = new HashSet<int>(tokens);
+        foreach (var token in tokens)
+        {
+            for (var run = token; run < _tokens.Length && _tokens[run] == AnyRun; run++)
+            {
+                closed.Add(run + 1);
+            }
+        }
+        return closed;
+    }
+
     private bool Same(char expected, char actual) =>
         expected == actual || (_ignoreCase && char.ToUpperInvariant(expected) == char.ToUpperInvariant(actual));
 }

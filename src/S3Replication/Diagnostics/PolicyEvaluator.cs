@@ -11,10 +11,16 @@ internal enum PolicyDecision { Allowed, ExplicitDeny, ImplicitDeny }
 /// <summary>
 /// What the policies decide for one action on one resource, and the statement that decided it (null for an implicit
 /// deny). ConditionsNotEvaluated names statements (by Sid, else "statement N of policy") that matched the action,
-/// resource and principal but whose Condition or policy variable was not evaluated: an Allow that decided only under
-/// its conditions, or a Deny that might apply.
+/// resource and principal but whose Condition or policy variable was not evaluated, or a Deny whose NotPrincipal
+/// spares the role (AWS may also compare the role's session, which is not known here): an Allow that decided only
+/// under its conditions, or a Deny that might apply. CoversPart names statements whose resources name only part of a
+/// resource that ends in * (arn:aws:s3:::b/logs/* of arn:aws:s3:::b/*): a Deny that refuses part of it, or, when
+/// nothing allows all of it, an Allow that grants only part.
 /// </summary>
-internal sealed record PolicyVerdict(PolicyDecision Decision, string? DecidingPolicy, string? DecidingStatement, IReadOnlyList<string> ConditionsNotEvaluated);
+internal sealed record PolicyVerdict(PolicyDecision Decision, string? DecidingPolicy, string? DecidingStatement, IReadOnlyList<string> ConditionsNotEvaluated)
+{
+    public IReadOnlyList<string> CoversPart { get; init; } = Array.Empty<string>();
+}
 
 /// <summary>
 /// IAM's evaluation of allow and deny within one policy type
@@ -34,6 +40,9 @@ internal static class PolicyEvaluator
 
         /// <summary>It applies if its Condition holds: counted for an Allow, not for a Deny, listed.</summary>
         UnderCondition,
+
+        /// <summary>Its resources name part of the resource asked about: not counted, listed.</summary>
+        Part,
         Certain,
     }
 
@@ -55,8 +64,14 @@ internal static class PolicyEvaluator
     public static PolicyVerdict EvaluateResource(IamPolicyDocument policy, string principalArn, string action, string resource)
     {
         var principal = RequestingPrincipal.Of(principalArn);
-        return Decide(policy.Statements.Select(statement =>
-            new Candidate(policy, statement, FitOf(statement, action, resource, statement.Principals is { } named && principal.IsNamedBy(named)))));
+        return Decide(policy.Statements.Select(statement => new Candidate(policy, statement, statement.Principals switch
+        {
+            null => Fit.None,
+            var named when principal.IsNamedBy(named) => FitOf(statement, action, resource, principalNamed: true),
+            // The role is spared by name; whether AWS also spares its session (which it checks too) is not known here.
+            { IsNot: true } when statement.Effect == PolicyEffect.Deny => FitOf(statement, action, resource, principalNamed: true) == Fit.None ? Fit.None : Fit.Unresolved,
+            _ => Fit.None,
+        })));
     }
 
     private static Fit FitOf(PolicyStatement statement, string action, string resource, bool principalNamed)
@@ -76,7 +91,10 @@ internal static class PolicyEvaluator
         var named = matching.Any(pattern => !pattern.HasVariable) ? Fit.Certain : matching.Count > 0 ? Fit.Unresolved : Fit.None;
         if (!resources.IsNot)
         {
-            return named;
+            return named == Fit.None && resource.EndsWith("*", StringComparison.Ordinal)
+                && resources.Patterns.Any(pattern => pattern.MatchesSomethingStartingWith(resource.Substring(0, resource.Length - 1)))
+                ? Fit.Part
+                : named;
         }
         // NotResource: a resource it surely names is left out, one only a variable might name is unresolved.
         return named switch
@@ -101,11 +119,15 @@ internal static class PolicyEvaluator
         // Listed: what could still change the outcome. A Deny only matters to an allowed request; an Allow only while
         // no unconditional Allow has decided.
         var notEvaluated = applying
-            .Where(candidate => candidate.Fit != Fit.Certain
+            .Where(candidate => candidate.Fit is Fit.Unresolved or Fit.UnderCondition
                 && (candidate.Statement.Effect == PolicyEffect.Deny ? decision == PolicyDecision.Allowed : allow?.Fit != Fit.Certain))
             .Select(candidate => candidate.NotEvaluatedLabel)
             .ToList();
-        return new PolicyVerdict(decision, allow?.Policy.Name, allow?.Statement.Label, notEvaluated);
+        var part = applying
+            .Where(candidate => candidate.Fit == Fit.Part && (candidate.Statement.Effect == PolicyEffect.Deny || decision == PolicyDecision.ImplicitDeny))
+            .Select(candidate => candidate.NotEvaluatedLabel)
+            .ToList();
+        return new PolicyVerdict(decision, allow?.Policy.Name, allow?.Statement.Label, notEvaluated) { CoversPart = part };
     }
 
     /// <summary>The principal a resource policy is asked about, and the values of a Principal element that name it.</summary>

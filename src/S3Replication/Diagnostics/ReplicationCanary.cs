@@ -12,6 +12,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using S3Replication.Core;
 using S3Replication.Session;
+using S3Replication.Transfer;
 
 namespace S3Replication.Diagnostics;
 
@@ -47,8 +48,16 @@ internal sealed class ReplicationCanary
         $"{(rule.WholeBucket ? "" : rule.Rule.Prefix)}{CanaryFolder}{now:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N").Substring(0, 8)}";
 
     /// <summary>
+    /// What became of the last canary, for a run that was stopped (Ctrl+C): its key, and what the clean-up could not
+    /// remove. Null before a canary was written.
+    /// </summary>
+    public string? StopNote { get; private set; }
+
+    /// <summary>
     /// Runs the canary: one finding for the replica (Passed with the delay, Failed on timeout or different bytes), and a
     /// Warning for anything the clean-up could not remove. <paramref name="waited"/> hears how long it has waited so far.
+    /// The clean-up runs however the wait ends, a stop included, and removes every version of the canary's key (a key
+    /// of its own) in both buckets.
     /// </summary>
     public async Task<IReadOnlyList<ReplicationFinding>> RunAsync(string sourceBucket, ReviewedRule rule, TimeSpan timeout, Action<TimeSpan> waited,
         CancellationToken cancellationToken)
@@ -60,33 +69,39 @@ internal sealed class ReplicationCanary
             random.GetBytes(body);
         }
         var target = $"s3://{sourceBucket}/{key}";
-        PutObjectResponse put;
-        try
-        {
-            put = await RetryPolicies.S3.RunAsync(token => _source.S3.PutObjectAsync(new PutObjectRequest
-            {
-                BucketName = sourceBucket,
-                Key = key,
-                InputStream = new MemoryStream(body, writable: false),
-                ContentType = "application/octet-stream",
-                // A tag rule covers only objects with all its tags: the canary carries them.
-                TagSet = rule.Rule.Tags.Cast<DictionaryEntry>().Select(tag => new Tag { Key = (string)tag.Key, Value = (string?)tag.Value ?? "" }).ToList(),
-            }, token), cancellationToken).ConfigureAwait(false);
-        }
-        catch (AmazonS3Exception error)
-        {
-            return new[] { new ReplicationFinding(Check, target, FindingOutcome.Error,
-                AwsErrors.ForS3(error, "s3:PutObject (and s3:PutObjectTagging for a tag rule)", $"arn:aws:s3:::{sourceBucket}/{key}", "Writing the canary", key).Message) };
-        }
         var findings = new List<ReplicationFinding>();
+        StopNote = $"The canary {target} was being written";
         try
         {
-            findings.Add(await AwaitReplicaAsync(rule.BackupBucket, key, body, timeout, waited, cancellationToken).ConfigureAwait(false) with { Target = target });
+            string etag;
+            try
+            {
+                etag = (await RetryPolicies.S3.RunAsync(token => _source.S3.PutObjectAsync(new PutObjectRequest
+                {
+                    BucketName = sourceBucket,
+                    Key = key,
+                    InputStream = new MemoryStream(body, writable: false),
+                    ContentType = "application/octet-stream",
+                    // A tag rule covers only objects with all its tags: the canary carries them.
+                    TagSet = rule.Rule.Tags.Cast<DictionaryEntry>().Select(tag => new Tag { Key = (string)tag.Key, Value = (string?)tag.Value ?? "" }).ToList(),
+                }, token), cancellationToken).ConfigureAwait(false)).ETag;
+            }
+            catch (AmazonS3Exception error)
+            {
+                findings.Add(new ReplicationFinding(Check, target, FindingOutcome.Error, AwsErrors.ForS3(error, "s3:PutObject (and s3:PutObjectTagging for a tag rule)",
+                    $"arn:aws:s3:::{sourceBucket}/{key}", "Writing the canary", key).Message));
+                return findings;
+            }
+            findings.Add(await AwaitReplicaAsync(rule.BackupBucket, key, body, etag, timeout, waited, cancellationToken).ConfigureAwait(false) with { Target = target });
         }
         finally
         {
             using var cleanup = new CancellationTokenSource(CleanupTimeout);
-            var left = await RemoveAsync(sourceBucket, key, string.IsNullOrEmpty(put.VersionId) ? null : put.VersionId, rule.BackupBucket, cleanup.Token).ConfigureAwait(false);
+            var left = (await RemoveAsync(_source, sourceBucket, key, cleanup.Token).ConfigureAwait(false))
+                .Concat(await RemoveAsync(_backupReader, rule.BackupBucket, key, cleanup.Token).ConfigureAwait(false)).ToList();
+            StopNote = left.Count == 0
+                ? $"The canary {target} was removed from both buckets"
+                : $"The canary {target} could not all be removed: {string.Join("; ", left)}";
             if (left.Count > 0)
             {
                 findings.Add(new ReplicationFinding(Check, target, FindingOutcome.Warning, $"The canary could not all be removed: {string.Join("; ", left)}.",
@@ -96,14 +111,14 @@ internal sealed class ReplicationCanary
         return findings;
     }
 
-    private async Task<ReplicationFinding> AwaitReplicaAsync(string backupBucket, string key, byte[] body, TimeSpan timeout, Action<TimeSpan> waited,
+    private async Task<ReplicationFinding> AwaitReplicaAsync(string backupBucket, string key, byte[] body, string etag, TimeSpan timeout, Action<TimeSpan> waited,
         CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var pause = FirstPoll;
         while (true)
         {
-            byte[]? replica;
+            Replica? replica;
             try
             {
                 replica = await ReadAsync(backupBucket, key, cancellationToken).ConfigureAwait(false);
@@ -114,19 +129,26 @@ internal sealed class ReplicationCanary
                     $"This session may not read s3://{backupBucket}/{key} ({error.ErrorCode ?? "403"}), so the replica cannot be seen.",
                     "Give -BackupSession (a session in the backup account that may read the backup bucket).");
             }
-            if (replica is not null)
+            if (replica is { Bytes: null } archived)
             {
-                return replica.SequenceEqual(body)
+                // An archived replica (GLACIER, DEEP_ARCHIVE) cannot be read without a restore: its arrival is the proof.
+                return new ReplicationFinding(Check, "", FindingOutcome.Passed,
+                    $"Replicated to s3://{backupBucket} in {clock.Elapsed.TotalSeconds:0.#} s, stored as {archived.StorageClass}: its bytes were not read (archived), " +
+                    $"its ETag {(ETags.Normalize(archived.ETag) == ETags.Normalize(etag) ? "is the canary's" : "differs from the canary's (as with SSE-KMS)")}.");
+            }
+            if (replica is { Bytes: { } bytes })
+            {
+                return bytes.SequenceEqual(body)
                     ? new ReplicationFinding(Check, "", FindingOutcome.Passed, $"Replicated to s3://{backupBucket} in {clock.Elapsed.TotalSeconds:0.#} s, with the same content.")
                     : new ReplicationFinding(Check, "", FindingOutcome.Failed,
-                        $"The replica in s3://{backupBucket} has other bytes than the canary ({replica.Length} bytes, {body.Length} written).",
+                        $"The replica in s3://{backupBucket} has other bytes than the canary ({bytes.Length} bytes, {body.Length} written).",
                         "Something other than S3 replication writes to the backup bucket under this key, or the bytes changed on the way: look at the backup bucket's other writers.");
             }
             var left = timeout - clock.Elapsed;
             if (left <= TimeSpan.Zero)
             {
                 return new ReplicationFinding(Check, "", FindingOutcome.Failed,
-                    $"No replica in s3://{backupBucket} after {ReplicationSample.Describe(timeout)}.",
+                    $"No replica in s3://{backupBucket} after {ReplicationSample.Describe(timeout)}. A replica that arrives later stays there as s3://{backupBucket}/{key}.",
                     "Fix what the other findings name. S3 replicates most objects within 15 minutes but promises no time without Replication Time Control: " +
                     "if nothing else is wrong, try again with a longer -Timeout.");
             }
@@ -136,15 +158,24 @@ internal sealed class ReplicationCanary
         }
     }
 
-    /// <summary>The replica's bytes, or null while it is not there.</summary>
-    private async Task<byte[]?> ReadAsync(string bucket, string key, CancellationToken cancellationToken)
+    /// <summary>A replica as found: its bytes, or null bytes where it is archived (its storage class and ETag then).</summary>
+    private sealed record Replica(byte[]? Bytes, string? StorageClass, string? ETag);
+
+    /// <summary>The replica, or null while it is not there. HEAD first: an archived replica answers GET with InvalidObjectState.</summary>
+    private async Task<Replica?> ReadAsync(string bucket, string key, CancellationToken cancellationToken)
     {
         try
         {
+            var head = await _backupReader.S3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            var storageClass = head.StorageClass?.Value;
+            if (storageClass is "GLACIER" or "DEEP_ARCHIVE")
+            {
+                return new Replica(null, storageClass, head.ETag);
+            }
             using var response = await _backupReader.S3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key }, cancellationToken).ConfigureAwait(false);
             using var buffer = new MemoryStream();
             await response.ResponseStream.CopyToAsync(buffer, 81920, cancellationToken).ConfigureAwait(false);
-            return buffer.ToArray();
+            return new Replica(buffer.ToArray(), storageClass, head.ETag);
         }
         catch (AmazonS3Exception error) when (error.StatusCode == HttpStatusCode.NotFound)
         {
@@ -152,40 +183,33 @@ internal sealed class ReplicationCanary
         }
     }
 
-    /// <summary>Removes the canary's version in the source and every version of its key in the backup; says what it could not remove.</summary>
-    private async Task<IReadOnlyList<string>> RemoveAsync(string sourceBucket, string key, string? versionId, string backupBucket, CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes every version (and delete marker) of the canary's key in one bucket; says what it could not remove.
+    /// Deleting a version is never replicated, unlike a delete marker: neither side keeps anything of the canary.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> RemoveAsync(AwsSession session, string bucket, string key, CancellationToken cancellationToken)
     {
         var left = new List<string>();
         try
         {
-            // Deleting one version is never replicated, unlike a delete marker: the backup keeps nothing of it.
-            await RetryPolicies.S3.RunAsync(token => _source.S3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = sourceBucket, Key = key, VersionId = versionId }, token),
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception error) when (error is AmazonS3Exception or OperationCanceledException)
-        {
-            left.Add($"s3://{sourceBucket}/{key} version {versionId ?? "(unversioned)"} ({Reason(error)})");
-        }
-        try
-        {
-            var versions = await RetryPolicies.S3.RunAsync(token => _backupReader.S3.ListVersionsAsync(new ListVersionsRequest { BucketName = backupBucket, Prefix = key }, token),
+            var versions = await RetryPolicies.S3.RunAsync(token => session.S3.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, Prefix = key }, token),
                 cancellationToken).ConfigureAwait(false);
             foreach (var version in (versions.Versions ?? new List<S3ObjectVersion>()).Where(version => version.Key == key))
             {
                 try
                 {
-                    await RetryPolicies.S3.RunAsync(token => _backupReader.S3.DeleteObjectAsync(
-                        new DeleteObjectRequest { BucketName = backupBucket, Key = key, VersionId = version.VersionId }, token), cancellationToken).ConfigureAwait(false);
+                    await RetryPolicies.S3.RunAsync(token => session.S3.DeleteObjectAsync(
+                        new DeleteObjectRequest { BucketName = bucket, Key = key, VersionId = version.VersionId }, token), cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception error) when (error is AmazonS3Exception or OperationCanceledException)
                 {
-                    left.Add($"s3://{backupBucket}/{key} version {version.VersionId} ({Reason(error)})");
+                    left.Add($"s3://{bucket}/{key} version {version.VersionId} ({Reason(error)})");
                 }
             }
         }
         catch (Exception error) when (error is AmazonS3Exception or OperationCanceledException)
         {
-            left.Add($"the replica in s3://{backupBucket}, if it came ({Reason(error)})");
+            left.Add($"s3://{bucket}/{key}, if it is there ({Reason(error)})");
         }
         return left;
     }

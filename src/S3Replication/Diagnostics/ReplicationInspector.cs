@@ -85,26 +85,11 @@ internal sealed class ReplicationInspector
                 .ConfigureAwait(false)).Policy;
             return new[]
             {
-                TrustFinding(policy, roleArn, roleName, ReplicationServicePrincipal, FindingOutcome.Failed, "S3 cannot replicate as this role"),
-                TrustFinding(policy, roleArn, roleName, BatchServicePrincipal, FindingOutcome.Warning,
+                ReplicationAccessReview.Trust(policy, roleArn, ReplicationServicePrincipal, FindingOutcome.Failed, "S3 cannot replicate as this role"),
+                ReplicationAccessReview.Trust(policy, roleArn, BatchServicePrincipal, FindingOutcome.Warning,
                     "Start-S3BackupBatchReplication (replicating objects written before the rule, or FAILED ones) cannot run as this role"),
             };
         });
-
-    private static ReplicationFinding TrustFinding(TrustPolicyDocument policy, string roleArn, string roleName, string service, FindingOutcome missing, string consequence)
-    {
-        var grants = policy.Principals.Where(principal => principal is { Type: "Service", Effect: "Allow", IsNotPrincipal: false } && principal.Value == service
-            && principal.Actions.Any(action => action is TrustPolicyDocument.AssumeRoleAction or "sts:*" or "*")).ToList();
-        if (grants.Count == 0)
-        {
-            return new ReplicationFinding("Trust", roleArn, missing, $"The role does not trust {service}: {consequence}.",
-                $"Add-BackupRoleTrustPrincipal -RoleName {roleName} -PrincipalArn {service}");
-        }
-        return grants.All(grant => grant.HasCondition)
-            ? new ReplicationFinding("Trust", roleArn, FindingOutcome.NotEvaluated, $"Trusts {service} only under a Condition, which was not evaluated.",
-                $"Check that the Condition holds for {service} (e.g. aws:SourceAccount is the source account).")
-            : new ReplicationFinding("Trust", roleArn, FindingOutcome.Passed, $"Trusts {service}.");
-    }
 
     /// <summary>The role's inline and attached policies against what replication needs.</summary>
     public Task<IReadOnlyList<ReplicationFinding>> RolePolicyAsync(string roleArn, IReadOnlyList<PermissionNeed> needs, CancellationToken cancellationToken) =>
@@ -129,7 +114,7 @@ internal sealed class ReplicationInspector
         GuardAsync(ReplicationPermissions.BucketCheck, $"s3://{rule.BackupBucket}", async () =>
         {
             var target = $"s3://{rule.BackupBucket}";
-            if (sourceAccount is not null && sourceAccount == backupAccount)
+            if (ReplicationAccessReview.SameAccount(sourceAccount, backupAccount))
             {
                 return One(ReplicationPermissions.BucketCheck, target, FindingOutcome.Skipped,
                     $"The backup bucket is in the role's own account ({sourceAccount}): the role's policies are enough.");
@@ -157,12 +142,7 @@ internal sealed class ReplicationInspector
             }
             if (string.IsNullOrWhiteSpace(text))
             {
-                var crossAccount = sourceAccount is not null && backupAccount is not null;
-                return One(ReplicationPermissions.BucketCheck, target, crossAccount ? FindingOutcome.Failed : FindingOutcome.Warning,
-                    crossAccount
-                        ? $"The backup bucket (account {backupAccount}) has no bucket policy: it refuses the role of account {sourceAccount}."
-                        : "The backup bucket has no bucket policy: enough only if it is in the role's own account (the accounts are not known here).",
-                    "Give the backup bucket a policy with: " + string.Join(", ", needs.Where(need => need.Required).Select(need => ReplicationPermissions.BucketStatement(need, roleArn))));
+                return new[] { ReplicationAccessReview.NoBucketPolicy(rule, roleArn, sourceAccount, backupAccount) };
             }
             var policy = IamPolicyDocument.Parse(text!, $"the bucket policy of {rule.BackupBucket}");
             var verdicts = needs.Select(need => (need, PolicyEvaluator.EvaluateResource(policy, roleArn, need.Action, need.Resource))).ToList();
@@ -170,18 +150,14 @@ internal sealed class ReplicationInspector
                 need => ReplicationPermissions.BucketStatement(need, roleArn));
         });
 
-    /// <summary>
-    /// Who owns the replicas. Where the backup bucket enforces bucket-owner ownership the backup account owns them
-    /// whatever the rule says; otherwise, across accounts, only the rule's owner override gives them to it.
-    /// </summary>
+    /// <summary>The backup bucket's Object Ownership against the rule's owner override (<see cref="ReplicationAccessReview.Ownership"/>).</summary>
     public Task<IReadOnlyList<ReplicationFinding>> OwnershipAsync(ReviewedRule rule, string? sourceAccount, string? backupAccount, CancellationToken cancellationToken) =>
-        GuardAsync("Ownership", $"s3://{rule.BackupBucket}", async () =>
+        GuardAsync(ReplicationAccessReview.OwnershipCheck, $"s3://{rule.BackupBucket}", async () =>
         {
-            var target = $"s3://{rule.BackupBucket}";
             if (!HasBackupSession)
             {
-                return One("Ownership", target, FindingOutcome.Skipped, "The backup bucket's Object Ownership is read with a session in the backup account.",
-                    "Give -BackupSession.");
+                return One(ReplicationAccessReview.OwnershipCheck, $"s3://{rule.BackupBucket}", FindingOutcome.Skipped,
+                    "The backup bucket's Object Ownership is read with a session in the backup account.", "Give -BackupSession.");
             }
             string? ownership;
             try
@@ -189,11 +165,6 @@ internal sealed class ReplicationInspector
                 var response = await RetryPolicies.S3.RunAsync(token => _backup!.S3.GetBucketOwnershipControlsAsync(
                     new GetBucketOwnershipControlsRequest { BucketName = rule.BackupBucket }, token), cancellationToken).ConfigureAwait(false);
                 ownership = response.OwnershipControls?.Rules?.FirstOrDefault()?.ObjectOwnership?.Value;
-                if (ownership is null)
-                {
-                    return One("Ownership", target, FindingOutcome.Skipped,
-                        "This server answers GetBucketOwnershipControls without a setting (Ceph RGW does); on AWS every bucket has one.");
-                }
             }
             catch (AmazonS3Exception error) when (error.ErrorCode == "OwnershipControlsNotFoundError")
             {
@@ -205,25 +176,10 @@ internal sealed class ReplicationInspector
                 throw AwsErrors.ForS3(error, "s3:GetBucketOwnershipControls", $"arn:aws:s3:::{rule.BackupBucket}",
                     $"Reading the Object Ownership of bucket {rule.BackupBucket}", rule.BackupBucket);
             }
-            if (ownership == "BucketOwnerEnforced")
-            {
-                return One("Ownership", target, FindingOutcome.Passed, "BucketOwnerEnforced: the backup account owns every replica.");
-            }
-            if (rule.Rule.OwnerOverride)
-            {
-                return One("Ownership", target, FindingOutcome.Passed, $"{ownership}, and the rule's owner override gives the replicas to the backup account.");
-            }
-            var crossAccount = sourceAccount is null || backupAccount is null || sourceAccount != backupAccount;
-            return crossAccount
-                ? One("Ownership", target, FindingOutcome.Failed,
-                    $"{ownership} without the rule's owner override: replicas belong to the source account{(sourceAccount is null ? " (if it is another account)" : $" {sourceAccount}")}, " +
-                    "so the backup account cannot read or protect them.",
-                    $"aws s3api put-bucket-ownership-controls --bucket {rule.BackupBucket} --ownership-controls \"Rules=[{{ObjectOwnership=BucketOwnerEnforced}}]\" " +
-                    "(with the backup account's credentials)")
-                : One("Ownership", target, FindingOutcome.Passed, $"{ownership}; the buckets are in one account, which owns the replicas.");
+            return new[] { ReplicationAccessReview.Ownership(ownership, rule, sourceAccount, backupAccount) };
         });
 
-    /// <summary>The source bucket's default encryption (null algorithm: none, or not readable: said in the detail of the Encryption finding).</summary>
+    /// <summary>The source bucket's default encryption; a refusal or failure is kept as the reason it is not known.</summary>
     public async Task<SourceEncryption> EncryptionAsync(string sourceBucket, CancellationToken cancellationToken)
     {
         try
@@ -232,10 +188,14 @@ internal sealed class ReplicationInspector
                 cancellationToken).ConfigureAwait(false)).ServerSideEncryptionConfiguration?.ServerSideEncryptionRules?.FirstOrDefault()?.ServerSideEncryptionByDefault;
             return new SourceEncryption(rule?.ServerSideEncryptionAlgorithm?.Value, rule?.ServerSideEncryptionKeyManagementServiceKeyId);
         }
-        catch (AmazonS3Exception)
+        catch (AmazonS3Exception error) when (error.ErrorCode == "ServerSideEncryptionConfigurationNotFoundError")
+        {
+            return new SourceEncryption(null, null);
+        }
+        catch (AmazonS3Exception error)
         {
             // Not knowing the default leaves the sample to tell whether SSE-KMS objects are there.
-            return new SourceEncryption(null, null);
+            return new SourceEncryption(null, null, error.ErrorCode ?? error.StatusCode.ToString());
         }
     }
 

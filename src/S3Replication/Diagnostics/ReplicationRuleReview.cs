@@ -91,6 +91,52 @@ internal static class ReplicationRuleReview
         return (findings, new ReviewedRule(deciding, backup, role, enabled.Count > 0, whole));
     }
 
+    /// <summary>
+    /// The New-S3BackupReplicationRule -Force command that writes the rule again as it is, plus <paramref name="change"/>:
+    /// every setting the cmdlet takes is carried, so the fix changes only what it names.
+    /// </summary>
+    public static string RecreateCommand(string sourceBucket, ReviewedRule reviewed, string change)
+    {
+        var rule = reviewed.Rule;
+        var parts = new List<string>
+        {
+            $"New-S3BackupReplicationRule -SourceBucket {sourceBucket} -DestinationBucket {reviewed.BackupBucket} -RuleId '{rule.RuleId}'",
+            $"-DestinationAccountId {(string.IsNullOrEmpty(rule.DestinationAccountId) ? "<backup account>" : rule.DestinationAccountId)}",
+            $"-RoleArn {reviewed.RoleArn ?? "<replication role ARN>"}",
+        };
+        if (rule.Priority is { } priority)
+        {
+            parts.Add($"-Priority {priority}");
+        }
+        if (!string.IsNullOrEmpty(rule.Prefix))
+        {
+            parts.Add($"-Prefix '{rule.Prefix!.Replace("'", "''")}'");
+        }
+        if (rule.Tags.Count > 0)
+        {
+            parts.Add("-Tag @{ " + string.Join("; ", rule.Tags.Keys.Cast<object>().Select(key => $"'{key}' = '{rule.Tags[key]}'").OrderBy(tag => tag, StringComparer.Ordinal)) + " }");
+        }
+        if (rule.StorageClass is { } storageClass)
+        {
+            parts.Add($"-StorageClass {storageClass}");
+        }
+        if (rule.DeleteMarkerReplication)
+        {
+            parts.Add("-DeleteMarkerReplication");
+        }
+        if (rule.OwnerOverride)
+        {
+            parts.Add("-OwnerOverride");
+        }
+        if (rule.Status != "Enabled")
+        {
+            parts.Add("-Disabled");
+        }
+        parts.Add(change);
+        parts.Add("-Force");
+        return string.Join(" ", parts);
+    }
+
     private static string NewRuleHint(string sourceBucket, string? backupBucket) =>
         $"New-S3BackupReplicationRule -SourceBucket {sourceBucket} -DestinationBucket {backupBucket ?? "<backup bucket>"} " +
         "-DestinationAccountId <backup account> -RoleName <replication role> -EnableVersioning";

@@ -42,7 +42,7 @@ internal static class ReplicationSample
         {
             findings.Add(new ReplicationFinding(Check, target, FindingOutcome.Failed,
                 $"{described}: {failed.Count} FAILED to replicate: {Keys(failed)}.",
-                $"Fix what the other findings name, then replicate them again: Start-S3BackupBatchReplication -SourceBucket {sourceBucket} -ReplicationStatus FAILED"));
+                $"Fix what the other findings name, then replicate them again: {BatchReplication(sourceBucket, "FAILED")}"));
         }
         var stale = sample.Where(item => item.Status == "PENDING" && now - item.LastModified > pendingThreshold).ToList();
         if (stale.Count > 0)
@@ -58,7 +58,7 @@ internal static class ReplicationSample
         {
             findings.Add(new ReplicationFinding(Check, target, FindingOutcome.Warning,
                 $"{described}: {none.Count} without a replication status, so never replicated: written before the rule{(rule.Rule.Tags.Count > 0 ? ", or without the rule's tags" : "")}: {Keys(none)}.",
-                $"Replicate what existed before the rule: Start-S3BackupBatchReplication -SourceBucket {sourceBucket} -ReplicationStatus NONE"));
+                $"Replicate what existed before the rule: {BatchReplication(sourceBucket, "NONE")}"));
         }
         if (findings.Count == 0)
         {
@@ -67,6 +67,10 @@ internal static class ReplicationSample
         return findings;
     }
 
+    private static string BatchReplication(string sourceBucket, string status) =>
+        $"Start-S3BackupBatchReplication -SourceBucket {sourceBucket} -ReplicationStatus {status} -WorkBucket <bucket for manifests and reports> " +
+        "-RoleArn <role trusting batchoperations.s3.amazonaws.com>";
+
     private static string Keys(IReadOnlyList<SampledObject> items) =>
         string.Join(", ", items.Take(KeysShown).Select(item => item.Key)) + (items.Count > KeysShown ? $" and {items.Count - KeysShown} more" : "");
 
@@ -74,44 +78,4 @@ internal static class ReplicationSample
         span.TotalHours >= 1 && span.TotalHours % 1 == 0 ? $"{span.TotalHours:0} h"
         : span.TotalMinutes >= 1 && span.TotalMinutes % 1 == 0 ? $"{span.TotalMinutes:0} min"
         : $"{span.TotalSeconds:0.#} s";
-}
-
-/// <summary>Source default encryption as GetBucketEncryption reports it: the algorithm (null: none or not readable) and its KMS key.</summary>
-internal sealed record SourceEncryption(string? Algorithm, string? KmsKeyId)
-{
-    public bool IsKms => Algorithm is { } algorithm && algorithm.StartsWith("aws:kms", StringComparison.Ordinal);
-}
-
-/// <summary>Whether SSE-KMS objects reach the backup: S3 skips them unless the rule selects them and names a replica key. Pure.</summary>
-internal static class ReplicationEncryption
-{
-    public const string Check = "Encryption";
-
-    public static ReplicationFinding Finding(string sourceBucket, ReviewedRule rule, SourceEncryption encryption, IReadOnlyList<SampledObject> sample)
-    {
-        var target = $"s3://{sourceBucket}";
-        var kmsSampled = sample.Count(item => item.SseKms);
-        if (!encryption.IsKms && kmsSampled == 0)
-        {
-            return new ReplicationFinding(Check, target, FindingOutcome.Passed,
-                $"No SSE-KMS: default encryption {encryption.Algorithm ?? "none"}{(sample.Count > 0 ? $", none of the {sample.Count} sampled objects" : "")}.");
-        }
-        var why = encryption.IsKms
-            ? $"The bucket encrypts new objects with SSE-KMS ({encryption.Algorithm}{(encryption.KmsKeyId is null ? "" : $", key {encryption.KmsKeyId}")})"
-            : $"{kmsSampled} of the {sample.Count} sampled objects are SSE-KMS encrypted";
-        var fix = $"New-S3BackupReplicationRule -SourceBucket {sourceBucket} -DestinationBucket {rule.BackupBucket} -RuleId {rule.Rule.RuleId} " +
-            $"-DestinationAccountId {rule.Rule.DestinationAccountId ?? "<backup account>"} -RoleName <replication role> -ReplicaKmsKeyId <KMS key ARN in the backup bucket's region> -Force";
-        if (!rule.Rule.SseKmsEncryptedObjects)
-        {
-            return new ReplicationFinding(Check, $"rule {rule.Rule.RuleId}", FindingOutcome.Failed,
-                $"{why}, but the rule does not select SSE-KMS objects (SourceSelectionCriteria): S3 does not replicate them.", fix);
-        }
-        if (string.IsNullOrEmpty(rule.Rule.ReplicaKmsKeyId))
-        {
-            return new ReplicationFinding(Check, $"rule {rule.Rule.RuleId}", FindingOutcome.Failed,
-                $"{why}; the rule selects SSE-KMS objects but names no key for the replicas (ReplicaKmsKeyID).", fix);
-        }
-        return new ReplicationFinding(Check, $"rule {rule.Rule.RuleId}", FindingOutcome.Passed,
-            $"{why}; the rule replicates SSE-KMS objects, encrypting the replicas with {rule.Rule.ReplicaKmsKeyId}.");
-    }
 }

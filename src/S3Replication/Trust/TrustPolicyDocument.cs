@@ -24,6 +24,7 @@ internal sealed class TrustPolicyDocument
 {
     public const string AssumeRoleAction = "sts:AssumeRole";
     public const string NewStatementSid = "S3BackupOperators";
+    public const string NewServiceStatementSid = "S3BackupServices";
     private static readonly string[] PrincipalTypes = { "AWS", "Service", "Federated", "CanonicalUser" };
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
@@ -79,18 +80,23 @@ internal sealed class TrustPolicyDocument
 
     /// <summary>Trusted to assume the role without conditions: an Allow statement for sts:AssumeRole naming it.</summary>
     public bool Trusts(string principal) =>
-        Principals.Any(candidate => candidate.Type == "AWS" && candidate.Value == principal && IsUnconditionalAssumeRole(candidate));
+        Principals.Any(candidate => candidate.Type == TypeOf(principal) && candidate.Value == principal && IsUnconditionalAssumeRole(candidate));
+
+    /// <summary>The Principal key that names it: Service for an AWS service (s3.amazonaws.com), AWS for everything else.</summary>
+    public static string TypeOf(string principal) => PrincipalNames.Classify(principal) == PrincipalKind.Service ? "Service" : "AWS";
 
     private static bool IsUnconditionalAssumeRole(TrustPrincipal principal) =>
         principal.Effect == "Allow" && !principal.IsNotPrincipal && !principal.HasCondition
         && principal.Actions.Any(action => string.Equals(action, AssumeRoleAction, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
-    /// Adds an AWS principal to the first unconditional Allow sts:AssumeRole statement that names AWS principals, or
-    /// appends such a statement (Sid S3BackupOperators). Returns this document when the principal is already trusted.
+    /// Adds a principal to the first unconditional Allow sts:AssumeRole statement that names principals of its type (AWS,
+    /// or Service for an AWS service), or appends such a statement (Sid S3BackupOperators, or S3BackupServices).
+    /// Returns this document when the principal is already trusted.
     /// </summary>
-    public TrustPolicyDocument WithAwsPrincipal(string principal)
+    public TrustPolicyDocument WithPrincipal(string principal)
     {
+        var type = TypeOf(principal);
         if (Trusts(principal))
         {
             return this;
@@ -99,26 +105,26 @@ internal sealed class TrustPolicyDocument
         var target = copy.Statements.FirstOrDefault(statement =>
             statement["Effect"]?.GetValue<string>() == "Allow" && statement["Condition"] is null && statement["NotPrincipal"] is null
             && Strings(statement["Action"]).Any(action => string.Equals(action, AssumeRoleAction, StringComparison.OrdinalIgnoreCase))
-            && statement["Principal"] is JsonObject byType && byType["AWS"] is not null);
+            && statement["Principal"] is JsonObject byType && byType[type] is not null);
         if (target is not null)
         {
             var principals = (JsonObject)target["Principal"]!;
-            if (principals["AWS"] is JsonArray list)
+            if (principals[type] is JsonArray list)
             {
                 list.Add(JsonValue.Create(principal));
             }
             else
             {
-                principals["AWS"] = new JsonArray(JsonValue.Create(principals["AWS"]!.GetValue<string>()), JsonValue.Create(principal));
+                principals[type] = new JsonArray(JsonValue.Create(principals[type]!.GetValue<string>()), JsonValue.Create(principal));
             }
             return copy;
         }
 
         var statement = new JsonObject
         {
-            ["Sid"] = copy.UniqueSid(NewStatementSid),
+            ["Sid"] = copy.UniqueSid(type == "Service" ? NewServiceStatementSid : NewStatementSid),
             ["Effect"] = "Allow",
-            ["Principal"] = new JsonObject { ["AWS"] = principal },
+            ["Principal"] = new JsonObject { [type] = principal },
             ["Action"] = AssumeRoleAction,
         };
         if (copy._root["Statement"] is JsonArray statements)

@@ -347,6 +347,32 @@ public class PolicyEvaluatorTests
     }
 
     [Fact]
+    public void A_deny_that_spares_the_role_by_not_principal_is_listed_because_its_session_is_not_known()
+    {
+        var policy = Policy(CrossAccountDestinationPolicy.Replace("\"Statement\": [", """
+            "Statement": [{ "Sid": "OnlyReplication", "Effect": "Deny", "NotPrincipal": {"AWS":["111122223333","arn:aws:iam::111122223333:role/service-role/replication"]}, "Action": "s3:*", "Resource": "*" },
+            """, StringComparison.Ordinal));
+        var verdict = PolicyEvaluator.EvaluateResource(policy, Role, "s3:ReplicateObject", Destination + "/a");
+        Assert.Equal(PolicyDecision.Allowed, verdict.Decision);
+        Assert.Equal(new[] { "OnlyReplication" }, verdict.ConditionsNotEvaluated);
+    }
+
+    [Fact]
+    public void A_statement_on_part_of_a_wildcard_resource_is_named_as_covering_part()
+    {
+        var allowAll = Statement("""{"Sid":"All","Effect":"Allow","Action":"s3:ReplicateObject","Resource":"arn:aws:s3:::b/*"}""");
+        var denyImap = Statement("""{"Sid":"NoImap","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::b/imap/*"}""");
+        var partlyDenied = Identity("s3:ReplicateObject", "arn:aws:s3:::b/*", allowAll, denyImap);
+        Assert.Equal((PolicyDecision.Allowed, "NoImap"), (partlyDenied.Decision, string.Join(",", partlyDenied.CoversPart)));
+        var allowImap = Statement("""{"Sid":"OnlyImap","Effect":"Allow","Action":"s3:ReplicateObject","Resource":"arn:aws:s3:::b/imap/*"}""");
+        var partlyAllowed = Identity("s3:ReplicateObject", "arn:aws:s3:::b/*", allowImap);
+        Assert.Equal((PolicyDecision.ImplicitDeny, "OnlyImap"), (partlyAllowed.Decision, string.Join(",", partlyAllowed.CoversPart)));
+        Assert.Empty(Identity("s3:ReplicateObject", "arn:aws:s3:::b/*", allowAll, allowImap).CoversPart);
+        Assert.Empty(Identity("s3:ReplicateObject", "arn:aws:s3:::b/*", allowAll, Statement("""{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::bb/*"}""")).CoversPart);
+        Assert.Empty(Identity("s3:ReplicateObject", "arn:aws:s3:::b/a.csv", allowAll, denyImap).CoversPart);
+    }
+
+    [Fact]
     public void An_account_with_an_empty_id_on_an_s3_compatible_server_is_named_only_by_the_role_itself()
     {
         var policy = Statement("""{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::root",""]},"Action":"s3:*","Resource":"*"}""");
@@ -439,6 +465,20 @@ public class PolicyEvaluatorTests
             Assert.Equal(Glob(pattern, value, StringComparison.OrdinalIgnoreCase), WildcardPattern.ForAction(pattern).Matches(value));
             Assert.Equal(Glob(pattern, value, StringComparison.Ordinal), WildcardPattern.ForResource(pattern, variables: true).Matches(value));
         }, iter: 5000);
+    }
+
+    /// <summary>Whether some value that starts with <paramref name="prefix"/> matches, written out the slow, obvious way.</summary>
+    private static bool GlobPrefix(string pattern, string prefix) =>
+        prefix.Length == 0 ? true
+        : pattern.Length == 0 ? false
+        : pattern[0] == '*' ? Enumerable.Range(0, prefix.Length + 1).Any(skip => GlobPrefix(pattern[1..], prefix[skip..]))
+        : (pattern[0] == '?' || pattern[0] == prefix[0]) && GlobPrefix(pattern[1..], prefix[1..]);
+
+    [Fact]
+    public void A_pattern_names_part_of_a_prefix_as_the_plain_reading_does()
+    {
+        Gen.Select(Gen.String[Gen.Char["ab*?"], 0, 8], Gen.String[Gen.Char["ab"], 0, 8]).Sample((pattern, prefix) =>
+            Assert.Equal(GlobPrefix(pattern, prefix), WildcardPattern.ForResource(pattern, variables: false).MatchesSomethingStartingWith(prefix)), iter: 5000);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Linq;
 using S3Replication.Diagnostics;
 using S3Replication.Records;
+using S3Replication.Trust;
 using Xunit;
 
 namespace S3Replication.Tests.Diagnostics;
@@ -123,23 +124,49 @@ public class ReplicationReviewTests
         return Review(Backup, rule).Rule!;
     }
 
+    private static readonly (string?, string?) NoKey = (null, null);
+
     [Fact]
     public void The_role_needs_the_documented_replication_actions_and_more_only_where_the_rule_asks()
     {
-        var plain = ReplicationPermissions.OfRole(Source, Reviewed(), null, null).Select(need => $"{need.Action} {need.Resource}").ToList();
+        var plain = ReplicationPermissions.OfRole(Source, Reviewed(), NoKey, NoKey).Select(need => $"{need.Action} {need.Resource} {need.Required}").ToList();
         Assert.Equal(new[]
         {
-            $"s3:GetReplicationConfiguration arn:aws:s3:::{Source}", $"s3:ListBucket arn:aws:s3:::{Source}",
-            $"s3:GetObjectVersionForReplication arn:aws:s3:::{Source}/*", $"s3:GetObjectVersionAcl arn:aws:s3:::{Source}/*",
-            $"s3:GetObjectVersionTagging arn:aws:s3:::{Source}/*", $"s3:ReplicateObject arn:aws:s3:::{Backup}/*", $"s3:ReplicateTags arn:aws:s3:::{Backup}/*",
+            $"s3:GetReplicationConfiguration arn:aws:s3:::{Source} True", $"s3:ListBucket arn:aws:s3:::{Source} True",
+            $"s3:GetObjectVersionForReplication arn:aws:s3:::{Source}/* True", $"s3:GetObjectVersionAcl arn:aws:s3:::{Source}/* True",
+            $"s3:GetObjectVersionTagging arn:aws:s3:::{Source}/* False", $"s3:ReplicateObject arn:aws:s3:::{Backup}/* True",
         }, plain);
-        var full = ReplicationPermissions.OfRole(Source, Reviewed(rule => { rule.DeleteMarkerReplication = true; rule.OwnerOverride = true; }), "arn:aws:kms:eu-west-2:111122223333:key/a", "arn:aws:kms:eu-west-2:444455556666:key/b");
+        var full = ReplicationPermissions.OfRole(Source, Reviewed(rule => { rule.DeleteMarkerReplication = true; rule.OwnerOverride = true; rule.SseKmsEncryptedObjects = true; }),
+            ("arn:aws:kms:eu-west-2:111122223333:key/a", null), (null, "the key is named by its alias"));
         Assert.Contains(full, need => need is { Action: "s3:ReplicateDelete", Required: true });
         Assert.Contains(full, need => need is { Action: "s3:ObjectOwnerOverrideToBucketOwner", Required: true });
-        Assert.Contains(full, need => need is { Action: "kms:Decrypt", Resource: "arn:aws:kms:eu-west-2:111122223333:key/a", Required: false });
-        Assert.Contains(full, need => need is { Action: "kms:Encrypt", Resource: "arn:aws:kms:eu-west-2:444455556666:key/b" });
+        Assert.Contains(full, need => need is { Action: "kms:Decrypt", Resource: "arn:aws:kms:eu-west-2:111122223333:key/a", Required: true, NotKnown: null });
+        Assert.Contains(full, need => need is { Action: "kms:Encrypt", NotKnown: "the key is named by its alias" });
+        Assert.DoesNotContain(full, need => need.Action == "s3:ReplicateTags");
         var bucket = ReplicationPermissions.OfBackupBucketPolicy(Reviewed(rule => rule.OwnerOverride = true));
-        Assert.Equal(new[] { "s3:ReplicateObject", "s3:ReplicateTags", "s3:GetBucketVersioning", "s3:ObjectOwnerOverrideToBucketOwner" }, bucket.Select(need => need.Action));
+        Assert.Equal(new[] { "s3:ReplicateObject", "s3:GetBucketVersioning", "s3:ObjectOwnerOverrideToBucketOwner" }, bucket.Select(need => need.Action));
+    }
+
+    [Theory]
+    [InlineData("arn:aws:kms:eu-west-2:111122223333:key/1234abcd-12ab", "111122223333", "arn:aws:kms:eu-west-2:111122223333:key/1234abcd-12ab", null)]
+    [InlineData("1234abcd-12ab", "111122223333", "arn:aws:kms:eu-west-2:111122223333:key/1234abcd-12ab", null)]
+    [InlineData("1234abcd-12ab", null, null, "the account is not known")]
+    [InlineData("alias/backup", "111122223333", null, "an alias")]
+    [InlineData("arn:aws:kms:eu-west-2:111122223333:alias/backup", "111122223333", null, "by its alias")]
+    [InlineData(null, "111122223333", null, "aws/s3")]
+    public void Kms_keys_are_named_by_their_key_arn_where_it_can_be_known(string? keyId, string? account, string? arn, string? notKnown)
+    {
+        var (resolved, why) = KmsKeyArns.Of(keyId, "eu-west-2", account);
+        Assert.Equal(arn, resolved);
+        if (notKnown is null)
+        {
+            Assert.Null(why);
+        }
+        else
+        {
+            Assert.Contains(notKnown, why);
+        }
+        Assert.StartsWith("arn:aws-cn:kms:cn-north-1:", KmsKeyArns.Of("k", "cn-north-1", "111122223333").Arn);
     }
 
     private static PolicyVerdict Verdict(PolicyDecision decision, params string[] conditions) =>
@@ -148,16 +175,16 @@ public class ReplicationReviewTests
     [Fact]
     public void Policy_findings_pass_once_or_name_each_missing_denied_or_conditional_permission()
     {
-        var needs = ReplicationPermissions.OfRole(Source, Reviewed(), null, null);
+        var needs = ReplicationPermissions.OfRole(Source, Reviewed(), NoKey, NoKey);
         var allowed = ReplicationPermissions.Findings("RolePolicy", "role R", needs.Select(need => (need, Verdict(PolicyDecision.Allowed))).ToList(), ReplicationPermissions.RoleStatement);
         Assert.Equal(FindingOutcome.Passed, Assert.Single(allowed).Outcome);
-        Assert.Contains("Grants the 7 permissions", allowed[0].Detail);
+        Assert.Contains("Grants the 6 permissions", allowed[0].Detail);
 
         var mixed = ReplicationPermissions.Findings("RolePolicy", "role R", needs.Select(need => (need, need.Action switch
         {
             "s3:ReplicateObject" => Verdict(PolicyDecision.ImplicitDeny),
             "s3:ListBucket" => Verdict(PolicyDecision.ExplicitDeny),
-            "s3:ReplicateTags" => Verdict(PolicyDecision.Allowed, "Sid2 of inline policy replication"),
+            "s3:GetObjectVersionAcl" => Verdict(PolicyDecision.Allowed, "Sid2 of inline policy replication"),
             _ => Verdict(PolicyDecision.Allowed),
         })).ToList(), ReplicationPermissions.RoleStatement);
         Assert.Equal(3, mixed.Count);
@@ -166,7 +193,7 @@ public class ReplicationReviewTests
         Assert.Equal($"Add to role R: {{\"Effect\":\"Allow\",\"Action\":\"s3:ReplicateObject\",\"Resource\":\"arn:aws:s3:::{Backup}/*\"}}", missing.Hint);
         var denied = Assert.Single(mixed, finding => finding.Target.StartsWith("s3:ListBucket"));
         Assert.Equal("Denied by inline policy replication (Sid1) (to list the source bucket).", denied.Detail);
-        Assert.Equal(FindingOutcome.NotEvaluated, Assert.Single(mixed, finding => finding.Target.StartsWith("s3:ReplicateTags")).Outcome);
+        Assert.Equal(FindingOutcome.NotEvaluated, Assert.Single(mixed, finding => finding.Target.StartsWith("s3:GetObjectVersionAcl")).Outcome);
     }
 
     [Fact]
@@ -175,8 +202,34 @@ public class ReplicationReviewTests
         var needs = ReplicationPermissions.OfBackupBucketPolicy(Reviewed());
         var findings = ReplicationPermissions.Findings("BucketPolicy", "the bucket policy of b", needs.Select(need => (need, Verdict(
             need.Action == "s3:ReplicateObject" ? PolicyDecision.Allowed : PolicyDecision.ImplicitDeny))).ToList(), need => ReplicationPermissions.BucketStatement(need, Role));
-        Assert.All(findings, finding => Assert.Equal(FindingOutcome.Warning, finding.Outcome));
-        Assert.Contains($"\"Principal\":{{\"AWS\":\"{Role}\"}},\"Action\":\"s3:ReplicateTags\"", findings[0].Hint);
+        var warning = Assert.Single(findings);
+        Assert.Equal(FindingOutcome.Warning, warning.Outcome);
+        Assert.Equal($"Add to the bucket policy of b: {{\"Effect\":\"Allow\",\"Principal\":{{\"AWS\":\"{Role}\"}},\"Action\":\"s3:GetBucketVersioning\",\"Resource\":\"arn:aws:s3:::{Backup}\"}}", warning.Hint);
+    }
+
+    [Fact]
+    public void A_deny_of_part_of_the_objects_warns_and_an_allow_of_part_fails()
+    {
+        var need = ReplicationPermissions.OfRole(Source, Reviewed(), NoKey, NoKey).Single(need => need.Action == "s3:ReplicateObject");
+        var partlyDenied = ReplicationPermissions.Findings("RolePolicy", "role R",
+            new[] { (need, Verdict(PolicyDecision.Allowed) with { CoversPart = new[] { "NoImap" } }) }, ReplicationPermissions.RoleStatement);
+        var warning = Assert.Single(partlyDenied);
+        Assert.Equal(FindingOutcome.Warning, warning.Outcome);
+        Assert.Contains($"but NoImap of role R denies it for part of arn:aws:s3:::{Backup}/*: objects there do not replicate.", warning.Detail);
+        var partlyAllowed = ReplicationPermissions.Findings("RolePolicy", "role R",
+            new[] { (need, Verdict(PolicyDecision.ImplicitDeny) with { CoversPart = new[] { "OnlyImap" } }) }, ReplicationPermissions.RoleStatement);
+        Assert.Equal(FindingOutcome.Failed, Assert.Single(partlyAllowed).Outcome);
+        Assert.StartsWith($"OnlyImap of role R allows it for part of arn:aws:s3:::{Backup}/* only", partlyAllowed[0].Detail);
+    }
+
+    [Fact]
+    public void A_permission_on_a_key_that_is_not_known_is_not_evaluated()
+    {
+        var needs = ReplicationPermissions.OfRole(Source, Reviewed(rule => rule.SseKmsEncryptedObjects = true), (null, "the key is named by its alias alias/x"), ("arn:aws:kms:r:1:key/b", null));
+        var findings = ReplicationPermissions.Findings("RolePolicy", "role R", needs.Select(need => (need, Verdict(PolicyDecision.Allowed))).ToList(), ReplicationPermissions.RoleStatement);
+        var decrypt = Assert.Single(findings);
+        Assert.Equal((FindingOutcome.NotEvaluated, "kms:Decrypt on the source objects' KMS key"), (decrypt.Outcome, decrypt.Target));
+        Assert.Contains("the key is named by its alias alias/x", decrypt.Detail);
     }
 
     private static readonly DateTime Now = new(2026, 12, 5, 12, 0, 0, DateTimeKind.Utc);
@@ -202,10 +255,11 @@ public class ReplicationReviewTests
         var findings = ReplicationSample.Findings(Source, Reviewed(), sample, Now, TimeSpan.FromHours(1));
         Assert.Equal(new[] { FindingOutcome.Failed, FindingOutcome.Warning, FindingOutcome.Warning }, findings.Select(finding => finding.Outcome));
         Assert.Contains("1 FAILED to replicate: f1.", findings[0].Detail);
-        Assert.EndsWith($"Start-S3BackupBatchReplication -SourceBucket {Source} -ReplicationStatus FAILED", findings[0].Hint);
+        Assert.EndsWith($"Start-S3BackupBatchReplication -SourceBucket {Source} -ReplicationStatus FAILED -WorkBucket <bucket for manifests and reports> " +
+            "-RoleArn <role trusting batchoperations.s3.amazonaws.com>", findings[0].Hint);
         Assert.Contains("1 PENDING for more than 1 h (the oldest since 2026-12-05 10:30:00Z): p-old.", findings[1].Detail);
         Assert.Contains("n1", findings[2].Detail);
-        Assert.EndsWith("-ReplicationStatus NONE", findings[2].Hint);
+        Assert.Contains("-ReplicationStatus NONE -WorkBucket", findings[2].Hint);
     }
 
     [Fact]
@@ -231,10 +285,14 @@ public class ReplicationReviewTests
         var kmsDefault = new SourceEncryption("aws:kms", "arn:aws:kms:eu-west-2:111122223333:key/a");
         var none = Array.Empty<SampledObject>();
         Assert.Equal(FindingOutcome.Passed, ReplicationEncryption.Finding(Source, Reviewed(), new SourceEncryption("AES256", null), new[] { Sampled("a", "COMPLETED") }).Outcome);
+        var unreadable = ReplicationEncryption.Finding(Source, Reviewed(), new SourceEncryption(null, null, "AccessDenied"), new[] { Sampled("a", "COMPLETED") });
+        Assert.Equal(FindingOutcome.NotEvaluated, unreadable.Outcome);
+        Assert.Equal("The default encryption could not be read (AccessDenied); none of the 1 sampled objects is SSE-KMS encrypted.", unreadable.Detail);
         var unselected = ReplicationEncryption.Finding(Source, Reviewed(), kmsDefault, none);
         Assert.Equal(FindingOutcome.Failed, unselected.Outcome);
         Assert.Contains("does not select SSE-KMS objects", unselected.Detail);
-        Assert.Contains("-ReplicaKmsKeyId <KMS key ARN in the backup bucket's region> -Force", unselected.Hint);
+        Assert.Equal($"New-S3BackupReplicationRule -SourceBucket {Source} -DestinationBucket {Backup} -RuleId 'ReplicateToBackup' -DestinationAccountId 444455556666 " +
+            $"-RoleArn {Role} -Priority 1 -ReplicaKmsKeyId <KMS key ARN in the backup bucket's region> -Force", unselected.Hint);
         var sampledKms = ReplicationEncryption.Finding(Source, Reviewed(), new SourceEncryption(null, null), new[] { Sampled("a", "NONE", kms: true) });
         Assert.Contains("1 of the 1 sampled objects are SSE-KMS encrypted", sampledKms.Detail);
         Assert.Equal(FindingOutcome.Failed, ReplicationEncryption.Finding(Source, Reviewed(rule => rule.SseKmsEncryptedObjects = true), kmsDefault, none).Outcome);
@@ -260,5 +318,72 @@ public class ReplicationReviewTests
         Assert.Equal($"Failed Trust {Role}: d (h)", record.ToString());
         Assert.Equal(new[] { FindingOutcome.Failed, FindingOutcome.Error },
             Enum.GetValues(typeof(FindingOutcome)).Cast<FindingOutcome>().Where(outcome => new ReplicationFinding("c", "t", outcome).IsProblem));
+    }
+
+    [Fact]
+    public void The_recreating_command_carries_every_setting_of_the_rule()
+    {
+        var reviewed = Reviewed(rule =>
+        {
+            rule.Prefix = "it's/";
+            rule.Tags = new Hashtable { ["b"] = "2", ["a"] = "1" };
+            rule.StorageClass = "GLACIER_IR";
+            rule.DeleteMarkerReplication = true;
+            rule.OwnerOverride = true;
+            rule.Status = "Disabled";
+        });
+        Assert.Equal($"New-S3BackupReplicationRule -SourceBucket {Source} -DestinationBucket {Backup} -RuleId 'ReplicateToBackup' -DestinationAccountId 444455556666 " +
+            $"-RoleArn {Role} -Priority 1 -Prefix 'it''s/' -Tag @{{ 'a' = '1'; 'b' = '2' }} -StorageClass GLACIER_IR -DeleteMarkerReplication -OwnerOverride -Disabled -X -Force",
+            ReplicationRuleReview.RecreateCommand(Source, reviewed, "-X"));
+    }
+
+    private static TrustPolicyDocument TrustOf(string statements) => TrustPolicyDocument.Parse($$"""{"Version":"2012-10-17","Statement":[{{statements}}]}""", "r");
+
+    [Theory]
+    [InlineData("""{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"}""", "Passed")]
+    [InlineData("""{"Effect":"Allow","Principal":{"Service":["batchoperations.s3.amazonaws.com","s3.amazonaws.com"]},"Action":["sts:assumerole"]}""", "Passed")]
+    [InlineData("""{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:*"}""", "Passed")]
+    [InlineData("""{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}""", "NotEvaluated")]
+    [InlineData("""{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:TagSession"}""", "Failed")]
+    [InlineData("""{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}""", "Failed")]
+    public void The_role_must_trust_s3_to_assume_it(string statement, string outcome)
+    {
+        var finding = ReplicationAccessReview.Trust(TrustOf(statement), Role, "s3.amazonaws.com", FindingOutcome.Failed, "S3 cannot replicate as this role");
+        Assert.Equal(outcome, finding.Outcome.ToString());
+        if (outcome == "Failed")
+        {
+            Assert.Equal("Add-BackupRoleTrustPrincipal -RoleName BackupReplication -PrincipalArn s3.amazonaws.com", finding.Hint);
+        }
+    }
+
+    [Theory]
+    [InlineData("BucketOwnerEnforced", false, "111122223333", "444455556666", "Passed")]
+    [InlineData("ObjectWriter", true, "111122223333", "444455556666", "Passed")]
+    [InlineData("BucketOwnerPreferred", false, "111122223333", "111122223333", "Passed")]
+    [InlineData("BucketOwnerPreferred", false, "111122223333", "444455556666", "Warning")]
+    [InlineData("ObjectWriter", false, null, null, "Warning")]
+    [InlineData(null, false, "111122223333", "444455556666", "Skipped")]
+    public void Replicas_should_belong_to_the_backup_account(string? ownership, bool ownerOverride, string? sourceAccount, string? backupAccount, string outcome)
+    {
+        var finding = ReplicationAccessReview.Ownership(ownership, Reviewed(rule => rule.OwnerOverride = ownerOverride), sourceAccount, backupAccount);
+        Assert.Equal(outcome, finding.Outcome.ToString());
+        if (outcome == "Warning")
+        {
+            Assert.StartsWith($"aws s3api put-bucket-ownership-controls --bucket {Backup} ", finding.Hint);
+        }
+    }
+
+    [Fact]
+    public void A_backup_bucket_without_a_policy_fails_across_accounts_and_warns_where_they_are_not_known()
+    {
+        var rule = Reviewed(rule => rule.DeleteMarkerReplication = true);
+        var across = ReplicationAccessReview.NoBucketPolicy(rule, Role, "111122223333", "444455556666");
+        Assert.Equal(FindingOutcome.Failed, across.Outcome);
+        Assert.Contains("\"Action\":\"s3:ReplicateObject\"", across.Hint);
+        Assert.Contains("\"Action\":\"s3:ReplicateDelete\"", across.Hint);
+        Assert.DoesNotContain("GetBucketVersioning", across.Hint);
+        Assert.Equal(FindingOutcome.Warning, ReplicationAccessReview.NoBucketPolicy(rule, Role, null, "444455556666").Outcome);
+        Assert.True(ReplicationAccessReview.SameAccount("1", "1"));
+        Assert.False(ReplicationAccessReview.SameAccount(null, null));
     }
 }

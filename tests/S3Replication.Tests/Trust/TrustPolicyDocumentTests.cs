@@ -44,7 +44,7 @@ public class TrustPolicyDocumentTests
     public void Add_then_remove_gives_back_the_original_policy(string shape, string json)
     {
         var original = TrustPolicyDocument.Parse(json, shape);
-        var added = original.WithAwsPrincipal(Operator);
+        var added = original.WithPrincipal(Operator);
         Assert.True(added.Trusts(Operator), shape);
         Assert.False(original.Trusts(Operator), "the input must not change");
 
@@ -52,6 +52,34 @@ public class TrustPolicyDocumentTests
         Assert.True(PolicyEquivalence.AreEquivalent(removed, original), $"{shape}:\n{removed.ToJson()}\nversus\n{original.ToJson()}");
         Assert.Equal(original.Principals.Select(principal => (principal.Type, principal.Value, principal.Sid)),
             removed.Principals.Select(principal => (principal.Type, principal.Value, principal.Sid)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void A_service_principal_is_added_under_Service_and_removed_again(string shape, string json)
+    {
+        const string Batch = "batchoperations.s3.amazonaws.com";
+        var original = TrustPolicyDocument.Parse(json, shape);
+        var added = original.WithPrincipal(Batch);
+        Assert.True(added.Trusts(Batch), shape);
+        Assert.Contains(added.Principals, principal => principal is { Type: "Service", Value: Batch, Effect: "Allow" });
+        Assert.DoesNotContain(added.Principals, principal => principal.Type == "AWS" && principal.Value == Batch);
+        if (!original.Trusts(Batch))
+        {
+            var removed = added.WithoutPrincipal(Batch);
+            Assert.True(PolicyEquivalence.AreEquivalent(removed, original), $"{shape}:\n{removed.ToJson()}\nversus\n{original.ToJson()}");
+        }
+    }
+
+    [Fact]
+    public void A_service_joins_the_statement_that_names_services_and_otherwise_gets_its_own()
+    {
+        var services = TrustPolicyDocument.Parse("""{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"}]}""", "r")
+            .WithPrincipal("batchoperations.s3.amazonaws.com");
+        Assert.Equal(new[] { 0, 0 }, services.Principals.Select(principal => principal.StatementIndex));
+        var operators = TrustPolicyDocument.Parse($$"""{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"{{Operator}}"},"Action":"sts:AssumeRole"}]}""", "r")
+            .WithPrincipal("s3.amazonaws.com");
+        Assert.Equal(TrustPolicyDocument.NewServiceStatementSid, operators.Principals.Single(principal => principal.Type == "Service").Sid);
     }
 
     [Theory]
@@ -66,7 +94,7 @@ public class TrustPolicyDocumentTests
     public void Joins_the_existing_unconditional_statement_for_aws_principals_turning_a_string_into_a_list()
     {
         var policy = TrustPolicyDocument.Parse("""{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":"sts:AssumeRole"}]}""", "r");
-        var added = policy.WithAwsPrincipal(Operator);
+        var added = policy.WithPrincipal(Operator);
         Assert.Equal(1, added.StatementCount);
         Assert.Equal(new[] { "arn:aws:iam::123456789012:user/alice", Operator }, added.Principals.Select(principal => principal.Value));
     }
@@ -75,7 +103,7 @@ public class TrustPolicyDocumentTests
     public void Never_joins_a_conditional_statement_or_a_service_only_one_but_adds_its_own()
     {
         var policy = TrustPolicyDocument.Parse("""{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x"}}}]}""", "r");
-        var added = policy.WithAwsPrincipal(Operator);
+        var added = policy.WithPrincipal(Operator);
         Assert.Equal(3, added.StatementCount);
         var ours = added.Principals.Single(principal => principal.Value == Operator);
         Assert.Equal((2, "S3BackupOperators", false), (ours.StatementIndex, ours.Sid, ours.HasCondition));
@@ -85,14 +113,14 @@ public class TrustPolicyDocumentTests
     public void A_taken_sid_gets_a_number()
     {
         var policy = TrustPolicyDocument.Parse("""{"Version":"2012-10-17","Statement":[{"Sid":"S3BackupOperators","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"}]}""", "r");
-        Assert.Equal("S3BackupOperators2", policy.WithAwsPrincipal(Operator).Principals.Single(principal => principal.Value == Operator).Sid);
+        Assert.Equal("S3BackupOperators2", policy.WithPrincipal(Operator).Principals.Single(principal => principal.Value == Operator).Sid);
     }
 
     [Fact]
     public void Adding_a_trusted_principal_returns_the_same_document()
     {
         var policy = TrustPolicyDocument.Parse("""{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["OPERATOR"]},"Action":"sts:AssumeRole"}]}""".Replace("OPERATOR", Operator), "r");
-        Assert.Same(policy, policy.WithAwsPrincipal(Operator));
+        Assert.Same(policy, policy.WithPrincipal(Operator));
     }
 
     [Fact]
@@ -156,7 +184,7 @@ public class TrustPolicyDocumentTests
         {
             while (true)
             {
-                policy = TrustService.RequireWithinQuota(policy.WithAwsPrincipal($"arn:aws:iam::123456789012:user/operator-{added:D4}"), TrustService.DefaultPolicySizeLimit, "r");
+                policy = TrustService.RequireWithinQuota(policy.WithPrincipal($"arn:aws:iam::123456789012:user/operator-{added:D4}"), TrustService.DefaultPolicySizeLimit, "r");
                 added++;
             }
         }

@@ -67,6 +67,10 @@ public sealed class TestS3BackupReplicationCommand : S3BackupCmdlet
 
     private readonly HashSet<(string, string?)> _checked = new();
     private bool _healthy = true;
+    private ReplicationCanary? _canary;
+
+    /// <summary>A stop during the canary says whether its object was removed again (the clean-up runs before this is asked).</summary>
+    private protected override string? DescribeStop() => _canary?.StopNote is { } note ? note + "." : null;
 
     protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
@@ -151,13 +155,15 @@ public sealed class TestS3BackupReplicationCommand : S3BackupCmdlet
             ?? (rule.Rule.DestinationAccountId is { Length: > 0 } account ? account : null);
 
         var encryption = await inspector.EncryptionAsync(sourceBucket, cancellationToken).ConfigureAwait(false);
-        var sample = await ReadSampleAsync(inspector, sourceBucket, rule, cancellationToken).ConfigureAwait(false);
+        var (sample, sampleFindings) = await ReadSampleAsync(inspector, sourceBucket, rule, cancellationToken).ConfigureAwait(false);
 
         if (rule.RoleArn is { } roleArn)
         {
             await reportAsync(await inspector.TrustAsync(roleArn, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
-            var sourceKey = encryption.IsKms ? encryption.KmsKeyId ?? "*" : sample.Item1.FirstOrDefault(item => item.SseKms)?.KmsKeyId;
-            var replicaKey = rule.Rule.SseKmsEncryptedObjects ? rule.Rule.ReplicaKmsKeyId : null;
+            // A sampled object names its key by ARN; the bucket's default may name it by id or alias.
+            var region = source.S3Settings.Region;
+            var sourceKey = KmsKeyArns.Of(sample.FirstOrDefault(item => item.SseKms)?.KmsKeyId ?? encryption.KmsKeyId, region, sourceAccount);
+            var replicaKey = KmsKeyArns.Of(rule.Rule.ReplicaKmsKeyId, region, backupAccount);
             var needs = ReplicationPermissions.OfRole(sourceBucket, rule, sourceKey, replicaKey);
             await reportAsync(await inspector.RolePolicyAsync(roleArn, needs, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
             await reportAsync(await inspector.BucketPolicyAsync(rule, roleArn, sourceAccount, backupAccount, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
@@ -172,8 +178,8 @@ public sealed class TestS3BackupReplicationCommand : S3BackupCmdlet
             }).ConfigureAwait(false);
         }
         await reportAsync(await inspector.OwnershipAsync(rule, sourceAccount, backupAccount, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
-        await reportAsync(new[] { ReplicationEncryption.Finding(sourceBucket, rule, encryption, sample.Item1) }).ConfigureAwait(false);
-        await reportAsync(sample.Item2).ConfigureAwait(false);
+        await reportAsync(new[] { ReplicationEncryption.Finding(sourceBucket, rule, encryption, sample) }).ConfigureAwait(false);
+        await reportAsync(sampleFindings).ConfigureAwait(false);
 
         if (Canary)
         {
@@ -185,7 +191,7 @@ public sealed class TestS3BackupReplicationCommand : S3BackupCmdlet
             else if (await ShouldProcessAsync($"s3://{sourceBucket}/{(rule.WholeBucket ? "" : rule.Rule.Prefix)}{ReplicationCanary.CanaryFolder}…",
                 $"Write a 64-byte canary object, wait up to {ReplicationSample.Describe(Timeout)} for its replica in s3://{rule.BackupBucket}, then delete both").ConfigureAwait(false))
             {
-                var canary = new ReplicationCanary(source, inspector.BackupReader);
+                var canary = _canary = new ReplicationCanary(source, inspector.BackupReader);
                 var progress = new ProgressThrottle();
                 await reportAsync(await canary.RunAsync(sourceBucket, rule, Timeout, waited =>
                 {
@@ -203,7 +209,7 @@ public sealed class TestS3BackupReplicationCommand : S3BackupCmdlet
     }
 
     /// <summary>The sampled objects and the Sample findings; the listing shows progress, as it reads the whole rule's key space.</summary>
-    private async Task<(IReadOnlyList<SampledObject>, IReadOnlyList<ReplicationFinding>)> ReadSampleAsync(ReplicationInspector inspector, string sourceBucket,
+    private async Task<(IReadOnlyList<SampledObject> Sample, IReadOnlyList<ReplicationFinding> Findings)> ReadSampleAsync(ReplicationInspector inspector, string sourceBucket,
         ReviewedRule rule, CancellationToken cancellationToken)
     {
         if (Sample == 0)

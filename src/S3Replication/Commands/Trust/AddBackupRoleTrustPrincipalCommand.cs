@@ -53,7 +53,7 @@ public sealed class AddBackupRoleTrustPrincipalCommand : TrustCmdlet
 
         var trust = TrustServiceFor(session);
         var result = await trust.EditAsync(RoleName,
-            policy => TrustService.RequireWithinQuota(policy.WithAwsPrincipal(principal), PolicySizeLimit, RoleName),
+            policy => TrustService.RequireWithinQuota(policy.WithPrincipal(principal), PolicySizeLimit, RoleName),
             readBack => readBack.Trusts(principal),
             (before, after) => ConfirmEditAsync($"Add principal {principal}", before, after),
             cancellationToken).ConfigureAwait(false);
@@ -78,11 +78,16 @@ public sealed class AddBackupRoleTrustPrincipalCommand : TrustCmdlet
     private void RequireAddable(string principal)
     {
         var kind = PrincipalNames.Classify(principal);
-        if (kind is PrincipalKind.Invalid or PrincipalKind.Service)
+        if (kind is PrincipalKind.Invalid)
         {
             throw new S3BackupException(ErrorId.InvalidPrincipal, ErrorCategory.InvalidArgument,
                 $"'{principal}' is not a principal this cmdlet adds: give a user, role or assumed-role ARN " +
-                "(arn:aws:iam::123456789012:user/name), an account root ARN or 12-digit account id, or *.", principal);
+                "(arn:aws:iam::123456789012:user/name), an AWS service (s3.amazonaws.com), an account root ARN or 12-digit account id, or *.", principal);
+        }
+        if (kind is PrincipalKind.Service && Wait)
+        {
+            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                $"-Wait checks that the caller can assume the role; {principal} is an AWS service, which assumes it itself. Leave out -Wait.", principal);
         }
         if (PrincipalNames.IsBroad(kind) && !Force)
         {
