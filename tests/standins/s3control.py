@@ -10,7 +10,11 @@ S3ComputeObjectChecksum jobs (Compute checksum) read each object from the local 
 (checksums.py: CRC64NVME, CRC32, CRC32C, MD5, SHA1, SHA256, SHA512; FULL_OBJECT, or COMPOSITE for single-part objects:
 a multipart object's COMPOSITE task fails 501 NotImplemented, since Ceph ignores GetObject's partNumber), CRC64NVME FULL_OBJECT when the request names neither; with ReportScope AllTasks the report lists every
 succeeded task with a JSON ResultMessage: {"checksum_base64", "checksum_hex", "checksumAlgorithm", "checksumType",
-"etag"}. Refused at CreateJob (400 InvalidRequest): an algorithm or type outside botocore's enums, CRC64NVME with
+"etag"}. That shape is NOT documented by AWS: the User Guide ("Examples: S3 Batch Operations completion reports") says
+only that a Compute checksum job's report "contains checksum values for every object" and shows no such ResultMessage;
+these member names are what code written against real reports parses (a verification script and a Go report importer
+found in public repositories), i.e. others' observation, not AWS's word. The module reads it defensively
+(src/S3Replication/Batch/ComputedChecksum.cs). Refused at CreateJob (400 InvalidRequest): an algorithm or type outside botocore's enums, CRC64NVME with
 COMPOSITE (AWS: full-object only), and XXHASH64/XXHASH3/XXHASH128 (in botocore's enum, not computed by the stand-in).
 Jobs go through Preparing, Suspended (awaiting confirmation), Ready, Active and Complete or Cancelled.
 
@@ -243,7 +247,10 @@ class Jobs:
         job.update(Status="Complete", Terminated=now())
 
     def compute(self, compute, source):
-        """The ResultMessage of a Compute checksum task: the checksum in base64 and hex, its algorithm, type and the ETag."""
+        """
+        The ResultMessage of a Compute checksum task: the checksum in base64 and hex, its algorithm, type and the ETag.
+        AWS documents no example of it (see the module docstring): this JSON is the shape observed by others, a guess.
+        """
         algorithm = compute["Algorithm"]
         parts = 0
         if compute["Type"] == "COMPOSITE":
