@@ -19,7 +19,9 @@ COMPOSITE (AWS: full-object only), and XXHASH64/XXHASH3/XXHASH128 (in botocore's
 Jobs go through Preparing, Suspended (awaiting confirmation), Ready, Active and Complete or Cancelled.
 
 Control (for the tests): POST /_standin/fail {"keys": [...]} makes those keys' tasks fail with 503 SlowDown;
-GET /_standin/requests lists method, path and account header of every request.
+POST /_standin/delay {"seconds": S} makes every task from then on take S seconds more (0: none), so a job stays Active
+long enough to stop a command that waits for it; GET /_standin/requests lists method, path and account header of every
+request.
 """
 import argparse
 import base64
@@ -28,6 +30,7 @@ import hashlib
 import io
 import json
 import threading
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
@@ -79,6 +82,7 @@ class Jobs:
         self.jobs = {}
         self.tokens = {}
         self.failing = set()
+        self.delay = 0.0
         self.requests = []
 
     def create(self, account, request):
@@ -207,6 +211,8 @@ class Jobs:
         for row in job["Rows"]:
             if job["Status"] == "Cancelled":
                 return
+            if self.delay:
+                time.sleep(self.delay)
             bucket, encoded_key = row[0], row[1]
             version = row[2] if len(row) > 2 else ""
             key = unquote(encoded_key)
@@ -411,6 +417,9 @@ class Handler(BaseHTTPRequestHandler):
         body = self.body()
         if url.path == "/_standin/fail":
             self.jobs.failing.update(json.loads(body)["keys"])
+            return self.reply(200, body=b"{}")
+        if url.path == "/_standin/delay":
+            self.jobs.delay = float(json.loads(body)["seconds"])
             return self.reply(200, body=b"{}")
         if url.path == "/v20180820/jobs":
             try:
