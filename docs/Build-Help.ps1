@@ -86,10 +86,12 @@ function Get-FriendlyTypeName([type] $Type) {
     if ($short) { $short.Key } else { $shown.Name }
 }
 
-# A parameter's default as Get-Help's "Default value" line: what a new instance of the cmdlet holds.
-function Get-DefaultText($Instance, $Parameter) {
+# A parameter's default as Get-Help's "Default value" line: what a new instance of the cmdlet holds, or of the object
+# that holds its dynamic parameters.
+function Get-DefaultText($Instances, $Parameter) {
     # -WhatIf and -Confirm are PowerShell's, not properties of the cmdlet.
-    $value = if ($Instance.PSObject.Properties[$Parameter.Name]) { $Instance.($Parameter.Name) } else { $null }
+    $holder = $Instances | Where-Object { $null -ne $_ -and $_.PSObject.Properties[$Parameter.Name] } | Select-Object -First 1
+    $value = if ($holder) { $holder.($Parameter.Name) } else { $null }
     if ($Parameter.ParameterType -eq [System.Management.Automation.SwitchParameter] -and $null -eq $value) { return 'False' }
     if ($null -eq $value) { return 'None' }
     if ($value -is [System.Management.Automation.SwitchParameter]) { return [string]$value.IsPresent }
@@ -101,7 +103,7 @@ function Get-DefaultText($Instance, $Parameter) {
 
 # -Conditional: a dynamic parameter the cmdlet offers only for some value of another (Compare-S3BackupBucket's -WorkBucket with
 # -CompareBy ComputedChecksum), shown as optional: its description says when it is there and required.
-function Write-Parameter($Parameter, [string[]] $Description, $SetMetadata, $Instance, [switch] $Conditional) {
+function Write-Parameter($Parameter, [string[]] $Description, $SetMetadata, $Instances, [switch] $Conditional) {
     $isSwitch = $Parameter.ParameterType -eq [System.Management.Automation.SwitchParameter]
     $pipeline = @(
         if ($SetMetadata.ValueFromPipeline) { 'ByValue' }
@@ -126,7 +128,7 @@ function Write-Parameter($Parameter, [string[]] $Description, $SetMetadata, $Ins
     $writer.WriteStartElement('dev', 'type', $dev)
     $writer.WriteElementString('maml', 'name', $maml, (Get-FriendlyTypeName $Parameter.ParameterType))
     $writer.WriteEndElement()
-    $writer.WriteElementString('dev', 'defaultValue', $dev, (Get-DefaultText $Instance $Parameter))
+    $writer.WriteElementString('dev', 'defaultValue', $dev, (Get-DefaultText $Instances $Parameter))
     $writer.WriteEndElement()
 }
 
@@ -159,6 +161,10 @@ foreach ($cmdlet in $cmdlets) {
     $offered = $cmdlet
     $cmdlet = Get-CommandWithDynamicParameter $offered
     $conditional = @($cmdlet.Parameters.Keys | Where-Object { -not $offered.Parameters.ContainsKey($_) })
+    # The object that holds the dynamic parameters, asked of another instance in the state that offers them, for their defaults.
+    $asking = [Activator]::CreateInstance($cmdlet.ImplementingType)
+    if ($cmdlet.PSObject.Properties['WidenedBy']) { $asking.($cmdlet.WidenedBy[0]) = $cmdlet.WidenedBy[1] }
+    $instances = @($instance; if ($asking -is [System.Management.Automation.IDynamicParameters]) { $asking.GetDynamicParameters() })
     $synopsis = @(Get-EntryText $doc['SYNOPSIS'])
     $description = @(Get-EntryText $doc['DESCRIPTION'])
     $examples = @(if ($doc['EXAMPLES']) { $doc['EXAMPLES'] | Where-Object Title })
@@ -194,7 +200,7 @@ foreach ($cmdlet in $cmdlets) {
         $writer.WriteStartElement('command', 'syntaxItem', $command)
         $writer.WriteElementString('maml', 'name', $maml, $cmdlet.Name)
         foreach ($setParameter in $set.Parameters | Where-Object Name -NotIn $commonParameters) {
-            Write-Parameter $cmdlet.Parameters[$setParameter.Name] $descriptions[$setParameter.Name] $setParameter $instance -Conditional:($setParameter.Name -in $conditional)
+            Write-Parameter $cmdlet.Parameters[$setParameter.Name] $descriptions[$setParameter.Name] $setParameter $instances -Conditional:($setParameter.Name -in $conditional)
         }
         $writer.WriteEndElement()
     }
@@ -203,7 +209,7 @@ foreach ($cmdlet in $cmdlets) {
     $writer.WriteStartElement('command', 'parameters', $command)
     foreach ($parameter in $parameters) {
         $setMetadata = ($cmdlet.ParameterSets.Parameters | Where-Object Name -EQ $parameter.Name | Select-Object -First 1)
-        Write-Parameter $parameter $descriptions[$parameter.Name] $setMetadata $instance -Conditional:($parameter.Name -in $conditional)
+        Write-Parameter $parameter $descriptions[$parameter.Name] $setMetadata $instances -Conditional:($parameter.Name -in $conditional)
     }
     $writer.WriteEndElement()
 

@@ -15,7 +15,10 @@ function Get-CommandWithDynamicParameter([System.Management.Automation.CmdletInf
         else { @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] } | ForEach-Object ValidValues) }
         foreach ($value in $values) {
             $asked = Get-Command -Name $Command.Name -Module $Command.ModuleName -ArgumentList "-$($parameter.Name)", $value -ErrorAction Ignore
-            if ($asked -and $asked.Parameters.Count -gt $widest.Parameters.Count) { $widest = $asked }
+            if ($asked -and $asked.Parameters.Count -gt $widest.Parameters.Count) {
+                # What called them up, for whoever needs the cmdlet in that state (Build-Help.ps1: the parameters' defaults).
+                $widest = $asked | Add-Member -NotePropertyName WidenedBy -NotePropertyValue @($parameter.Name, $value) -PassThru
+            }
         }
     }
     $widest
