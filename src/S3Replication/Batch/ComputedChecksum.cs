@@ -7,10 +7,10 @@ using S3Replication.Core;
 namespace S3Replication.Batch;
 
 /// <summary>
-/// A checksum S3 Batch Operations computed for one task of an S3ComputeObjectChecksum job: its bytes, and the algorithm
-/// and type the report names (null where it names none).
+/// A full-object checksum S3 Batch Operations computed for one task of an S3ComputeObjectChecksum job: its bytes, and the
+/// algorithm the report names (null where it names none).
 /// </summary>
-internal sealed record ComputedChecksum(string? Algorithm, string? Type, byte[] Value)
+internal sealed record ComputedChecksum(string? Algorithm, byte[] Value)
 {
     /// <summary>The checksum as S3 writes checksums (x-amz-checksum-*): base64 of its big-endian bytes.</summary>
     public string Base64 => Convert.ToBase64String(Value);
@@ -18,8 +18,6 @@ internal sealed record ComputedChecksum(string? Algorithm, string? Type, byte[] 
     /// <summary>The same bytes by the same algorithm (an algorithm the report leaves out counts as the one asked for).</summary>
     public bool SameAs(ComputedChecksum other) =>
         string.Equals(Algorithm ?? other.Algorithm, other.Algorithm ?? Algorithm, StringComparison.OrdinalIgnoreCase) && Value.SequenceEqual(other.Value);
-
-    public override string ToString() => $"{Algorithm} {Base64}";
 }
 
 /// <summary>
@@ -34,15 +32,15 @@ internal sealed record ComputedChecksum(string? Algorithm, string? Type, byte[] 
 /// <c>{"checksum_base64": …, "checksum_hex": …, "checksumAlgorithm": …, "checksumType": …, "etag": …}</c> — which is an
 /// observation of others, not AWS's word, so it is read defensively: member names in any case, with or without
 /// underscores; the checksum as base64 or as hex (told apart by the length the algorithm's digest has); a message that is
-/// the bare checksum; and anything else (a missing or contradictory checksum) as unreadable, never as a match.
+/// the bare checksum; and anything else (a missing or contradictory checksum, another algorithm or a checksum type other
+/// than the FULL_OBJECT asked for) as unreadable, never as a match.
 /// </remarks>
 internal static class ComputedChecksumMessage
 {
-    /// <summary>Digest lengths in bytes of the algorithms S3ComputeObjectChecksum offers (the service model's enum).</summary>
+    /// <summary>Digest lengths in bytes of the algorithms a computed-checksum compare asks for (-ChecksumAlgorithm).</summary>
     private static readonly Dictionary<string, int> DigestBytes = new(StringComparer.OrdinalIgnoreCase)
     {
         ["CRC32"] = 4, ["CRC32C"] = 4, ["CRC64NVME"] = 8, ["MD5"] = 16, ["SHA1"] = 20, ["SHA256"] = 32, ["SHA512"] = 64,
-        ["XXHASH64"] = 8, ["XXHASH3"] = 8, ["XXHASH128"] = 16,
     };
 
     /// <summary>
@@ -63,7 +61,7 @@ internal static class ComputedChecksumMessage
             // The message as the bare checksum.
             if (Decode(text, DigestLength(requested)) is { } bare)
             {
-                return new ComputedChecksum(requested, null, bare);
+                return new ComputedChecksum(requested, bare);
             }
             problem = $"the ResultMessage is neither JSON nor a {requested} checksum: '{Shorten(text)}'";
             return null;
@@ -82,6 +80,11 @@ internal static class ComputedChecksumMessage
         if (!string.Equals(algorithm, requested, StringComparison.OrdinalIgnoreCase))
         {
             problem = $"the report names the algorithm {algorithm}, but the job asked for {requested}";
+            return null;
+        }
+        if (Member(members, "checksumtype", "type") is { } type && !string.Equals(type, BatchComputeChecksum.FullObject, StringComparison.OrdinalIgnoreCase))
+        {
+            problem = $"the report names the checksum type {type}, but the job asked for {BatchComputeChecksum.FullObject}";
             return null;
         }
         var length = DigestLength(algorithm);
@@ -104,11 +107,11 @@ internal static class ComputedChecksumMessage
             problem = $"the ResultMessage gives two different checksums: '{Shorten(text)}'";
             return null;
         }
-        return new ComputedChecksum(algorithm.ToUpperInvariant(), Member(members, "checksumtype", "type")?.ToUpperInvariant(), found[0]);
+        return new ComputedChecksum(algorithm.ToUpperInvariant(), found[0]);
     }
 
     /// <summary>The digest length of <paramref name="algorithm"/> in bytes; null for one this module does not know.</summary>
-    public static int? DigestLength(string algorithm) => DigestBytes.TryGetValue(algorithm, out var length) ? length : null;
+    private static int? DigestLength(string algorithm) => DigestBytes.TryGetValue(algorithm, out var length) ? length : null;
 
     /// <summary>A string member's value by any of its normalised names (lower case, no underscores or dashes).</summary>
     private static string? Member(Dictionary<string, string> members, params string[] names) =>

@@ -148,11 +148,11 @@ internal sealed class ChecksumVerification : IDisposable
         return await _setup.CreateJobAsync(Account, Region, job, manifestFile.Rows, "compute-checksum", bucket, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The jobs created and how to act on them: a stop or a failure of the compare leaves them running.</summary>
-    public string RunningJobs() => _jobs.Count == 0 ? "No job was created."
-        : $"{(_jobs.Count == 1 ? "Job" : "Jobs")} {string.Join(" and ", _jobs.Select(job => job.JobId))} (account {Account}) " +
-          $"{(_jobs.Count == 1 ? "was created and runs" : "run")} on: Stop-S3BackupBatchJob -JobId <id> -AccountId {Account} cancels one, and " +
-          "Get-S3BackupBatchJobReport -JobId <id> reads its checksums once it is Complete.";
+    /// <summary>The jobs created (one at least) and how to act on them: a stop or a failure of the compare leaves them running.</summary>
+    public string RunningJobs() =>
+        $"{(_jobs.Count == 1 ? "Job" : "Jobs")} {string.Join(" and ", _jobs.Select(job => job.JobId))} (account {Account}) " +
+        $"{(_jobs.Count == 1 ? "was created and runs" : "run")} on: Stop-S3BackupBatchJob -JobId <id> -AccountId {Account} cancels one, and " +
+        "Get-S3BackupBatchJobReport -JobId <id> reads its checksums once it is Complete.";
 
     /// <summary>Polls both jobs until they have ended, reporting each round; a timeout names the jobs still running.</summary>
     public async Task<IReadOnlyList<S3BatchJobRecord>> WaitAsync(BatchJobWaiter waiter, TimeSpan timeout, Func<IReadOnlyList<S3BatchJobRecord>, TimeSpan, Task> report,

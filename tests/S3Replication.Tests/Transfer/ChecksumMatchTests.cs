@@ -14,9 +14,9 @@ namespace S3Replication.Tests.Transfer;
 /// </summary>
 public class ChecksumMatchTests
 {
-    private static readonly ComputedChecksum Crc = new("CRC64NVME", "FULL_OBJECT", Hex.Parse("ae8b14860a799888"));
+    private static readonly ComputedChecksum Crc = new("CRC64NVME", Hex.Parse("ae8b14860a799888"));
 
-    private static ChecksumTask Computed(string hex, string? algorithm = "CRC64NVME") => new(new ComputedChecksum(algorithm, "FULL_OBJECT", Hex.Parse(hex)), null);
+    private static ChecksumTask Computed(string hex, string? algorithm = "CRC64NVME") => new(new ComputedChecksum(algorithm, Hex.Parse(hex)), null);
 
     private static ChecksumTask Failed(string code, string status = "403") =>
         ChecksumTask.From(new BatchTaskResult("b", "k", null, "failed", status, code, "Access Denied"), "CRC64NVME");
