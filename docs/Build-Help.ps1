@@ -4,7 +4,7 @@
     Builds the module's MAML help (en-US/S3Replication.dll-Help.xml) from docs/en-US/*.md.
 .DESCRIPTION
     Syntax, parameter types, positions, pipeline binding and mandatory flags come from the built cmdlets
-    themselves; the Markdown supplies synopsis, description, examples, parameter descriptions, inputs, outputs,
+    themselves (with the dynamic parameters some offer only for a value of another, see HelpCommand.ps1); the Markdown supplies synopsis, description, examples, parameter descriptions, inputs, outputs,
     notes and related links. Fails when a cmdlet has no page, a page names no real cmdlet, a parameter is
     undocumented or documented but missing, or a page lacks a synopsis, a description or two examples.
     Run in a fresh pwsh: it imports the built module.
@@ -17,6 +17,7 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
 $module = Import-Module (Join-Path $ModulePath 'S3Replication.psd1') -PassThru
+. (Join-Path $PSScriptRoot 'HelpCommand.ps1')
 $commonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters |
     Where-Object { $_ -notin 'WhatIf', 'Confirm' }
 $problems = [System.Collections.Generic.List[string]]::new()
@@ -85,10 +86,12 @@ function Get-FriendlyTypeName([type] $Type) {
     if ($short) { $short.Key } else { $shown.Name }
 }
 
-# A parameter's default as Get-Help's "Default value" line: what a new instance of the cmdlet holds.
-function Get-DefaultText($Instance, $Parameter) {
+# A parameter's default as Get-Help's "Default value" line: what a new instance of the cmdlet holds, or of the object
+# that holds its dynamic parameters.
+function Get-DefaultText($Instances, $Parameter) {
     # -WhatIf and -Confirm are PowerShell's, not properties of the cmdlet.
-    $value = if ($Instance.PSObject.Properties[$Parameter.Name]) { $Instance.($Parameter.Name) } else { $null }
+    $holder = $Instances | Where-Object { $null -ne $_ -and $_.PSObject.Properties[$Parameter.Name] } | Select-Object -First 1
+    $value = if ($holder) { $holder.($Parameter.Name) } else { $null }
     if ($Parameter.ParameterType -eq [System.Management.Automation.SwitchParameter] -and $null -eq $value) { return 'False' }
     if ($null -eq $value) { return 'None' }
     if ($value -is [System.Management.Automation.SwitchParameter]) { return [string]$value.IsPresent }
@@ -98,14 +101,16 @@ function Get-DefaultText($Instance, $Parameter) {
     [string]$value
 }
 
-function Write-Parameter($Parameter, [string[]] $Description, $SetMetadata, $Instance) {
+# -Conditional: a dynamic parameter the cmdlet offers only for some value of another (Compare-S3BackupBucket's -WorkBucket with
+# -CompareBy ComputedChecksum), shown as optional: its description says when it is there and required.
+function Write-Parameter($Parameter, [string[]] $Description, $SetMetadata, $Instances, [switch] $Conditional) {
     $isSwitch = $Parameter.ParameterType -eq [System.Management.Automation.SwitchParameter]
     $pipeline = @(
         if ($SetMetadata.ValueFromPipeline) { 'ByValue' }
         if ($SetMetadata.ValueFromPipelineByPropertyName) { 'ByPropertyName' }
     )
     $writer.WriteStartElement('command', 'parameter', $command)
-    $writer.WriteAttributeString('required', ([string]$SetMetadata.IsMandatory).ToLowerInvariant())
+    $writer.WriteAttributeString('required', ([string]($SetMetadata.IsMandatory -and -not $Conditional)).ToLowerInvariant())
     $writer.WriteAttributeString('variableLength', ([string]$Parameter.ParameterType.IsArray).ToLowerInvariant())
     $writer.WriteAttributeString('globbing', ([string][bool]($Parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] })).ToLowerInvariant())
     $writer.WriteAttributeString('pipelineInput', $(if ($pipeline) { "True ($($pipeline -join ', '))" } else { 'False' }))
@@ -123,7 +128,7 @@ function Write-Parameter($Parameter, [string[]] $Description, $SetMetadata, $Ins
     $writer.WriteStartElement('dev', 'type', $dev)
     $writer.WriteElementString('maml', 'name', $maml, (Get-FriendlyTypeName $Parameter.ParameterType))
     $writer.WriteEndElement()
-    $writer.WriteElementString('dev', 'defaultValue', $dev, (Get-DefaultText $Instance $Parameter))
+    $writer.WriteElementString('dev', 'defaultValue', $dev, (Get-DefaultText $Instances $Parameter))
     $writer.WriteEndElement()
 }
 
@@ -152,6 +157,14 @@ foreach ($cmdlet in $cmdlets) {
     if (-not (Test-Path $pagePath)) { $problems.Add("$($cmdlet.Name) has no help page at $pagePath."); continue }
     $doc = Split-Markdown $pagePath
     $instance = [Activator]::CreateInstance($cmdlet.ImplementingType)
+    # With the dynamic parameters it can have (HelpCommand.ps1): the help documents those too.
+    $offered = $cmdlet
+    $cmdlet = Get-CommandWithDynamicParameter $offered
+    $conditional = @($cmdlet.Parameters.Keys | Where-Object { -not $offered.Parameters.ContainsKey($_) })
+    # The object that holds the dynamic parameters, asked of another instance in the state that offers them, for their defaults.
+    $asking = [Activator]::CreateInstance($cmdlet.ImplementingType)
+    if ($cmdlet.PSObject.Properties['WidenedBy']) { $asking.($cmdlet.WidenedBy[0]) = $cmdlet.WidenedBy[1] }
+    $instances = @($instance; if ($asking -is [System.Management.Automation.IDynamicParameters]) { $asking.GetDynamicParameters() })
     $synopsis = @(Get-EntryText $doc['SYNOPSIS'])
     $description = @(Get-EntryText $doc['DESCRIPTION'])
     $examples = @(if ($doc['EXAMPLES']) { $doc['EXAMPLES'] | Where-Object Title })
@@ -187,7 +200,7 @@ foreach ($cmdlet in $cmdlets) {
         $writer.WriteStartElement('command', 'syntaxItem', $command)
         $writer.WriteElementString('maml', 'name', $maml, $cmdlet.Name)
         foreach ($setParameter in $set.Parameters | Where-Object Name -NotIn $commonParameters) {
-            Write-Parameter $cmdlet.Parameters[$setParameter.Name] $descriptions[$setParameter.Name] $setParameter $instance
+            Write-Parameter $cmdlet.Parameters[$setParameter.Name] $descriptions[$setParameter.Name] $setParameter $instances -Conditional:($setParameter.Name -in $conditional)
         }
         $writer.WriteEndElement()
     }
@@ -196,7 +209,7 @@ foreach ($cmdlet in $cmdlets) {
     $writer.WriteStartElement('command', 'parameters', $command)
     foreach ($parameter in $parameters) {
         $setMetadata = ($cmdlet.ParameterSets.Parameters | Where-Object Name -EQ $parameter.Name | Select-Object -First 1)
-        Write-Parameter $parameter $descriptions[$parameter.Name] $setMetadata $instance
+        Write-Parameter $parameter $descriptions[$parameter.Name] $setMetadata $instances -Conditional:($parameter.Name -in $conditional)
     }
     $writer.WriteEndElement()
 

@@ -28,7 +28,7 @@ $BucketPlaceholders = [ordered]@{
     'sds-ops-work'         = 'Work'
     'sds-inventory'        = 'Inventory'
 }
-$RolePlaceholders = 'SdsDataManager-dev-BackupRole', 'BackupRole', 'BatchRestore', 'BatchReplication'
+$RolePlaceholders = 'SdsDataManager-dev-BackupRole', 'BackupRole', 'BatchRestore', 'BatchReplication', 'BatchVerify'
 
 function Format-Placeholder([string] $Name) { '(?<![\w.-])' + [regex]::Escape($Name) + '(?![\w-])' }
 

@@ -74,6 +74,26 @@
         }
         Check = { param($run) ($run.Output | Where-Object Name -EQ MissingInBackup).Count | Should -Be 1 }
     }
+    'Compare-S3BackupBucket: Example 5: Verify the backup''s content at rest, without downloading it'                 = @{
+        Session = 'ops'; Where = 'the S3 Control stand-in on the Ceph server (it computes the checksums), the account from moto_server''s STS'
+        Check   = { param($run)
+            $groups = @{}
+            foreach ($group in $run.Output) { $groups[$group.Name] = $group.Count }
+            $groups['Equal, SameChecksum'] | Should -Be 1 -Because 'Mag05 has the same bytes on both sides'
+            $groups['Different, SizeDiffers'] | Should -Be 1 -Because 'the swe file differs in size: no checksum is needed for it'
+            $groups['MissingInSource, MissingInSource'] | Should -Be 4
+        }
+    }
+    'Compare-S3BackupBucket: Example 6: Preview the cost, then verify one month''s files by SHA-256'                  = @{
+        Session = 'ops'; Where = 'the S3 Control stand-in on the Ceph server (it computes the checksums), the account from moto_server''s STS'
+        Check   = { param($run)
+            $run.Output | Should -BeNullOrEmpty -Because 'Mag05, the one file in both, has the same bytes'
+            $pair = $run.Fixture.Pairs['dev']
+            $jobs = @(Get-S3BackupBatchJob -ProfileName ops | Where-Object Description -Match "^S3Replication SHA256 checksums of s3://($($pair.Source)|$($pair.Backup)),")
+            $jobs.Count | Should -Be 2 -Because '-WhatIf created none, the second command one per bucket'
+            $jobs.Status | Should -Be @('Complete', 'Complete')
+        }
+    }
     'Connect-S3Backup: Example 1: Assume the backup role and check that it can list the source bucket'                 = @{
         Check = { param($run) $run.Output.CredentialKind | Should -Be 'AssumeRole' }
     }

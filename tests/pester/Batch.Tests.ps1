@@ -1,5 +1,6 @@
-# Start-S3BackupBatchRestore and the job cmdlets, end to end: a loopback S3 Control stand-in that runs each job's
-# manifest against the local server with CopyObject and writes the completion report in the real format.
+# Start-S3BackupBatchRestore, the job cmdlets and Compare-S3BackupBucket -CompareBy ComputedChecksum, end to end: a
+# loopback S3 Control stand-in that runs each job's manifest against the local server (CopyObject, or reading each object
+# to compute its checksum) and writes the completion report in the real format.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module (Join-Path $PSScriptRoot '../standins/StandIns.psm1') -Force
@@ -215,5 +216,199 @@ print(json.dumps({"count": len(jobs), "status": job["Status"], "total": job["Pro
         $LASTEXITCODE | Should -Be 0
         $seen.count | Should -Be @(Get-S3BackupBatchJob -AccountId $account).Count
         $seen.status | Should -BeIn @('Complete', 'Cancelled', 'Suspended')
+    }
+}
+
+Describe 'Compare-S3BackupBucket -CompareBy ComputedChecksum' {
+    # Each S3ComputeObjectChecksum job reads the objects from the local server and computes their checksums in the
+    # stand-in, whose report of every task has the ResultMessage shape AWS documents no example of (see s3control.py).
+    BeforeAll {
+        $source = New-TestName 'verify-source'
+        $backup = New-TestName 'verify-backup'
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $source -Versioned
+        New-LocalS3Bucket -Server $Server -ModulePath $ModulePath -Name $backup -Versioned
+        # As for Start: the manifests go without SSE-S3 on the Ceph server, and each compare that creates jobs warns so.
+        $PSDefaultParameterValues['Compare-S3BackupBucket:WarningAction'] = 'SilentlyContinue'
+        # The compute-checksum parameters every run here gives; a test adds what it checks.
+        $job = @{ CompareBy = 'ComputedChecksum'; WorkBucket = $work; RoleArn = $batchRole.Arn; AccountId = $account }
+
+        # Equal content: plain objects, keys the manifest and the report must encode, and a 6 MiB object the backup holds as a
+        # two-part multipart upload while the source holds one PUT: the ETags differ, the bytes do not.
+        $same = [ordered]@{ 'same/a.bin' = (Get-RandomBytes 3000); 'same/b c+ü,"q".csv' = [Text.Encoding]::UTF8.GetBytes("a,b`n1,2`n"); 'same/empty' = [byte[]]::new(0) }
+        foreach ($entry in $same.GetEnumerator()) {
+            foreach ($bucket in $source, $backup) { Write-TestObject -Bucket $bucket -Key $entry.Key -Bytes $entry.Value }
+        }
+        $large = Get-RandomBytes (6MB)
+        Write-TestObject -Bucket $source -Key 'same/large.bin' -Bytes $large
+        $folder = Join-Path $TestDrive 'multipart'
+        $null = New-Item -ItemType Directory -Force (Join-Path $folder 'same')
+        [IO.File]::WriteAllBytes((Join-Path $folder 'same/large.bin'), $large)
+        $null = Write-S3BackupObject -Path $folder -Bucket $backup -MultipartThreshold 5MB -PartSize 5MB
+        # The same size, other bytes; and a size that differs, which needs no checksum.
+        $sourceBytes = Get-RandomBytes 4096
+        $backupBytes = Get-RandomBytes 4096
+        Write-TestObject -Bucket $source -Key 'differs/same-size.bin' -Bytes $sourceBytes
+        Write-TestObject -Bucket $backup -Key 'differs/same-size.bin' -Bytes $backupBytes
+        Write-TestObject -Bucket $source -Key 'differs/size.txt' -Bytes ([Text.Encoding]::UTF8.GetBytes('longer in the source'))
+        Write-TestObject -Bucket $backup -Key 'differs/size.txt' -Bytes ([Text.Encoding]::UTF8.GetBytes('shorter'))
+        Write-TestObject -Bucket $source -Key 'only/in-source.txt' -Bytes ([Text.Encoding]::UTF8.GetBytes('new'))
+        Write-TestObject -Bucket $backup -Key 'only/in-backup.txt' -Bytes ([Text.Encoding]::UTF8.GetBytes('lost'))
+
+        function Get-CreatedJobCount { @(Get-StandInRequest | Where-Object { $_.method -eq 'POST' -and $_.path -eq '/v20180820/jobs' }).Count }
+        function Set-StandInDelay([double] $Seconds) {
+            $null = Invoke-RestMethod -Method Post "$($control.Endpoint)/_standin/delay" -Body (@{ seconds = $Seconds } | ConvertTo-Json) -ContentType 'application/json' -NoProxy
+        }
+        function ConvertTo-Base64Sha256([byte[]] $Bytes) { [Convert]::ToBase64String([Security.Cryptography.SHA256]::HashData([byte[]]($Bytes ?? [byte[]]::new(0)))) }
+    }
+
+    It 'finds equal content equal (a multipart backup too, whose ETag differs) and same-size other bytes as ChecksumDiffers' {
+        $before = Get-CreatedJobCount
+        $results = Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup @job -IncludeEqual -InformationVariable said
+        $byKey = @{}
+        foreach ($result in $results) { $byKey[$result.Key] = $result }
+
+        foreach ($key in @($same.Keys) + 'same/large.bin') {
+            $byKey[$key].State | Should -Be 'Equal' -Because "$key has the same bytes on both sides"
+            $byKey[$key].Reason | Should -Be 'SameChecksum'
+            $byKey[$key].ComputedChecksumAlgorithm | Should -Be 'CRC64NVME'
+            $byKey[$key].SourceChecksum | Should -Be $byKey[$key].BackupChecksum
+            [Convert]::FromBase64String($byKey[$key].BackupChecksum).Length | Should -Be 8 -Because 'a CRC64NVME checksum is 8 bytes'
+        }
+        $byKey['same/large.bin'].SourceETag | Should -Not -Be $byKey['same/large.bin'].BackupETag -Because 'the backup is a multipart upload: ETags alone would not tell'
+        $byKey['same/empty'].BackupChecksum | Should -Be 'AAAAAAAAAAA=' -Because 'the CRC64NVME of no bytes is 0'
+        ($byKey['differs/same-size.bin'].State, $byKey['differs/same-size.bin'].Reason) | Should -Be @('Different', 'ChecksumDiffers')
+        $byKey['differs/same-size.bin'].SourceSize | Should -Be $byKey['differs/same-size.bin'].BackupSize
+        $byKey['differs/same-size.bin'].SourceChecksum | Should -Not -Be $byKey['differs/same-size.bin'].BackupChecksum
+        ($byKey['differs/size.txt'].State, $byKey['differs/size.txt'].Reason, $byKey['differs/size.txt'].BackupChecksum) | Should -Be @('Different', 'SizeDiffers', $null)
+        $byKey['only/in-source.txt'].State | Should -Be 'MissingInBackup'
+        $byKey['only/in-backup.txt'].State | Should -Be 'MissingInSource'
+
+        "$said" | Should -Match "^Compared s3://$source with s3://$backup/: 1 MissingInSource, 1 MissingInBackup, 2 Different, 4 Equal \(5 by CRC64NVME checksums S3 computed: jobs "
+        (Get-CreatedJobCount) - $before | Should -Be 2
+        # The jobs: one per bucket, no approval, every task reported; the backup's manifest pinned to the versions compared.
+        $jobs = @(Get-S3BackupBatchJob -AccountId $account | Where-Object Description -Match "^S3Replication CRC64NVME checksums of s3://($source|$backup),")
+        $jobs.Count | Should -Be 2
+        $jobs.Operation | Sort-Object -Unique | Should -Be 'S3ComputeObjectChecksum'
+        $jobs.TotalTasks | Should -Be @(5, 5)
+        $manifests = @(Get-S3BackupObject -Bucket $work -Prefix s3replication/verify/ | Where-Object Key -Like '*-manifest.csv')
+        $backupRows = [Text.Encoding]::UTF8.GetString((Get-TestObjectBytes -Bucket $work -Key ($manifests | Where-Object Key -Like '*/backup-manifest.csv').Key)) -split "`n" | Where-Object { $_ }
+        $sourceRows = [Text.Encoding]::UTF8.GetString((Get-TestObjectBytes -Bucket $work -Key ($manifests | Where-Object Key -Like '*/source-manifest.csv').Key)) -split "`n" | Where-Object { $_ }
+        $versions = Get-S3BackupObject -Bucket $backup -AllVersions
+        $backupRows | Should -Contain "$backup,same/b%20c%2B%C3%BC%2C%22q%22.csv,$(($versions | Where-Object Key -EQ 'same/b c+ü,"q".csv').VersionId)"
+        $sourceRows | Should -Contain "$source,same/b%20c%2B%C3%BC%2C%22q%22.csv"
+        $sourceRows.Count | Should -Be 5
+        $sourceRows | Should -Not -Contain "$source,differs/size.txt" -Because 'a size that differs needs no checksum'
+    }
+
+    It 'computes SHA-256 on request, as S3 would give it' {
+        $results = Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup -Prefix differs/same @job -ChecksumAlgorithm SHA256
+        $results.Reason | Should -Be 'ChecksumDiffers'
+        $results.ComputedChecksumAlgorithm | Should -Be 'SHA256'
+        $results.SourceChecksum | Should -Be (ConvertTo-Base64Sha256 $sourceBytes)
+        $results.BackupChecksum | Should -Be (ConvertTo-Base64Sha256 $backupBytes)
+        (Get-S3BackupBatchJob -AccountId $account | Where-Object Description -Match "^S3Replication SHA256 checksums of s3://$backup,").Count | Should -Be 1
+    }
+
+    It 'creates no job and writes nothing to the work bucket with -WhatIf, and says what it did not verify' {
+        $before = Get-CreatedJobCount
+        $objects = @(Get-S3BackupObject -Bucket $work).Count
+        $results = Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup @job -WhatIf -InformationVariable said
+        (Get-CreatedJobCount) - $before | Should -Be 0
+        @(Get-S3BackupObject -Bucket $work).Count | Should -Be $objects
+        ($results | Where-Object Reason -EQ SizeDiffers).Key | Should -Be 'differs/size.txt' -Because 'what the plan finds is written as it is found'
+        $results | Where-Object State -In Equal, Unverified | Should -BeNullOrEmpty
+        "$said" | Should -Match '; 5 key\(s\) of the same size in both not verified: no job was created\.$'
+    }
+
+    It 'verifies piped backup objects, and rows read back from a CSV file, the same way' {
+        $piped = Get-S3BackupObject -Bucket $backup -Prefix differs/same | Compare-S3BackupBucket -SourceBucket $source @job -ChecksumAlgorithm SHA256
+        ($piped.State, $piped.Reason, $piped.BackupChecksum) | Should -Be @('Different', 'ChecksumDiffers', (ConvertTo-Base64Sha256 $backupBytes))
+
+        $csv = Join-Path $TestDrive 'backup.csv'
+        Get-S3BackupObject -Bucket $backup -Prefix same/ | Export-Csv $csv
+        $rows = Import-Csv $csv | Compare-S3BackupBucket -SourceBucket $source @job -ChecksumAlgorithm SHA256 -IncludeEqual
+        $rows.Count | Should -Be 4
+        $rows.Reason | Sort-Object -Unique | Should -Be 'SameChecksum'
+        ($rows | Where-Object Key -EQ 'same/a.bin').BackupChecksum | Should -Be (ConvertTo-Base64Sha256 $same['same/a.bin'])
+    }
+
+    It 'makes a key whose task failed Unverified with its error code, never Equal, and says so once per side' {
+        Write-TestObject -Bucket $source -Key 'fails/x.bin' -Bytes ([Text.Encoding]::UTF8.GetBytes('same bytes'))
+        Write-TestObject -Bucket $backup -Key 'fails/x.bin' -Bytes ([Text.Encoding]::UTF8.GetBytes('same bytes'))
+        $null = Invoke-RestMethod -Method Post "$($control.Endpoint)/_standin/fail" -Body (@{ keys = @('fails/x.bin') } | ConvertTo-Json) -ContentType 'application/json' -NoProxy
+        $result = Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup -Prefix fails/ @job -IncludeEqual -WarningVariable warned
+        ($result.State, $result.Reason) | Should -Be @('Unverified', 'TaskFailed')
+        $result.Error | Should -Be 'source: task failed: 503 SlowDown (Please reduce your request rate.); backup: task failed: 503 SlowDown (Please reduce your request rate.)'
+        $failures = @($warned | Where-Object { "$_" -match 'checksum task' })
+        $failures.Count | Should -Be 2
+        "$($failures[1])" | Should -BeLike "1 checksum task(s) on s3://$backup failed (1 SlowDown; fails/x.bin): those keys are Unverified."
+    }
+
+    It 'refuses a role that Batch Operations may not assume before anything is created' {
+        $before = Get-CreatedJobCount
+        { Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup @job -RoleArn $otherRole.Arn -ErrorAction Stop } | Should -Throw -ErrorId 'BatchRoleNotTrusted,*'
+        (Get-CreatedJobCount) - $before | Should -Be 0
+    }
+
+    It 'offers its job parameters only with -CompareBy ComputedChecksum' {
+        (Get-Command Compare-S3BackupBucket).Parameters.Keys | Should -Not -Contain 'WorkBucket'
+        $computed = (Get-Command Compare-S3BackupBucket -ArgumentList '-CompareBy', 'ComputedChecksum').Parameters.Keys
+        foreach ($name in 'WorkBucket', 'RoleArn', 'Priority', 'AccountId', 'ChecksumAlgorithm', 'Timeout') { $computed | Should -Contain $name }
+        $computed | Should -Not -Contain 'NoConfirmation' -Because 'the compare''s confirmation is the gate: its jobs never wait for approval'
+        { Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup -WorkBucket $work -ErrorAction Stop } | Should -Throw -ErrorId 'NamedParameterNotFound,*'
+    }
+
+    It 'is refused by the restores, which change nothing' {
+        $before = @(Get-S3BackupObject -Bucket $source -AllVersions).Count
+        { Sync-S3BackupToSource -BackupBucket $backup -SourceBucket $source -CompareBy ComputedChecksum -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,*'
+        $error[0].Exception.Message | Should -Match 'Compare-S3BackupBucket'
+        { Start-S3BackupBatchRestore -BackupBucket $backup -SourceBucket $source -CompareBy ComputedChecksum -WorkBucket $work -RoleArn $batchRole.Arn -AccountId $account -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidArgument,*'
+        @(Get-S3BackupObject -Bucket $source -AllVersions).Count | Should -Be $before
+    }
+
+    Context 'Waiting for the jobs' {
+        # Each task takes 2 s more: the jobs are still running when the compare stops waiting.
+        BeforeAll { Set-StandInDelay 2 }
+        AfterAll {
+            Set-StandInDelay 0
+            Get-S3BackupBatchJob -AccountId $account -Status Active, Ready | Stop-S3BackupBatchJob -Confirm:$false | Out-Null
+        }
+
+        It 'stops at -Timeout naming the jobs, which run on' {
+            $before = Get-CreatedJobCount
+            { Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup -Prefix same/ @job -Timeout 00:00:02 -ErrorAction Stop } | Should -Throw -ErrorId 'BatchJobMismatch,*'
+            (Get-CreatedJobCount) - $before | Should -Be 2
+            $message = $error[0].Exception.Message
+            $running = @(Get-S3BackupBatchJob -AccountId $account -Status Active, Ready)
+            $running.Count | Should -Be 2
+            foreach ($id in $running.JobId) { $message | Should -Match "Wait-S3BackupBatchJob -JobId $id" }
+            $message | Should -Match 'Get-S3BackupBatchJobReport'
+            $running | Stop-S3BackupBatchJob -Confirm:$false | Out-Null
+        }
+
+        It 'stops waiting at Ctrl+C and says which jobs keep running' {
+            $before = Get-CreatedJobCount
+            $recording = New-RecordingShell "Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup -Prefix same/ -CompareBy ComputedChecksum -WorkBucket $work -RoleArn '$($batchRole.Arn)' -AccountId $account -WarningAction SilentlyContinue"
+            ($shell, $runspace, $console) = ($recording.Shell, $recording.Runspace, $recording.Console)
+            try {
+                $running = $shell.BeginInvoke()
+                $deadline = [DateTime]::UtcNow.AddSeconds(30)
+                while ((Get-CreatedJobCount) - $before -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+                (Get-CreatedJobCount) - $before | Should -Be 2
+                Start-Sleep -Milliseconds 500
+                $shell.Stop()
+                $running.IsCompleted | Should -BeTrue
+            }
+            finally {
+                $shell.Dispose()
+                $runspace.Dispose()
+            }
+            $jobs = @(Get-S3BackupBatchJob -AccountId $account -Status Active, Ready)
+            $jobs.Count | Should -Be 2 -Because 'a stop ends the waiting, never the jobs'
+            $told = @($console.Warnings) -join "`n"
+            foreach ($id in $jobs.JobId) { $told | Should -Match $id }
+            $told | Should -Match 'Stop-S3BackupBatchJob -JobId <id> -AccountId 111122223333 cancels one'
+        }
     }
 }

@@ -5,6 +5,7 @@ BeforeDiscovery {
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot '../../docs/HelpCommand.ps1')
     $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters |
         Where-Object { $_ -notin 'WhatIf', 'Confirm' }
 }
@@ -27,7 +28,8 @@ Describe 'The module manifest' {
 Describe 'Help for <Name>' -ForEach $cmdletCases {
     BeforeAll {
         $help = Get-Help $Name -Full
-        $parameters = (Get-Command $Name).Parameters.Values | Where-Object Name -NotIn $common
+        # Dynamic parameters included, also those a cmdlet offers only for some value of another (HelpCommand.ps1).
+        $parameters = (Get-CommandWithDynamicParameter (Get-Command $Name)).Parameters.Values | Where-Object Name -NotIn $common
     }
 
     It 'has a written synopsis and description' {

@@ -10,12 +10,18 @@ S3ComputeObjectChecksum jobs (Compute checksum) read each object from the local 
 (checksums.py: CRC64NVME, CRC32, CRC32C, MD5, SHA1, SHA256, SHA512; FULL_OBJECT, or COMPOSITE for single-part objects:
 a multipart object's COMPOSITE task fails 501 NotImplemented, since Ceph ignores GetObject's partNumber), CRC64NVME FULL_OBJECT when the request names neither; with ReportScope AllTasks the report lists every
 succeeded task with a JSON ResultMessage: {"checksum_base64", "checksum_hex", "checksumAlgorithm", "checksumType",
-"etag"}. Refused at CreateJob (400 InvalidRequest): an algorithm or type outside botocore's enums, CRC64NVME with
+"etag"}. That shape is NOT documented by AWS: the User Guide ("Examples: S3 Batch Operations completion reports") says
+only that a Compute checksum job's report "contains checksum values for every object" and shows no such ResultMessage;
+these member names are what code written against real reports parses (a verification script and a Go report importer
+found in public repositories), i.e. others' observation, not AWS's word. The module reads it defensively
+(src/S3Replication/Batch/ComputedChecksum.cs). Refused at CreateJob (400 InvalidRequest): an algorithm or type outside botocore's enums, CRC64NVME with
 COMPOSITE (AWS: full-object only), and XXHASH64/XXHASH3/XXHASH128 (in botocore's enum, not computed by the stand-in).
 Jobs go through Preparing, Suspended (awaiting confirmation), Ready, Active and Complete or Cancelled.
 
 Control (for the tests): POST /_standin/fail {"keys": [...]} makes those keys' tasks fail with 503 SlowDown;
-GET /_standin/requests lists method, path and account header of every request.
+POST /_standin/delay {"seconds": S} makes every task from then on take S seconds more (0: none), so a job stays Active
+long enough to stop a command that waits for it; GET /_standin/requests lists method, path and account header of every
+request.
 """
 import argparse
 import base64
@@ -24,6 +30,7 @@ import hashlib
 import io
 import json
 import threading
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
@@ -75,6 +82,7 @@ class Jobs:
         self.jobs = {}
         self.tokens = {}
         self.failing = set()
+        self.delay = 0.0
         self.requests = []
 
     def create(self, account, request):
@@ -203,6 +211,8 @@ class Jobs:
         for row in job["Rows"]:
             if job["Status"] == "Cancelled":
                 return
+            if self.delay:
+                time.sleep(self.delay)
             bucket, encoded_key = row[0], row[1]
             version = row[2] if len(row) > 2 else ""
             key = unquote(encoded_key)
@@ -243,7 +253,10 @@ class Jobs:
         job.update(Status="Complete", Terminated=now())
 
     def compute(self, compute, source):
-        """The ResultMessage of a Compute checksum task: the checksum in base64 and hex, its algorithm, type and the ETag."""
+        """
+        The ResultMessage of a Compute checksum task: the checksum in base64 and hex, its algorithm, type and the ETag.
+        AWS documents no example of it (see the module docstring): this JSON is the shape observed by others, a guess.
+        """
         algorithm = compute["Algorithm"]
         parts = 0
         if compute["Type"] == "COMPOSITE":
@@ -404,6 +417,9 @@ class Handler(BaseHTTPRequestHandler):
         body = self.body()
         if url.path == "/_standin/fail":
             self.jobs.failing.update(json.loads(body)["keys"])
+            return self.reply(200, body=b"{}")
+        if url.path == "/_standin/delay":
+            self.jobs.delay = float(json.loads(body)["seconds"])
             return self.reply(200, body=b"{}")
         if url.path == "/v20180820/jobs":
             try:

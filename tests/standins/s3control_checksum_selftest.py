@@ -3,7 +3,8 @@
 Self-test of s3control.py's S3ComputeObjectChecksum (Batch Operations' Compute checksum) against a fresh local Ceph
 server: boto3's s3control client sends CreateJob with botocore's own serialisation (only the URL is pointed at the
 stand-in, since botocore puts the account id in front of the host), the job runs, DescribeJob/ListJobs come back as
-botocore parses them, the completion report (manifest.json + results CSV) parses as documented, and every checksum equals
+botocore parses them, the completion report (manifest.json + results CSV) parses as documented (its ResultMessage JSON
+is the stand-in's undocumented guess, see s3control.py), and every checksum equals
 one computed independently: botocore.httpchecksum's CRC32/SHA1/SHA256/SHA512 classes, hashlib's MD5, and for CRC64NVME and
 CRC32C (botocore has them only with awscrt, absent here) a bit-by-bit CRC written here plus the catalogue check values.
 

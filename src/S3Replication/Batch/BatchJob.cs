@@ -33,6 +33,27 @@ internal sealed record BatchReplicate : BatchOperation;
 /// <summary>S3InitiateRestoreObject: restore each archived object from Glacier for <paramref name="Days"/> days (BULK or STANDARD).</summary>
 internal sealed record BatchInitiateRestore(int Days, string Tier) : BatchOperation;
 
+/// <summary>
+/// S3ComputeObjectChecksum: S3 reads each object at rest and computes its checksum with <paramref name="Algorithm"/>
+/// (a ComputeObjectChecksumAlgorithm of the service model) over the whole object (FULL_OBJECT), whatever its part layout;
+/// the checksums are in the completion report.
+/// </summary>
+internal sealed record BatchComputeChecksum(string Algorithm) : BatchOperation
+{
+    /// <summary>The checksum type asked for: one checksum of the whole object, comparable between any two copies of the same bytes.</summary>
+    public const string FullObject = "FULL_OBJECT";
+}
+
+/// <summary>Which tasks a job's completion report lists (the service model's JobReportScope).</summary>
+internal enum BatchReportScope
+{
+    /// <summary>Only the failed tasks: a restore or backfill needs to know what to do again.</summary>
+    FailedTasksOnly,
+
+    /// <summary>Every task: a compute-checksum job's results are its succeeded tasks.</summary>
+    AllTasks,
+}
+
 /// <summary>What CreateJob is asked for: the operation, and where its objects come from (<see cref="Manifest"/> or <see cref="Generator"/>).</summary>
 internal sealed record BatchJobRequest(
     string ClientRequestToken,
@@ -44,7 +65,8 @@ internal sealed record BatchJobRequest(
     BatchManifestGenerator? Generator,
     string ReportBucketArn,
     string ReportPrefix,
-    BatchOperation Operation);
+    BatchOperation Operation,
+    BatchReportScope ReportScope = BatchReportScope.FailedTasksOnly);
 
 /// <summary>A job as DescribeJob and ListJobs report it (ListJobs gives fewer fields; the rest stay null).</summary>
 internal sealed record BatchJob(

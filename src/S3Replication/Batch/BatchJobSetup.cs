@@ -15,8 +15,9 @@ using S3Replication.Records;
 namespace S3Replication.Batch;
 
 /// <summary>
-/// What every job that Start-S3BackupBatchRestore or Start-S3BackupBatchReplication creates needs first: a role Batch
-/// Operations may assume, the bucket's region, and a manifest in the work bucket that reads back as written.
+/// What every job the module creates (Start-S3BackupBatchRestore, Start-S3BackupBatchReplication, a computed-checksum
+/// compare) needs first: a role Batch Operations may assume, the bucket's region, and a manifest in the work bucket that
+/// reads back as written.
 /// </summary>
 internal sealed class BatchJobSetup
 {
@@ -69,13 +70,14 @@ internal sealed class BatchJobSetup
     /// <summary>
     /// Jobs run in the bucket's region; a server that names no location (us-east-1, Ceph RGW) keeps the session's. The
     /// request expects <paramref name="expectedOwner"/> to own the bucket, as a restore's every request does (null: not known).
+    /// It is asked with <paramref name="reader"/>, the session that reads the bucket (by default the job's).
     /// </summary>
-    public async Task<string> RegionOfAsync(string bucket, string? expectedOwner, CancellationToken cancellationToken)
+    public async Task<string> RegionOfAsync(string bucket, string? expectedOwner, CancellationToken cancellationToken, AwsSession? reader = null)
     {
         var fallback = (_session.S3ControlSettings ?? _session.S3Settings).Region;
         try
         {
-            var location = (await _session.S3.GetBucketLocationAsync(new GetBucketLocationRequest { BucketName = bucket, ExpectedBucketOwner = expectedOwner }, cancellationToken).ConfigureAwait(false))
+            var location = (await (reader ?? _session).S3.GetBucketLocationAsync(new GetBucketLocationRequest { BucketName = bucket, ExpectedBucketOwner = expectedOwner }, cancellationToken).ConfigureAwait(false))
                 .Location?.Value;
             return location switch
             {

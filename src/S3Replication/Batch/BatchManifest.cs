@@ -9,16 +9,21 @@ using S3Replication.Records;
 namespace S3Replication.Batch;
 
 /// <summary>
-/// The CSV manifest a Batch Operations copy job reads (S3BatchOperations_CSV_20180820 with Bucket,Key,VersionId, no
-/// header): keys URL-encoded with '/' kept, every row pinned to the version planned ("null" for a null version).
+/// The CSV manifest a Batch Operations job reads (S3BatchOperations_CSV_20180820 with Bucket,Key,VersionId, or Bucket,Key
+/// for current objects; no header): keys URL-encoded with '/' kept, a pinned row naming the version planned ("null" for a
+/// null version).
 /// </summary>
 internal static class BatchManifest
 {
     /// <summary>The largest object S3PutObjectCopy copies (one CopyObject).</summary>
     public const long MaxCopySize = 5L * 1024 * 1024 * 1024;
 
-    public static string Row(S3ObjectRecord item) =>
-        string.Join(",", item.Bucket, EncodeKey(item.Key), item.VersionId ?? "null") + "\n";
+    /// <param name="pinned">
+    /// With the VersionId column (<see cref="BatchManifestLocation.Versioned"/>); without it (<see cref="BatchManifestLocation.Latest"/>)
+    /// the job reads each key's current object.
+    /// </param>
+    public static string Row(S3ObjectRecord item, bool pinned = true) =>
+        string.Join(",", item.Bucket, EncodeKey(item.Key)) + (pinned ? "," + (item.VersionId ?? "null") : "") + "\n";
 
     public static string EncodeKey(string key) => string.Join("/", key.Split('/').Select(Uri.EscapeDataString));
 

@@ -61,7 +61,7 @@ public sealed class CompareResult : S3ObjectRecord
 {
     public string SourceBucket { get; set; } = "";
 
-    /// <summary>MissingInBackup, MissingInSource, Different or Equal.</summary>
+    /// <summary>MissingInBackup, MissingInSource, Different, Equal, or Unverified (-CompareBy ComputedChecksum only).</summary>
     public string State { get; set; } = "";
 
     public long? SourceSize { get; set; }
@@ -73,9 +73,22 @@ public sealed class CompareResult : S3ObjectRecord
 
     /// <summary>
     /// Why, in the vocabulary SyncResult shares: MissingInSource, MissingInBackup; SizeDiffers, ETagDiffers, ChecksumDiffers,
-    /// Unverifiable (neither could tell: a restore copies it), Always (Different); SameSize, SameETag, SameChecksum (Equal).
+    /// Unverifiable (neither could tell: a restore copies it), Always (Different); SameSize, SameETag, SameChecksum (Equal);
+    /// TaskFailed (Unverified: -CompareBy ComputedChecksum had no checksum for one side).
     /// </summary>
     public string? Reason { get; set; }
+
+    /// <summary>-CompareBy ComputedChecksum: the algorithm S3 computed both sides' checksums with (CRC64NVME, SHA256, ...).</summary>
+    public string? ComputedChecksumAlgorithm { get; set; }
+
+    /// <summary>-CompareBy ComputedChecksum: the source object's full-object checksum as S3 computed it from the stored bytes (base64).</summary>
+    public string? SourceChecksum { get; set; }
+
+    /// <summary>-CompareBy ComputedChecksum: the backup version's full-object checksum as S3 computed it (base64).</summary>
+    public string? BackupChecksum { get; set; }
+
+    /// <summary>Why an Unverified key has no checksum on a side: its task's error code and message, or the job that left it out.</summary>
+    public string? Error { get; set; }
 
     public override string ToString() => $"{State} {Key}";
 }

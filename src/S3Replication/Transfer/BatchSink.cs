@@ -12,26 +12,32 @@ using S3Replication.Records;
 
 namespace S3Replication.Transfer;
 
-/// <summary>One manifest a Batch restore writes: its local file, rows, bytes and digest.</summary>
+/// <summary>One manifest a Batch job reads: its local file, rows, bytes and digest.</summary>
 internal sealed class ManifestFile : IDisposable
 {
     private readonly FileStream _file;
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly bool _pinned;
     private string? _digest;
 
-    public ManifestFile()
+    /// <param name="pinned">Every row names its version (a restore's, a backup's to verify); false: the job reads each key's current object.</param>
+    public ManifestFile(bool pinned = true)
     {
+        _pinned = pinned;
         Path = System.IO.Path.GetTempFileName();
         _file = new FileStream(Path, FileMode.Create, FileAccess.Write);
     }
 
     public string Path { get; }
+
+    /// <summary>The manifest's columns, as CreateJob names them.</summary>
+    public IReadOnlyList<string> Fields => _pinned ? BatchManifestLocation.Versioned : BatchManifestLocation.Latest;
     public long Rows { get; private set; }
     public long Bytes { get; private set; }
 
     public async Task AddAsync(S3ObjectRecord item, CancellationToken cancellationToken)
     {
-        var row = Encoding.UTF8.GetBytes(BatchManifest.Row(item));
+        var row = Encoding.UTF8.GetBytes(BatchManifest.Row(item, _pinned));
         _sha.AppendData(row);
         await _file.WriteAsync(row, 0, row.Length, cancellationToken).ConfigureAwait(false);
         Rows++;

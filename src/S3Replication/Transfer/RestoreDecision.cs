@@ -52,6 +52,9 @@ internal enum SyncReason
     Archived,
     RestoreStarted,
     RestoreInProgress,
+
+    /// <summary>-CompareBy ComputedChecksum: the compute-checksum task of either side failed, or its job reported no checksum for the key.</summary>
+    TaskFailed,
 }
 
 /// <summary>How a key stands between the backup and the source; CompareResult.State's names.</summary>
@@ -61,6 +64,9 @@ internal enum PlanState
     MissingInBackup,
     Different,
     Equal,
+
+    /// <summary>-CompareBy ComputedChecksum: in both, the same size, but no checksum could be computed for one side (<see cref="SyncReason.TaskFailed"/>).</summary>
+    Unverified,
 }
 
 /// <summary>What the decision says to do with a key.</summary>
@@ -80,6 +86,12 @@ internal enum Verdict
 
     /// <summary>Only the source has the key and nothing removes it: a restore leaves it alone.</summary>
     Leave,
+
+    /// <summary>
+    /// -CompareBy ComputedChecksum: both sides have the key with the same size; checksums S3 computes from the bytes of both
+    /// (the pinned backup version, the source's current object) decide, after the plan.
+    /// </summary>
+    Verify,
 }
 
 /// <summary>A fact the decision needs before it can be made, fetched by <see cref="FactResolver"/>.</summary>
@@ -193,8 +205,18 @@ internal static class RestoreDecider
             return new(Verdict.Skip, SyncReason.DeleteMarker);
         }
         var compared = Compare(candidate, policy.Mode);
-        return compared.Verdict != Verdict.Copy || compared.Need != Need.None ? compared : Copy(candidate, compared.Reason, policy);
+        return compared.Verdict switch
+        {
+            // The checksum job reads the backup version the plan names: pin it first.
+            Verdict.Verify => NeedsPin(candidate, policy) ? RestoreDecision.Needs(Need.BackupHead) : compared,
+            Verdict.Copy when compared.Need == Need.None => Copy(candidate, compared.Reason, policy),
+            _ => compared,
+        };
     }
+
+    /// <summary>A row that must name its backup version (<see cref="DecisionPolicy.PinVersions"/>) but came without one, nor a HEAD that found it.</summary>
+    private static bool NeedsPin(Candidate candidate, DecisionPolicy policy) =>
+        policy.PinVersions && string.IsNullOrEmpty(candidate.Backup!.VersionId) && candidate.BackupHead is null;
 
     /// <summary>Copy or skip by content, or the fact still needed to tell.</summary>
     private static RestoreDecision Compare(Candidate candidate, CompareMode mode)
@@ -226,6 +248,10 @@ internal static class RestoreDecider
         {
             return new(Verdict.Skip, SyncReason.SameSize);
         }
+        if (mode == CompareMode.ComputedChecksum)
+        {
+            return new(Verdict.Verify, SyncReason.SameSize);
+        }
         if (candidate.Content is { } content)
         {
             return new(content is SyncReason.SameETag or SyncReason.SameChecksum ? Verdict.Skip : Verdict.Copy, content);
@@ -256,7 +282,7 @@ internal static class RestoreDecider
             // A row from a file names the object, not its storage class or size: read them before an archive or size rule.
             return RestoreDecision.Needs(Need.BackupHead);
         }
-        if (policy.PinVersions && string.IsNullOrEmpty(backup.VersionId) && candidate.BackupHead is null)
+        if (NeedsPin(candidate, policy))
         {
             return RestoreDecision.Needs(Need.BackupHead);
         }

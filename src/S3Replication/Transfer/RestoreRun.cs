@@ -150,10 +150,17 @@ internal sealed class RestoreRun : IDisposable
     /// The guards, once per run and before anything else: the same bucket named twice; bucket names swapped (the
     /// replication configurations say the "backup" replicates to the "source": a restore would write into the backup);
     /// a bucket that belongs to another account than expected; -Mirror on a source whose removals could not be undone.
-    /// A refusal is an error and changes nothing. A run that writes then decides its writes' ACL.
+    /// A run that writes refuses -CompareBy ComputedChecksum (a compare's). A refusal is an error and changes nothing. A run
+    /// that writes then decides its writes' ACL.
     /// </summary>
     public async Task BeginAsync(BucketPair pair, CancellationToken cancellationToken)
     {
+        if (Settings.Writes && Settings.Policy.Mode == CompareMode.ComputedChecksum)
+        {
+            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                "-CompareBy ComputedChecksum verifies content through S3 Batch Operations jobs and is Compare-S3BackupBucket's: run the compare with it, " +
+                "then pipe the rows it finds Different into this command (which decides each again against the source). Nothing was changed.", Settings.Policy.Mode);
+        }
         ObjectSelection.RequireBucket(pair.Backup, "backup");
         ObjectSelection.RequireBucket(pair.Source, "source");
         if (pair.Backup == pair.Source)

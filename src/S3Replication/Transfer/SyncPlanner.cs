@@ -23,6 +23,12 @@ public enum CompareMode
 
     /// <summary>Copy every selected object.</summary>
     Always,
+
+    /// <summary>
+    /// Compare-S3BackupBucket only: size, then a checksum S3 Batch Operations computes from each object's bytes at rest
+    /// (Compute checksum jobs on both buckets, one full-object checksum per object), without downloading or restoring any.
+    /// </summary>
+    ComputedChecksum,
 }
 
 /// <summary>

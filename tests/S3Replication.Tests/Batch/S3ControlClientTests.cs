@@ -222,6 +222,47 @@ public class S3ControlClientTests
     }
 
     /// <summary>
+    /// A computed-checksum compare's job (one per bucket): S3ComputeObjectChecksum over the whole object, no approval, a
+    /// report of every task, a manifest of current objects (Bucket,Key) or of pinned versions; the same body as botocore
+    /// 1.43.11 serialises, and the operation exactly as it writes it, member order included.
+    /// </summary>
+    [Theory]
+    [InlineData("CRC64NVME", false)]
+    [InlineData("SHA256", true)]
+    public async Task A_compute_checksum_job_is_what_botocore_sends(string algorithm, bool pinned)
+    {
+        var job = Job with
+        {
+            ConfirmationRequired = false,
+            Operation = new BatchComputeChecksum(algorithm),
+            ReportScope = BatchReportScope.AllTasks,
+            Manifest = new BatchManifestLocation("arn:aws:s3:::work/s3replication/verify/r1/m.csv", "e", null, pinned ? BatchManifestLocation.Versioned : BatchManifestLocation.Latest),
+        };
+        var http = new RecordingHandler().Respond(HttpStatusCode.OK, $"<CreateJobResult xmlns=\"{S3ControlClient.Namespace}\"><JobId>job-00004</JobId></CreateJobResult>");
+        using var client = Client(http);
+        await client.CreateJobAsync(Account, job, default);
+
+        var parameters = (JsonObject)BotocoreCalls()[0]!["params"]!.DeepClone();
+        parameters["ConfirmationRequired"] = false;
+        parameters["Operation"] = new JsonObject { ["S3ComputeObjectChecksum"] = new JsonObject { ["ChecksumAlgorithm"] = algorithm, ["ChecksumType"] = "FULL_OBJECT" } };
+        parameters["Report"]!["ReportScope"] = "AllTasks";
+        parameters["Manifest"] = new JsonObject
+        {
+            ["Spec"] = new JsonObject { ["Format"] = "S3BatchOperations_CSV_20180820", ["Fields"] = pinned ? new JsonArray("Bucket", "Key", "VersionId") : new JsonArray("Bucket", "Key") },
+            ["Location"] = new JsonObject { ["ObjectArn"] = job.Manifest.ObjectArn, ["ETag"] = "e" },
+        };
+        var expected = (JsonObject)Botocore.SerializeS3Control(Endpoint, "eu-west-2", new JsonArray(new JsonObject { ["operation"] = "CreateJob", ["params"] = parameters }))[0]!;
+        var (body, ours) = ((string)expected["body"]!, Assert.Single(http.Requests).Body);
+        Assert.True(XNode.DeepEquals(Canonical(XElement.Parse(body)), Canonical(XElement.Parse(ours))), $"botocore: {body}\nours:     {ours}");
+        var operation = $"<Operation><S3ComputeObjectChecksum><ChecksumAlgorithm>{algorithm}</ChecksumAlgorithm><ChecksumType>FULL_OBJECT</ChecksumType>" +
+            "</S3ComputeObjectChecksum></Operation>";
+        Assert.Contains(operation, body);
+        Assert.Contains(operation, ours);
+        Assert.Contains("<ReportScope>AllTasks</ReportScope>", ours);
+        Assert.Contains("<ConfirmationRequired>false</ConfirmationRequired>", ours);
+    }
+
+    /// <summary>
     /// The XML with sibling elements in name order (list members keep theirs): botocore writes a structure's members in
     /// the order the caller gave them, and S3 Control reads them in any order.
     /// </summary>

@@ -1,0 +1,232 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Management.Automation;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon.S3;
+using S3Replication.Batch;
+using S3Replication.Core;
+using S3Replication.Records;
+
+namespace S3Replication.Transfer;
+
+/// <summary>What -CompareBy ComputedChecksum's jobs are given: where manifests and reports go, the role, priority and account, the algorithm.</summary>
+internal sealed record VerifySettings(string WorkBucket, string RoleArn, int Priority, string? AccountId, string Algorithm);
+
+/// <summary>One key verified: the compare's decision, the computed checksums' verdict, and what each side's job said.</summary>
+internal sealed record VerifiedKey(Decided Item, ChecksumVerdict Verdict, ChecksumTask Source, ChecksumTask Backup);
+
+/// <summary>
+/// -CompareBy ComputedChecksum: the keys a compare finds in both buckets with the same size are verified by S3 itself.
+/// Both sides go into a manifest each (the source's current objects; the backup's versions, pinned as the plan found
+/// them), an S3ComputeObjectChecksum job per manifest computes each object's full-object checksum where it lies (no byte
+/// is downloaded and no archived object restored), and the two completion reports (every task) are joined key by key
+/// (<see cref="ChecksumMatch"/>). Both jobs run in the source session's account and the source bucket's region as the
+/// role given, which therefore reads the backup bucket across accounts, as a Batch restore's role does.
+/// </summary>
+/// <remarks>
+/// The plan stays a merge-join in bounded memory; the keys to verify and, once the jobs have ended, both reports' tasks
+/// are held in memory until the results are written, in the plan's key order.
+/// </remarks>
+internal sealed class ChecksumVerification : IDisposable
+{
+    private readonly RestoreRun _run;
+    private readonly VerifySettings _settings;
+    private readonly Func<string, Task> _warn;
+    private readonly BatchJobSetup _setup;
+    private readonly ManifestFile _sourceManifest = new(pinned: false);
+    private readonly ManifestFile _backupManifest = new(pinned: true);
+    private readonly List<Decided> _pending = new();
+    private readonly List<S3BatchJobRecord> _jobs = new();
+
+    private ChecksumVerification(RestoreRun run, VerifySettings settings, Func<string, Task> warn, BatchJobSetup setup, string account, string region)
+    {
+        _run = run;
+        _settings = settings;
+        _warn = warn;
+        _setup = setup;
+        Account = account;
+        Region = region;
+        // A folder of its own for every run: a verification must compute afresh, never return an earlier run's job.
+        RunFolder = $"s3replication/verify/{DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N").Substring(0, 8)}";
+        SourceFailures = new TaskFailures(VerifiedSide.Source, run.Pair!.Source);
+        BackupFailures = new TaskFailures(VerifiedSide.Backup, run.Pair.Backup);
+    }
+
+    /// <summary>The account and region both jobs run in.</summary>
+    public string Account { get; }
+    public string Region { get; }
+
+    /// <summary>Where this run's manifests and reports go in the work bucket.</summary>
+    public string RunFolder { get; }
+
+    /// <summary>The keys to verify, so far.</summary>
+    public long Count => _pending.Count;
+
+    /// <summary>The jobs created, source's first; empty before <see cref="StartAsync"/>.</summary>
+    public IReadOnlyList<S3BatchJobRecord> Jobs => _jobs;
+
+    public TaskFailures SourceFailures { get; }
+    public TaskFailures BackupFailures { get; }
+
+    /// <summary>
+    /// What the jobs need, checked before the plan: a role Batch Operations may assume, the account, and one region for
+    /// both buckets (the jobs run in the source bucket's; a backup elsewhere is refused, with nothing created).
+    /// </summary>
+    public static async Task<ChecksumVerification> PrepareAsync(RestoreRun run, VerifySettings settings, Func<string, Task> warn, CancellationToken cancellationToken)
+    {
+        var pair = run.Pair ?? throw new InvalidOperationException("The run has not begun.");
+        var setup = new BatchJobSetup(run.SourceSession, settings.WorkBucket, settings.RoleArn, warn);
+        await setup.RequireBatchTrustAsync(cancellationToken).ConfigureAwait(false);
+        var account = await BatchJobs.AccountAsync(run.SourceSession, settings.AccountId, cancellationToken).ConfigureAwait(false);
+        var region = await setup.RegionOfAsync(pair.Source, run.Owners.Source, cancellationToken).ConfigureAwait(false);
+        var backupRegion = await setup.RegionOfAsync(pair.Backup, run.Owners.Backup, cancellationToken, run.Backup).ConfigureAwait(false);
+        if (backupRegion != region)
+        {
+            throw new S3BackupException(ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
+                $"s3://{pair.Source} is in {region} and s3://{pair.Backup} in {backupRegion}: -CompareBy ComputedChecksum runs both compute-checksum jobs in one " +
+                "account and region, the source bucket's, and does not verify a backup in another region. Compare with -CompareBy Checksum or Auto instead. " +
+                "Nothing was created.", pair.Backup);
+        }
+        return new ChecksumVerification(run, settings, warn, setup, account, region);
+    }
+
+    /// <summary>A key both buckets hold with the same size: into both manifests (the backup pinned to the version compared).</summary>
+    public async Task AddAsync(Decided item, CancellationToken cancellationToken)
+    {
+        _pending.Add(item);
+        await _sourceManifest.AddAsync(item.Candidate.Source!, cancellationToken).ConfigureAwait(false);
+        await _backupManifest.AddAsync(item.Candidate.PinnedBackup!, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every key is in: the manifests are complete.</summary>
+    public void Close()
+    {
+        _sourceManifest.Close();
+        _backupManifest.Close();
+    }
+
+    /// <summary>The two jobs, what they read and what they cost, for the one confirmation.</summary>
+    public string Describe() => string.Format(CultureInfo.InvariantCulture,
+        "Verify {0:N0} key(s) by checksums S3 computes from the stored bytes ({1}, full object): two S3ComputeObjectChecksum jobs in account {2} ({3}) " +
+        "as {4}, one reading {0:N0} object(s), {5}, in s3://{6} (current objects), one reading {0:N0} object(s), {7}, in s3://{8} (the versions " +
+        "compared); manifests and completion reports in s3://{9}/{10}/. Batch Operations charges per job and per object processed, plus the " +
+        "requests its tasks make and the checksum computation (see the Amazon S3 pricing page).",
+        Count, _settings.Algorithm, Account, Region, _settings.RoleArn, ByteSize.Format(_sourceManifest.Bytes), _run.Pair!.Source,
+        ByteSize.Format(_backupManifest.Bytes), _run.Pair.Backup, _settings.WorkBucket, RunFolder);
+
+    /// <summary>
+    /// Uploads both manifests and creates both jobs, to run at once (the compare's confirmation was the gate, and it waits
+    /// for them), each reporting every task. Where the second cannot be created, the error names the first, which runs on.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var pair = _run.Pair!;
+        _jobs.Add(await CreateAsync(_sourceManifest, "source-manifest.csv", pair.Source, pair.Backup, cancellationToken).ConfigureAwait(false));
+        try
+        {
+            _jobs.Add(await CreateAsync(_backupManifest, "backup-manifest.csv", pair.Backup, pair.Source, cancellationToken).ConfigureAwait(false));
+        }
+        catch (S3BackupException error)
+        {
+            throw new S3BackupException(error.ErrorId, error.Category, error.Message + $" {RunningJobs()}", error.Target, error);
+        }
+    }
+
+    private async Task<S3BatchJobRecord> CreateAsync(ManifestFile manifestFile, string name, string bucket, string other, CancellationToken cancellationToken)
+    {
+        var manifest = await _setup.UploadManifestAsync(manifestFile.Path, $"{RunFolder}/{name}", manifestFile.Fields, cancellationToken).ConfigureAwait(false);
+        var job = new BatchJobRequest(
+            BatchManifest.ClientRequestToken(manifestFile.Sha256, bucket, _settings.RoleArn, _settings.Priority, confirmationRequired: false, RunFolder),
+            _settings.RoleArn, _settings.Priority, ConfirmationRequired: false,
+            $"S3Replication {_settings.Algorithm} checksums of s3://{bucket}, compared with s3://{other}", manifest, null,
+            $"arn:aws:s3:::{_settings.WorkBucket}", RunFolder, new BatchComputeChecksum(_settings.Algorithm), BatchReportScope.AllTasks);
+        return await _setup.CreateJobAsync(Account, Region, job, manifestFile.Rows, "compute-checksum", bucket, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The jobs created (one at least) and how to act on them: a stop or a failure of the compare leaves them running.</summary>
+    public string RunningJobs() =>
+        $"{(_jobs.Count == 1 ? "Job" : "Jobs")} {string.Join(" and ", _jobs.Select(job => job.JobId))} (account {Account}) " +
+        $"{(_jobs.Count == 1 ? "was created and runs" : "run")} on: Stop-S3BackupBatchJob -JobId <id> -AccountId {Account} cancels one, and " +
+        "Get-S3BackupBatchJobReport -JobId <id> reads its checksums once it is Complete.";
+
+    /// <summary>Polls both jobs until they have ended, reporting each round; a timeout names the jobs still running.</summary>
+    public async Task<IReadOnlyList<S3BatchJobRecord>> WaitAsync(BatchJobWaiter waiter, TimeSpan timeout, Func<IReadOnlyList<S3BatchJobRecord>, TimeSpan, Task> report,
+        CancellationToken cancellationToken)
+    {
+        using var client = BatchJobs.Client(_run.SourceSession, Region);
+        var describe = _jobs.Select(job => (Func<CancellationToken, Task<S3BatchJobRecord>>)(async token =>
+        {
+            try
+            {
+                return BatchJobs.ToRecord(await client.DescribeJobAsync(Account, job.JobId, token).ConfigureAwait(false), Account, Region);
+            }
+            catch (S3ControlException error)
+            {
+                throw BatchJobs.Failure(error, $"Describing job {job.JobId} of account {Account}", job.JobId);
+            }
+        })).ToList();
+        return await waiter.WaitAsync(describe, report, timeout, " The compare cannot finish without them; once they are Complete, " +
+            "Get-S3BackupBatchJobReport -JobId <id> shows each side's checksums (ResultMessage).", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every key to verify, in the plan's order, with what both reports say of it; the failed tasks are counted by side
+    /// (<see cref="SourceFailures"/>, <see cref="BackupFailures"/>). A job that did not complete is a warning, and the keys
+    /// its report lacks are unverified.
+    /// </summary>
+    public async IAsyncEnumerable<VerifiedKey> ResultsAsync(IReadOnlyList<S3BatchJobRecord> ended, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var pair = _run.Pair!;
+        var (sourceJob, backupJob) = (ended[0], ended[1]);
+        var sourceTasks = await TasksAsync(sourceJob, pair.Source, cancellationToken).ConfigureAwait(false);
+        var backupTasks = await TasksAsync(backupJob, pair.Backup, cancellationToken).ConfigureAwait(false);
+        foreach (var item in _pending)
+        {
+            var key = item.Candidate.Key;
+            var source = sourceTasks.TryGetValue(key, out var ours) ? ours : ChecksumTask.Missing(NotReported(sourceJob));
+            var backup = backupTasks.TryGetValue(key, out var theirs) ? theirs : ChecksumTask.Missing(NotReported(backupJob));
+            SourceFailures.Add(key, source);
+            BackupFailures.Add(key, backup);
+            yield return new VerifiedKey(item, ChecksumMatch.Decide(source, backup), source, backup);
+        }
+    }
+
+    private static string NotReported(S3BatchJobRecord job) => $"not in the completion report of job {job.JobId}, which ended {job.Status}";
+
+    /// <summary>One job's tasks by key (of its own bucket; a succeeded task wins over a failed one for the same key).</summary>
+    private async Task<Dictionary<string, ChecksumTask>> TasksAsync(S3BatchJobRecord job, string bucket, CancellationToken cancellationToken)
+    {
+        var tasks = new Dictionary<string, ChecksumTask>(StringComparer.Ordinal);
+        if (job.Status != "Complete")
+        {
+            await _warn($"Job {job.JobId} (the {_settings.Algorithm} checksums of s3://{bucket}) ended {job.Status}" +
+                (job.FailureReasons.Count > 0 ? $" ({string.Join("; ", job.FailureReasons)})" : "") + ": the keys its report lacks are Unverified.").ConfigureAwait(false);
+        }
+        try
+        {
+            await foreach (var row in BatchReportReader.RowsAsync(_run.SourceSession.S3, job, cancellationToken).ConfigureAwait(false))
+            {
+                if (row.Bucket == bucket && !(tasks.TryGetValue(row.Key, out var known) && known.Checksum is not null))
+                {
+                    tasks[row.Key] = ChecksumTask.From(row, _settings.Algorithm);
+                }
+            }
+        }
+        catch (S3BackupException error) when (job.Status != "Complete" && error.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound })
+        {
+            // A job that ended before any task ran writes no report.
+        }
+        return tasks;
+    }
+
+    public void Dispose()
+    {
+        _sourceManifest.Dispose();
+        _backupManifest.Dispose();
+    }
+}
