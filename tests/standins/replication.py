@@ -564,21 +564,18 @@ class Front(BaseHTTPRequestHandler):
                         send(line)
                         if line in (b"\r\n", b"\n"):
                             return sending
-                left = size + 2     # the data and its CRLF
-                while left:
-                    piece = self.rfile.read(min(PIECE, left))
-                    if not piece:
-                        raise ClientGone()
-                    left -= len(piece)
-                    send(piece)
-        left = length
-        while left:
-            piece = self.rfile.read(min(PIECE, left))
+                self.pass_on(size + 2, send)     # the data and its CRLF
+        self.pass_on(length, send)
+        return sending
+
+    def pass_on(self, count, send):
+        """Reads exactly count bytes of the client's body and sends them on, piece by piece."""
+        while count:
+            piece = self.rfile.read(min(PIECE, count))
             if not piece:
                 raise ClientGone()
-            left -= len(piece)
+            count -= len(piece)
             send(piece)
-        return sending
 
     # --- the answer ---------------------------------------------------------------------------------------------------
 
