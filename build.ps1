@@ -26,7 +26,9 @@
            -Runs and -ObjectCount override the bench's defaults (3 runs, 2,000 objects); -Only Restore measures the
            module's own restore and no-op re-sync alone, a quick check whose RESULTS.md is not one to keep; -Only Planning
            measures the "Planning at scale" section alone (2 x 500,000 keys on the listing stand-in, peers, S3 Inventory
-           files) and replaces just that section of bench/RESULTS.md.
+           files) and replaces just that section of bench/RESULTS.md; -Only Verify measures the "Verifying the backup"
+           section alone (Test-S3BackupReplication's replication-status sample and Compare-S3BackupBucket -CompareBy
+           ComputedChecksum against the aws CLI and rclone) and replaces just that section.
            -Baseline <git revision> also builds the module at that revision (with that revision's own build.ps1) into
            out/bench-baseline/S3Replication and measures its in-session restore in the same runs, alternately with this one.
     Profile builds and profiles the client CPU of a 20,000-object in-session restore (perf, the runtime's perf map);
@@ -57,8 +59,8 @@ param(
     [int] $ObjectCount,
 
     # With Bench: Restore measures only the module's own restore and no-op re-sync (no peers, ceiling, throttling, ...);
-    # Planning only the planning-at-scale section.
-    [ValidateSet('Restore', 'Planning')]
+    # Planning only the planning-at-scale section; Verify only the verifying-the-backup section.
+    [ValidateSet('Restore', 'Planning', 'Verify')]
     [string] $Only,
 
     # With Bench or Profile: a git revision (e.g. 0f2bcbc) whose module is measured beside this one, in the same runs.

@@ -28,4 +28,32 @@ function Set-BenchProfile($Server, [string] $Folder) {
     $env:AWS_SHARED_CREDENTIALS_FILE = Join-Path $Folder 'credentials'
 }
 
-Export-ModuleMember -Function Write-Step, Get-BenchKey, New-BenchBackup, Set-BenchProfile
+# A config and a credentials file holding these profiles (name -> Endpoint, AccessKey, SecretKey), made this process's
+# AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE, so the fresh pwsh of each measured command reads them.
+function Set-BenchProfileFile([string] $Folder, [Collections.IDictionary] $Profiles) {
+    $null = New-Item -ItemType Directory -Force $Folder
+    $config = foreach ($name in $Profiles.Keys) {
+        "[profile $name]`nendpoint_url = $($Profiles[$name].Endpoint)`nregion = us-east-1`nrequest_checksum_calculation = when_required`nresponse_checksum_validation = when_required`n"
+    }
+    $credentials = foreach ($name in $Profiles.Keys) { "[$name]`naws_access_key_id = $($Profiles[$name].AccessKey)`naws_secret_access_key = $($Profiles[$name].SecretKey)`n" }
+    [IO.File]::WriteAllText((Join-Path $Folder 'config'), ($config -join ''))
+    [IO.File]::WriteAllText((Join-Path $Folder 'credentials'), ($credentials -join ''))
+    $env:AWS_CONFIG_FILE = Join-Path $Folder 'config'
+    $env:AWS_SHARED_CREDENTIALS_FILE = Join-Path $Folder 'credentials'
+}
+
+# Sets (or with $null, removes) environment variables; returns what they were, for Set-Environment to put back.
+# Through the Env: drive: a $null passed to [Environment]::SetEnvironmentVariable would become an empty string.
+function Set-Environment([hashtable] $Values) {
+    $saved = @{}
+    foreach ($entry in $Values.GetEnumerator()) {
+        $saved[$entry.Key] = (Get-Item "Env:$($entry.Key)" -ErrorAction Ignore)?.Value
+        if ($null -eq $entry.Value) { Remove-Item "Env:$($entry.Key)" -ErrorAction Ignore } else { Set-Item "Env:$($entry.Key)" $entry.Value }
+    }
+    $saved
+}
+
+# CPU time, in ms, of this process's waited-for children and theirs (cutime + cstime of /proc/self/stat, 100 ticks a second).
+function Get-ChildCpuMs { $fields = (Get-Content /proc/self/stat -Raw) -replace '^.*\) ', '' -split ' '; ([long]$fields[13] + [long]$fields[14]) * 10 }
+
+Export-ModuleMember -Function Write-Step, Get-BenchKey, New-BenchBackup, Set-BenchProfile, Set-BenchProfileFile, Set-Environment, Get-ChildCpuMs

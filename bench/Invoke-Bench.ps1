@@ -8,6 +8,10 @@
     -Only Planning measures the "Planning at scale" section alone (bench/PlanningBench.psm1: a compare of 2 x 500,000 keys
     on the listing stand-in at 100 ms a request, ours against aws s3 sync --dryrun and rclone check, and from S3 Inventory
     files) and replaces that section of -ResultsPath, leaving the rest of the file as it was.
+    -Only Verify measures the "Verifying the backup" section alone (bench/VerifyBench.psm1: the replication status of the
+    newest of -VerifyObjects source objects by Test-S3BackupReplication and by aws s3api; one changed backup object among
+    200 x 1 MiB found by Compare-S3BackupBucket -CompareBy ComputedChecksum, rclone check --download and aws s3 sync
+    --dryrun, with the bytes each client downloaded) and replaces that section of -ResultsPath in the same way.
     -BaselineModulePath (another build of the module, e.g. an earlier revision from build.ps1 Bench -Baseline <rev>) adds
     that build's in-session restore and no-op re-sync, measured in the same runs as ours, alternately: baseline, ours.
 #>
@@ -18,11 +22,13 @@ param(
     # At least 50: the same-size change overwrites objects 1-50, and the warm-up restores objects 1-9.
     [ValidateRange(50, 1000000)] [int] $ObjectCount = 2000,
     [int] $ThrottleRate = 200,
-    [ValidateSet('Restore', 'Planning')] [string] $Only,
+    [ValidateSet('Restore', 'Planning', 'Verify')] [string] $Only,
     # The planning section: keys per bucket, the stand-in's latency per request, and how long a peer may take.
     [ValidateRange(1000, 5000000)] [int] $PlanningKeys = 500000,
     [ValidateRange(0, 10000)] [double] $PlanningLatencyMs = 100,
     [ValidateRange(10, 7200)] [int] $PeerTimeoutSeconds = 900,
+    # The verification section: objects in the replicated source bucket (the status of its 100 newest is read).
+    [ValidateRange(200, 1000000)] [int] $VerifyObjects = 20000,
     # A published module folder of another build, measured beside ours; each run of either is its own pwsh, since a
     # binary module cannot be unloaded and two versions of it in one process would conflict.
     [string] $BaselineModulePath,
@@ -39,6 +45,7 @@ Set-Location $Root
 Import-Module (Join-Path $Root 'tests/s3server/LocalS3.psm1')
 Import-Module (Join-Path $PSScriptRoot 'BenchFixture.psm1')
 Import-Module (Join-Path $PSScriptRoot 'PlanningBench.psm1')
+Import-Module (Join-Path $PSScriptRoot 'VerifyBench.psm1')
 $manifest = Join-Path $ModulePath 'S3Replication.psd1'
 $baselineManifest = $null
 if ($BaselineModulePath) {
@@ -65,9 +72,6 @@ function Measure-Milliseconds([scriptblock] $Command) {
     if ($LASTEXITCODE -ne 0) { throw "A benchmark command failed (exit code $LASTEXITCODE): $Command`n$output" }
     [pscustomobject]@{ Milliseconds = $watch.Elapsed.TotalMilliseconds; Output = $output }
 }
-
-# CPU time, in ms, of this process's waited-for children (cutime + cstime of /proc/self/stat, 100 ticks a second).
-function Get-ChildCpuMs { $fields = (Get-Content /proc/self/stat -Raw) -replace '^.*\) ', '' -split ' '; ([long]$fields[13] + [long]$fields[14]) * 10 }
 
 # CPU time, in ms, that the local server's daemons (monitor, OSD, radosgw) have used so far.
 function Get-ServerCpuMs($Server) {
@@ -110,11 +114,13 @@ function Add-Row([string] $Scenario, [string] $Tool, [double[]] $Milliseconds, [
 }
 function Get-Median([string] $Scenario, [string] $Tool) { ($results | Where-Object { $_.Scenario -eq $Scenario -and $_.Tool -eq $Tool }).MedianMs }
 
-# The file at $Path with its "## Planning at scale" section (up to the next "## " heading) replaced by $Section, or
-# $Section appended where it has none: a -Only Planning run leaves the other sections as the last full run wrote them.
+# The file at $Path with the section that $Section's first line heads ("## Planning at scale", up to the next "## "
+# heading) replaced by $Section, or $Section appended where it has none: a -Only Planning or -Only Verify run leaves the
+# other sections as the last full run wrote them.
 function Merge-ResultsSection([string] $Path, [string[]] $Section) {
     $existing = if (Test-Path $Path) { @(Get-Content $Path) } else { @('# Benchmark results', '') }
-    $start = [Array]::FindIndex([string[]]$existing, [Predicate[string]] { param($line) $line -eq '## Planning at scale' })
+    $heading = $Section[0]
+    $start = [Array]::IndexOf([string[]]$existing, $heading)
     if ($start -lt 0) { $merged = $existing + @('') + $Section }
     else {
         $end = $start + 1
@@ -124,15 +130,18 @@ function Merge-ResultsSection([string] $Path, [string[]] $Section) {
     $merged | Set-Content $Path
 }
 
-# With -Only, the peers are neither installed nor run (but for -Only Planning, whose peers are aws and rclone).
+# With -Only, the peers are neither installed nor run (but for -Only Planning and Verify, whose peers are aws and rclone).
 $aws = $null; $rclone = $null
-if ($Only -eq 'Planning') {
+if ($Only -in 'Planning', 'Verify') {
     $aws = Install-Peer awscli /usr/bin/aws
     $rclone = Install-Peer rclone /usr/bin/rclone
-    $section = Invoke-PlanningBench -ModulePath $ModulePath -Runs $Runs -Keys $PlanningKeys -LatencyMs $PlanningLatencyMs -PeerTimeoutSeconds $PeerTimeoutSeconds -Aws $aws -Rclone $rclone
+    $section = if ($Only -eq 'Planning') {
+        Invoke-PlanningBench -ModulePath $ModulePath -Runs $Runs -Keys $PlanningKeys -LatencyMs $PlanningLatencyMs -PeerTimeoutSeconds $PeerTimeoutSeconds -Aws $aws -Rclone $rclone
+    }
+    else { Invoke-VerifyBench -ModulePath $ModulePath -Runs $Runs -SourceObjects $VerifyObjects -Aws $aws -Rclone $rclone }
     Merge-ResultsSection $ResultsPath $section
     $section | Out-Host
-    Write-Host "The planning section written to $ResultsPath"
+    Write-Host "The section $($section[0]) written to $ResultsPath"
     return
 }
 if ($full) {
@@ -419,6 +428,9 @@ if ($full) {
 
     # --- Planning at scale (issue 23): the listing stand-in, peers, S3 Inventory files ---------------------------------
     $planningSection = Invoke-PlanningBench -ModulePath $ModulePath -Runs $Runs -Keys $PlanningKeys -LatencyMs $PlanningLatencyMs -PeerTimeoutSeconds $PeerTimeoutSeconds -Aws $aws -Rclone $rclone
+
+    # --- Verifying the backup (issue 26): replication status, and content by computed checksums, with peers ------------
+    $verifySection = Invoke-VerifyBench -ModulePath $ModulePath -Runs $Runs -SourceObjects $VerifyObjects -Aws $aws -Rclone $rclone
 }
 
 # --- Report ----------------------------------------------------------------------------------------------------------
@@ -507,6 +519,8 @@ $lines = @(
         ($throttledRows | ForEach-Object { "| $($_.Tool) | $($_.Run) | $([Math]::Round($_.Ms)) | $(Ratio $_.Ms $idealMs) | $($_.Requests) | $($_.Refused) ($('{0:P1}' -f ($_.Refused / [Math]::Max(1, $_.Requests)))) | $($_.Restored) of $ObjectCount |" })
         ''
         $planningSection
+        ''
+        $verifySection
     }
 )
 $lines | Set-Content $ResultsPath

@@ -10,31 +10,6 @@ Import-Module (Join-Path $script:Root 'tests/standins/StandIns.psm1')
 Import-Module (Join-Path $script:Root 'tests/s3server/LocalS3.psm1')
 Import-Module (Join-Path $PSScriptRoot 'BenchFixture.psm1')
 
-# A config and a credentials file holding these profiles (name -> Endpoint, AccessKey, SecretKey), made this process's
-# AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE, so the fresh pwsh of each compare reads them.
-function Set-PlanningProfile([string] $Folder, [Collections.IDictionary] $Profiles) {
-    $null = New-Item -ItemType Directory -Force $Folder
-    $config = foreach ($name in $Profiles.Keys) {
-        "[profile $name]`nendpoint_url = $($Profiles[$name].Endpoint)`nregion = us-east-1`nrequest_checksum_calculation = when_required`nresponse_checksum_validation = when_required`n"
-    }
-    $credentials = foreach ($name in $Profiles.Keys) { "[$name]`naws_access_key_id = $($Profiles[$name].AccessKey)`naws_secret_access_key = $($Profiles[$name].SecretKey)`n" }
-    [IO.File]::WriteAllText((Join-Path $Folder 'config'), ($config -join ''))
-    [IO.File]::WriteAllText((Join-Path $Folder 'credentials'), ($credentials -join ''))
-    $env:AWS_CONFIG_FILE = Join-Path $Folder 'config'
-    $env:AWS_SHARED_CREDENTIALS_FILE = Join-Path $Folder 'credentials'
-}
-
-# Sets (or with $null, removes) environment variables; returns what they were, for Set-Environment to put back.
-# Through the Env: drive: a $null passed to [Environment]::SetEnvironmentVariable would become an empty string.
-function Set-Environment([hashtable] $Values) {
-    $saved = @{}
-    foreach ($entry in $Values.GetEnumerator()) {
-        $saved[$entry.Key] = (Get-Item "Env:$($entry.Key)" -ErrorAction Ignore)?.Value
-        if ($null -eq $entry.Value) { Remove-Item "Env:$($entry.Key)" -ErrorAction Ignore } else { Set-Item "Env:$($entry.Key)" $entry.Value }
-    }
-    $saved
-}
-
 function Reset-StandInStats($StandIn) { $null = Invoke-RestMethod -Method Post -Uri "$($StandIn.Endpoint)/_standin/reset-stats" -NoProxy }
 function Get-StandInStats($StandIn) { Invoke-RestMethod -Uri "$($StandIn.Endpoint)/_standin/stats" -NoProxy }
 function Set-StandInLatency($StandIn, [double] $Milliseconds) {
@@ -326,7 +301,7 @@ function Invoke-PlanningBench {
         $expected = Get-Expected $standIn
         $seqPages = [Math]::Ceiling([Math]::Max([long]$expected.Counts.BackupKeys, [long]$expected.Counts.SourceKeys) / 1000)
         $profiles["standin-$Shape-$Count"] = @{ Endpoint = $standIn.Endpoint; AccessKey = 'AKIDPLANNINGBENCH'; SecretKey = 'not-checked' }
-        Set-PlanningProfile (Join-Path $folder 'aws') $profiles
+        Set-BenchProfileFile (Join-Path $folder 'aws') $profiles
         [pscustomobject]@{ StandIn = $standIn; Expected = $expected; SeqPages = $seqPages; Ideal = $seqPages * $LatencyMs / 1000
             Scenario = "$Shape, 2 × $('{0:N0}' -f $Count) keys, $LatencyMs ms a request"; Shape = $Shape; ProfileName = "standin-$Shape-$Count" }
     }
@@ -351,7 +326,7 @@ function Invoke-PlanningBench {
             try {
                 foreach ($bucket in 'backup', 'source', 'inventory') { New-LocalS3Bucket -Server $server -ModulePath $ModulePath -Name $bucket }
                 $profiles['ceph'] = @{ Endpoint = $server.Endpoint; AccessKey = $server.AccessKey; SecretKey = $server.SecretKey }
-                Set-PlanningProfile (Join-Path $folder 'aws') $profiles
+                Set-BenchProfileFile (Join-Path $folder 'aws') $profiles
                 Set-StandInLatency $at.StandIn 0
                 Write-Step "Planning at scale: S3 Inventory deliveries of s3://backup and s3://source ($InventoryFiles CSV files each, shuffled), listed from the stand-in with boto3"
                 $savedKeys = Set-Environment @{ S3_ACCESS_KEY = $server.AccessKey; S3_SECRET_KEY = $server.SecretKey; AWS_PROFILE = $null }

@@ -367,7 +367,9 @@ class Replicator:
 
 
 def iso_now():
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".%03dZ" % (int(time.time() * 1000) % 1000)
+    # One reading of the clock: seconds and milliseconds from two readings could straddle a second and be 1 s early.
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % (int(now * 1000) % 1000)
 
 
 class Handler(BaseHTTPRequestHandler):
