@@ -10,9 +10,11 @@ using System.Web;
 namespace S3Replication.Tests.Support;
 
 /// <summary>
-/// Versioned buckets in memory behind <see cref="FakeS3"/>, speaking S3's wire format for what an undo does: PUT (a new
-/// version), DELETE without a version (a delete marker), DELETE of one version, ListObjectVersions (keys in byte order, each
-/// key's versions newest first, delete markers among them, max-keys and key/version markers). A denial rule refuses requests.
+/// Versioned buckets in memory behind <see cref="FakeS3"/>, speaking S3's wire format for what an undo and a replication
+/// canary do: PUT (a new version, its bytes kept), HEAD and GET of a key's current version (404 under a delete marker or
+/// without versions), DELETE without a version (a delete marker), DELETE of one version, ListObjectVersions (keys in byte
+/// order, each key's versions newest first, delete markers among them, max-keys and key/version markers). A denial rule
+/// refuses requests.
 /// </summary>
 internal sealed class FakeVersionedS3
 {
@@ -36,9 +38,19 @@ internal sealed class FakeVersionedS3
     /// <summary>Called before each request is answered (a test can hold or count requests there).</summary>
     public Action<RecordedRequest>? Before { get; set; }
 
-    public sealed record Entry(string VersionId, bool IsDeleteMarker, string Body, DateTime LastModified);
+    /// <summary>The storage class HEAD and GET report for a bucket's objects (null: none, as for STANDARD).</summary>
+    public Func<string, string?> StorageClassOf { get; set; } = _ => null;
+
+    public sealed record Entry(string VersionId, bool IsDeleteMarker, string Body, DateTime LastModified)
+    {
+        /// <summary>The bytes as sent (a PUT's body); null for a version made from a string.</summary>
+        public byte[]? Bytes { get; init; }
+    }
 
     public string Put(string bucket, string key, string body) => Add(bucket, key, marker: false, body);
+
+    /// <summary>A new version with exactly these bytes (what a replica of another version would hold).</summary>
+    public string Put(string bucket, string key, byte[] bytes) => Add(bucket, key, marker: false, System.Text.Encoding.UTF8.GetString(bytes), bytes);
 
     public string Delete(string bucket, string key) => Add(bucket, key, marker: true, "");
 
@@ -65,7 +77,7 @@ internal sealed class FakeVersionedS3
         }
     }
 
-    private string Add(string bucket, string key, bool marker, string body)
+    private string Add(string bucket, string key, bool marker, string body, byte[]? bytes = null)
     {
         lock (_gate)
         {
@@ -78,7 +90,7 @@ internal sealed class FakeVersionedS3
                 keys[key] = versions = new List<Entry>();
             }
             var id = $"ver{Interlocked.Increment(ref _next):D4}";
-            versions.Insert(0, new Entry(id, marker, body, new DateTime(2026, 12, 1, 22, 0, 0, DateTimeKind.Utc).AddSeconds(_next)));
+            versions.Insert(0, new Entry(id, marker, body, new DateTime(2026, 12, 1, 22, 0, 0, DateTimeKind.Utc).AddSeconds(_next)) { Bytes = bytes });
             return id;
         }
     }
@@ -116,13 +128,36 @@ internal sealed class FakeVersionedS3
             {
                 Forget(bucket, key);
             }
-            var id = Put(bucket, key, request.Body);
+            var body = Payload(request);
+            var id = Put(bucket, key, body);
             var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("") };
             if (!Unversioned)
             {
                 response.Headers.Add("x-amz-version-id", id);
             }
-            response.Headers.ETag = new System.Net.Http.Headers.EntityTagHeaderValue("\"0123456789abcdef0123456789abcdef\"");
+            response.Headers.ETag = new System.Net.Http.Headers.EntityTagHeaderValue($"\"{Md5Hex(body)}\"");
+            return response;
+        }
+        if ((request.Method == HttpMethod.Head || request.Method == HttpMethod.Get) && key.Length > 0)
+        {
+            if (Versions(bucket, key).FirstOrDefault() is not { IsDeleteMarker: false } current)
+            {
+                return request.Method == HttpMethod.Head ? new HttpResponseMessage(HttpStatusCode.NotFound) { Content = new ByteArrayContent(Array.Empty<byte>()) }
+                    : FakeS3.Xml("<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>", HttpStatusCode.NotFound);
+            }
+            var bytes = current.Bytes ?? System.Text.Encoding.UTF8.GetBytes(current.Body);
+            var response = new HttpResponseMessage(HttpStatusCode.OK)
+            {
+                Content = new ByteArrayContent(request.Method == HttpMethod.Head ? Array.Empty<byte>() : bytes),
+            };
+            response.Content.Headers.ContentLength = bytes.Length;
+            response.Headers.Add("x-amz-version-id", current.VersionId);
+            // A single PUT's ETag is its MD5, which the SDK checks a GET's body against.
+            response.Headers.ETag = new System.Net.Http.Headers.EntityTagHeaderValue($"\"{Md5Hex(bytes)}\"");
+            if (StorageClassOf(bucket) is { } storageClass)
+            {
+                response.Headers.Add("x-amz-storage-class", storageClass);
+            }
             return response;
         }
         if (request.Method == HttpMethod.Delete && key.Length > 0)
@@ -154,6 +189,39 @@ internal sealed class FakeVersionedS3
             return response;
         }
         return FakeS3.Xml($"<Error><Code>NotImplementedByFake</Code><Message>{SecurityElement.Escape(request.Method + " " + request.PathAndQuery)}</Message></Error>", HttpStatusCode.BadRequest);
+    }
+
+    /// <summary>
+    /// The object's bytes: the body, or over plain HTTP the SDK's aws-chunked framing taken off
+    /// (<c>hex-size;chunk-signature=…\r\n data \r\n</c> … a zero-size chunk, then any trailers).
+    /// </summary>
+    private static byte[] Payload(RecordedRequest request)
+    {
+        if (!request.Headers.TryGetValue("x-amz-content-sha256", out var mode) || !mode.StartsWith("STREAMING-", StringComparison.Ordinal))
+        {
+            return request.BodyBytes;
+        }
+        var framed = request.BodyBytes;
+        var payload = new List<byte>();
+        var position = 0;
+        while (true)
+        {
+            var lineEnd = Array.IndexOf(framed, (byte)'\n', position);
+            var header = System.Text.Encoding.ASCII.GetString(framed, position, lineEnd - position).TrimEnd('\r');
+            var size = Convert.ToInt32(header.Split(';')[0], 16);
+            if (size == 0)
+            {
+                return payload.ToArray();
+            }
+            payload.AddRange(framed.Skip(lineEnd + 1).Take(size));
+            position = lineEnd + 1 + size + 2;
+        }
+    }
+
+    private static string Md5Hex(byte[] bytes)
+    {
+        using var md5 = System.Security.Cryptography.MD5.Create();
+        return string.Concat(md5.ComputeHash(bytes).Select(value => value.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     private string List(string bucket, string prefix, int maxKeys, string? keyMarker, string? versionMarker)
