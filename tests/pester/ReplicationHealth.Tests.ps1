@@ -33,7 +33,11 @@ BeforeAll {
     function Invoke-StandIn([string] $Path, $Body) {
         Invoke-RestMethod -Method Post "$($replication.Endpoint)/_standin/$Path" -NoProxy -ContentType 'application/json' -Body ($Body | ConvertTo-Json -Compress)
     }
-    function Get-Finding($Findings, [string] $Check, [string] $Outcome) { @($Findings | Where-Object { $_.Check -eq $Check -and (-not $Outcome -or $_.Outcome -eq $Outcome) }) }
+    function Get-Finding([Parameter(ValueFromPipeline)] $Findings, [string] $Check, [string] $Outcome) {
+        begin { $all = [Collections.Generic.List[object]]::new() }
+        process { foreach ($finding in $Findings) { $all.Add($finding) } }
+        end { @($all | Where-Object { $_.Check -eq $Check -and (-not $Outcome -or $_.Outcome -eq $Outcome) }) }
+    }
     function Get-CanaryVersion([string] $Bucket) { @(Get-S3BackupObject -Bucket $Bucket -Prefix 's3replication-canary/' -AllVersions -WarningAction SilentlyContinue) }
     function Set-Versioning([string] $Bucket, [string] $Status) {
         $client = New-LocalS3Client -Server $Server -ModulePath $ModulePath
@@ -80,7 +84,8 @@ Describe 'Test-S3BackupReplication on the local server' {
         try {
             $rule = Get-Finding (Test-S3BackupReplication -SourceBucket $source -RoleArn $role.Arn -Sample 0) Rule Failed
             $rule.Detail | Should -Be "Rule ReplicateToBackup is disabled: nothing is replicated to s3://$backup."
-            $rule.Hint | Should -Be "Get-S3BackupReplicationRule -Bucket $source -RuleId ReplicateToBackup | Set-S3BackupReplicationRule -Enabled"
+            # Checked with -ProfileName (here through $PSDefaultParameterValues), the fix acts with that profile too.
+            $rule.Hint | Should -Be "Get-S3BackupReplicationRule -Bucket $source -RuleId ReplicateToBackup -ProfileName admin | Set-S3BackupReplicationRule -Enabled -ProfileName admin"
             Test-S3BackupReplication -SourceBucket $source -RoleArn $role.Arn -Sample 0 -Quiet | Should -BeFalse
             Invoke-Expression $rule.Hint
             (Get-Finding (Test-S3BackupReplication -SourceBucket $source -RoleArn $role.Arn -Sample 0) Rule).Outcome | Should -Be 'Passed'
@@ -103,8 +108,8 @@ Describe 'Test-S3BackupReplication on the local server' {
         $batchOnly = New-LocalS3Role -Server $Server -Name (New-TestName 'BatchOnly') -TrustedService 'batchoperations.s3.amazonaws.com' -PolicyDocument (New-ReplicationPolicy $source $backup)
         $trust = Get-Finding (Test-S3BackupReplication -SourceBucket $source -RoleArn $batchOnly.Arn -Sample 0) Trust Failed
         $trust.Detail | Should -Be 'The role does not trust s3.amazonaws.com: S3 cannot replicate as this role.'
-        $trust.Hint | Should -Be "Add-BackupRoleTrustPrincipal -RoleName $($batchOnly.Name) -PrincipalArn s3.amazonaws.com"
-        (Invoke-Expression "$($trust.Hint) -ProfileName admin").Result | Should -Be 'Added'
+        $trust.Hint | Should -Be "Add-BackupRoleTrustPrincipal -RoleName $($batchOnly.Name) -PrincipalArn s3.amazonaws.com -ProfileName admin"
+        (Invoke-Expression $trust.Hint).Result | Should -Be 'Added'
         (Get-Finding (Test-S3BackupReplication -SourceBucket $source -RoleArn $batchOnly.Arn -Sample 0) Trust Passed).Detail |
             Should -Be 'Trusts s3.amazonaws.com.', 'Trusts batchoperations.s3.amazonaws.com.'
         (Get-BackupRoleTrustPolicy -RoleName $batchOnly.Name -ProfileName admin).Principals | Where-Object Principal -EQ 's3.amazonaws.com' | ForEach-Object Type | Should -Be 'Service'
@@ -176,10 +181,34 @@ Describe 'Test-S3BackupReplication on the local server' {
         $findings[0].BackupBucket | Should -Be $backup
     }
 
+    It 'takes a bucket name from the pipeline, and with -Quiet an empty pipeline is $false with a warning' {
+        ($source | Test-S3BackupReplication -RoleArn $role.Arn -Sample 0 | Get-Finding -Check Rule).Outcome | Should -Be 'Passed'
+        @() | Test-S3BackupReplication -Quiet -WarningVariable warned -WarningAction SilentlyContinue | Should -BeFalse
+        $warned.Message | Should -Be 'No bucket was checked: nothing came down the pipeline (or every input was refused).'
+        Get-S3BackupReplicationRule -Bucket $backup | Test-S3BackupReplication -Quiet -WarningAction SilentlyContinue | Should -BeFalse
+    }
+
+    It 'refuses a bare number for -Timeout, which PowerShell would read as ticks, before writing any canary' {
+        { Test-S3BackupReplication -SourceBucket $source -Canary -Timeout 300 -ErrorAction Stop } | Should -Throw '*A duration is a `[TimeSpan`] or text such as 00:05:00, 90s, 5m or 2h*'
+        Get-CanaryVersion $source | Should -BeNullOrEmpty
+    }
+
+    It 'names no profile in its hints when it ran with the default session' {
+        Connect-S3Backup -ProfileName admin
+        try {
+            $PSDefaultParameterValues.Remove('*-S3Backup*:ProfileName')
+            (Get-Finding (Test-S3BackupReplication -SourceBucket $backup -Sample 0) Rule).Hint | Should -Not -BeLike '*-ProfileName*'
+        }
+        finally {
+            $PSDefaultParameterValues['*-S3Backup*:ProfileName'] = 'admin'
+            Disconnect-S3Backup
+        }
+    }
+
     It 'fails a bucket without a rule with the command that adds one, and refuses a bad name' {
         $rule = Get-Finding (Test-S3BackupReplication -SourceBucket $backup -Sample 0) Rule
         $rule.Outcome | Should -Be 'Failed'
-        $rule.Hint | Should -BeLike "New-S3BackupReplicationRule -SourceBucket $backup -DestinationBucket <backup bucket>*"
+        $rule.Hint | Should -BeLike "New-S3BackupReplicationRule -SourceBucket $backup -DestinationBucket <backup bucket>* -ProfileName admin"
         { Test-S3BackupReplication -SourceBucket 'Not_A_Bucket' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidBucketName,*'
         { Test-S3BackupReplication -SourceBucket (New-TestName 'missing') -ErrorAction Stop } | Should -Throw -ErrorId 'BucketNotFound,*'
     }
@@ -194,7 +223,7 @@ Describe 'Test-S3BackupReplication on moto_server (what Ceph drops or lacks)' {
 
     It 'checks the role the configuration names, granted by an attached managed policy' {
         (Get-Finding $writerFindings Trust Passed).Detail | Should -Contain 'Trusts s3.amazonaws.com.'
-        (Get-Finding $writerFindings Trust Warning).Hint | Should -Be "Add-BackupRoleTrustPrincipal -RoleName $($names.RoleName) -PrincipalArn batchoperations.s3.amazonaws.com"
+        (Get-Finding $writerFindings Trust Warning).Hint | Should -Be "Add-BackupRoleTrustPrincipal -RoleName $($names.RoleName) -PrincipalArn batchoperations.s3.amazonaws.com -ProfileName moto"
         (Get-Finding $writerFindings RolePolicy).Outcome | Should -Be 'Passed'
     }
 

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using S3Replication.Records;
 
 namespace S3Replication.Diagnostics;
@@ -31,4 +32,20 @@ internal sealed record ReplicationFinding(string Check, string Target, FindingOu
     {
         SourceBucket = sourceBucket, BackupBucket = backupBucket, Check = Check, Target = Target, Outcome = Outcome.ToString(), Detail = Detail, Hint = Hint,
     };
+}
+
+/// <summary>Hints as commands that run where they are pasted.</summary>
+internal static class ReplicationHints
+{
+    // A module command up to the end of its pipeline segment, its sentence (". ") or the hint.
+    private static readonly Regex ModuleCommand = new(
+        @"\b(?:Add-BackupRoleTrustPrincipal|Get-S3BackupReplicationRule|Set-S3BackupReplicationRule|New-S3BackupReplicationRule|Start-S3BackupBatchReplication|Test-S3BackupReplication)\b[^|]*?(?=\s*\||\.\s|$)",
+        RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Each module command in <paramref name="hint"/> with <c>-ProfileName</c>: a check run with -ProfileName or -Session
+    /// read with that profile, and its fix pasted into a session connected otherwise would act as someone else.
+    /// </summary>
+    public static string WithProfile(string hint, string profile) =>
+        ModuleCommand.Replace(hint, command => $"{command.Value} -ProfileName {profile}");
 }

@@ -73,7 +73,7 @@ internal sealed class ReplicationInspector
                 : One("Versioning", $"s3://{bucket}", FindingOutcome.Failed,
                     $"Versioning is {status} on the {side} bucket: S3 replication needs it enabled on both buckets{(isBackup ? ", and restores need the backup's versions" : "")}.",
                     $"aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled" +
-                    (isBackup ? " (with the backup account's credentials)" : $" (or: New-S3BackupReplicationRule ... -EnableVersioning)"));
+                    (isBackup ? " (with the backup account's credentials)" : ""));
         });
 
     /// <summary>The role trusts s3.amazonaws.com (replication) and batchoperations.s3.amazonaws.com (backfills of what existed before the rule).</summary>
@@ -81,8 +81,17 @@ internal sealed class ReplicationInspector
         GuardAsync("Trust", roleArn, async () =>
         {
             var roleName = RoleNameOf(roleArn);
-            var policy = (await new TrustService(_source.Iam, _source.KnownIdentity?.Account, TrustService.DefaultSettleDelay).GetAsync(roleName, cancellationToken)
-                .ConfigureAwait(false)).Policy;
+            TrustPolicyDocument policy;
+            try
+            {
+                policy = (await new TrustService(_source.Iam, _source.KnownIdentity?.Account, TrustService.DefaultSettleDelay).GetAsync(roleName, cancellationToken)
+                    .ConfigureAwait(false)).Policy;
+            }
+            catch (S3BackupException error) when (error.ErrorId == ErrorId.RoleNotFound)
+            {
+                return One("Trust", roleArn, FindingOutcome.Failed, $"The role {roleName} does not exist in this session's account: S3 cannot replicate as it.",
+                    "Give the replication rule a role that exists, or check -RoleArn and the session's profile.");
+            }
             return new[]
             {
                 ReplicationAccessReview.Trust(policy, roleArn, ReplicationServicePrincipal, FindingOutcome.Failed, "S3 cannot replicate as this role"),
@@ -95,7 +104,15 @@ internal sealed class ReplicationInspector
     public Task<IReadOnlyList<ReplicationFinding>> RolePolicyAsync(string roleArn, IReadOnlyList<PermissionNeed> needs, CancellationToken cancellationToken) =>
         GuardAsync(ReplicationPermissions.RoleCheck, roleArn, async () =>
         {
-            var read = await RolePolicies.ReadAsync(_source.Iam, RoleNameOf(roleArn), cancellationToken).ConfigureAwait(false);
+            RolePolicySet read;
+            try
+            {
+                read = await RolePolicies.ReadAsync(_source.Iam, RoleNameOf(roleArn), cancellationToken).ConfigureAwait(false);
+            }
+            catch (IamException error) when (error.Code == "NoSuchEntity")
+            {
+                return One(ReplicationPermissions.RoleCheck, roleArn, FindingOutcome.Skipped, "The role does not exist (see the Trust finding): it has no policies to read.");
+            }
             var verdicts = needs.Select(need => (need, PolicyEvaluator.EvaluateIdentity(read.Policies, need.Action, need.Resource))).ToList();
             var findings = ReplicationPermissions.Findings(ReplicationPermissions.RoleCheck, $"the policies of role {RoleNameOf(roleArn)}", verdicts,
                 ReplicationPermissions.RoleStatement);
@@ -288,8 +305,9 @@ internal sealed class ReplicationInspector
         }
         catch (AwsApiException error)
         {
-            return One(check, target, FindingOutcome.Error, $"{error.Code}: {error.Message}",
-                error.Status == HttpStatusCode.Forbidden ? IamReadHint : null);
+            // Some servers (Ceph RGW) answer IAM errors without a message: the code and status are what there is to say.
+            var said = string.IsNullOrWhiteSpace(error.Message) ? $"IAM answered {error.Code} (HTTP {(int)error.Status})." : $"{error.Code}: {error.Message}";
+            return One(check, target, FindingOutcome.Error, said, error.Status == HttpStatusCode.Forbidden ? IamReadHint : null);
         }
     }
 }

@@ -51,7 +51,10 @@ internal static class ReplicationRuleReview
         {
             findings.Add(new ReplicationFinding(Check, source, FindingOutcome.Failed,
                 $"No rule of {source} replicates to s3://{backup} (its rules go to {string.Join(", ", destinations.Select(name => $"s3://{name}"))}).",
-                NewRuleHint(sourceBucket, backup)));
+                destinations.Count == 1
+                    ? $"If you meant s3://{destinations[0]}: Test-S3BackupReplication -SourceBucket {sourceBucket} -BackupBucket {destinations[0]}. " +
+                      $"To replicate to s3://{backup} too: {NewRuleHint(sourceBucket, backup)}"
+                    : NewRuleHint(sourceBucket, backup)));
             return (findings, null);
         }
         var enabled = toBackup.Where(rule => rule.Status == "Enabled").ToList();

@@ -92,6 +92,9 @@ public class ReplicationReviewTests
         var wrong = Assert.Single(Review("not-the-backup", rules).Findings);
         Assert.Equal(FindingOutcome.Failed, wrong.Outcome);
         Assert.Contains("No rule of s3://sds-data-dev replicates to s3://not-the-backup", wrong.Detail);
+        var misspelt = Assert.Single(Review("sds-data-dev-bakup", Rule()).Findings);
+        Assert.StartsWith($"If you meant s3://{Backup}: Test-S3BackupReplication -SourceBucket {Source} -BackupBucket {Backup}. " +
+            "To replicate to s3://sds-data-dev-bakup too: New-S3BackupReplicationRule -SourceBucket sds-data-dev -DestinationBucket sds-data-dev-bakup ", misspelt.Hint);
         Assert.Equal("other", Review("elsewhere", rules).Rule!.Rule.RuleId);
     }
 
@@ -386,4 +389,14 @@ public class ReplicationReviewTests
         Assert.True(ReplicationAccessReview.SameAccount("1", "1"));
         Assert.False(ReplicationAccessReview.SameAccount(null, null));
     }
+
+    [Theory]
+    [InlineData("Add-BackupRoleTrustPrincipal -RoleName R -PrincipalArn s3.amazonaws.com", "Add-BackupRoleTrustPrincipal -RoleName R -PrincipalArn s3.amazonaws.com -ProfileName admin")]
+    [InlineData("Get-S3BackupReplicationRule -Bucket b -RuleId r | Set-S3BackupReplicationRule -Enabled",
+        "Get-S3BackupReplicationRule -Bucket b -RuleId r -ProfileName admin | Set-S3BackupReplicationRule -Enabled -ProfileName admin")]
+    [InlineData("If you meant s3://x: Test-S3BackupReplication -SourceBucket a -BackupBucket x. To replicate to s3://y too: New-S3BackupReplicationRule -SourceBucket a -Force",
+        "If you meant s3://x: Test-S3BackupReplication -SourceBucket a -BackupBucket x -ProfileName admin. To replicate to s3://y too: New-S3BackupReplicationRule -SourceBucket a -Force -ProfileName admin")]
+    [InlineData("aws s3api put-bucket-versioning --bucket b --versioning-configuration Status=Enabled", "aws s3api put-bucket-versioning --bucket b --versioning-configuration Status=Enabled")]
+    [InlineData("Give -BackupSession (a session in the backup account).", "Give -BackupSession (a session in the backup account).")]
+    public void Hints_name_the_profile_the_check_read_with(string hint, string expected) => Assert.Equal(expected, ReplicationHints.WithProfile(hint, "admin"));
 }

@@ -19,6 +19,7 @@ public sealed class WaitS3BackupBatchJobCommand : BatchJobCmdlet
 
     /// <summary>The longest wait; the job goes on after it (the error BatchJobMismatch says so).</summary>
     [Parameter]
+    [Transfer.Duration]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromHours(24);
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)

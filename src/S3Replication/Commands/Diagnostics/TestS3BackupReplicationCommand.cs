@@ -21,7 +21,7 @@ namespace S3Replication.Commands.Diagnostics;
 [OutputType(typeof(ReplicationCheckRecord), typeof(bool))]
 public sealed class TestS3BackupReplicationCommand : S3BackupCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Bucket")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(BucketNameCompleter))]
@@ -51,6 +51,7 @@ public sealed class TestS3BackupReplicationCommand : S3BackupCmdlet
 
     /// <summary>Objects PENDING for longer than this are reported.</summary>
     [Parameter]
+    [Duration]
     public TimeSpan PendingThreshold { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Write a small object to the source, wait for its replica in the backup, then remove both.</summary>
@@ -59,6 +60,7 @@ public sealed class TestS3BackupReplicationCommand : S3BackupCmdlet
 
     /// <summary>How long the canary waits for its replica.</summary>
     [Parameter]
+    [Duration]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Writes only $true (nothing failed and nothing unreadable) or $false, for `if` statements and exit codes in runbooks.</summary>
@@ -77,11 +79,6 @@ public sealed class TestS3BackupReplicationCommand : S3BackupCmdlet
         if (RoleArn is not null)
         {
             S3Replication.Batch.BatchJobSetup.RequireRoleArn(RoleArn);
-        }
-        if (PendingThreshold <= TimeSpan.Zero || Timeout <= TimeSpan.Zero)
-        {
-            throw new Core.S3BackupException(Core.ErrorId.InvalidArgument, ErrorCategory.InvalidArgument,
-                "-PendingThreshold and -Timeout must be longer than zero (e.g. -Timeout 00:05:00 or (New-TimeSpan -Minutes 5)).", Timeout);
         }
         return Task.CompletedTask;
     }
@@ -109,8 +106,18 @@ public sealed class TestS3BackupReplicationCommand : S3BackupCmdlet
         }
     });
 
-    protected override Task EndProcessingAsync(CancellationToken cancellationToken) =>
-        Quiet ? WriteObjectAsync(_healthy) : Task.CompletedTask;
+    /// <summary>With -Quiet, $true only when at least one bucket pair was checked and nothing failed: an empty pipeline proves nothing.</summary>
+    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    {
+        if (_checked.Count == 0)
+        {
+            await WriteWarningAsync("No bucket was checked: nothing came down the pipeline (or every input was refused).").ConfigureAwait(false);
+        }
+        if (Quiet)
+        {
+            await WriteObjectAsync(_healthy && _checked.Count > 0).ConfigureAwait(false);
+        }
+    }
 
     private async Task CheckAsync(string sourceBucket, string? backupBucket, CancellationToken cancellationToken)
     {
@@ -118,10 +125,13 @@ public sealed class TestS3BackupReplicationCommand : S3BackupCmdlet
         var backup = BackupSession is null ? null : FromRecord(BackupSession);
         var inspector = new ReplicationInspector(source, backup);
         var counts = new Dictionary<FindingOutcome, int>();
+        // Read with a profile named here, the fixes must act with it too, wherever they are pasted.
+        var hintProfile = ProfileName is not null || Session is not null ? source.ProfileName : null;
         async Task ReportAsync(IEnumerable<ReplicationFinding> findings, string? backupName)
         {
-            foreach (var finding in findings)
+            foreach (var found in findings)
             {
+                var finding = hintProfile is not null && found.Hint is { } hint ? found with { Hint = ReplicationHints.WithProfile(hint, hintProfile) } : found;
                 counts[finding.Outcome] = counts.TryGetValue(finding.Outcome, out var count) ? count + 1 : 1;
                 _healthy &= !finding.IsProblem;
                 var record = finding.ToRecord(sourceBucket, backupName);
@@ -142,8 +152,9 @@ public sealed class TestS3BackupReplicationCommand : S3BackupCmdlet
         {
             await CheckRuleAsync(inspector, source, backup, sourceBucket, rule, findings => ReportAsync(findings, rule.BackupBucket), cancellationToken).ConfigureAwait(false);
         }
-        await WriteInformationAsync($"Replication of s3://{sourceBucket}{(backupName is null ? "" : $" to s3://{backupName}")}: " +
-            string.Join(", ", counts.OrderBy(entry => entry.Key).Select(entry => $"{entry.Value} {entry.Key}")) + ".", "S3Replication.Summary").ConfigureAwait(false);
+        var summary = $"Replication of s3://{sourceBucket}{(backupName is null ? "" : $" to s3://{backupName}")}: " +
+            string.Join(", ", counts.OrderBy(entry => entry.Key).Select(entry => $"{entry.Value} {entry.Key}")) + ".";
+        await (Quiet ? WriteVerboseAsync(summary) : WriteInformationAsync(summary, "S3Replication.Summary")).ConfigureAwait(false);
     }
 
     private async Task CheckRuleAsync(ReplicationInspector inspector, AwsSession source, AwsSession? backup, string sourceBucket, ReviewedRule rule,
