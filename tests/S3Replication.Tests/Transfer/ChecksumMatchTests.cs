@@ -16,7 +16,7 @@ public class ChecksumMatchTests
 {
     private static readonly ComputedChecksum Crc = new("CRC64NVME", Hex.Parse("ae8b14860a799888"));
 
-    private static ChecksumTask Computed(string hex, string? algorithm = "CRC64NVME") => new(new ComputedChecksum(algorithm, Hex.Parse(hex)), null);
+    private static ChecksumTask Computed(string hex) => new(new ComputedChecksum("CRC64NVME", Hex.Parse(hex)), null);
 
     private static ChecksumTask Failed(string code, string status = "403") =>
         ChecksumTask.From(new BatchTaskResult("b", "k", null, "failed", status, code, "Access Denied"), "CRC64NVME");
@@ -25,7 +25,6 @@ public class ChecksumMatchTests
     private static readonly Dictionary<string, (ChecksumTask Source, ChecksumTask Backup)> Sides = new()
     {
         ["the same checksum"] = (new(Crc, null), Computed("ae8b14860a799888")),
-        ["the same checksum, one side naming no algorithm"] = (new(Crc, null), Computed("ae8b14860a799888", null)),
         ["another checksum"] = (new(Crc, null), Computed("ae8b14860a799889")),
         ["the backup's task denied"] = (new(Crc, null), Failed("AccessDenied")),
         ["the source's task failed"] = (Failed("SlowDown", "503"), new(Crc, null)),
@@ -36,7 +35,6 @@ public class ChecksumMatchTests
 
     [Theory]
     [InlineData("the same checksum", "Equal", "SameChecksum", null)]
-    [InlineData("the same checksum, one side naming no algorithm", "Equal", "SameChecksum", null)]
     [InlineData("another checksum", "Different", "ChecksumDiffers", null)]
     [InlineData("the backup's task denied", "Unverified", "TaskFailed", "backup: task failed: 403 AccessDenied (Access Denied)")]
     [InlineData("the source's task failed", "Unverified", "TaskFailed", "source: task failed: 503 SlowDown (Access Denied)")]
