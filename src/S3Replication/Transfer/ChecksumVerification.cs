@@ -159,17 +159,8 @@ internal sealed class ChecksumVerification : IDisposable
         CancellationToken cancellationToken)
     {
         using var client = BatchJobs.Client(_run.SourceSession, Region);
-        var describe = _jobs.Select(job => (Func<CancellationToken, Task<S3BatchJobRecord>>)(async token =>
-        {
-            try
-            {
-                return BatchJobs.ToRecord(await client.DescribeJobAsync(Account, job.JobId, token).ConfigureAwait(false), Account, Region);
-            }
-            catch (S3ControlException error)
-            {
-                throw BatchJobs.Failure(error, $"Describing job {job.JobId} of account {Account}", job.JobId);
-            }
-        })).ToList();
+        var describe = _jobs.Select(job => (Func<CancellationToken, Task<S3BatchJobRecord>>)(token => BatchJobs.DescribeAsync(client, Account, Region, job.JobId, token)))
+            .ToList();
         return await waiter.WaitAsync(describe, report, timeout, " The compare cannot finish without them; once they are Complete, " +
             "Get-S3BackupBatchJobReport -JobId <id> shows each side's checksums (ResultMessage).", cancellationToken).ConfigureAwait(false);
     }
