@@ -258,6 +258,9 @@ Describe 'Compare-S3BackupBucket -CompareBy ComputedChecksum' {
         function Set-StandInDelay([double] $Seconds) {
             $null = Invoke-RestMethod -Method Post "$($control.Endpoint)/_standin/delay" -Body (@{ seconds = $Seconds } | ConvertTo-Json) -ContentType 'application/json' -NoProxy
         }
+        function Set-StandInReportEncoding([bool] $Plus) {
+            $null = Invoke-RestMethod -Method Post "$($control.Endpoint)/_standin/report-encoding" -Body (@{ plus = $Plus } | ConvertTo-Json) -ContentType 'application/json' -NoProxy
+        }
         function ConvertTo-Base64Sha256([byte[]] $Bytes) { [Convert]::ToBase64String([Security.Cryptography.SHA256]::HashData([byte[]]($Bytes ?? [byte[]]::new(0)))) }
     }
 
@@ -342,6 +345,30 @@ Describe 'Compare-S3BackupBucket -CompareBy ComputedChecksum' {
         $failures = @($warned | Where-Object { "$_" -match 'checksum task' })
         $failures.Count | Should -Be 2
         "$($failures[1])" | Should -BeLike "1 checksum task(s) on s3://$backup failed (1 SlowDown; fails/x.bin): those keys are Unverified."
+    }
+
+    It 'never decides a key by another key''s checksum when the report spells a space as +' {
+        # AWS documents no encoding for completion-report keys. Under form encoding 'a b.csv' is reported as 'a+b.csv', the
+        # spelling percent-decoding reads as the key 'a+b.csv'. Here the backup's 'a+b.csv' has other bytes than the source's
+        # (the same size) and its 'a b.csv' the same: taking 'a b.csv''s row for 'a+b.csv' would call it Equal.
+        foreach ($bucket in $source, $backup) { Write-TestObject -Bucket $bucket -Key 'plus/a b.csv' -Bytes ([Text.Encoding]::UTF8.GetBytes('space: same bytes')) }
+        Write-TestObject -Bucket $source -Key 'plus/a+b.csv' -Bytes ([Text.Encoding]::UTF8.GetBytes('plus: source bytes'))
+        Write-TestObject -Bucket $backup -Key 'plus/a+b.csv' -Bytes ([Text.Encoding]::UTF8.GetBytes('plus: backup bytes'))
+        Set-StandInReportEncoding -Plus $true
+        try {
+            $results = Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup -Prefix plus/ @job -IncludeEqual -InformationVariable said
+        }
+        finally {
+            Set-StandInReportEncoding -Plus $false
+        }
+        $byKey = @{}
+        foreach ($result in $results) { $byKey[$result.Key] = $result }
+        ($byKey['plus/a+b.csv'].State, $byKey['plus/a+b.csv'].Reason) | Should -Be @('Unverified', 'TaskFailed') -Because 'two rows read as it: neither is surely its own'
+        $byKey['plus/a+b.csv'].Error | Should -Match "^source: 2 rows of the completion report of job \S+ read as this key \('plus/a\+b\.csv', 'plus/a%2Bb\.csv'\)"
+        ($byKey['plus/a b.csv'].State, $byKey['plus/a b.csv'].Reason) | Should -Be @('Equal', 'SameChecksum') -Because 'only one row can be its own'
+        # The stand-in really wrote form-encoded keys: read percent-decoded, both rows say 'a+b.csv'.
+        "$said" -match 'jobs (\S+) and (\S+)\)' | Should -BeTrue
+        (Get-S3BackupBatchJobReport -JobId $Matches[2] -AccountId $account).Key | Should -Be @('plus/a+b.csv', 'plus/a+b.csv')
     }
 
     It 'refuses a role that Batch Operations may not assume before anything is created' {

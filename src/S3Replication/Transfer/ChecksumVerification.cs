@@ -168,7 +168,8 @@ internal sealed class ChecksumVerification : IDisposable
     /// <summary>
     /// Every key to verify, in the plan's order, with what both reports say of it; the failed tasks are counted by side
     /// (<see cref="SourceFailures"/>, <see cref="BackupFailures"/>). A job that did not complete is a warning, and the keys
-    /// its report lacks are unverified.
+    /// its report lacks are unverified. Each report is joined to the keys by <see cref="ChecksumReportJoin"/>, whatever
+    /// its keys' encoding; the backup's rows must name the versions compared.
     /// </summary>
     public async IAsyncEnumerable<VerifiedKey> ResultsAsync(IReadOnlyList<S3BatchJobRecord> ended, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -179,8 +180,8 @@ internal sealed class ChecksumVerification : IDisposable
         foreach (var item in _pending)
         {
             var key = item.Candidate.Key;
-            var source = sourceTasks.TryGetValue(key, out var ours) ? ours : ChecksumTask.Missing(NotReported(sourceJob));
-            var backup = backupTasks.TryGetValue(key, out var theirs) ? theirs : ChecksumTask.Missing(NotReported(backupJob));
+            var source = sourceTasks.TaskFor(key, null, NotReported(sourceJob));
+            var backup = backupTasks.TaskFor(key, BatchManifest.VersionOf(item.Candidate.PinnedBackup!), NotReported(backupJob));
             SourceFailures.Add(key, source);
             BackupFailures.Add(key, backup);
             yield return new VerifiedKey(item, ChecksumMatch.Decide(source, backup), source, backup);
@@ -189,10 +190,10 @@ internal sealed class ChecksumVerification : IDisposable
 
     private static string NotReported(S3BatchJobRecord job) => $"not in the completion report of job {job.JobId}, which ended {job.Status}";
 
-    /// <summary>One job's tasks by key (of its own bucket; a succeeded task wins over a failed one for the same key).</summary>
-    private async Task<Dictionary<string, ChecksumTask>> TasksAsync(S3BatchJobRecord job, string bucket, CancellationToken cancellationToken)
+    /// <summary>One job's report, joined to the keys it was given (in its own bucket).</summary>
+    private async Task<ChecksumReportJoin> TasksAsync(S3BatchJobRecord job, string bucket, CancellationToken cancellationToken)
     {
-        var tasks = new Dictionary<string, ChecksumTask>(StringComparer.Ordinal);
+        var tasks = new ChecksumReportJoin(bucket, _pending.Select(item => item.Candidate.Key), _settings.Algorithm, $"the completion report of job {job.JobId}");
         if (job.Status != "Complete")
         {
             await _warn($"Job {job.JobId} (the {_settings.Algorithm} checksums of s3://{bucket}) ended {job.Status}" +
@@ -202,10 +203,7 @@ internal sealed class ChecksumVerification : IDisposable
         {
             await foreach (var row in BatchReportReader.RowsAsync(_run.SourceSession.S3, job, cancellationToken).ConfigureAwait(false))
             {
-                if (row.Bucket == bucket && !(tasks.TryGetValue(row.Key, out var known) && known.Checksum is not null))
-                {
-                    tasks[row.Key] = ChecksumTask.From(row, _settings.Algorithm);
-                }
+                tasks.Add(row);
             }
         }
         catch (S3BackupException error) when (job.Status != "Complete" && error.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound })

@@ -29,7 +29,7 @@ public class ChecksumMatchTests
         ["the backup's task denied"] = (new(Crc, null), Failed("AccessDenied")),
         ["the source's task failed"] = (Failed("SlowDown", "503"), new(Crc, null)),
         ["both failed"] = (Failed("AccessDenied"), Failed("InternalError", "500")),
-        ["the backup's report lacks the key"] = (new(Crc, null), ChecksumTask.Missing("not in the completion report of job j2, which ended Cancelled")),
+        ["the backup's report lacks the key"] = (new(Crc, null), ChecksumTask.None("not in the completion report of job j2, which ended Cancelled")),
         ["an unreadable message on one side"] = (new(null, "the ResultMessage names no checksum: '{}'"), new(Crc, null)),
     };
 
@@ -82,7 +82,7 @@ public class ChecksumMatchTests
             failures.Add(key, Failed("AccessDenied"));
         }
         failures.Add("e", Failed("SlowDown", "503"));
-        failures.Add("f", ChecksumTask.Missing("not in the report"));
+        failures.Add("f", ChecksumTask.None("not in the report"));
         failures.Add("g", new ChecksumTask(Crc, null));
 
         var warning = failures.Warning("arn:aws:iam::111122223333:role/BatchVerify");
