@@ -21,6 +21,9 @@ internal sealed class BatchJobWaiter
     public static readonly TimeSpan FirstPoll = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan LongestPoll = TimeSpan.FromSeconds(30);
 
+    /// <summary>The longest a command waits for its jobs unless -Timeout says otherwise.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromHours(24);
+
     private readonly Func<TimeSpan, CancellationToken, Task> _delay;
     private readonly Func<TimeSpan> _elapsed;
 
