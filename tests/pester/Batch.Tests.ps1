@@ -407,10 +407,15 @@ Describe 'Compare-S3BackupBucket -CompareBy ComputedChecksum' {
             { Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup -Prefix same/ @job -Timeout 00:00:02 -ErrorAction Stop } | Should -Throw -ErrorId 'BatchJobMismatch,*'
             (Get-CreatedJobCount) - $before | Should -Be 2
             $message = $error[0].Exception.Message
+            $targets = @($error[0].TargetObject)
             $running = @(Get-S3BackupBatchJob -AccountId $account -Status Active, Ready)
             $running.Count | Should -Be 2
-            foreach ($id in $running.JobId) { $message | Should -Match "Wait-S3BackupBatchJob -JobId $id" }
-            $message | Should -Match 'Get-S3BackupBatchJobReport'
+            # The jobs run in the source bucket's account and region, which need not be the session's: the hints name both.
+            foreach ($id in $running.JobId) { $message | Should -Match "Wait-S3BackupBatchJob -JobId $id -AccountId $account -Region $($targets[0].Region)" }
+            $message | Should -Match "Get-S3BackupBatchJobReport -JobId <id> -AccountId $account -Region $($targets[0].Region)"
+            ($targets.JobId | Sort-Object) | Should -Be ($running.JobId | Sort-Object) -Because 'the error carries every job''s record'
+            # ... which can be waited for again as they are.
+            { $targets | Wait-S3BackupBatchJob -Timeout 00:00:01 -ErrorAction Stop } | Should -Throw -ErrorId 'BatchJobMismatch,*'
             $running | Stop-S3BackupBatchJob -Confirm:$false | Out-Null
         }
 
@@ -435,7 +440,7 @@ Describe 'Compare-S3BackupBucket -CompareBy ComputedChecksum' {
             $jobs.Count | Should -Be 2 -Because 'a stop ends the waiting, never the jobs'
             $told = @($console.Warnings) -join "`n"
             foreach ($id in $jobs.JobId) { $told | Should -Match $id }
-            $told | Should -Match 'Stop-S3BackupBatchJob -JobId <id> -AccountId 111122223333 cancels one'
+            $told | Should -Match 'Stop-S3BackupBatchJob -JobId <id> -AccountId 111122223333 -Region [a-z0-9-]+ cancels one'
         }
     }
 }

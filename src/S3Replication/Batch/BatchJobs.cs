@@ -47,6 +47,10 @@ internal static class BatchJobs
         }
     }
 
+    /// <summary>The parameters that name <paramref name="job"/> to the job cmdlets wherever it runs: -JobId, -AccountId and -Region (those known).</summary>
+    public static string Parameters(S3BatchJobRecord job) => $"-JobId {job.JobId}" + (job.AccountId is { Length: > 0 } account ? $" -AccountId {account}" : "") +
+        (job.Region is { Length: > 0 } region ? $" -Region {region}" : "");
+
     public static S3BatchJobRecord ToRecord(BatchJob job, string accountId, string region) => new()
     {
         JobId = job.JobId,

@@ -150,9 +150,12 @@ internal sealed class ChecksumVerification : IDisposable
 
     /// <summary>The jobs created (one at least) and how to act on them: a stop or a failure of the compare leaves them running.</summary>
     public string RunningJobs() =>
-        $"{(_jobs.Count == 1 ? "Job" : "Jobs")} {string.Join(" and ", _jobs.Select(job => job.JobId))} (account {Account}) " +
-        $"{(_jobs.Count == 1 ? "was created and runs" : "run")} on: Stop-S3BackupBatchJob -JobId <id> -AccountId {Account} cancels one, and " +
-        "Get-S3BackupBatchJobReport -JobId <id> reads its checksums once it is Complete.";
+        $"{(_jobs.Count == 1 ? "Job" : "Jobs")} {string.Join(" and ", _jobs.Select(job => job.JobId))} (account {Account}, {Region}) " +
+        $"{(_jobs.Count == 1 ? "was created and runs" : "run")} on: Stop-S3BackupBatchJob {JobParameters} cancels one, and " +
+        $"Get-S3BackupBatchJobReport {JobParameters} reads its checksums once it is Complete.";
+
+    /// <summary>How the job cmdlets name one of the jobs: they run in the source bucket's account and region, which need not be the session's.</summary>
+    private string JobParameters => BatchJobs.Parameters(new S3BatchJobRecord { JobId = "<id>", AccountId = Account, Region = Region });
 
     /// <summary>Polls both jobs until they have ended, reporting each round; a timeout names the jobs still running.</summary>
     public async Task<IReadOnlyList<S3BatchJobRecord>> WaitAsync(BatchJobWaiter waiter, TimeSpan timeout, Func<IReadOnlyList<S3BatchJobRecord>, TimeSpan, Task> report,
@@ -162,7 +165,7 @@ internal sealed class ChecksumVerification : IDisposable
         var describe = _jobs.Select(job => (Func<CancellationToken, Task<S3BatchJobRecord>>)(token => BatchJobs.DescribeAsync(client, Account, Region, job.JobId, token)))
             .ToList();
         return await waiter.WaitAsync(describe, report, timeout, " The compare cannot finish without them; once they are Complete, " +
-            "Get-S3BackupBatchJobReport -JobId <id> shows each side's checksums (ResultMessage).", cancellationToken).ConfigureAwait(false);
+            $"Get-S3BackupBatchJobReport {JobParameters} shows each side's checksums (ResultMessage).", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -171,12 +174,25 @@ internal sealed class ChecksumVerification : IDisposable
     /// its report lacks are unverified. Each report is joined to the keys by <see cref="ChecksumReportJoin"/>, whatever
     /// its keys' encoding; the backup's rows must name the versions compared.
     /// </summary>
-    public async IAsyncEnumerable<VerifiedKey> ResultsAsync(IReadOnlyList<S3BatchJobRecord> ended, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <param name="retry">How a Complete job's report that is not readable yet is waited for.</param>
+    public async IAsyncEnumerable<VerifiedKey> ResultsAsync(IReadOnlyList<S3BatchJobRecord> ended, BatchReportRetry retry,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var pair = _run.Pair!;
         var (sourceJob, backupJob) = (ended[0], ended[1]);
-        var sourceTasks = await TasksAsync(sourceJob, pair.Source, cancellationToken).ConfigureAwait(false);
-        var backupTasks = await TasksAsync(backupJob, pair.Backup, cancellationToken).ConfigureAwait(false);
+        ChecksumReportJoin sourceTasks, backupTasks;
+        try
+        {
+            sourceTasks = await TasksAsync(sourceJob, pair.Source, retry, cancellationToken).ConfigureAwait(false);
+            backupTasks = await TasksAsync(backupJob, pair.Backup, retry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (S3BackupException unreadable) when (unreadable.ErrorId == ErrorId.BatchReportUnreadable)
+        {
+            // Both jobs are paid for: say how to read each, and carry both records.
+            throw new S3BackupException(unreadable.ErrorId, unreadable.Category, unreadable.Message + " The compare's jobs: " +
+                string.Join("; ", ended.Select(job => $"Get-S3BackupBatchJobReport {BatchJobs.Parameters(job)}")) +
+                " (each task's ResultMessage holds its checksum).", ended.ToArray(), unreadable);
+        }
         foreach (var item in _pending)
         {
             var key = item.Candidate.Key;
@@ -190,27 +206,36 @@ internal sealed class ChecksumVerification : IDisposable
 
     private static string NotReported(S3BatchJobRecord job) => $"not in the completion report of job {job.JobId}, which ended {job.Status}";
 
-    /// <summary>One job's report, joined to the keys it was given (in its own bucket).</summary>
-    private async Task<ChecksumReportJoin> TasksAsync(S3BatchJobRecord job, string bucket, CancellationToken cancellationToken)
+    /// <summary>
+    /// One job's report, joined to the keys it was given (in its own bucket). A Complete job's report is waited for while
+    /// it is not readable yet (<paramref name="retry"/>); a job that ended otherwise may have written none.
+    /// </summary>
+    private async Task<ChecksumReportJoin> TasksAsync(S3BatchJobRecord job, string bucket, BatchReportRetry retry, CancellationToken cancellationToken)
     {
-        var tasks = new ChecksumReportJoin(bucket, _pending.Select(item => item.Candidate.Key), _settings.Algorithm, $"the completion report of job {job.JobId}");
-        if (job.Status != "Complete")
+        async Task<ChecksumReportJoin> ReadAsync(CancellationToken token)
         {
-            await _warn($"Job {job.JobId} (the {_settings.Algorithm} checksums of s3://{bucket}) ended {job.Status}" +
-                (job.FailureReasons.Count > 0 ? $" ({string.Join("; ", job.FailureReasons)})" : "") + ": the keys its report lacks are Unverified.").ConfigureAwait(false);
-        }
-        try
-        {
-            await foreach (var row in BatchReportReader.RowsAsync(_run.SourceSession.S3, job, cancellationToken).ConfigureAwait(false))
+            var tasks = new ChecksumReportJoin(bucket, _pending.Select(item => item.Candidate.Key), _settings.Algorithm, $"the completion report of job {job.JobId}");
+            await foreach (var row in BatchReportReader.RowsAsync(_run.SourceSession.S3, job, token).ConfigureAwait(false))
             {
                 tasks.Add(row);
             }
+            return tasks;
         }
-        catch (S3BackupException error) when (job.Status != "Complete" && error.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound })
+        if (job.Status == "Complete")
+        {
+            return await retry.ReadAsync(job, ReadAsync, cancellationToken).ConfigureAwait(false);
+        }
+        await _warn($"Job {job.JobId} (the {_settings.Algorithm} checksums of s3://{bucket}) ended {job.Status}" +
+            (job.FailureReasons.Count > 0 ? $" ({string.Join("; ", job.FailureReasons)})" : "") + ": the keys its report lacks are Unverified.").ConfigureAwait(false);
+        try
+        {
+            return await ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (S3BackupException error) when (error.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound })
         {
             // A job that ended before any task ran writes no report.
+            return new ChecksumReportJoin(bucket, Array.Empty<string>(), _settings.Algorithm, $"the completion report of job {job.JobId}");
         }
-        return tasks;
     }
 
     public void Dispose()

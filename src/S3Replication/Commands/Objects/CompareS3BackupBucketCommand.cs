@@ -143,7 +143,7 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet, IDynamicPar
                 await WriteProgressAsync(BatchJobWaiter.Progress(round[index], ProgressId + index, elapsed, sides[index])).ConfigureAwait(false);
             }
         }, cancellationToken).ConfigureAwait(false);
-        await foreach (var key in verification.ResultsAsync(ended, cancellationToken).ConfigureAwait(false))
+        await foreach (var key in verification.ResultsAsync(ended, new BatchReportRetry(), cancellationToken).ConfigureAwait(false))
         {
             Run!.Runner.Record(ItemOutcome.Done);
             _sink!.Count(key.Verdict.State);
