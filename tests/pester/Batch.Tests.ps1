@@ -371,6 +371,50 @@ Describe 'Compare-S3BackupBucket -CompareBy ComputedChecksum' {
         (Get-S3BackupBatchJobReport -JobId $Matches[2] -AccountId $account).Key | Should -Be @('plus/a+b.csv', 'plus/a+b.csv')
     }
 
+    It 'leaves no temporary manifest behind when a piped row is refused' {
+        # The manifests are written to temporary files from the first row on; TMPDIR is where .NET makes them.
+        $temp = New-Item -ItemType Directory (Join-Path $TestDrive 'tmp-refused')
+        $before = Get-CreatedJobCount
+        $rows = @(Get-S3BackupObject -Bucket $backup -Prefix same/) + [S3Replication.Records.S3ObjectRecord]@{ Bucket = $work; Key = 'same/a.bin'; Size = 1 }
+        $saved = $env:TMPDIR
+        $env:TMPDIR = $temp.FullName
+        try {
+            { $rows | Compare-S3BackupBucket -SourceBucket $source @job -ErrorAction Stop } | Should -Throw -ErrorId 'InputMismatch,*'
+        }
+        finally {
+            $env:TMPDIR = $saved
+        }
+        Get-ChildItem $temp -Force | Should -BeNullOrEmpty
+        (Get-CreatedJobCount) - $before | Should -Be 0
+    }
+
+    It 'leaves no temporary manifest behind when stopped while it plans' {
+        $temp = New-Item -ItemType Directory (Join-Path $TestDrive 'tmp-stopped')
+        $before = Get-CreatedJobCount
+        # The rows come, then the command before it waits: the compare is stopped between two of its rows.
+        $recording = New-RecordingShell "& { Get-S3BackupObject -Bucket $backup -Prefix same/; Start-Sleep -Seconds 60 } | Compare-S3BackupBucket -SourceBucket $source -CompareBy ComputedChecksum -WorkBucket $work -RoleArn '$($batchRole.Arn)' -AccountId $account -WarningAction SilentlyContinue"
+        ($shell, $runspace) = ($recording.Shell, $recording.Runspace)
+        $saved = $env:TMPDIR
+        $env:TMPDIR = $temp.FullName
+        try {
+            $running = $shell.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            # Both manifests' files exist once the first row has started the run.
+            while (@(Get-ChildItem $temp).Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            @(Get-ChildItem $temp).Count | Should -BeGreaterOrEqual 2
+            Start-Sleep -Milliseconds 500
+            $shell.Stop()
+            $running.IsCompleted | Should -BeTrue
+        }
+        finally {
+            $env:TMPDIR = $saved
+            $shell.Dispose()
+            $runspace.Dispose()
+        }
+        Get-ChildItem $temp -Force | Should -BeNullOrEmpty
+        (Get-CreatedJobCount) - $before | Should -Be 0
+    }
+
     It 'refuses a role that Batch Operations may not assume before anything is created' {
         $before = Get-CreatedJobCount
         { Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup @job -RoleArn $otherRole.Arn -ErrorAction Stop } | Should -Throw -ErrorId 'BatchRoleNotTrusted,*'

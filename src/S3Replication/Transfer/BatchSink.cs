@@ -19,6 +19,7 @@ internal sealed class ManifestFile : IDisposable
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly bool _pinned;
     private string? _digest;
+    private bool _disposed;
 
     /// <param name="pinned">Every row names its version (a restore's, a backup's to verify); false: the job reads each key's current object.</param>
     public ManifestFile(bool pinned = true)
@@ -57,8 +58,14 @@ internal sealed class ManifestFile : IDisposable
         }
     }
 
+    /// <summary>Removes the file; once, however often it is called.</summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         _file.Dispose();
         _sha.Dispose();
         File.Delete(Path);
