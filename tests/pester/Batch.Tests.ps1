@@ -326,6 +326,10 @@ Describe 'Compare-S3BackupBucket -CompareBy ComputedChecksum' {
     It 'verifies piped backup objects, and rows read back from a CSV file, the same way' {
         $piped = Get-S3BackupObject -Bucket $backup -Prefix differs/same | Compare-S3BackupBucket -SourceBucket $source @job -ChecksumAlgorithm SHA256
         ($piped.State, $piped.Reason, $piped.BackupChecksum) | Should -Be @('Different', 'ChecksumDiffers', (ConvertTo-Base64Sha256 $backupBytes))
+        # A piped row's source object is read by a HEAD, which names its version: the source's job is pinned to it, as the backup's is.
+        $manifest = Get-S3BackupObject -Bucket $work -Prefix s3replication/verify/ | Where-Object Key -Like '*/source-manifest.csv' | Sort-Object Key | Select-Object -Last 1
+        $sourceVersion = (Get-S3BackupObject -Bucket $source -Prefix differs/same -AllVersions | Where-Object IsLatest).VersionId
+        [Text.Encoding]::UTF8.GetString((Get-TestObjectBytes -Bucket $work -Key $manifest.Key)) | Should -Be "$source,differs/same-size.bin,$sourceVersion`n"
 
         $csv = Join-Path $TestDrive 'backup.csv'
         Get-S3BackupObject -Bucket $backup -Prefix same/ | Export-Csv $csv

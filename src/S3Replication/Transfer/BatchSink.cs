@@ -73,6 +73,58 @@ internal sealed class ManifestFile : IDisposable
 }
 
 /// <summary>
+/// The source's manifest of a computed-checksum compare: pinned to the objects compared where every one's version is
+/// known (piped rows, whose source object a HEAD read in a versioned bucket), else naming each key's current object, which
+/// is then whatever object is current when the job reads it. A manifest names a version in every row or in none, so it is
+/// written both ways until a row without a version settles it.
+/// </summary>
+internal sealed class SourceManifest : IDisposable
+{
+    private ManifestFile? _pinned = new(pinned: true);
+    private ManifestFile? _latest = new(pinned: false);
+
+    /// <summary>Whether every row so far names its version: the manifest the job gets, once closed, pins them.</summary>
+    public bool Pinned => _pinned is not null;
+
+    /// <summary>The manifest the job gets: pinned while every row names its version.</summary>
+    public ManifestFile File => _pinned ?? _latest!;
+
+    public async Task AddAsync(S3ObjectRecord source, CancellationToken cancellationToken)
+    {
+        if (_pinned is not null && source.VersionId is null)
+        {
+            _pinned.Dispose();
+            _pinned = null;
+        }
+        if (_pinned is not null)
+        {
+            await _pinned.AddAsync(source, cancellationToken).ConfigureAwait(false);
+        }
+        if (_latest is not null)
+        {
+            await _latest.AddAsync(source, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Every row is in: the manifest the job gets is complete, and the other one removed.</summary>
+    public void Close()
+    {
+        if (_pinned is not null && _latest is not null)
+        {
+            _latest.Dispose();
+            _latest = null;
+        }
+        File.Close();
+    }
+
+    public void Dispose()
+    {
+        _pinned?.Dispose();
+        _latest?.Dispose();
+    }
+}
+
+/// <summary>
 /// The sink that hands a restore to S3 Batch Operations: every key to copy becomes a version-pinned row of the copy
 /// manifest; archived ones never do (they need a restore first: with -RestoreArchived, rows of an S3InitiateRestoreObject
 /// manifest); objects above what one Batch copy can (5 GiB) are kept aside for a local copy when asked, else reported.

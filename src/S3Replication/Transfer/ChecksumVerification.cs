@@ -22,8 +22,9 @@ internal sealed record VerifiedKey(Decided Item, ChecksumVerdict Verdict, Checks
 
 /// <summary>
 /// -CompareBy ComputedChecksum: the keys a compare finds in both buckets with the same size are verified by S3 itself.
-/// Both sides go into a manifest each (the source's current objects; the backup's versions, pinned as the plan found
-/// them), an S3ComputeObjectChecksum job per manifest computes each object's full-object checksum where it lies (no byte
+/// Both sides go into a manifest each (the backup's versions, pinned as the plan found them; the source's objects pinned
+/// likewise where every one's version is known, as for piped rows, else each key's object current when the job reads
+/// it: <see cref="SourceManifest"/>), an S3ComputeObjectChecksum job per manifest computes each object's full-object checksum where it lies (no byte
 /// is downloaded and no archived object restored), and the two completion reports (every task) are joined key by key
 /// (<see cref="ChecksumMatch"/>). Both jobs run in the source session's account and the source bucket's region as the
 /// role given, which therefore reads the backup bucket across accounts, as a Batch restore's role does.
@@ -38,7 +39,7 @@ internal sealed class ChecksumVerification : IDisposable
     private readonly VerifySettings _settings;
     private readonly Func<string, Task> _warn;
     private readonly BatchJobSetup _setup;
-    private readonly ManifestFile _sourceManifest = new(pinned: false);
+    private readonly SourceManifest _sourceManifest = new();
     private readonly ManifestFile _backupManifest = new(pinned: true);
     private readonly List<Decided> _pending = new();
     private readonly List<S3BatchJobRecord> _jobs = new();
@@ -95,7 +96,10 @@ internal sealed class ChecksumVerification : IDisposable
         return new ChecksumVerification(run, settings, warn, setup, account, region);
     }
 
-    /// <summary>A key both buckets hold with the same size: into both manifests (the backup pinned to the version compared).</summary>
+    /// <summary>
+    /// A key both buckets hold with the same size: into both manifests (the backup pinned to the version compared, the
+    /// source where every source object's version is known).
+    /// </summary>
     public async Task AddAsync(Decided item, CancellationToken cancellationToken)
     {
         _pending.Add(item);
@@ -110,14 +114,17 @@ internal sealed class ChecksumVerification : IDisposable
         _backupManifest.Close();
     }
 
+    /// <summary>What the source's job reads of each key: the version compared, or the object current when its task runs.</summary>
+    private string SourceObjects => _sourceManifest.Pinned ? "the versions compared" : "each key's object current when the job reads it";
+
     /// <summary>The two jobs, what they read and what they cost, for the one confirmation.</summary>
     public string Describe() => string.Format(CultureInfo.InvariantCulture,
         "Verify {0:N0} key(s) by checksums S3 computes from the stored bytes ({1}, full object): two S3ComputeObjectChecksum jobs in account {2} ({3}) " +
-        "as {4}, one reading {0:N0} object(s), {5}, in s3://{6} (current objects), one reading {0:N0} object(s), {7}, in s3://{8} (the versions " +
+        "as {4}, one reading {0:N0} object(s), {5}, in s3://{6} ({11}), one reading {0:N0} object(s), {7}, in s3://{8} (the versions " +
         "compared); manifests and completion reports in s3://{9}/{10}/. Batch Operations charges per job and per object processed, plus the " +
         "requests its tasks make and the checksum computation (see the Amazon S3 pricing page).",
-        Count, _settings.Algorithm, Account, Region, _settings.RoleArn, ByteSize.Format(_sourceManifest.Bytes), _run.Pair!.Source,
-        ByteSize.Format(_backupManifest.Bytes), _run.Pair.Backup, _settings.WorkBucket, RunFolder);
+        Count, _settings.Algorithm, Account, Region, _settings.RoleArn, ByteSize.Format(_sourceManifest.File.Bytes), _run.Pair!.Source,
+        ByteSize.Format(_backupManifest.Bytes), _run.Pair.Backup, _settings.WorkBucket, RunFolder, SourceObjects);
 
     /// <summary>
     /// Uploads both manifests and creates both jobs, to run at once (the compare's confirmation was the gate, and it waits
@@ -126,7 +133,7 @@ internal sealed class ChecksumVerification : IDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var pair = _run.Pair!;
-        _jobs.Add(await CreateAsync(_sourceManifest, "source-manifest.csv", pair.Source, pair.Backup, cancellationToken).ConfigureAwait(false));
+        _jobs.Add(await CreateAsync(_sourceManifest.File, "source-manifest.csv", pair.Source, pair.Backup, cancellationToken).ConfigureAwait(false));
         try
         {
             _jobs.Add(await CreateAsync(_backupManifest, "backup-manifest.csv", pair.Backup, pair.Source, cancellationToken).ConfigureAwait(false));
@@ -172,7 +179,7 @@ internal sealed class ChecksumVerification : IDisposable
     /// Every key to verify, in the plan's order, with what both reports say of it; the failed tasks are counted by side
     /// (<see cref="SourceFailures"/>, <see cref="BackupFailures"/>). A job that did not complete is a warning, and the keys
     /// its report lacks are unverified. Each report is joined to the keys by <see cref="ChecksumReportJoin"/>, whatever
-    /// its keys' encoding; the backup's rows must name the versions compared.
+    /// its keys' encoding; a pinned manifest's rows (the backup's, the source's where pinned) must name the versions compared.
     /// </summary>
     /// <param name="retry">How a Complete job's report that is not readable yet is waited for.</param>
     public async IAsyncEnumerable<VerifiedKey> ResultsAsync(IReadOnlyList<S3BatchJobRecord> ended, BatchReportRetry retry,
@@ -196,7 +203,7 @@ internal sealed class ChecksumVerification : IDisposable
         foreach (var item in _pending)
         {
             var key = item.Candidate.Key;
-            var source = sourceTasks.TaskFor(key, null, NotReported(sourceJob));
+            var source = sourceTasks.TaskFor(key, _sourceManifest.Pinned ? BatchManifest.VersionOf(item.Candidate.Source!) : null, NotReported(sourceJob));
             var backup = backupTasks.TaskFor(key, BatchManifest.VersionOf(item.Candidate.PinnedBackup!), NotReported(backupJob));
             SourceFailures.Add(key, source);
             BackupFailures.Add(key, backup);
