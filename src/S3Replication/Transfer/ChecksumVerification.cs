@@ -37,18 +37,18 @@ internal sealed class ChecksumVerification : IDisposable
 {
     private readonly RestoreRun _run;
     private readonly VerifySettings _settings;
-    private readonly Func<string, Task> _warn;
+    private readonly IRunReport _report;
     private readonly BatchJobSetup _setup;
     private readonly SourceManifest _sourceManifest = new();
     private readonly ManifestFile _backupManifest = new(pinned: true);
     private readonly List<Decided> _pending = new();
     private readonly List<S3BatchJobRecord> _jobs = new();
 
-    private ChecksumVerification(RestoreRun run, VerifySettings settings, Func<string, Task> warn, BatchJobSetup setup, string account, string region)
+    private ChecksumVerification(RestoreRun run, VerifySettings settings, IRunReport report, BatchJobSetup setup, string account, string region)
     {
         _run = run;
         _settings = settings;
-        _warn = warn;
+        _report = report;
         _setup = setup;
         Account = account;
         Region = region;
@@ -78,10 +78,11 @@ internal sealed class ChecksumVerification : IDisposable
     /// What the jobs need, checked before the plan: a role Batch Operations may assume, the account, and one region for
     /// both buckets (the jobs run in the source bucket's; a backup elsewhere is refused, with nothing created).
     /// </summary>
-    public static async Task<ChecksumVerification> PrepareAsync(RestoreRun run, VerifySettings settings, Func<string, Task> warn, CancellationToken cancellationToken)
+    /// <param name="report">Where its warnings go: the run's own report (the cmdlet).</param>
+    public static async Task<ChecksumVerification> PrepareAsync(RestoreRun run, VerifySettings settings, IRunReport report, CancellationToken cancellationToken)
     {
         var pair = run.Pair ?? throw new InvalidOperationException("The run has not begun.");
-        var setup = new BatchJobSetup(run.SourceSession, settings.WorkBucket, settings.RoleArn, warn);
+        var setup = new BatchJobSetup(run.SourceSession, settings.WorkBucket, settings.RoleArn, report.WarnAsync);
         await setup.RequireBatchTrustAsync(cancellationToken).ConfigureAwait(false);
         var account = await BatchJobs.AccountAsync(run.SourceSession, settings.AccountId, cancellationToken).ConfigureAwait(false);
         var region = await setup.RegionOfAsync(pair.Source, run.Owners.Source, cancellationToken).ConfigureAwait(false);
@@ -93,7 +94,7 @@ internal sealed class ChecksumVerification : IDisposable
                 "account and region, the source bucket's, and does not verify a backup in another region. Compare with -CompareBy Checksum or Auto instead. " +
                 "Nothing was created.", pair.Backup);
         }
-        return new ChecksumVerification(run, settings, warn, setup, account, region);
+        return new ChecksumVerification(run, settings, report, setup, account, region);
     }
 
     /// <summary>
@@ -232,7 +233,7 @@ internal sealed class ChecksumVerification : IDisposable
         {
             return await retry.ReadAsync(job, ReadAsync, cancellationToken).ConfigureAwait(false);
         }
-        await _warn($"Job {job.JobId} (the {_settings.Algorithm} checksums of s3://{bucket}) ended {job.Status}" +
+        await _report.WarnAsync($"Job {job.JobId} (the {_settings.Algorithm} checksums of s3://{bucket}) ended {job.Status}" +
             (job.FailureReasons.Count > 0 ? $" ({string.Join("; ", job.FailureReasons)})" : "") + ": the keys its report lacks are Unverified.").ConfigureAwait(false);
         try
         {

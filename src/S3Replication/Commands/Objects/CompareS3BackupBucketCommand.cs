@@ -50,7 +50,7 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet, IDynamicPar
         {
             _computed.Require();
             _verification = await ChecksumVerification.PrepareAsync(run,
-                new VerifySettings(_computed.WorkBucket, _computed.RoleArn, _computed.Priority, _computed.AccountId, _computed.ChecksumAlgorithm), WriteWarningAsync,
+                new VerifySettings(_computed.WorkBucket, _computed.RoleArn, _computed.Priority, _computed.AccountId, _computed.ChecksumAlgorithm), this,
                 run.Runner.Token).ConfigureAwait(false);
         }
         return true;
