@@ -258,6 +258,9 @@ Describe 'Compare-S3BackupBucket -CompareBy ComputedChecksum' {
         function Set-StandInDelay([double] $Seconds) {
             $null = Invoke-RestMethod -Method Post "$($control.Endpoint)/_standin/delay" -Body (@{ seconds = $Seconds } | ConvertTo-Json) -ContentType 'application/json' -NoProxy
         }
+        function Set-StandInReportEncoding([bool] $Plus) {
+            $null = Invoke-RestMethod -Method Post "$($control.Endpoint)/_standin/report-encoding" -Body (@{ plus = $Plus } | ConvertTo-Json) -ContentType 'application/json' -NoProxy
+        }
         function ConvertTo-Base64Sha256([byte[]] $Bytes) { [Convert]::ToBase64String([Security.Cryptography.SHA256]::HashData([byte[]]($Bytes ?? [byte[]]::new(0)))) }
     }
 
@@ -323,6 +326,10 @@ Describe 'Compare-S3BackupBucket -CompareBy ComputedChecksum' {
     It 'verifies piped backup objects, and rows read back from a CSV file, the same way' {
         $piped = Get-S3BackupObject -Bucket $backup -Prefix differs/same | Compare-S3BackupBucket -SourceBucket $source @job -ChecksumAlgorithm SHA256
         ($piped.State, $piped.Reason, $piped.BackupChecksum) | Should -Be @('Different', 'ChecksumDiffers', (ConvertTo-Base64Sha256 $backupBytes))
+        # A piped row's source object is read by a HEAD, which names its version: the source's job is pinned to it, as the backup's is.
+        $manifest = Get-S3BackupObject -Bucket $work -Prefix s3replication/verify/ | Where-Object Key -Like '*/source-manifest.csv' | Sort-Object Key | Select-Object -Last 1
+        $sourceVersion = (Get-S3BackupObject -Bucket $source -Prefix differs/same -AllVersions | Where-Object IsLatest).VersionId
+        [Text.Encoding]::UTF8.GetString((Get-TestObjectBytes -Bucket $work -Key $manifest.Key)) | Should -Be "$source,differs/same-size.bin,$sourceVersion`n"
 
         $csv = Join-Path $TestDrive 'backup.csv'
         Get-S3BackupObject -Bucket $backup -Prefix same/ | Export-Csv $csv
@@ -342,6 +349,74 @@ Describe 'Compare-S3BackupBucket -CompareBy ComputedChecksum' {
         $failures = @($warned | Where-Object { "$_" -match 'checksum task' })
         $failures.Count | Should -Be 2
         "$($failures[1])" | Should -BeLike "1 checksum task(s) on s3://$backup failed (1 SlowDown; fails/x.bin): those keys are Unverified."
+    }
+
+    It 'never decides a key by another key''s checksum when the report spells a space as +' {
+        # AWS documents no encoding for completion-report keys. Under form encoding 'a b.csv' is reported as 'a+b.csv', the
+        # spelling percent-decoding reads as the key 'a+b.csv'. Here the backup's 'a+b.csv' has other bytes than the source's
+        # (the same size) and its 'a b.csv' the same: taking 'a b.csv''s row for 'a+b.csv' would call it Equal.
+        foreach ($bucket in $source, $backup) { Write-TestObject -Bucket $bucket -Key 'plus/a b.csv' -Bytes ([Text.Encoding]::UTF8.GetBytes('space: same bytes')) }
+        Write-TestObject -Bucket $source -Key 'plus/a+b.csv' -Bytes ([Text.Encoding]::UTF8.GetBytes('plus: source bytes'))
+        Write-TestObject -Bucket $backup -Key 'plus/a+b.csv' -Bytes ([Text.Encoding]::UTF8.GetBytes('plus: backup bytes'))
+        Set-StandInReportEncoding -Plus $true
+        try {
+            $results = Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup -Prefix plus/ @job -IncludeEqual -InformationVariable said
+        }
+        finally {
+            Set-StandInReportEncoding -Plus $false
+        }
+        $byKey = @{}
+        foreach ($result in $results) { $byKey[$result.Key] = $result }
+        ($byKey['plus/a+b.csv'].State, $byKey['plus/a+b.csv'].Reason) | Should -Be @('Unverified', 'TaskFailed') -Because 'two rows read as it: neither is surely its own'
+        $byKey['plus/a+b.csv'].Error | Should -Match "^source: 2 rows of the completion report of job \S+ read as this key \('plus/a\+b\.csv', 'plus/a%2Bb\.csv'\)"
+        ($byKey['plus/a b.csv'].State, $byKey['plus/a b.csv'].Reason) | Should -Be @('Equal', 'SameChecksum') -Because 'only one row can be its own'
+        # The stand-in really wrote form-encoded keys: read percent-decoded, both rows say 'a+b.csv'.
+        "$said" -match 'jobs (\S+) and (\S+)\)' | Should -BeTrue
+        (Get-S3BackupBatchJobReport -JobId $Matches[2] -AccountId $account).Key | Should -Be @('plus/a+b.csv', 'plus/a+b.csv')
+    }
+
+    It 'leaves no temporary manifest behind when a piped row is refused' {
+        # The manifests are written to temporary files from the first row on; TMPDIR is where .NET makes them.
+        $temp = New-Item -ItemType Directory (Join-Path $TestDrive 'tmp-refused')
+        $before = Get-CreatedJobCount
+        $rows = @(Get-S3BackupObject -Bucket $backup -Prefix same/) + [S3Replication.Records.S3ObjectRecord]@{ Bucket = $work; Key = 'same/a.bin'; Size = 1 }
+        $saved = $env:TMPDIR
+        $env:TMPDIR = $temp.FullName
+        try {
+            { $rows | Compare-S3BackupBucket -SourceBucket $source @job -ErrorAction Stop } | Should -Throw -ErrorId 'InputMismatch,*'
+        }
+        finally {
+            $env:TMPDIR = $saved
+        }
+        Get-ChildItem $temp -Force | Should -BeNullOrEmpty
+        (Get-CreatedJobCount) - $before | Should -Be 0
+    }
+
+    It 'leaves no temporary manifest behind when stopped while it plans' {
+        $temp = New-Item -ItemType Directory (Join-Path $TestDrive 'tmp-stopped')
+        $before = Get-CreatedJobCount
+        # The rows come, then the command before it waits: the compare is stopped between two of its rows.
+        $recording = New-RecordingShell "& { Get-S3BackupObject -Bucket $backup -Prefix same/; Start-Sleep -Seconds 60 } | Compare-S3BackupBucket -SourceBucket $source -CompareBy ComputedChecksum -WorkBucket $work -RoleArn '$($batchRole.Arn)' -AccountId $account -WarningAction SilentlyContinue"
+        ($shell, $runspace) = ($recording.Shell, $recording.Runspace)
+        $saved = $env:TMPDIR
+        $env:TMPDIR = $temp.FullName
+        try {
+            $running = $shell.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            # Both manifests' files exist once the first row has started the run.
+            while (@(Get-ChildItem $temp).Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            @(Get-ChildItem $temp).Count | Should -BeGreaterOrEqual 2
+            Start-Sleep -Milliseconds 500
+            $shell.Stop()
+            $running.IsCompleted | Should -BeTrue
+        }
+        finally {
+            $env:TMPDIR = $saved
+            $shell.Dispose()
+            $runspace.Dispose()
+        }
+        Get-ChildItem $temp -Force | Should -BeNullOrEmpty
+        (Get-CreatedJobCount) - $before | Should -Be 0
     }
 
     It 'refuses a role that Batch Operations may not assume before anything is created' {
@@ -380,10 +455,15 @@ Describe 'Compare-S3BackupBucket -CompareBy ComputedChecksum' {
             { Compare-S3BackupBucket -SourceBucket $source -BackupBucket $backup -Prefix same/ @job -Timeout 00:00:02 -ErrorAction Stop } | Should -Throw -ErrorId 'BatchJobMismatch,*'
             (Get-CreatedJobCount) - $before | Should -Be 2
             $message = $error[0].Exception.Message
+            $targets = @($error[0].TargetObject)
             $running = @(Get-S3BackupBatchJob -AccountId $account -Status Active, Ready)
             $running.Count | Should -Be 2
-            foreach ($id in $running.JobId) { $message | Should -Match "Wait-S3BackupBatchJob -JobId $id" }
-            $message | Should -Match 'Get-S3BackupBatchJobReport'
+            # The jobs run in the source bucket's account and region, which need not be the session's: the hints name both.
+            foreach ($id in $running.JobId) { $message | Should -Match "Wait-S3BackupBatchJob -JobId $id -AccountId $account -Region $($targets[0].Region)" }
+            $message | Should -Match "Get-S3BackupBatchJobReport -JobId <id> -AccountId $account -Region $($targets[0].Region)"
+            ($targets.JobId | Sort-Object) | Should -Be ($running.JobId | Sort-Object) -Because 'the error carries every job''s record'
+            # ... which can be waited for again as they are.
+            { $targets | Wait-S3BackupBatchJob -Timeout 00:00:01 -ErrorAction Stop } | Should -Throw -ErrorId 'BatchJobMismatch,*'
             $running | Stop-S3BackupBatchJob -Confirm:$false | Out-Null
         }
 
@@ -408,7 +488,7 @@ Describe 'Compare-S3BackupBucket -CompareBy ComputedChecksum' {
             $jobs.Count | Should -Be 2 -Because 'a stop ends the waiting, never the jobs'
             $told = @($console.Warnings) -join "`n"
             foreach ($id in $jobs.JobId) { $told | Should -Match $id }
-            $told | Should -Match 'Stop-S3BackupBatchJob -JobId <id> -AccountId 111122223333 cancels one'
+            $told | Should -Match 'Stop-S3BackupBatchJob -JobId <id> -AccountId 111122223333 -Region [a-z0-9-]+ cancels one'
         }
     }
 }

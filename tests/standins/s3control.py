@@ -20,8 +20,11 @@ Jobs go through Preparing, Suspended (awaiting confirmation), Ready, Active and 
 
 Control (for the tests): POST /_standin/fail {"keys": [...]} makes those keys' tasks fail with 503 SlowDown;
 POST /_standin/delay {"seconds": S} makes every task from then on take S seconds more (0: none), so a job stays Active
-long enough to stop a command that waits for it; GET /_standin/requests lists method, path and account header of every
-request.
+long enough to stop a command that waits for it; POST /_standin/report-encoding {"plus": true} makes the reports of
+jobs that start from then on spell each key form-encoded (quote_plus: a space as '+', '+' as %2B) instead of as the
+manifest row gave it (percent-encoded): AWS documents no encoding for completion-report keys, and code written against
+real reports decodes them with unquote_plus, so a reader must take both ({"plus": false} goes back); GET
+/_standin/requests lists method, path and account header of every request.
 """
 import argparse
 import base64
@@ -35,7 +38,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, quote, unquote, urlparse
+from urllib.parse import parse_qs, quote, quote_plus, unquote, urlparse
 
 import boto3
 from botocore.config import Config
@@ -83,6 +86,7 @@ class Jobs:
         self.tokens = {}
         self.failing = set()
         self.delay = 0.0
+        self.plus_keys = False
         self.requests = []
 
     def create(self, account, request):
@@ -207,6 +211,7 @@ class Jobs:
     def run(self, job_id):
         job = self.jobs[job_id]
         job["Status"] = "Active"
+        job["PlusKeys"] = self.plus_keys
         failed, succeeded = [], []
         for row in job["Rows"]:
             if job["Status"] == "Cancelled":
@@ -292,6 +297,8 @@ class Jobs:
             lines = io.StringIO(newline="")
             writer = csv.writer(lines, lineterminator="\r\n")
             for bucket_name, key, version, outcome, code, error, message in [row if len(row) == 7 else row[:3] + ("failed",) + row[3:] for row in rows]:
+                if job.get("PlusKeys"):
+                    key = quote_plus(unquote(key), safe="/")
                 writer.writerow([bucket_name, key, version, outcome, code, error, message])
             body = lines.getvalue().encode("utf-8")
             result_key = f"{folder}/results/{uuid.uuid4()}.csv"
@@ -420,6 +427,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, body=b"{}")
         if url.path == "/_standin/delay":
             self.jobs.delay = float(json.loads(body)["seconds"])
+            return self.reply(200, body=b"{}")
+        if url.path == "/_standin/report-encoding":
+            self.jobs.plus_keys = bool(json.loads(body)["plus"])
             return self.reply(200, body=b"{}")
         if url.path == "/v20180820/jobs":
             try:

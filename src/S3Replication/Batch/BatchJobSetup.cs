@@ -144,17 +144,19 @@ internal sealed class BatchJobSetup
         string bucket, CancellationToken cancellationToken)
     {
         using var client = BatchJobs.Client(_session, region);
+        string jobId;
         try
         {
-            var jobId = await client.CreateJobAsync(accountId, job, cancellationToken).ConfigureAwait(false);
-            var record = BatchJobs.ToRecord(await client.DescribeJobAsync(accountId, jobId, cancellationToken).ConfigureAwait(false), accountId, region);
-            record.ExpectedTasks = expectedTasks;
-            return record;
+            jobId = await client.CreateJobAsync(accountId, job, cancellationToken).ConfigureAwait(false);
         }
         catch (S3ControlException error)
         {
             throw BatchJobs.Failure(error, $"Creating the {kind} job in account {accountId}", bucket,
                 $"s3:CreateJob and s3:DescribeJob in S3 Control, and iam:PassRole on {_roleArn} to hand the job its role");
         }
+        // The job exists from here on: a failure to describe it says so (it names the job), not that creating it failed.
+        var record = await BatchJobs.DescribeAsync(client, accountId, region, jobId, cancellationToken).ConfigureAwait(false);
+        record.ExpectedTasks = expectedTasks;
+        return record;
     }
 }

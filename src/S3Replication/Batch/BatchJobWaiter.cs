@@ -21,6 +21,9 @@ internal sealed class BatchJobWaiter
     public static readonly TimeSpan FirstPoll = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan LongestPoll = TimeSpan.FromSeconds(30);
 
+    /// <summary>The longest a command waits for its jobs unless -Timeout says otherwise.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromHours(24);
+
     private readonly Func<TimeSpan, CancellationToken, Task> _delay;
     private readonly Func<TimeSpan> _elapsed;
 
@@ -40,8 +43,9 @@ internal sealed class BatchJobWaiter
     /// <summary>
     /// Describes each job (<paramref name="describe"/>, one per job) every round until all have ended, and hands each
     /// round's records to <paramref name="report"/>; returns the ended jobs in the order given. When the next round would
-    /// fall past <paramref name="timeout"/>, throws BatchJobMismatch (OperationTimeout) naming the jobs still running,
-    /// followed by <paramref name="advice"/>.
+    /// fall past <paramref name="timeout"/>, throws BatchJobMismatch (OperationTimeout) naming the jobs still running (by
+    /// id, account and region, as Wait-S3BackupBatchJob takes them), followed by <paramref name="advice"/>; its
+    /// TargetObject is every job's record as last described, so they can be piped on.
     /// </summary>
     public async Task<IReadOnlyList<S3BatchJobRecord>> WaitAsync(IReadOnlyList<Func<CancellationToken, Task<S3BatchJobRecord>>> describe,
         Func<IReadOnlyList<S3BatchJobRecord>, TimeSpan, Task> report, TimeSpan timeout, string advice, CancellationToken cancellationToken)
@@ -67,7 +71,7 @@ internal sealed class BatchJobWaiter
             }
             if (_elapsed() + interval > timeout)
             {
-                throw new S3BackupException(ErrorId.BatchJobMismatch, ErrorCategory.OperationTimeout, TimedOut(running, timeout) + advice, running[0]);
+                throw new S3BackupException(ErrorId.BatchJobMismatch, ErrorCategory.OperationTimeout, TimedOut(running, timeout) + advice, round.ToArray());
             }
             await _delay(interval, cancellationToken).ConfigureAwait(false);
             interval = TimeSpan.FromTicks(Math.Min(LongestPoll.Ticks, interval.Ticks * 2));
@@ -75,9 +79,9 @@ internal sealed class BatchJobWaiter
     }
 
     private static string TimedOut(IReadOnlyList<S3BatchJobRecord> running, TimeSpan timeout) => running.Count == 1
-        ? $"Job {running[0].JobId} is still {running[0].Status} after {timeout}; it goes on. Wait again with Wait-S3BackupBatchJob -JobId {running[0].JobId}."
+        ? $"Job {running[0].JobId} is still {running[0].Status} after {timeout}; it goes on. Wait again with Wait-S3BackupBatchJob {BatchJobs.Parameters(running[0])}."
         : $"Jobs {string.Join(", ", running.Select(job => $"{job.JobId} ({job.Status})"))} are still running after {timeout}; they go on. Wait again with " +
-          string.Join("; ", running.Select(job => $"Wait-S3BackupBatchJob -JobId {job.JobId}")) + ".";
+          string.Join("; ", running.Select(job => $"Wait-S3BackupBatchJob {BatchJobs.Parameters(job)}")) + ".";
 
     /// <summary>One job's progress bar: its tasks done of its total, its status and how long the wait has taken.</summary>
     public static ProgressRecord Progress(S3BatchJobRecord job, int activityId, TimeSpan elapsed, string? what = null)

@@ -34,6 +34,23 @@ internal static class BatchJobs
         return new S3ControlClient(session.Credentials, settings with { Region = region });
     }
 
+    /// <summary>One job as DescribeJob reports it, as a record of its account and region; a failure says which job and what the caller needs.</summary>
+    public static async Task<S3BatchJobRecord> DescribeAsync(S3ControlClient client, string accountId, string region, string jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ToRecord(await client.DescribeJobAsync(accountId, jobId, cancellationToken).ConfigureAwait(false), accountId, region);
+        }
+        catch (S3ControlException error)
+        {
+            throw Failure(error, $"Describing job {jobId} of account {accountId}", jobId);
+        }
+    }
+
+    /// <summary>The parameters that name <paramref name="job"/> to the job cmdlets wherever it runs: -JobId, -AccountId and -Region (those known).</summary>
+    public static string Parameters(S3BatchJobRecord job) => $"-JobId {job.JobId}" + (job.AccountId is { Length: > 0 } account ? $" -AccountId {account}" : "") +
+        (job.Region is { Length: > 0 } region ? $" -Region {region}" : "");
+
     public static S3BatchJobRecord ToRecord(BatchJob job, string accountId, string region) => new()
     {
         JobId = job.JobId,

@@ -23,7 +23,10 @@ internal static class BatchManifest
     /// the job reads each key's current object.
     /// </param>
     public static string Row(S3ObjectRecord item, bool pinned = true) =>
-        string.Join(",", item.Bucket, EncodeKey(item.Key)) + (pinned ? "," + (item.VersionId ?? "null") : "") + "\n";
+        string.Join(",", item.Bucket, EncodeKey(item.Key)) + (pinned ? "," + VersionOf(item) : "") + "\n";
+
+    /// <summary>The version a pinned row names: the object's, or "null" for a null version.</summary>
+    public static string VersionOf(S3ObjectRecord item) => item.VersionId ?? "null";
 
     public static string EncodeKey(string key) => string.Join("/", key.Split('/').Select(Uri.EscapeDataString));
 
@@ -40,14 +43,27 @@ internal static class BatchManifest
     }
 }
 
-/// <summary>One task of a completion report: a manifest row and what became of it.</summary>
-internal sealed record BatchTaskResult(string Bucket, string Key, string? VersionId, string TaskStatus, string? HttpStatusCode, string? ErrorCode, string? ResultMessage);
+/// <summary>One task of a completion report: a manifest row (its key as the report spells it) and what became of it.</summary>
+internal sealed record BatchTaskResult(string Bucket, string ReportKey, string? VersionId, string TaskStatus, string? HttpStatusCode, string? ErrorCode, string? ResultMessage)
+{
+    /// <summary>
+    /// The key read as this module's manifests encode keys (percent-encoding, '+' kept); a report that writes a space as
+    /// '+' has other readings too (<see cref="BatchReport.KeyReadings"/>).
+    /// </summary>
+    public string Key => Uri.UnescapeDataString(ReportKey);
+}
 
 /// <summary>
 /// Reads a Batch Operations completion report: <c>job-&lt;id&gt;/manifest.json</c> names the result files, whose rows
 /// are Bucket,Key,VersionId,TaskStatus,HTTPStatusCode,ErrorCode,ResultMessage (HTTPStatusCode before ErrorCode, keys
 /// URL-encoded, CRLF line ends, the message quoted when it holds a comma).
 /// </summary>
+/// <remarks>
+/// AWS documents no encoding for a completion report's keys. The manifests this module writes percent-encode them
+/// (' ' as %20, '+' as %2B); code written against real compute-checksum reports decodes them as form-encoded text
+/// (Python's unquote_plus: '+' is a space), as S3 Inventory reports are. A key is therefore read both ways where the
+/// two differ (<see cref="KeyReadings"/>), and whoever joins rows to keys must allow for both.
+/// </remarks>
 internal static class BatchReport
 {
     /// <summary>Where the report of a job lies: a prefix ending in '/' really gives "//job-", as S3 writes it.</summary>
@@ -71,7 +87,22 @@ internal static class BatchReport
             }
             var fields = CsvRow.Fields(row);
             string? Field(int index) => index < fields.Count && fields[index].Length > 0 ? fields[index] : null;
-            yield return new BatchTaskResult(fields[0], Uri.UnescapeDataString(Field(1) ?? ""), Field(2), Field(3) ?? "", Field(4), Field(5), Field(6));
+            yield return new BatchTaskResult(fields[0], Field(1) ?? "", Field(2), Field(3) ?? "", Field(4), Field(5), Field(6));
         }
+    }
+
+    /// <summary>
+    /// The keys a report's key can stand for: percent-decoded with '+' kept, and percent-decoded with '+' as a space
+    /// (form encoding); one where the two agree (no '+' in it).
+    /// </summary>
+    public static IReadOnlyList<string> KeyReadings(string reportKey)
+    {
+        var kept = Uri.UnescapeDataString(reportKey);
+        if (reportKey.IndexOf('+') < 0)
+        {
+            return new[] { kept };
+        }
+        var spaced = Uri.UnescapeDataString(reportKey.Replace('+', ' '));
+        return spaced == kept ? new[] { kept } : new[] { kept, spaced };
     }
 }

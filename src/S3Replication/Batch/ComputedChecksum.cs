@@ -7,17 +7,16 @@ using S3Replication.Core;
 namespace S3Replication.Batch;
 
 /// <summary>
-/// A full-object checksum S3 Batch Operations computed for one task of an S3ComputeObjectChecksum job: its bytes, and the
-/// algorithm the report names (null where it names none).
+/// A full-object checksum S3 Batch Operations computed for one task of an S3ComputeObjectChecksum job: its bytes, and its
+/// algorithm (the one the report names, or where it names none the one the job asked for; upper case).
 /// </summary>
-internal sealed record ComputedChecksum(string? Algorithm, byte[] Value)
+internal sealed record ComputedChecksum(string Algorithm, byte[] Value)
 {
     /// <summary>The checksum as S3 writes checksums (x-amz-checksum-*): base64 of its big-endian bytes.</summary>
     public string Base64 => Convert.ToBase64String(Value);
 
-    /// <summary>The same bytes by the same algorithm (an algorithm the report leaves out counts as the one asked for).</summary>
-    public bool SameAs(ComputedChecksum other) =>
-        string.Equals(Algorithm ?? other.Algorithm, other.Algorithm ?? Algorithm, StringComparison.OrdinalIgnoreCase) && Value.SequenceEqual(other.Value);
+    /// <summary>The same bytes by the same algorithm.</summary>
+    public bool SameAs(ComputedChecksum other) => string.Equals(Algorithm, other.Algorithm, StringComparison.OrdinalIgnoreCase) && Value.SequenceEqual(other.Value);
 }
 
 /// <summary>
@@ -43,6 +42,9 @@ internal static class ComputedChecksumMessage
         ["CRC32"] = 4, ["CRC32C"] = 4, ["CRC64NVME"] = 8, ["MD5"] = 16, ["SHA1"] = 20, ["SHA256"] = 32, ["SHA512"] = 64,
     };
 
+    /// <summary>A value present but not a checksum: an empty array marks it, so it is reported, never ignored.</summary>
+    private static readonly byte[] Unreadable = Array.Empty<byte>();
+
     /// <summary>
     /// The checksum in <paramref name="message"/>, computed with <paramref name="requested"/> (the job's algorithm), or
     /// null with <paramref name="problem"/> saying why it cannot be read.
@@ -61,7 +63,7 @@ internal static class ComputedChecksumMessage
             // The message as the bare checksum.
             if (Decode(text, DigestLength(requested)) is { } bare)
             {
-                return new ComputedChecksum(requested, bare);
+                return new ComputedChecksum(requested.ToUpperInvariant(), bare);
             }
             problem = $"the ResultMessage is neither JSON nor a {requested} checksum: '{Shorten(text)}'";
             return null;
@@ -88,9 +90,9 @@ internal static class ComputedChecksumMessage
             return null;
         }
         var length = DigestLength(algorithm);
-        var fromBase64 = Member(members, "checksumbase64") is { } base64 ? Decode(base64, length, hex: false) ?? Unreadable(base64) : null;
-        var fromHex = Member(members, "checksumhex") is { } hex ? Decode(hex, length, hex: true) ?? Unreadable(hex) : null;
-        var plain = Member(members, "checksum", "checksumvalue", "value") is { } value ? Decode(value, length) ?? Unreadable(value) : null;
+        var fromBase64 = Member(members, "checksumbase64") is { } base64 ? Decode(base64, length, hex: false) ?? Unreadable : null;
+        var fromHex = Member(members, "checksumhex") is { } hex ? Decode(hex, length, hex: true) ?? Unreadable : null;
+        var plain = Member(members, "checksum", "checksumvalue", "value") is { } value ? Decode(value, length) ?? Unreadable : null;
         var found = new[] { fromBase64, fromHex, plain }.Where(bytes => bytes is not null).Select(bytes => bytes!).ToList();
         if (found.Count == 0)
         {
@@ -134,9 +136,6 @@ internal static class ComputedChecksumMessage
         }
         return members;
     }
-
-    /// <summary>A value present but not a checksum: an empty array marks it, so it is reported, never ignored.</summary>
-    private static byte[] Unreadable(string _) => Array.Empty<byte>();
 
     /// <summary>
     /// The bytes of a checksum given as hex or base64 (<paramref name="hex"/>: which, where the member's name says), of

@@ -59,6 +59,9 @@ public enum ErrorId
     BatchManifestFailed,
     BatchJobMismatch,
 
+    /// <summary>A Batch Operations job's completion report could not be read (not there yet after the retries, or refused).</summary>
+    BatchReportUnreadable,
+
     /// <summary>A piped row does not belong to the run's pair of buckets (or disagrees with the bucket names given).</summary>
     InputMismatch,
 

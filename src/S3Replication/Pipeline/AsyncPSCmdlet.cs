@@ -263,6 +263,15 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         OnPipeline(() => ShouldProcess(description, warning, caption));
 
     /// <summary>
+    /// What the command holds beyond its work (temporary files): released once none of its work is running, however it
+    /// ended — also where a stop or a terminating error skipped the phase that would have released it. Called at least
+    /// once; must bear being called again.
+    /// </summary>
+    private protected virtual void Release()
+    {
+    }
+
+    /// <summary>
     /// PowerShell disposes every command of a pipeline before the pipeline returns, also when it was stopped while this
     /// command was not in one of its phases (Ctrl+C while the command before it produced input): work still running
     /// from earlier phases is stopped and waited for here.
@@ -273,6 +282,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         {
             StopAndWait(tell: _stopping.IsCancellationRequested);
         }
+        Release();
         _stopping.Dispose();
         _room.Dispose();
         GC.SuppressFinalize(this);

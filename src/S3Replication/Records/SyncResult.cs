@@ -81,7 +81,11 @@ public sealed class CompareResult : S3ObjectRecord
     /// <summary>-CompareBy ComputedChecksum: the algorithm S3 computed both sides' checksums with (CRC64NVME, SHA256, ...).</summary>
     public string? ComputedChecksumAlgorithm { get; set; }
 
-    /// <summary>-CompareBy ComputedChecksum: the source object's full-object checksum as S3 computed it from the stored bytes (base64).</summary>
+    /// <summary>
+    /// -CompareBy ComputedChecksum: the source object's full-object checksum as S3 computed it from the stored bytes (base64):
+    /// of the version compared where the compare knew every source version (piped rows on a versioned source), else of
+    /// whatever object was current under the key when the job read it, which a write after the plan can have replaced.
+    /// </summary>
     public string? SourceChecksum { get; set; }
 
     /// <summary>-CompareBy ComputedChecksum: the backup version's full-object checksum as S3 computed it (base64).</summary>

@@ -19,6 +19,7 @@ internal sealed class ManifestFile : IDisposable
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly bool _pinned;
     private string? _digest;
+    private bool _disposed;
 
     /// <param name="pinned">Every row names its version (a restore's, a backup's to verify); false: the job reads each key's current object.</param>
     public ManifestFile(bool pinned = true)
@@ -57,11 +58,69 @@ internal sealed class ManifestFile : IDisposable
         }
     }
 
+    /// <summary>Removes the file; once, however often it is called.</summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         _file.Dispose();
         _sha.Dispose();
         File.Delete(Path);
+    }
+}
+
+/// <summary>
+/// The source's manifest of a computed-checksum compare: pinned to the objects compared where every one's version is
+/// known (piped rows, whose source object a HEAD read in a versioned bucket), else naming each key's current object, which
+/// is then whatever object is current when the job reads it. A manifest names a version in every row or in none, so it is
+/// written both ways until a row without a version settles it.
+/// </summary>
+internal sealed class SourceManifest : IDisposable
+{
+    private ManifestFile? _pinned = new(pinned: true);
+    private ManifestFile? _latest = new(pinned: false);
+
+    /// <summary>Whether every row so far names its version: the manifest the job gets, once closed, pins them.</summary>
+    public bool Pinned => _pinned is not null;
+
+    /// <summary>The manifest the job gets: pinned while every row names its version.</summary>
+    public ManifestFile File => _pinned ?? _latest!;
+
+    public async Task AddAsync(S3ObjectRecord source, CancellationToken cancellationToken)
+    {
+        if (_pinned is not null && source.VersionId is null)
+        {
+            _pinned.Dispose();
+            _pinned = null;
+        }
+        if (_pinned is not null)
+        {
+            await _pinned.AddAsync(source, cancellationToken).ConfigureAwait(false);
+        }
+        if (_latest is not null)
+        {
+            await _latest.AddAsync(source, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Every row is in: the manifest the job gets is complete, and the other one removed.</summary>
+    public void Close()
+    {
+        if (_pinned is not null && _latest is not null)
+        {
+            _latest.Dispose();
+            _latest = null;
+        }
+        File.Close();
+    }
+
+    public void Dispose()
+    {
+        _pinned?.Dispose();
+        _latest?.Dispose();
     }
 }
 

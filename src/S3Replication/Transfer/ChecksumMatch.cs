@@ -8,7 +8,7 @@ namespace S3Replication.Transfer;
 
 /// <summary>
 /// What one side's compute-checksum job said of a key: the checksum it computed, or why there is none — its task failed
-/// (<see cref="ErrorCode"/>), its ResultMessage could not be read, or its report has no task for the key.
+/// (<see cref="ErrorCode"/>), its ResultMessage could not be read, or its report has no task that is surely the key's.
 /// </summary>
 internal sealed record ChecksumTask(ComputedChecksum? Checksum, string? Problem, string? ErrorCode = null)
 {
@@ -24,8 +24,11 @@ internal sealed record ChecksumTask(ComputedChecksum? Checksum, string? Problem,
         return ComputedChecksumMessage.Parse(row.ResultMessage, algorithm, out var problem) is { } checksum ? new(checksum, null) : new(null, problem);
     }
 
-    /// <summary>A key the job's report does not list: <paramref name="why"/> says which job and how it ended.</summary>
-    public static ChecksumTask Missing(string why) => new(null, why);
+    /// <summary>
+    /// No task of the job's report can be taken for the key: <paramref name="why"/> says why (the report does not list it,
+    /// which job and how it ended; two rows read as it; its row read another version).
+    /// </summary>
+    public static ChecksumTask None(string why) => new(null, why);
 }
 
 /// <summary>What the computed checksums of both sides say of one key: its compare state and reason, and why it is unverified.</summary>

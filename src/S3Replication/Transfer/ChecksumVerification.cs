@@ -22,8 +22,9 @@ internal sealed record VerifiedKey(Decided Item, ChecksumVerdict Verdict, Checks
 
 /// <summary>
 /// -CompareBy ComputedChecksum: the keys a compare finds in both buckets with the same size are verified by S3 itself.
-/// Both sides go into a manifest each (the source's current objects; the backup's versions, pinned as the plan found
-/// them), an S3ComputeObjectChecksum job per manifest computes each object's full-object checksum where it lies (no byte
+/// Both sides go into a manifest each (the backup's versions, pinned as the plan found them; the source's objects pinned
+/// likewise where every one's version is known, as for piped rows, else each key's object current when the job reads
+/// it: <see cref="SourceManifest"/>), an S3ComputeObjectChecksum job per manifest computes each object's full-object checksum where it lies (no byte
 /// is downloaded and no archived object restored), and the two completion reports (every task) are joined key by key
 /// (<see cref="ChecksumMatch"/>). Both jobs run in the source session's account and the source bucket's region as the
 /// role given, which therefore reads the backup bucket across accounts, as a Batch restore's role does.
@@ -36,18 +37,18 @@ internal sealed class ChecksumVerification : IDisposable
 {
     private readonly RestoreRun _run;
     private readonly VerifySettings _settings;
-    private readonly Func<string, Task> _warn;
+    private readonly IRunReport _report;
     private readonly BatchJobSetup _setup;
-    private readonly ManifestFile _sourceManifest = new(pinned: false);
+    private readonly SourceManifest _sourceManifest = new();
     private readonly ManifestFile _backupManifest = new(pinned: true);
     private readonly List<Decided> _pending = new();
     private readonly List<S3BatchJobRecord> _jobs = new();
 
-    private ChecksumVerification(RestoreRun run, VerifySettings settings, Func<string, Task> warn, BatchJobSetup setup, string account, string region)
+    private ChecksumVerification(RestoreRun run, VerifySettings settings, IRunReport report, BatchJobSetup setup, string account, string region)
     {
         _run = run;
         _settings = settings;
-        _warn = warn;
+        _report = report;
         _setup = setup;
         Account = account;
         Region = region;
@@ -77,10 +78,11 @@ internal sealed class ChecksumVerification : IDisposable
     /// What the jobs need, checked before the plan: a role Batch Operations may assume, the account, and one region for
     /// both buckets (the jobs run in the source bucket's; a backup elsewhere is refused, with nothing created).
     /// </summary>
-    public static async Task<ChecksumVerification> PrepareAsync(RestoreRun run, VerifySettings settings, Func<string, Task> warn, CancellationToken cancellationToken)
+    /// <param name="report">Where its warnings go: the run's own report (the cmdlet).</param>
+    public static async Task<ChecksumVerification> PrepareAsync(RestoreRun run, VerifySettings settings, IRunReport report, CancellationToken cancellationToken)
     {
         var pair = run.Pair ?? throw new InvalidOperationException("The run has not begun.");
-        var setup = new BatchJobSetup(run.SourceSession, settings.WorkBucket, settings.RoleArn, warn);
+        var setup = new BatchJobSetup(run.SourceSession, settings.WorkBucket, settings.RoleArn, report.WarnAsync);
         await setup.RequireBatchTrustAsync(cancellationToken).ConfigureAwait(false);
         var account = await BatchJobs.AccountAsync(run.SourceSession, settings.AccountId, cancellationToken).ConfigureAwait(false);
         var region = await setup.RegionOfAsync(pair.Source, run.Owners.Source, cancellationToken).ConfigureAwait(false);
@@ -92,10 +94,13 @@ internal sealed class ChecksumVerification : IDisposable
                 "account and region, the source bucket's, and does not verify a backup in another region. Compare with -CompareBy Checksum or Auto instead. " +
                 "Nothing was created.", pair.Backup);
         }
-        return new ChecksumVerification(run, settings, warn, setup, account, region);
+        return new ChecksumVerification(run, settings, report, setup, account, region);
     }
 
-    /// <summary>A key both buckets hold with the same size: into both manifests (the backup pinned to the version compared).</summary>
+    /// <summary>
+    /// A key both buckets hold with the same size: into both manifests (the backup pinned to the version compared, the
+    /// source where every source object's version is known).
+    /// </summary>
     public async Task AddAsync(Decided item, CancellationToken cancellationToken)
     {
         _pending.Add(item);
@@ -110,14 +115,17 @@ internal sealed class ChecksumVerification : IDisposable
         _backupManifest.Close();
     }
 
+    /// <summary>What the source's job reads of each key: the version compared, or the object current when its task runs.</summary>
+    private string SourceObjects => _sourceManifest.Pinned ? "the versions compared" : "each key's object current when the job reads it";
+
     /// <summary>The two jobs, what they read and what they cost, for the one confirmation.</summary>
     public string Describe() => string.Format(CultureInfo.InvariantCulture,
         "Verify {0:N0} key(s) by checksums S3 computes from the stored bytes ({1}, full object): two S3ComputeObjectChecksum jobs in account {2} ({3}) " +
-        "as {4}, one reading {0:N0} object(s), {5}, in s3://{6} (current objects), one reading {0:N0} object(s), {7}, in s3://{8} (the versions " +
+        "as {4}, one reading {0:N0} object(s), {5}, in s3://{6} ({11}), one reading {0:N0} object(s), {7}, in s3://{8} (the versions " +
         "compared); manifests and completion reports in s3://{9}/{10}/. Batch Operations charges per job and per object processed, plus the " +
         "requests its tasks make and the checksum computation (see the Amazon S3 pricing page).",
-        Count, _settings.Algorithm, Account, Region, _settings.RoleArn, ByteSize.Format(_sourceManifest.Bytes), _run.Pair!.Source,
-        ByteSize.Format(_backupManifest.Bytes), _run.Pair.Backup, _settings.WorkBucket, RunFolder);
+        Count, _settings.Algorithm, Account, Region, _settings.RoleArn, ByteSize.Format(_sourceManifest.File.Bytes), _run.Pair!.Source,
+        ByteSize.Format(_backupManifest.Bytes), _run.Pair.Backup, _settings.WorkBucket, RunFolder, SourceObjects);
 
     /// <summary>
     /// Uploads both manifests and creates both jobs, to run at once (the compare's confirmation was the gate, and it waits
@@ -126,7 +134,7 @@ internal sealed class ChecksumVerification : IDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var pair = _run.Pair!;
-        _jobs.Add(await CreateAsync(_sourceManifest, "source-manifest.csv", pair.Source, pair.Backup, cancellationToken).ConfigureAwait(false));
+        _jobs.Add(await CreateAsync(_sourceManifest.File, "source-manifest.csv", pair.Source, pair.Backup, cancellationToken).ConfigureAwait(false));
         try
         {
             _jobs.Add(await CreateAsync(_backupManifest, "backup-manifest.csv", pair.Backup, pair.Source, cancellationToken).ConfigureAwait(false));
@@ -150,46 +158,54 @@ internal sealed class ChecksumVerification : IDisposable
 
     /// <summary>The jobs created (one at least) and how to act on them: a stop or a failure of the compare leaves them running.</summary>
     public string RunningJobs() =>
-        $"{(_jobs.Count == 1 ? "Job" : "Jobs")} {string.Join(" and ", _jobs.Select(job => job.JobId))} (account {Account}) " +
-        $"{(_jobs.Count == 1 ? "was created and runs" : "run")} on: Stop-S3BackupBatchJob -JobId <id> -AccountId {Account} cancels one, and " +
-        "Get-S3BackupBatchJobReport -JobId <id> reads its checksums once it is Complete.";
+        $"{(_jobs.Count == 1 ? "Job" : "Jobs")} {string.Join(" and ", _jobs.Select(job => job.JobId))} (account {Account}, {Region}) " +
+        $"{(_jobs.Count == 1 ? "was created and runs" : "run")} on: Stop-S3BackupBatchJob {JobParameters} cancels one, and " +
+        $"Get-S3BackupBatchJobReport {JobParameters} reads its checksums once it is Complete.";
+
+    /// <summary>How the job cmdlets name one of the jobs: they run in the source bucket's account and region, which need not be the session's.</summary>
+    private string JobParameters => BatchJobs.Parameters(new S3BatchJobRecord { JobId = "<id>", AccountId = Account, Region = Region });
 
     /// <summary>Polls both jobs until they have ended, reporting each round; a timeout names the jobs still running.</summary>
     public async Task<IReadOnlyList<S3BatchJobRecord>> WaitAsync(BatchJobWaiter waiter, TimeSpan timeout, Func<IReadOnlyList<S3BatchJobRecord>, TimeSpan, Task> report,
         CancellationToken cancellationToken)
     {
         using var client = BatchJobs.Client(_run.SourceSession, Region);
-        var describe = _jobs.Select(job => (Func<CancellationToken, Task<S3BatchJobRecord>>)(async token =>
-        {
-            try
-            {
-                return BatchJobs.ToRecord(await client.DescribeJobAsync(Account, job.JobId, token).ConfigureAwait(false), Account, Region);
-            }
-            catch (S3ControlException error)
-            {
-                throw BatchJobs.Failure(error, $"Describing job {job.JobId} of account {Account}", job.JobId);
-            }
-        })).ToList();
+        var describe = _jobs.Select(job => (Func<CancellationToken, Task<S3BatchJobRecord>>)(token => BatchJobs.DescribeAsync(client, Account, Region, job.JobId, token)))
+            .ToList();
         return await waiter.WaitAsync(describe, report, timeout, " The compare cannot finish without them; once they are Complete, " +
-            "Get-S3BackupBatchJobReport -JobId <id> shows each side's checksums (ResultMessage).", cancellationToken).ConfigureAwait(false);
+            $"Get-S3BackupBatchJobReport {JobParameters} shows each side's checksums (ResultMessage).", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Every key to verify, in the plan's order, with what both reports say of it; the failed tasks are counted by side
     /// (<see cref="SourceFailures"/>, <see cref="BackupFailures"/>). A job that did not complete is a warning, and the keys
-    /// its report lacks are unverified.
+    /// its report lacks are unverified. Each report is joined to the keys by <see cref="ChecksumReportJoin"/>, whatever
+    /// its keys' encoding; a pinned manifest's rows (the backup's, the source's where pinned) must name the versions compared.
     /// </summary>
-    public async IAsyncEnumerable<VerifiedKey> ResultsAsync(IReadOnlyList<S3BatchJobRecord> ended, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <param name="retry">How a Complete job's report that is not readable yet is waited for.</param>
+    public async IAsyncEnumerable<VerifiedKey> ResultsAsync(IReadOnlyList<S3BatchJobRecord> ended, BatchReportRetry retry,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var pair = _run.Pair!;
         var (sourceJob, backupJob) = (ended[0], ended[1]);
-        var sourceTasks = await TasksAsync(sourceJob, pair.Source, cancellationToken).ConfigureAwait(false);
-        var backupTasks = await TasksAsync(backupJob, pair.Backup, cancellationToken).ConfigureAwait(false);
+        ChecksumReportJoin sourceTasks, backupTasks;
+        try
+        {
+            sourceTasks = await TasksAsync(sourceJob, pair.Source, retry, cancellationToken).ConfigureAwait(false);
+            backupTasks = await TasksAsync(backupJob, pair.Backup, retry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (S3BackupException unreadable) when (unreadable.ErrorId == ErrorId.BatchReportUnreadable)
+        {
+            // Both jobs are paid for: say how to read each, and carry both records.
+            throw new S3BackupException(unreadable.ErrorId, unreadable.Category, unreadable.Message + " The compare's jobs: " +
+                string.Join("; ", ended.Select(job => $"Get-S3BackupBatchJobReport {BatchJobs.Parameters(job)}")) +
+                " (each task's ResultMessage holds its checksum).", ended.ToArray(), unreadable);
+        }
         foreach (var item in _pending)
         {
             var key = item.Candidate.Key;
-            var source = sourceTasks.TryGetValue(key, out var ours) ? ours : ChecksumTask.Missing(NotReported(sourceJob));
-            var backup = backupTasks.TryGetValue(key, out var theirs) ? theirs : ChecksumTask.Missing(NotReported(backupJob));
+            var source = sourceTasks.TaskFor(key, _sourceManifest.Pinned ? BatchManifest.VersionOf(item.Candidate.Source!) : null, NotReported(sourceJob));
+            var backup = backupTasks.TaskFor(key, BatchManifest.VersionOf(item.Candidate.PinnedBackup!), NotReported(backupJob));
             SourceFailures.Add(key, source);
             BackupFailures.Add(key, backup);
             yield return new VerifiedKey(item, ChecksumMatch.Decide(source, backup), source, backup);
@@ -198,30 +214,36 @@ internal sealed class ChecksumVerification : IDisposable
 
     private static string NotReported(S3BatchJobRecord job) => $"not in the completion report of job {job.JobId}, which ended {job.Status}";
 
-    /// <summary>One job's tasks by key (of its own bucket; a succeeded task wins over a failed one for the same key).</summary>
-    private async Task<Dictionary<string, ChecksumTask>> TasksAsync(S3BatchJobRecord job, string bucket, CancellationToken cancellationToken)
+    /// <summary>
+    /// One job's report, joined to the keys it was given (in its own bucket). A Complete job's report is waited for while
+    /// it is not readable yet (<paramref name="retry"/>); a job that ended otherwise may have written none.
+    /// </summary>
+    private async Task<ChecksumReportJoin> TasksAsync(S3BatchJobRecord job, string bucket, BatchReportRetry retry, CancellationToken cancellationToken)
     {
-        var tasks = new Dictionary<string, ChecksumTask>(StringComparer.Ordinal);
-        if (job.Status != "Complete")
+        async Task<ChecksumReportJoin> ReadAsync(CancellationToken token)
         {
-            await _warn($"Job {job.JobId} (the {_settings.Algorithm} checksums of s3://{bucket}) ended {job.Status}" +
-                (job.FailureReasons.Count > 0 ? $" ({string.Join("; ", job.FailureReasons)})" : "") + ": the keys its report lacks are Unverified.").ConfigureAwait(false);
+            var tasks = new ChecksumReportJoin(bucket, _pending.Select(item => item.Candidate.Key), _settings.Algorithm, $"the completion report of job {job.JobId}");
+            await foreach (var row in BatchReportReader.RowsAsync(_run.SourceSession.S3, job, token).ConfigureAwait(false))
+            {
+                tasks.Add(row);
+            }
+            return tasks;
         }
+        if (job.Status == "Complete")
+        {
+            return await retry.ReadAsync(job, ReadAsync, cancellationToken).ConfigureAwait(false);
+        }
+        await _report.WarnAsync($"Job {job.JobId} (the {_settings.Algorithm} checksums of s3://{bucket}) ended {job.Status}" +
+            (job.FailureReasons.Count > 0 ? $" ({string.Join("; ", job.FailureReasons)})" : "") + ": the keys its report lacks are Unverified.").ConfigureAwait(false);
         try
         {
-            await foreach (var row in BatchReportReader.RowsAsync(_run.SourceSession.S3, job, cancellationToken).ConfigureAwait(false))
-            {
-                if (row.Bucket == bucket && !(tasks.TryGetValue(row.Key, out var known) && known.Checksum is not null))
-                {
-                    tasks[row.Key] = ChecksumTask.From(row, _settings.Algorithm);
-                }
-            }
+            return await ReadAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (S3BackupException error) when (job.Status != "Complete" && error.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound })
+        catch (S3BackupException error) when (error.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound })
         {
             // A job that ended before any task ran writes no report.
+            return new ChecksumReportJoin(bucket, Array.Empty<string>(), _settings.Algorithm, $"the completion report of job {job.JobId}");
         }
-        return tasks;
     }
 
     public void Dispose()

@@ -115,7 +115,8 @@ internal sealed class FactResolver
         return candidate with
         {
             SourceKnown = true,
-            Source = head is null ? null : new S3ObjectRecord { Bucket = _sourceBucket, Key = candidate.Key, Size = head.ContentLength, ETag = head.ETag },
+            // The version read, where the bucket names one: a computed-checksum compare pins the source's job to it.
+            Source = head is null ? null : new S3ObjectRecord { Bucket = _sourceBucket, Key = candidate.Key, VersionId = NullIfEmpty(head.VersionId), Size = head.ContentLength, ETag = head.ETag },
         };
     }
 

@@ -37,7 +37,10 @@ public class BatchJobWaiterTests
         {
             calls.Add(id);
             var status = statuses[Math.Min(next++, statuses.Length - 1)];
-            return Task.FromResult(new S3BatchJobRecord { JobId = id, Status = status, TotalTasks = 10, SucceededTasks = status == "Complete" ? 10 : 4 });
+            return Task.FromResult(new S3BatchJobRecord
+            {
+                JobId = id, AccountId = "111122223333", Region = "eu-west-2", Status = status, TotalTasks = 10, SucceededTasks = status == "Complete" ? 10 : 4,
+            });
         };
     }
 
@@ -70,7 +73,7 @@ public class BatchJobWaiterTests
     }
 
     [Fact]
-    public async Task A_timeout_names_each_job_still_running_and_stops_only_the_waiting()
+    public async Task A_timeout_names_each_job_still_running_where_it_runs_and_stops_only_the_waiting()
     {
         var clock = new Clock();
         var calls = new List<string>();
@@ -79,8 +82,13 @@ public class BatchJobWaiterTests
             (_, _) => Task.CompletedTask, TimeSpan.FromSeconds(10), " Then read the reports.", default));
 
         Assert.Equal((ErrorId.BatchJobMismatch, ErrorCategory.OperationTimeout), (error.ErrorId, error.Category));
-        Assert.Equal("Jobs j-1 (Active), j-3 (Preparing) are still running after 00:00:10; they go on. Wait again with Wait-S3BackupBatchJob -JobId j-1; " +
-            "Wait-S3BackupBatchJob -JobId j-3. Then read the reports.", error.Message);
+        // The jobs run in their bucket's account and region, which need not be the session's: the hint names both.
+        Assert.Equal("Jobs j-1 (Active), j-3 (Preparing) are still running after 00:00:10; they go on. Wait again with " +
+            "Wait-S3BackupBatchJob -JobId j-1 -AccountId 111122223333 -Region eu-west-2; Wait-S3BackupBatchJob -JobId j-3 -AccountId 111122223333 -Region eu-west-2. " +
+            "Then read the reports.", error.Message);
+        // Every job's record, as last described, goes with the error: $error[0].TargetObject | Wait-S3BackupBatchJob.
+        var records = Assert.IsType<S3BatchJobRecord[]>(error.Target);
+        Assert.Equal(new[] { "j-1 Active", "j-2 Complete", "j-3 Preparing" }, records.Select(job => $"{job.JobId} {job.Status}"));
         // 1 + 2 + 4 = 7 s waited; the next pause (8 s) would pass 10 s.
         Assert.Equal(TimeSpan.FromSeconds(7), clock.Now);
     }
@@ -91,7 +99,8 @@ public class BatchJobWaiterTests
         var clock = new Clock();
         var error = await Assert.ThrowsAsync<S3BackupException>(() => new BatchJobWaiter(clock.Delay, () => clock.Now).WaitAsync(
             new[] { Job("j-1", new List<string>(), "Active") }, (_, _) => Task.CompletedTask, TimeSpan.Zero, "", default));
-        Assert.Equal("Job j-1 is still Active after 00:00:00; it goes on. Wait again with Wait-S3BackupBatchJob -JobId j-1.", error.Message);
+        Assert.Equal("Job j-1 is still Active after 00:00:00; it goes on. Wait again with Wait-S3BackupBatchJob -JobId j-1 -AccountId 111122223333 -Region eu-west-2.",
+            error.Message);
         Assert.Empty(clock.Pauses);
     }
 

@@ -49,7 +49,8 @@ public class BatchReportTests
         var rows = BatchReport.Rows(csv).ToList();
 
         Assert.Equal(3, rows.Count);
-        Assert.Equal(new BatchTaskResult("backup", "a b/c.csv", "v1", "failed", "503", "SlowDown", "Please reduce your request rate, then retry."), rows[0]);
+        Assert.Equal(new BatchTaskResult("backup", "a%20b/c.csv", "v1", "failed", "503", "SlowDown", "Please reduce your request rate, then retry."), rows[0]);
+        Assert.Equal("a b/c.csv", rows[0].Key);
         Assert.Equal(("ünï.csv", "null", "succeeded", "200", null), (rows[1].Key, rows[1].VersionId, rows[1].TaskStatus, rows[1].HttpStatusCode, rows[1].ErrorCode));
         Assert.Equal("He said \"no\"", rows[2].ResultMessage);
     }

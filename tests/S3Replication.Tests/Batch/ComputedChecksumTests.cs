@@ -91,9 +91,11 @@ public class ComputedChecksumTests
     {
         var crc = new ComputedChecksum("CRC64NVME", Hex.Parse(Crc64Hex));
         Assert.True(crc.SameAs(new ComputedChecksum("crc64nvme", Hex.Parse(Crc64Hex))));
-        Assert.True(crc.SameAs(new ComputedChecksum(null, Hex.Parse(Crc64Hex))));
         Assert.False(crc.SameAs(new ComputedChecksum("CRC64NVME", Hex.Parse("ae8b14860a799889"))));
         Assert.False(crc.SameAs(new ComputedChecksum("SHA256", Hex.Parse(Crc64Hex))));
+        // A report that names no algorithm gives the one the job asked for, as every other message does: upper case.
+        Assert.Equal("SHA256", Parse(Sha256Hex, "sha256")!.Algorithm);
+        Assert.Equal("SHA256", Parse($$"""{"checksum_hex":"{{Sha256Hex}}"}""", "sha256")!.Algorithm);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public class ChecksumMatchTests
 {
     private static readonly ComputedChecksum Crc = new("CRC64NVME", Hex.Parse("ae8b14860a799888"));
 
-    private static ChecksumTask Computed(string hex, string? algorithm = "CRC64NVME") => new(new ComputedChecksum(algorithm, Hex.Parse(hex)), null);
+    private static ChecksumTask Computed(string hex) => new(new ComputedChecksum("CRC64NVME", Hex.Parse(hex)), null);
 
     private static ChecksumTask Failed(string code, string status = "403") =>
         ChecksumTask.From(new BatchTaskResult("b", "k", null, "failed", status, code, "Access Denied"), "CRC64NVME");
@@ -25,18 +25,16 @@ public class ChecksumMatchTests
     private static readonly Dictionary<string, (ChecksumTask Source, ChecksumTask Backup)> Sides = new()
     {
         ["the same checksum"] = (new(Crc, null), Computed("ae8b14860a799888")),
-        ["the same checksum, one side naming no algorithm"] = (new(Crc, null), Computed("ae8b14860a799888", null)),
         ["another checksum"] = (new(Crc, null), Computed("ae8b14860a799889")),
         ["the backup's task denied"] = (new(Crc, null), Failed("AccessDenied")),
         ["the source's task failed"] = (Failed("SlowDown", "503"), new(Crc, null)),
         ["both failed"] = (Failed("AccessDenied"), Failed("InternalError", "500")),
-        ["the backup's report lacks the key"] = (new(Crc, null), ChecksumTask.Missing("not in the completion report of job j2, which ended Cancelled")),
+        ["the backup's report lacks the key"] = (new(Crc, null), ChecksumTask.None("not in the completion report of job j2, which ended Cancelled")),
         ["an unreadable message on one side"] = (new(null, "the ResultMessage names no checksum: '{}'"), new(Crc, null)),
     };
 
     [Theory]
     [InlineData("the same checksum", "Equal", "SameChecksum", null)]
-    [InlineData("the same checksum, one side naming no algorithm", "Equal", "SameChecksum", null)]
     [InlineData("another checksum", "Different", "ChecksumDiffers", null)]
     [InlineData("the backup's task denied", "Unverified", "TaskFailed", "backup: task failed: 403 AccessDenied (Access Denied)")]
     [InlineData("the source's task failed", "Unverified", "TaskFailed", "source: task failed: 503 SlowDown (Access Denied)")]
@@ -84,7 +82,7 @@ public class ChecksumMatchTests
             failures.Add(key, Failed("AccessDenied"));
         }
         failures.Add("e", Failed("SlowDown", "503"));
-        failures.Add("f", ChecksumTask.Missing("not in the report"));
+        failures.Add("f", ChecksumTask.None("not in the report"));
         failures.Add("g", new ChecksumTask(Crc, null));
 
         var warning = failures.Warning("arn:aws:iam::111122223333:role/BatchVerify");

@@ -65,14 +65,6 @@ public abstract class BatchJobCmdlet : S3BackupCmdlet
     private protected async Task<S3BatchJobRecord> DescribeAsync((string JobId, string AccountId, string Region) target, CancellationToken cancellationToken)
     {
         using var client = BatchJobs.Client(ResolveSession(), target.Region);
-        try
-        {
-            return BatchJobs.ToRecord(await client.DescribeJobAsync(target.AccountId, target.JobId, cancellationToken).ConfigureAwait(false),
-                target.AccountId, target.Region);
-        }
-        catch (S3ControlException error)
-        {
-            throw BatchJobs.Failure(error, $"Describing job {target.JobId} of account {target.AccountId}", target.JobId);
-        }
+        return await BatchJobs.DescribeAsync(client, target.AccountId, target.Region, target.JobId, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -62,7 +62,11 @@ public sealed class ComputedChecksumParameters : BatchJobSettings
     [ValidateSet("CRC64NVME", "CRC32", "CRC32C", "SHA1", "SHA256", "SHA512", "MD5")]
     public string ChecksumAlgorithm { get; set; } = "CRC64NVME";
 
-    /// <summary>The longest wait for the two jobs; they go on after it (the error BatchJobMismatch names them).</summary>
+    /// <summary>
+    /// The longest wait for the two jobs; they go on after it (the error BatchJobMismatch names them). Also declared by
+    /// Wait-S3BackupBatchJob (a static parameter there: one property cannot be in both blocks); its rule and default are one.
+    /// </summary>
     [Parameter]
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromHours(24);
+    [Transfer.Duration]
+    public TimeSpan Timeout { get; set; } = BatchJobWaiter.DefaultTimeout;
 }

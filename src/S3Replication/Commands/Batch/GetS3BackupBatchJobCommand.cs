@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
@@ -34,23 +35,23 @@ public sealed class GetS3BackupBatchJobCommand : S3BackupCmdlet
         var account = await BatchJobs.AccountAsync(session, AccountId, cancellationToken).ConfigureAwait(false);
         var region = (session.S3ControlSettings ?? session.S3Settings).Region;
         using var client = BatchJobs.Client(session, region);
+        if (ParameterSetName == IdSet)
+        {
+            await WriteObjectAsync(await BatchJobs.DescribeAsync(client, account, region, JobId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            return;
+        }
+        IReadOnlyList<BatchJob> jobs;
         try
         {
-            if (ParameterSetName == IdSet)
-            {
-                await WriteObjectAsync(BatchJobs.ToRecord(await client.DescribeJobAsync(account, JobId, cancellationToken).ConfigureAwait(false), account, region))
-                    .ConfigureAwait(false);
-                return;
-            }
-            foreach (var job in await client.ListJobsAsync(account, Status ?? new string[0], cancellationToken).ConfigureAwait(false))
-            {
-                await WriteObjectAsync(BatchJobs.ToRecord(job, account, region)).ConfigureAwait(false);
-            }
+            jobs = await client.ListJobsAsync(account, Status ?? new string[0], cancellationToken).ConfigureAwait(false);
         }
         catch (S3ControlException error)
         {
-            throw BatchJobs.Failure(error, ParameterSetName == IdSet ? $"Describing job {JobId} of account {account}" : $"Listing the jobs of account {account}",
-                ParameterSetName == IdSet ? JobId : account);
+            throw BatchJobs.Failure(error, $"Listing the jobs of account {account}", account);
+        }
+        foreach (var job in jobs)
+        {
+            await WriteObjectAsync(BatchJobs.ToRecord(job, account, region)).ConfigureAwait(false);
         }
     }
 }

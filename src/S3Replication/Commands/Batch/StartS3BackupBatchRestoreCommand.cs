@@ -84,7 +84,7 @@ public sealed class StartS3BackupBatchRestoreCommand : RestoreCmdlet, IDynamicPa
 
     private protected override async Task CompleteAsync(RestoreRun run, CancellationToken cancellationToken)
     {
-        using var sink = _sink!;
+        var sink = _sink!;
         await CompleteProgressAsync().ConfigureAwait(false);
         // The first objects were all refused the same permission, so the plan stopped there: no job from a partial manifest.
         if (run.Runner.StopError is { } stopped)
@@ -160,6 +160,9 @@ public sealed class StartS3BackupBatchRestoreCommand : RestoreCmdlet, IDynamicPa
         await WriteVerboseAsync($"Created job {record.JobId} ({kind}): {manifestFile.Rows:N0} object(s), manifest s3://{_job.WorkBucket}/{runFolder}/{name}.").ConfigureAwait(false);
         await WriteObjectAsync(record).ConfigureAwait(false);
     }
+
+    /// <summary>The manifests' temporary files, however the command ended (a stop while planning, a refused piped row, an error).</summary>
+    private protected override void ReleaseHeld() => _sink?.Dispose();
 
     private protected override string StopAdvice => ". No job was created.";
 }

@@ -17,10 +17,10 @@ public sealed class WaitS3BackupBatchJobCommand : BatchJobCmdlet
 {
     private const int ProgressId = 0x5BA7;
 
-    /// <summary>The longest wait; the job goes on after it (the error BatchJobMismatch says so).</summary>
+    /// <summary>The longest wait; the job goes on after it (the error BatchJobMismatch says so). Its rule and default are those of Compare-S3BackupBucket's.</summary>
     [Parameter]
     [Transfer.Duration]
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromHours(24);
+    public TimeSpan Timeout { get; set; } = BatchJobWaiter.DefaultTimeout;
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {

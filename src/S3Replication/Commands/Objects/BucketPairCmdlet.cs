@@ -113,6 +113,7 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
     public S3BackupSession? SourceSession { get; set; }
 
     private RestoreRun? _run;
+    private bool _released;
     private Channel<Candidate>? _piped;
     private Task? _pipedRun;
     private ProgressReporter? _progress;
@@ -230,8 +231,28 @@ public abstract class BucketPairCmdlet : ParallelCmdlet, IRunReport
         }
         finally
         {
-            _run.Dispose();
+            Release();
         }
+    }
+
+    /// <summary>What the cmdlet holds for its run besides the run itself (a compare's or a Batch restore's manifests).</summary>
+    private protected virtual void ReleaseHeld()
+    {
+    }
+
+    /// <summary>
+    /// The run and what the cmdlet holds for it, released when the run ends — and when a stop or a refused piped row ends
+    /// the command before that (AsyncPSCmdlet.Dispose), so no temporary manifest outlives the command.
+    /// </summary>
+    private protected sealed override void Release()
+    {
+        if (_released)
+        {
+            return;
+        }
+        _released = true;
+        ReleaseHeld();
+        _run?.Dispose();
     }
 
     /// <summary>The whole-bucket plan: both sides listed (or read from inventories) and merge-joined into the run.</summary>

@@ -50,7 +50,7 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet, IDynamicPar
         {
             _computed.Require();
             _verification = await ChecksumVerification.PrepareAsync(run,
-                new VerifySettings(_computed.WorkBucket, _computed.RoleArn, _computed.Priority, _computed.AccountId, _computed.ChecksumAlgorithm), WriteWarningAsync,
+                new VerifySettings(_computed.WorkBucket, _computed.RoleArn, _computed.Priority, _computed.AccountId, _computed.ChecksumAlgorithm), this,
                 run.Runner.Token).ConfigureAwait(false);
         }
         return true;
@@ -107,7 +107,7 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet, IDynamicPar
 
     private protected override async Task CompleteAsync(RestoreRun run, CancellationToken cancellationToken)
     {
-        using var verification = _verification;
+        var verification = _verification;
         await CompleteProgressAsync().ConfigureAwait(false);
         var verified = verification is { Count: > 0 } ? await VerifyAsync(run, verification, cancellationToken).ConfigureAwait(false) : "";
         // Shown like the closing line of a restore: a compare that finds no difference writes no record, and should still say so.
@@ -143,7 +143,7 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet, IDynamicPar
                 await WriteProgressAsync(BatchJobWaiter.Progress(round[index], ProgressId + index, elapsed, sides[index])).ConfigureAwait(false);
             }
         }, cancellationToken).ConfigureAwait(false);
-        await foreach (var key in verification.ResultsAsync(ended, cancellationToken).ConfigureAwait(false))
+        await foreach (var key in verification.ResultsAsync(ended, new BatchReportRetry(), cancellationToken).ConfigureAwait(false))
         {
             Run!.Runner.Record(ItemOutcome.Done);
             _sink!.Count(key.Verdict.State);
@@ -158,6 +158,9 @@ public sealed class CompareS3BackupBucketCommand : BucketPairCmdlet, IDynamicPar
         }
         return $" ({verification.Count:N0} by {_computed.ChecksumAlgorithm} checksums S3 computed: jobs {string.Join(" and ", ended.Select(job => job.JobId))})";
     }
+
+    /// <summary>The manifests' temporary files, however the compare ended (a stop while planning, a refused piped row, an error).</summary>
+    private protected override void ReleaseHeld() => _verification?.Dispose();
 
     /// <summary>After a stop: the jobs already created run on, and how to act on them.</summary>
     private protected override string StopAdvice => _verification is { Jobs.Count: > 0 } verification ? " " + verification.RunningJobs() : "";
