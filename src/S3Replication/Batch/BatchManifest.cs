@@ -76,19 +76,20 @@ internal static class BatchReport
             .Select(result => (string?)result?["Key"]).Where(key => key is not null).Select(key => key!).ToList();
     }
 
-    public static IEnumerable<BatchTaskResult> Rows(string csv)
+    public static IEnumerable<BatchTaskResult> Rows(string csv) =>
+        csv.Split('\n').Select(Row).Where(row => row is not null).Select(row => row!);
+
+    /// <summary>One line of a result file (its CR, if any, ignored); null for an empty line.</summary>
+    public static BatchTaskResult? Row(string line)
     {
-        foreach (var line in csv.Split('\n'))
+        var row = line.TrimEnd('\r');
+        if (row.Length == 0)
         {
-            var row = line.TrimEnd('\r');
-            if (row.Length == 0)
-            {
-                continue;
-            }
-            var fields = CsvRow.Fields(row);
-            string? Field(int index) => index < fields.Count && fields[index].Length > 0 ? fields[index] : null;
-            yield return new BatchTaskResult(fields[0], Field(1) ?? "", Field(2), Field(3) ?? "", Field(4), Field(5), Field(6));
+            return null;
         }
+        var fields = CsvRow.Fields(row);
+        string? Field(int index) => index < fields.Count && fields[index].Length > 0 ? fields[index] : null;
+        return new BatchTaskResult(fields[0], Field(1) ?? "", Field(2), Field(3) ?? "", Field(4), Field(5), Field(6));
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon.S3;
+using Amazon.S3.Model;
 using S3Replication.Core;
 using S3Replication.Records;
 
@@ -14,7 +15,8 @@ namespace S3Replication.Batch;
 
 /// <summary>
 /// Reads a job's completion report where S3 wrote it: <c>&lt;prefix&gt;/job-&lt;id&gt;/manifest.json</c>, then each result
-/// file it names, one task at a time (<see cref="BatchReport"/> parses them).
+/// file it names, a line at a time from the response stream (a result file is never held whole; <see cref="BatchReport"/>
+/// parses the rows).
 /// </summary>
 internal static class BatchReportReader
 {
@@ -25,23 +27,32 @@ internal static class BatchReportReader
             throw new S3BackupException(ErrorId.BatchJobMismatch, ErrorCategory.ObjectNotFound, $"Job {job.JobId} writes no completion report.", job);
         }
         var bucket = job.ReportBucket.Substring(job.ReportBucket.LastIndexOf(':') + 1);
-        var manifest = await ReadAsync(s3, bucket, BatchReport.JobFolder(job.ReportPrefix ?? "", job.JobId) + "/manifest.json", job, cancellationToken).ConfigureAwait(false);
+        string manifest;
+        using (var response = await GetAsync(s3, bucket, BatchReport.JobFolder(job.ReportPrefix ?? "", job.JobId) + "/manifest.json", job, cancellationToken).ConfigureAwait(false))
+        using (var reader = new StreamReader(response.ResponseStream))
+        {
+            manifest = await reader.ReadToEndAsync().ConfigureAwait(false);
+        }
         foreach (var resultKey in BatchReport.ResultKeys(manifest))
         {
-            foreach (var row in BatchReport.Rows(await ReadAsync(s3, bucket, resultKey, job, cancellationToken).ConfigureAwait(false)))
+            using var response = await GetAsync(s3, bucket, resultKey, job, cancellationToken).ConfigureAwait(false);
+            using var reader = new StreamReader(response.ResponseStream);
+            while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
             {
-                yield return row;
+                cancellationToken.ThrowIfCancellationRequested();
+                if (BatchReport.Row(line) is { } row)
+                {
+                    yield return row;
+                }
             }
         }
     }
 
-    private static async Task<string> ReadAsync(IAmazonS3 s3, string bucket, string key, S3BatchJobRecord job, CancellationToken cancellationToken)
+    private static async Task<GetObjectResponse> GetAsync(IAmazonS3 s3, string bucket, string key, S3BatchJobRecord job, CancellationToken cancellationToken)
     {
         try
         {
-            using var response = await s3.GetObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false);
-            using var reader = new StreamReader(response.ResponseStream);
-            return await reader.ReadToEndAsync().ConfigureAwait(false);
+            return await s3.GetObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonS3Exception error)
         {
