@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Net;
@@ -11,6 +12,7 @@ using Amazon.S3;
 using S3Replication.Batch;
 using S3Replication.Core;
 using S3Replication.Records;
+using S3Replication.Transfer.Inventory;
 
 namespace S3Replication.Transfer;
 
@@ -19,6 +21,56 @@ internal sealed record VerifySettings(string WorkBucket, string RoleArn, int Pri
 
 /// <summary>One key verified: the compare's decision, the computed checksums' verdict, and what each side's job said.</summary>
 internal sealed record VerifiedKey(Decided Item, ChecksumVerdict Verdict, ChecksumTask Source, ChecksumTask Backup);
+
+/// <summary>
+/// A key to verify as the plan decided it, with what its result needs: the source's object and the backup's (pinned to
+/// the version compared), and the decision.
+/// </summary>
+internal sealed record PlannedKey(string Key, S3ObjectRecord Source, S3ObjectRecord Backup, RestoreDecision Decision)
+{
+    public static PlannedKey Of(Decided item) => new(item.Candidate.Key, item.Candidate.Source!, item.Candidate.PinnedBackup!, item.Decision);
+
+    /// <summary>The key as the plan decided it, for its result (the backup's object is the one pinned).</summary>
+    public Decided ToDecided() => new(new Candidate(Key, Backup, Source), Decision);
+}
+
+/// <summary>
+/// A planned key in a sorted run: the key, the decision (verdict, reason, need), then both objects in
+/// <see cref="RecordRun"/>'s format; the buckets are the pair's.
+/// </summary>
+internal sealed class PlannedKeyFormat : IRunFormat<PlannedKey>
+{
+    private readonly RecordRun _source;
+    private readonly RecordRun _backup;
+
+    public PlannedKeyFormat(string sourceBucket, string backupBucket) => (_source, _backup) = (new RecordRun(sourceBucket), new RecordRun(backupBucket));
+
+    public void Write(BinaryWriter writer, PlannedKey item)
+    {
+        writer.Write(item.Key);
+        writer.Write((int)item.Decision.Verdict);
+        writer.Write((int)item.Decision.Reason);
+        writer.Write((int)item.Decision.Need);
+        _source.Write(writer, item.Source);
+        _backup.Write(writer, item.Backup);
+    }
+
+    public PlannedKey Read(BinaryReader reader)
+    {
+        var key = reader.ReadString();
+        var decision = new RestoreDecision((Verdict)reader.ReadInt32(), (SyncReason)reader.ReadInt32(), (Need)reader.ReadInt32());
+        var source = _source.Read(reader);
+        return new PlannedKey(key, source, _backup.Read(reader), decision);
+    }
+}
+
+/// <summary>Planned keys in the join's order (<see cref="ReadingOrder"/>), keys the plan gave twice in the plan's order.</summary>
+internal sealed class PlannedKeyOrder : IComparer<PlannedKey>
+{
+    public static readonly PlannedKeyOrder Instance = new();
+
+    public int Compare(PlannedKey? x, PlannedKey? y) => ReadingOrder.Compare(x!.Key, y!.Key);
+}
 
 /// <summary>
 /// -CompareBy ComputedChecksum: the keys a compare finds in both buckets with the same size are verified by S3 itself.
@@ -30,8 +82,10 @@ internal sealed record VerifiedKey(Decided Item, ChecksumVerdict Verdict, Checks
 /// role given, which therefore reads the backup bucket across accounts, as a Batch restore's role does.
 /// </summary>
 /// <remarks>
-/// The plan stays a merge-join in bounded memory; the keys to verify and, once the jobs have ended, both reports' tasks
-/// are held in memory until the results are written, in the plan's key order.
+/// In bounded memory, as the plan: the keys to verify go to an external sort (<see cref="PlannedKey"/>, in temporary files
+/// beside the manifests), each report's rows are read a line at a time into one of their own
+/// (<see cref="ChecksumReportJoin"/>), and the three key-ordered streams are merged, the results written in key order
+/// (<see cref="KeyOrder"/>). Every temporary file goes on <see cref="Dispose"/>.
 /// </remarks>
 internal sealed class ChecksumVerification : IDisposable
 {
@@ -41,7 +95,8 @@ internal sealed class ChecksumVerification : IDisposable
     private readonly BatchJobSetup _setup;
     private readonly SourceManifest _sourceManifest = new();
     private readonly ManifestFile _backupManifest = new(pinned: true);
-    private readonly List<Decided> _pending = new();
+    private readonly TemporaryFolder _folder = new(name: "s3r-verify-");
+    private readonly ExternalSorter<PlannedKey> _planned;
     private readonly List<S3BatchJobRecord> _jobs = new();
 
     private ChecksumVerification(RestoreRun run, VerifySettings settings, IRunReport report, BatchJobSetup setup, string account, string region)
@@ -56,6 +111,8 @@ internal sealed class ChecksumVerification : IDisposable
         RunFolder = $"s3replication/verify/{DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N").Substring(0, 8)}";
         SourceFailures = new TaskFailures(VerifiedSide.Source, run.Pair!.Source);
         BackupFailures = new TaskFailures(VerifiedSide.Backup, run.Pair.Backup);
+        _planned = new ExternalSorter<PlannedKey>(PlannedKeyOrder.Instance, new PlannedKeyFormat(run.Pair.Source, run.Pair.Backup),
+            ChecksumReportJoin.DefaultRunSize, _folder);
     }
 
     /// <summary>The account and region both jobs run in.</summary>
@@ -66,7 +123,7 @@ internal sealed class ChecksumVerification : IDisposable
     public string RunFolder { get; }
 
     /// <summary>The keys to verify, so far.</summary>
-    public long Count => _pending.Count;
+    public long Count => _planned.Count;
 
     /// <summary>The jobs created, source's first; empty before <see cref="StartAsync"/>.</summary>
     public IReadOnlyList<S3BatchJobRecord> Jobs => _jobs;
@@ -103,7 +160,7 @@ internal sealed class ChecksumVerification : IDisposable
     /// </summary>
     public async Task AddAsync(Decided item, CancellationToken cancellationToken)
     {
-        _pending.Add(item);
+        _planned.Add(PlannedKey.Of(item));
         await _sourceManifest.AddAsync(item.Candidate.Source!, cancellationToken).ConfigureAwait(false);
         await _backupManifest.AddAsync(item.Candidate.PinnedBackup!, cancellationToken).ConfigureAwait(false);
     }
@@ -177,10 +234,11 @@ internal sealed class ChecksumVerification : IDisposable
     }
 
     /// <summary>
-    /// Every key to verify, in the plan's order, with what both reports say of it; the failed tasks are counted by side
-    /// (<see cref="SourceFailures"/>, <see cref="BackupFailures"/>). A job that did not complete is a warning, and the keys
-    /// its report lacks are unverified. Each report is joined to the keys by <see cref="ChecksumReportJoin"/>, whatever
-    /// its keys' encoding; a pinned manifest's rows (the backup's, the source's where pinned) must name the versions compared.
+    /// Every key to verify, in key order (<see cref="KeyOrder"/>; a key planned twice, in the plan's order), with what both
+    /// reports say of it; the failed tasks are counted by side (<see cref="SourceFailures"/>, <see cref="BackupFailures"/>).
+    /// A job that did not complete is a warning, and the keys its report lacks are unverified. Each report is joined to the
+    /// keys by <see cref="ChecksumReportJoin"/>, whatever its keys' encoding; a pinned manifest's rows (the backup's, the
+    /// source's where pinned) must name the versions compared.
     /// </summary>
     /// <param name="retry">How a Complete job's report that is not readable yet is waited for.</param>
     public async IAsyncEnumerable<VerifiedKey> ResultsAsync(IReadOnlyList<S3BatchJobRecord> ended, BatchReportRetry retry,
@@ -188,41 +246,74 @@ internal sealed class ChecksumVerification : IDisposable
     {
         var pair = _run.Pair!;
         var (sourceJob, backupJob) = (ended[0], ended[1]);
-        ChecksumReportJoin sourceTasks, backupTasks;
+        ChecksumReportJoin? sourceTasks = null, backupTasks = null;
         try
         {
-            sourceTasks = await TasksAsync(sourceJob, pair.Source, retry, cancellationToken).ConfigureAwait(false);
-            backupTasks = await TasksAsync(backupJob, pair.Backup, retry, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                sourceTasks = await TasksAsync(sourceJob, pair.Source, retry, cancellationToken).ConfigureAwait(false);
+                backupTasks = await TasksAsync(backupJob, pair.Backup, retry, cancellationToken).ConfigureAwait(false);
+            }
+            catch (S3BackupException unreadable) when (unreadable.ErrorId == ErrorId.BatchReportUnreadable)
+            {
+                // Both jobs are paid for: say how to read each, and carry both records.
+                throw new S3BackupException(unreadable.ErrorId, unreadable.Category, unreadable.Message + " The compare's jobs: " +
+                    string.Join("; ", ended.Select(job => $"Get-S3BackupBatchJobReport {BatchJobs.Parameters(job)}")) +
+                    " (each task's ResultMessage holds its checksum).", ended.ToArray(), unreadable);
+            }
+            foreach (var (planned, given) in ByKey(_planned.Sorted(cancellationToken)))
+            {
+                var key = planned.Key;
+                var source = sourceTasks.TaskFor(key, given, _sourceManifest.Pinned ? BatchManifest.VersionOf(planned.Source) : null, NotReported(sourceJob));
+                var backup = backupTasks.TaskFor(key, given, BatchManifest.VersionOf(planned.Backup), NotReported(backupJob));
+                SourceFailures.Add(key, source);
+                BackupFailures.Add(key, backup);
+                yield return new VerifiedKey(planned.ToDecided(), ChecksumMatch.Decide(source, backup), source, backup);
+            }
         }
-        catch (S3BackupException unreadable) when (unreadable.ErrorId == ErrorId.BatchReportUnreadable)
+        finally
         {
-            // Both jobs are paid for: say how to read each, and carry both records.
-            throw new S3BackupException(unreadable.ErrorId, unreadable.Category, unreadable.Message + " The compare's jobs: " +
-                string.Join("; ", ended.Select(job => $"Get-S3BackupBatchJobReport {BatchJobs.Parameters(job)}")) +
-                " (each task's ResultMessage holds its checksum).", ended.ToArray(), unreadable);
+            sourceTasks?.Dispose();
+            backupTasks?.Dispose();
         }
-        foreach (var item in _pending)
+    }
+
+    /// <summary>Each planned key with how many times the plan gave it (its neighbours in key order); a key's entries only are held.</summary>
+    private static IEnumerable<(PlannedKey Planned, int Given)> ByKey(IEnumerable<PlannedKey> sorted)
+    {
+        var same = new List<PlannedKey>();
+        foreach (var planned in sorted)
         {
-            var key = item.Candidate.Key;
-            var source = sourceTasks.TaskFor(key, _sourceManifest.Pinned ? BatchManifest.VersionOf(item.Candidate.Source!) : null, NotReported(sourceJob));
-            var backup = backupTasks.TaskFor(key, BatchManifest.VersionOf(item.Candidate.PinnedBackup!), NotReported(backupJob));
-            SourceFailures.Add(key, source);
-            BackupFailures.Add(key, backup);
-            yield return new VerifiedKey(item, ChecksumMatch.Decide(source, backup), source, backup);
+            if (same.Count > 0 && !string.Equals(same[0].Key, planned.Key, StringComparison.Ordinal))
+            {
+                foreach (var entry in same)
+                {
+                    yield return (entry, same.Count);
+                }
+                same.Clear();
+            }
+            same.Add(planned);
+        }
+        foreach (var entry in same)
+        {
+            yield return (entry, same.Count);
         }
     }
 
     private static string NotReported(S3BatchJobRecord job) => $"not in the completion report of job {job.JobId}, which ended {job.Status}";
 
     /// <summary>
-    /// One job's report, joined to the keys it was given (in its own bucket). A Complete job's report is waited for while
-    /// it is not readable yet (<paramref name="retry"/>); a job that ended otherwise may have written none.
+    /// One job's report, sorted for the join to the keys it was given (in its own bucket). A Complete job's report is
+    /// waited for while it is not readable yet (<paramref name="retry"/>; a try that failed part-way leaves its runs to
+    /// the folder); a job that ended otherwise may have written none.
     /// </summary>
     private async Task<ChecksumReportJoin> TasksAsync(S3BatchJobRecord job, string bucket, BatchReportRetry retry, CancellationToken cancellationToken)
     {
+        ChecksumReportJoin Join() =>
+            new(bucket, _settings.Algorithm, $"the completion report of job {job.JobId}", _folder, ChecksumReportJoin.DefaultRunSize, cancellationToken);
         async Task<ChecksumReportJoin> ReadAsync(CancellationToken token)
         {
-            var tasks = new ChecksumReportJoin(bucket, _pending.Select(item => item.Candidate.Key), _settings.Algorithm, $"the completion report of job {job.JobId}");
+            var tasks = Join();
             await foreach (var row in BatchReportReader.RowsAsync(_run.SourceSession.S3, job, token).ConfigureAwait(false))
             {
                 tasks.Add(row);
@@ -242,13 +333,15 @@ internal sealed class ChecksumVerification : IDisposable
         catch (S3BackupException error) when (error.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound })
         {
             // A job that ended before any task ran writes no report.
-            return new ChecksumReportJoin(bucket, Array.Empty<string>(), _settings.Algorithm, $"the completion report of job {job.JobId}");
+            return Join();
         }
     }
 
+    /// <summary>Removes the manifests and every sorted run (the plan's, the reports').</summary>
     public void Dispose()
     {
         _sourceManifest.Dispose();
         _backupManifest.Dispose();
+        _folder.Dispose();
     }
 }

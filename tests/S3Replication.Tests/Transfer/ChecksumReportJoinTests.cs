@@ -4,6 +4,7 @@ using System.Linq;
 using S3Replication.Batch;
 using S3Replication.Core;
 using S3Replication.Transfer;
+using S3Replication.Transfer.Inventory;
 using Xunit;
 
 namespace S3Replication.Tests.Transfer;
@@ -27,15 +28,37 @@ public class ChecksumReportJoinTests
     private static BatchTaskResult Row(string reportKey, string content, string? version = null, string bucket = "bkt") =>
         new(bucket, reportKey, version, "succeeded", "200", null, $$"""{"checksum_hex":"{{Content[content]}}","checksumAlgorithm":"CRC64NVME"}""");
 
-    private static ChecksumReportJoin Join(IEnumerable<string> keys, params BatchTaskResult[] rows)
+    /// <summary>
+    /// The keys and rows of one report, joined by the bounded join (with runs of two readings, so every case goes through
+    /// the disk and the merge) and held to the in-memory oracle: each question is asked of both, and must be answered alike.
+    /// </summary>
+    private sealed class Joined
     {
-        var join = new ChecksumReportJoin("bkt", keys, "CRC64NVME", Report);
-        foreach (var row in rows)
+        private readonly IReadOnlyList<string> _keys;
+        private readonly BatchTaskResult[] _rows;
+
+        public Joined(IReadOnlyList<string> keys, BatchTaskResult[] rows) => (_keys, _rows) = (keys, rows);
+
+        public ChecksumTask TaskFor(string key, string? pinnedVersion, string notReported)
         {
-            join.Add(row);
+            var oracle = new InMemoryReportJoin("bkt", _keys, "CRC64NVME", Report);
+            using var folder = new TemporaryFolder(name: "s3r-test-");
+            using var join = new ChecksumReportJoin("bkt", "CRC64NVME", Report, folder, runSize: 2);
+            foreach (var row in _rows)
+            {
+                oracle.Add(row);
+                join.Add(row);
+            }
+            var task = join.TaskFor(key, Math.Max(1, _keys.Count(given => given == key)), pinnedVersion, notReported);
+            Assert.Equal(Shape(oracle.TaskFor(key, pinnedVersion, notReported)), Shape(task));
+            return task;
         }
-        return join;
     }
+
+    /// <summary>A task as values (a checksum's bytes are an array, which a record compares by reference).</summary>
+    internal static (string?, string?, string?, string?) Shape(ChecksumTask task) => (task.Checksum?.Algorithm, task.Checksum?.Base64, task.Problem, task.ErrorCode);
+
+    private static Joined Join(IEnumerable<string> keys, params BatchTaskResult[] rows) => new(keys.ToList(), rows);
 
     private static string? HexOf(ChecksumTask task) => task.Checksum is { } checksum ? Hex.Of(checksum.Value) : null;
 
