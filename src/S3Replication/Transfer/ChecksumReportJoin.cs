@@ -27,8 +27,11 @@ namespace S3Replication.Transfer;
 /// </remarks>
 internal sealed class ChecksumReportJoin : IDisposable
 {
-    /// <summary>Readings held in memory before a sorted run goes to disk: a few tens of MB.</summary>
-    public const int DefaultRunSize = 50_000;
+    /// <summary>
+    /// Items held in memory before a sorted run goes to disk: about 0.35 KB a reading, 0.6 KB a planned key (measured),
+    /// so some 7 and 12 MB a run.
+    /// </summary>
+    public const int DefaultRunSize = 20_000;
 
     private const int SpellingsShown = 3;
     private readonly ExternalSorter<ReportReading> _sorter;
