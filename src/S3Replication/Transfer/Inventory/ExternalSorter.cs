@@ -32,7 +32,7 @@ internal class ExternalSorter<T>
     private readonly IRunFormat<T> _format;
     private readonly TemporaryFolder _folder;
     private readonly List<T> _pending = new();
-    private readonly Queue<string> _runs = new();
+    private readonly List<string> _runs = new();
     private bool _sorted;
 
     public ExternalSorter(IComparer<T> order, IRunFormat<T> format, int runSize, TemporaryFolder folder)
@@ -83,8 +83,7 @@ internal class ExternalSorter<T>
         _sorted = true;
         if (_runs.Count == 0)
         {
-            _pending.Sort(_order);
-            var inMemory = _pending.ToArray();
+            var inMemory = SortedPending();
             _pending.Clear();
             return inMemory;
         }
@@ -92,13 +91,21 @@ internal class ExternalSorter<T>
         {
             Spill();
         }
-        while (_runs.Count > FanIn)
+        // Runs next to each other are merged in their place (so equal items keep the order added), left to right and round
+        // again, each merge no larger than needed to bring the runs down to one merge's worth.
+        for (var at = 0; _runs.Count > FanIn; at++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (_runs.Count - at < 2)
+            {
+                at = 0;
+            }
+            var take = Math.Min(Math.Min(FanIn, _runs.Count - at), _runs.Count - FanIn + 1);
             var merged = _folder.NewFile(".run");
-            var inputs = Enumerable.Range(0, FanIn).Select(_ => _runs.Dequeue()).ToList();
+            var inputs = _runs.GetRange(at, take);
             WriteRun(merged, Merge(inputs, cancellationToken));
-            _runs.Enqueue(merged);
+            _runs.RemoveRange(at, take);
+            _runs.Insert(at, merged);
             SpilledRuns++;
         }
         return Merge(_runs.ToList(), cancellationToken);
@@ -106,12 +113,32 @@ internal class ExternalSorter<T>
 
     private void Spill()
     {
-        _pending.Sort(_order);
         var path = _folder.NewFile(".run");
-        WriteRun(path, _pending);
+        WriteRun(path, SortedPending());
         _pending.Clear();
-        _runs.Enqueue(path);
+        _runs.Add(path);
         SpilledRuns++;
+    }
+
+    /// <summary>The items held, sorted stably (List.Sort is not): equal ones by the order they were added.</summary>
+    private T[] SortedPending()
+    {
+        var added = new int[_pending.Count];
+        for (var index = 0; index < added.Length; index++)
+        {
+            added[index] = index;
+        }
+        Array.Sort(added, (a, b) =>
+        {
+            var order = _order.Compare(_pending[a], _pending[b]);
+            return order != 0 ? order : a.CompareTo(b);
+        });
+        var items = new T[added.Length];
+        for (var index = 0; index < added.Length; index++)
+        {
+            items[index] = _pending[added[index]];
+        }
+        return items;
     }
 
     private void WriteRun(string path, IEnumerable<T> items)
