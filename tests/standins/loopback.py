@@ -1,4 +1,5 @@
-"""What every stand-in server shares: serve on a free loopback port and say which, atomically, in a file."""
+"""What every stand-in server shares: serve on a free loopback port and say which, atomically, in a file; and a boto3
+client for the local Ceph server they read and write."""
 import os
 from http.server import ThreadingHTTPServer
 
@@ -18,3 +19,15 @@ def listen(handler_class, port_file, backlog=None):
 
 def serve(handler_class, port_file):
     listen(handler_class, port_file).serve_forever()
+
+
+def s3_client(endpoint, access_key, secret_key):
+    """boto3 for the local server: path-style, two attempts, checksums only where required (Ceph rejects the SDK's default)."""
+    # Imported here: stand-ins that never reach the local server (listing.py) start without loading boto3.
+    import boto3
+    from botocore.config import Config
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=access_key,
+                        aws_secret_access_key=secret_key,
+                        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2},
+                                      request_checksum_calculation="when_required",
+                                      response_checksum_validation="when_required"))

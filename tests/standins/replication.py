@@ -92,23 +92,13 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlparse
 from xml.sax.saxutils import escape
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from loopback import listen, serve
+from loopback import listen, s3_client, serve
 
 # Headers a replica keeps besides the body, metadata and tags (GetObject response -> PutObject request).
 KEPT_HEADERS = ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage", "Expires",
                 "WebsiteRedirectLocation")
-
-
-def client(endpoint, access_key, secret_key):
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=access_key,
-                        aws_secret_access_key=secret_key,
-                        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2},
-                                      request_checksum_calculation="when_required",
-                                      response_checksum_validation="when_required"))
 
 
 def iso(moment):
@@ -727,8 +717,8 @@ def main():
     parser.add_argument("--paused", action="store_true", help="start paused (POST /_standin/resume to copy)")
     parser.add_argument("--front-port-file", help="serve S3 on a second loopback port too (the S3 front), written here")
     args = parser.parse_args()
-    source = client(args.s3_endpoint, args.access_key, args.secret_key)
-    replicator = Replicator(source, lambda: client(args.s3_endpoint, args.destination_access_key or args.access_key,
+    source = s3_client(args.s3_endpoint, args.access_key, args.secret_key)
+    replicator = Replicator(source, lambda: s3_client(args.s3_endpoint, args.destination_access_key or args.access_key,
                                                    args.destination_secret_key or args.secret_key), args.interval_ms / 1000)
     replicator.paused = args.paused
     # The first pass marks what is there already (not replicated) before the port is announced.

@@ -15,7 +15,6 @@ keep-alive connections, and the bytes it passes either way (against a recording 
 
 Ends with one line: N passed, N failed.
 """
-import argparse
 import collections
 import hashlib
 import hmac
@@ -26,7 +25,6 @@ import re
 import select
 import socket
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +33,7 @@ from urllib.parse import quote, unquote, urlencode
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from selftest_server import REPO, Checks, LocalS3, StandIn, pwsh, s3_client, HERE  # noqa: E402
+from selftest_server import REPO, Checks, StandIn, pwsh, run, s3_client, HERE  # noqa: E402
 
 check = Checks()
 
@@ -769,45 +767,26 @@ def sdk_assemblies():
     return found
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server-json", help="use this running server (its server.json) instead of starting one")
-    parser.add_argument("--check", nargs="*", help="run only these checks")
-    args = parser.parse_args()
-
-    class Context:
-        pass
-
-    ctx = Context()
-    ctx.folder = tempfile.mkdtemp(prefix="replication-selftest-")
-    ctx.server = LocalS3(args.server_json)
-    ctx.standin = None
-    try:
-        ctx.s3 = ctx.server.client()
-        suffix = str(int(time.time()))[-6:]
-        ctx.backup_keys = ctx.server.user("backup" + suffix)
-        ctx.backup = ctx.server.client(*ctx.backup_keys)
-        bucket(ctx, "src")
-        bucket(ctx, "dst", ctx.backup)
-        bucket(ctx, "dst2", ctx.backup)
-        ctx.s3.put_object(Bucket="src", Key="old", Body=b"before the stand-in")
-        configure(ctx, "src", rule("all", "dst"), tell_standin=False)
-        front_file = os.path.join(ctx.folder, "replication-s3.port")
-        ctx.standin = StandIn(ctx.folder, "replication.py", "--s3-endpoint", ctx.server.endpoint,
-                              "--access-key", ctx.server.access_key, "--secret-key", ctx.server.secret_key,
-                              "--destination-access-key", ctx.backup_keys[0], "--destination-secret-key", ctx.backup_keys[1],
-                              "--front-port-file", front_file)
-        ctx.front_port = int(open(front_file).read())
-        ctx.front_endpoint = f"http://127.0.0.1:{ctx.front_port}"
-        ctx.front = s3_client(ctx.front_endpoint, ctx.server.access_key, ctx.server.secret_key)
-        ctx.front_backup = s3_client(ctx.front_endpoint, *ctx.backup_keys)
-        configure(ctx, "src", rule("all", "dst"))
-        return check.run(ctx, args.check)
-    finally:
-        if ctx.standin:
-            ctx.standin.stop()
-        ctx.server.stop()
+def set_up(ctx):
+    suffix = str(int(time.time()))[-6:]
+    ctx.backup_keys = ctx.server.user("backup" + suffix)
+    ctx.backup = ctx.server.client(*ctx.backup_keys)
+    bucket(ctx, "src")
+    bucket(ctx, "dst", ctx.backup)
+    bucket(ctx, "dst2", ctx.backup)
+    ctx.s3.put_object(Bucket="src", Key="old", Body=b"before the stand-in")
+    configure(ctx, "src", rule("all", "dst"), tell_standin=False)
+    front_file = os.path.join(ctx.folder, "replication-s3.port")
+    ctx.standin = StandIn(ctx.folder, "replication.py", "--s3-endpoint", ctx.server.endpoint,
+                          "--access-key", ctx.server.access_key, "--secret-key", ctx.server.secret_key,
+                          "--destination-access-key", ctx.backup_keys[0], "--destination-secret-key", ctx.backup_keys[1],
+                          "--front-port-file", front_file)
+    ctx.front_port = int(open(front_file).read())
+    ctx.front_endpoint = f"http://127.0.0.1:{ctx.front_port}"
+    ctx.front = s3_client(ctx.front_endpoint, ctx.server.access_key, ctx.server.secret_key)
+    ctx.front_backup = s3_client(ctx.front_endpoint, *ctx.backup_keys)
+    configure(ctx, "src", rule("all", "dst"))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(__doc__, "replication-selftest-", check, set_up))

@@ -12,7 +12,6 @@ CRC32C (botocore has them only with awscrt, absent here) a bit-by-bit CRC writte
 
 Ends with one line: N passed, N failed.
 """
-import argparse
 import base64
 import csv
 import hashlib
@@ -20,7 +19,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 import time
 import uuid
 from urllib.parse import quote, unquote, urlsplit
@@ -31,7 +29,7 @@ from botocore.exceptions import ClientError
 from botocore.httpchecksum import Crc32Checksum, Sha1Checksum, Sha256Checksum, Sha512Checksum
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from selftest_server import Checks, LocalS3, StandIn  # noqa: E402
+from selftest_server import Checks, StandIn, run  # noqa: E402
 
 ACCOUNT = "111122223333"
 check = Checks()
@@ -240,45 +238,26 @@ def create_job_refuses_what_aws_would(ctx):
             assert error.response["Error"]["Code"] == "InvalidRequest" and text in error.response["Error"]["Message"], error.response
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server-json", help="use this running server (its server.json) instead of starting one")
-    parser.add_argument("--check", nargs="*", help="run only these checks")
-    args = parser.parse_args()
-
-    class Context:
-        pass
-
-    ctx = Context()
-    ctx.folder = tempfile.mkdtemp(prefix="s3control-checksum-selftest-")
-    ctx.server = LocalS3(args.server_json)
-    ctx.standin = None
-    try:
-        ctx.s3 = ctx.server.client()
-        for name in ("work", "data", "backup"):
-            ctx.s3.create_bucket(Bucket=name)
-        ctx.s3.put_bucket_versioning(Bucket="data", VersioningConfiguration={"Status": "Enabled"})
-        ctx.objects = {"plain": b"hello, checksum", "empty": b"", "a b+c/%ü.txt": "Grüße\n".encode(),
-                       "same-size": os.urandom(4096), "big": os.urandom(1_500_000)}
-        for key, data in ctx.objects.items():
-            ctx.s3.put_object(Bucket="data", Key=key, Body=data)
-        ctx.old_version = ctx.s3.put_object(Bucket="data", Key="versioned", Body=b"old bytes")["VersionId"]
-        ctx.s3.put_object(Bucket="data", Key="versioned", Body=b"new bytes")
-        ctx.parts = [os.urandom(5 * 1024 * 1024), os.urandom(1000)]
-        upload = ctx.s3.create_multipart_upload(Bucket="data", Key="multipart")
-        done = [{"PartNumber": n, "ETag": ctx.s3.upload_part(Bucket="data", Key="multipart", UploadId=upload["UploadId"],
-                                                             PartNumber=n, Body=part)["ETag"]} for n, part in enumerate(ctx.parts, 1)]
-        ctx.s3.complete_multipart_upload(Bucket="data", Key="multipart", UploadId=upload["UploadId"], MultipartUpload={"Parts": done})
-        ctx.standin = StandIn(ctx.folder, "s3control.py", "--s3-endpoint", ctx.server.endpoint,
-                              "--access-key", ctx.server.access_key, "--secret-key", ctx.server.secret_key)
-        ctx.captured = []
-        ctx.control = control_client(ctx.standin.endpoint, ctx.captured)
-        return check.run(ctx, args.check)
-    finally:
-        if ctx.standin:
-            ctx.standin.stop()
-        ctx.server.stop()
+def set_up(ctx):
+    for name in ("work", "data", "backup"):
+        ctx.s3.create_bucket(Bucket=name)
+    ctx.s3.put_bucket_versioning(Bucket="data", VersioningConfiguration={"Status": "Enabled"})
+    ctx.objects = {"plain": b"hello, checksum", "empty": b"", "a b+c/%ü.txt": "Grüße\n".encode(),
+                   "same-size": os.urandom(4096), "big": os.urandom(1_500_000)}
+    for key, data in ctx.objects.items():
+        ctx.s3.put_object(Bucket="data", Key=key, Body=data)
+    ctx.old_version = ctx.s3.put_object(Bucket="data", Key="versioned", Body=b"old bytes")["VersionId"]
+    ctx.s3.put_object(Bucket="data", Key="versioned", Body=b"new bytes")
+    ctx.parts = [os.urandom(5 * 1024 * 1024), os.urandom(1000)]
+    upload = ctx.s3.create_multipart_upload(Bucket="data", Key="multipart")
+    done = [{"PartNumber": n, "ETag": ctx.s3.upload_part(Bucket="data", Key="multipart", UploadId=upload["UploadId"],
+                                                         PartNumber=n, Body=part)["ETag"]} for n, part in enumerate(ctx.parts, 1)]
+    ctx.s3.complete_multipart_upload(Bucket="data", Key="multipart", UploadId=upload["UploadId"], MultipartUpload={"Parts": done})
+    ctx.standin = StandIn(ctx.folder, "s3control.py", "--s3-endpoint", ctx.server.endpoint,
+                          "--access-key", ctx.server.access_key, "--secret-key", ctx.server.secret_key)
+    ctx.captured = []
+    ctx.control = control_client(ctx.standin.endpoint, ctx.captured)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(__doc__, "s3control-checksum-selftest-", check, set_up))

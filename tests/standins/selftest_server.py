@@ -6,15 +6,17 @@ The server is started as an ordinary test server (not a sandbox) whose owner is 
 when the self-test ends, and if the self-test is killed, the next Start-LocalS3 anywhere finds its owner gone and cleans
 it up. With --server-json PATH a self-test uses a server that is already running (its server.json) and leaves it running.
 """
+import argparse
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 
-import boto3
-from botocore.config import Config
+from loopback import s3_client  # noqa: F401 (the self-tests take it from here)
+
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -57,14 +59,6 @@ class LocalS3:
 
     def client(self, access=None, secret=None):
         return s3_client(self.endpoint, access or self.access_key, secret or self.secret_key)
-
-
-def s3_client(endpoint, access, secret):
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=access,
-                        aws_secret_access_key=secret,
-                        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2},
-                                      request_checksum_calculation="when_required",
-                                      response_checksum_validation="when_required"))
 
 
 class StandIn:
@@ -127,3 +121,31 @@ class Checks:
                 print(f"FAIL {function.__name__}\n{traceback.format_exc()}", flush=True)
         print(f"{self.passed} passed, {self.failed} failed")
         return 1 if self.failed or not self.passed else 0
+
+
+def run(description, folder_prefix, checks, set_up):
+    """
+    A self-test's main: --server-json and --check from the command line, a fresh local server (or the given one), a
+    folder for the stand-ins' files, set_up(ctx) to make the fixtures and start the stand-in (ctx.standin), the checks,
+    and everything stopped again whatever happens. Returns the exit code.
+    """
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server-json", help="use this running server (its server.json) instead of starting one")
+    parser.add_argument("--check", nargs="*", help="run only these checks")
+    args = parser.parse_args()
+
+    class Context:
+        pass
+
+    ctx = Context()
+    ctx.folder = tempfile.mkdtemp(prefix=folder_prefix)
+    ctx.server = LocalS3(args.server_json)
+    ctx.standin = None
+    try:
+        ctx.s3 = ctx.server.client()
+        set_up(ctx)
+        return checks.run(ctx, args.check)
+    finally:
+        if ctx.standin:
+            ctx.standin.stop()
+        ctx.server.stop()
