@@ -64,7 +64,7 @@ internal sealed class S3ControlClient : IDisposable
             }
             return new UriBuilder(uri) { Host = accountId + "." + uri.Host }.Uri;
         }
-        var suffix = _settings.Region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
+        var suffix = AwsNames.PartitionOf(_settings.Region) == "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
         return new Uri($"https://{accountId}.s3-control.{_settings.Region}.{suffix}/");
     }
 

@@ -29,8 +29,7 @@ internal static class KmsKeyArns
         {
             return (null, $"the key is named '{keyId}'{(account is null ? " and the account is not known" : ", an alias")}; policies name the key's own ARN");
         }
-        var partition = region.StartsWith("cn-", StringComparison.Ordinal) ? "aws-cn" : region.StartsWith("us-gov-", StringComparison.Ordinal) ? "aws-us-gov" : "aws";
-        return ($"arn:{partition}:kms:{region}:{account}:key/{keyId}", null);
+        return ($"arn:{Session.AwsNames.PartitionOf(region)}:kms:{region}:{account}:key/{keyId}", null);
     }
 }
 

@@ -37,6 +37,12 @@ internal static class AwsNames
     public static bool IsEndpointUrl(string value) =>
         System.Uri.TryCreate(value, System.UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0;
 
+    /// <summary>The partition a region is in, as ARNs name it: aws-cn (cn-…), aws-us-gov (us-gov-…) or aws.</summary>
+    public static string PartitionOf(string region) =>
+        region.StartsWith("cn-", System.StringComparison.Ordinal) ? "aws-cn"
+        : region.StartsWith("us-gov-", System.StringComparison.Ordinal) ? "aws-us-gov"
+        : "aws";
+
     /// <summary>The account of an ARN (<c>arn:partition:service:region:account:resource</c>), or null when empty.</summary>
     public static string? AccountOf(string arn)
     {

@@ -61,13 +61,12 @@ internal sealed class IamClient : IDisposable
         {
             return (new Uri(configured), settings.Region);
         }
-        if (settings.Region.StartsWith("cn-", StringComparison.Ordinal))
+        return AwsNames.PartitionOf(settings.Region) switch
         {
-            return (new Uri("https://iam.cn-north-1.amazonaws.com.cn/"), "cn-north-1");
-        }
-        return settings.Region.StartsWith("us-gov-", StringComparison.Ordinal)
-            ? (new Uri("https://iam.us-gov.amazonaws.com/"), "us-gov-west-1")
-            : (new Uri("https://iam.amazonaws.com/"), "us-east-1");
+            "aws-cn" => (new Uri("https://iam.cn-north-1.amazonaws.com.cn/"), "cn-north-1"),
+            "aws-us-gov" => (new Uri("https://iam.us-gov.amazonaws.com/"), "us-gov-west-1"),
+            _ => (new Uri("https://iam.amazonaws.com/"), "us-east-1"),
+        };
     }
 
     public async Task<IamRole> GetRoleAsync(string roleName, CancellationToken cancellationToken)
